@@ -1,0 +1,158 @@
+/*
+ * conf: the JSON config (DESIGN.md "Config"), loaded through jansson.
+ *
+ * Every problem is reported on stderr as "file:line:column: message" (both
+ * 1-based, the position of the offending value, or of the key for an
+ * unknown key, with a "did you mean" when one is close).  Loading checks
+ * everything that can be checked without reading a secret: types, ranges,
+ * addresses, URLs, rates, that secret files exist and are not readable by
+ * group or others, and that templates parse.  Secrets themselves are read
+ * only by the deliverer (sign.h, conf_read_secret()).
+ */
+#ifndef F2M_CONF_H
+#define F2M_CONF_H
+
+#include <stddef.h>
+#include <sys/types.h>
+#include <time.h>
+
+#include "buf.h"
+
+struct tmpl;
+
+#define CONF_DEFAULT_PATH	"/etc/form2mail/form2mail.json"
+
+struct conf_field {
+	char	*name;
+	char	*label;		/* shown in the mail; defaults to name */
+	int	 required;
+	size_t	 max_length;	/* code points; 0: only limits.max_value */
+	int	 email;		/* "type": "email" */
+	int	 reply_to;	/* goes into Reply-To */
+	int	 multiline;	/* may hold TAB, CR, LF */
+	int	 header;	/* derived: reply_to, or used by subject */
+};
+
+enum conf_extra {
+	CONF_EXTRA_INCLUDE,	/* unknown fields shown after the others */
+	CONF_EXTRA_IGNORE,
+	CONF_EXTRA_REJECT	/* 422 "unknown" */
+};
+
+struct conf_mailbox {
+	char	*display;	/* "" when none */
+	char	*addr;		/* validated addr-spec */
+};
+
+struct conf_form {
+	char			*id;
+	struct conf_mailbox	*to;
+	size_t			 nto;
+	struct conf_mailbox	*cc;
+	size_t			 ncc;
+	struct conf_mailbox	*bcc;	/* envelope only */
+	size_t			 nbcc;
+	struct conf_field	*fields;
+	size_t			 nfields;
+	char			*success_url;	/* NULL: built-in page */
+	char			*error_url;	/* NULL: built-in page */
+	char			**origins;	/* allowed_origins */
+	size_t			 norigins;
+	int			 allow_missing_origin;
+	char			*honeypot;	/* NULL: none */
+	enum conf_extra		 extra;
+	char			**redirect_allowlist;
+	size_t			 nredirect;
+	struct tmpl		*subject;	/* compiled "subject" */
+	struct tmpl		*text;		/* <template>.txt */
+	struct tmpl		*html;		/* <template>.html or NULL */
+};
+
+enum conf_smtp_tls {
+	CONF_SMTP_IMPLICIT,	/* smtps:// */
+	CONF_SMTP_STARTTLS,	/* smtp://, STARTTLS required */
+	CONF_SMTP_PLAIN		/* smtp:// to loopback, insecure_plaintext */
+};
+
+struct conf_smtp {
+	char			*url;
+	enum conf_smtp_tls	 tls;
+	char			*username;	/* NULL: no AUTH */
+	char			*password_file;
+	char			*ca_file;	/* NULL: system store */
+	long			 max_per_hour;	/* 0: no cap */
+	long			 timeout;	/* seconds */
+	int			 insecure_plaintext;
+};
+
+enum conf_dkim_alg {
+	CONF_DKIM_RSA_SHA256,
+	CONF_DKIM_ED25519_SHA256
+};
+
+struct conf_dkim {
+	char			*domain;
+	char			*selector;
+	enum conf_dkim_alg	 alg;
+	char			*key_file;
+};
+
+struct conf {
+	char			*path;
+	char			*listen;	/* "unix:/path" */
+	mode_t			 listen_mode;	/* default 0660 */
+	char			*listen_group;	/* NULL: the user's group */
+	int			 workers;
+	char			*spool_dir;
+	char			*state_dir;
+	char			*templates_dir;
+	char			*user;		/* NULL: form2mail, else nobody */
+	int			 require_https;
+	int			 log_syslog;
+	size_t			 max_body;	/* limits.max_body */
+	size_t			 max_fields;	/* limits.max_fields */
+	size_t			 max_value;	/* limits.max_value, octets */
+	long			 max_age;	/* spool.max_age, seconds */
+	struct conf_mailbox	 from;		/* sender.from */
+	char			*envelope_from;	/* sender.envelope_from */
+	char			*hostname;	/* sender.hostname */
+	struct conf_smtp	 smtp;
+	struct conf_dkim	*dkim;
+	size_t			 ndkim;
+	struct conf_form	*forms;
+	size_t			 nforms;
+};
+
+/*
+ * Loads and checks path.  Returns 0 with *out set (release with
+ * conf_free()); 2 when the file cannot be read or is not JSON; 1 when it
+ * parses but a check fails.  Every problem found is printed to stderr; on a
+ * non-zero return *out is NULL.
+ */
+int	 conf_load(const char *path, struct conf **out) F2M_WUR;
+
+/* The form with this id (len octets, need not be NUL-terminated). */
+const struct conf_form *conf_form_find(const struct conf *, const char *id,
+	    size_t len);
+
+/*
+ * Reads a secret file (password_file): refuses one readable or writable by
+ * group or others, strips one trailing newline.  Returns a malloc'd string
+ * or NULL with a message in err.
+ */
+char	*conf_read_secret(const char *path, char *err, size_t errsize);
+
+/*
+ * Parses a duration "90", "90s", "10m", "1h", "5d" into seconds; returns -1
+ * when malformed or over ten years.
+ */
+long	 conf_duration(const char *);
+
+/* The service user's uid/gid: user, else "form2mail" if it exists, else
+ * "nobody".  Returns 0 or -1. */
+int	 conf_user(const struct conf *, uid_t *, gid_t *);
+
+/* NULL is accepted. */
+void	 conf_free(struct conf *);
+
+#endif

@@ -1,0 +1,86 @@
+/*
+ * message: build one RFC 5322 / MIME message (RFC 2045-2047, 2231).
+ *
+ * Inputs were validated before they get here (validate.h); this module
+ * still refuses, never cleans: a header value with CR, LF, NUL or another
+ * control makes message_build() fail.  Output uses CRLF line ends
+ * everywhere and no line is longer than 998 octets (RFC 5322 section 2.1.1);
+ * headers are folded at 78 where they can be.
+ */
+#ifndef F2M_MESSAGE_H
+#define F2M_MESSAGE_H
+
+#include <stddef.h>
+#include <time.h>
+
+#include "buf.h"
+
+struct message_mailbox {
+	const char	*display;	/* UTF-8 or "" / NULL */
+	const char	*addr;		/* validated addr-spec */
+};
+
+struct message {
+	struct message_mailbox		 from;
+	const struct message_mailbox	*reply_to;	/* NULL: none */
+	const struct message_mailbox	*to;
+	size_t				 nto;
+	const struct message_mailbox	*cc;
+	size_t				 ncc;
+	const char	*subject;	/* UTF-8, no controls */
+	const char	*id;		/* submission id, [A-Za-z0-9]+ */
+	const char	*hostname;	/* Message-ID right-hand side */
+	time_t		 date;
+	const char	*client_ip;	/* printable IPv4/IPv6 text or NULL */
+	const char	*auto_submitted; /* "auto-generated" when NULL */
+	const char	*text;		/* UTF-8 body, LF or CRLF line ends */
+	size_t		 text_len;
+	const char	*html;		/* NULL: text/plain only */
+	size_t		 html_len;
+};
+
+/*
+ * Appends the whole message to out:
+ *   From, Reply-To, To, Cc, Subject, Date (RFC 5322 section 3.3, +0000),
+ *   Message-ID <id@hostname>, MIME-Version: 1.0, Auto-Submitted,
+ *   X-Originating-IP: [ip], then either
+ *   Content-Type: text/plain; charset=utf-8 with quoted-printable, or
+ *   multipart/alternative (text/plain then text/html, both QP) with a
+ *   boundary that cannot occur in QP output.
+ * Returns 0, or -1 on ENOMEM or an input a header cannot carry.
+ */
+int	 message_build(const struct message *, struct buf *out) F2M_WUR;
+
+/*
+ * Appends an unstructured header body (e.g. Subject) that starts after
+ * `used` octets of the line ("Subject: " is 9): ASCII printable text
+ * folded at spaces, or when non-ASCII, RFC 2047 B-encoded UTF-8 words
+ * ("=?UTF-8?B?...?=") of at most 75 octets, never splitting a character,
+ * separated by CRLF SP.  Refuses (returns -1) controls and invalid UTF-8.
+ */
+int	 message_header_text(struct buf *, const char *s, size_t len,
+	    size_t used) F2M_WUR;
+
+/*
+ * Appends a mailbox: `addr` alone, or `display <addr>`, the display name
+ * as an RFC 5322 atom phrase, a quoted-string, or RFC 2047 encoded words
+ * when not ASCII.  Returns -1 on controls or invalid UTF-8.
+ */
+int	 message_mailbox(struct buf *, const struct message_mailbox *)
+	    F2M_WUR;
+
+/* Quoted-printable (RFC 2045 section 6.7) of a UTF-8 text: line ends
+ * (LF or CRLF) become CRLF hard breaks, soft breaks keep lines <= 76,
+ * '=' and non-ASCII encoded, trailing blanks encoded, a leading '.' on a
+ * line encoded as =2E, "From " kept safe. */
+int	 message_qp(struct buf *, const char *s, size_t len) F2M_WUR;
+
+/* Base64 (RFC 2045 section 6.8); wrap 0: one line, else lines of 76 octets
+ * ended with CRLF. */
+int	 message_base64(struct buf *, const void *, size_t, int wrap)
+	    F2M_WUR;
+
+/* Date in RFC 5322 section 3.3 form, "Thu, 28 Nov 2026 00:26:26 +0000". */
+void	 message_date(time_t, char *dst, size_t dstsize);
+
+#endif

@@ -1,0 +1,101 @@
+/*
+ * validate: syntax of addresses and of text that reaches a message
+ * (untrusted data!), and the per-form field rules of the config.
+ *
+ * Every function here is an allowlist: it says yes only to what it knows.
+ */
+#ifndef F2M_VALIDATE_H
+#define F2M_VALIDATE_H
+
+#include <stddef.h>
+
+#include "buf.h"
+
+struct conf_form;
+struct form;
+
+/* RFC 5321 section 4.5.3.1 limits. */
+#define VALIDATE_MAX_LOCAL	64
+#define VALIDATE_MAX_DOMAIN	253
+#define VALIDATE_MAX_ADDR	254
+
+/*
+ * Returns 1 when s[0..len) is one addr-spec "local@domain" and nothing
+ * else: local part a dot-atom (RFC 5322 section 3.2.3 atext, no leading,
+ * trailing or double dot; quoted local parts are refused); domain of at
+ * least two LDH labels of 1..63 octets, not starting or ending with '-',
+ * the last not all digits; no address literals, no comments, no spaces,
+ * ASCII only; lengths within the limits above.  Returns 0 otherwise.
+ * Safe for an SMTP envelope when it returns 1.
+ */
+int	 validate_addr_spec(const char *s, size_t len);
+
+/*
+ * Splits a mailbox written by the admin, "Display Name <local@domain>" or
+ * a bare addr-spec.  The display name may be a plain phrase or a quoted
+ * string (with \" and \\ escapes), UTF-8 allowed, no controls.  On success
+ * returns 0 and sets *display (malloc'd, unquoted, "" when absent) and
+ * *addr (malloc'd, validated by validate_addr_spec()); on failure returns
+ * -1 and sets both to NULL.
+ */
+int	 validate_mailbox(const char *s, char **display, char **addr);
+
+/* Result of the text checks below. */
+enum validate_text {
+	VALIDATE_TEXT_OK = 0,
+	VALIDATE_TEXT_UTF8,	/* not well-formed UTF-8 (overlongs,
+				   surrogates, > U+10FFFF are refused) */
+	VALIDATE_TEXT_CONTROL	/* a character the context forbids */
+};
+
+/*
+ * For a value bound for a header: well-formed UTF-8 without any C0
+ * control (TAB included), DEL, C1 control (U+0080..U+009F), U+2028 or
+ * U+2029.  DESIGN.md "Details that tests rely on".
+ */
+enum validate_text validate_header_text(const char *s, size_t len);
+
+/*
+ * For a value shown only in the body: as validate_header_text(), but TAB,
+ * CR and LF are allowed.
+ */
+enum validate_text validate_body_text(const char *s, size_t len);
+
+/* Number of code points in well-formed UTF-8 (call after a check above). */
+size_t	 validate_utf8_len(const char *s, size_t len);
+
+/*
+ * Returns 1 when a field name may be shown in a message body: 1..64
+ * octets of well-formed UTF-8 without controls; 0 otherwise.
+ */
+int	 validate_field_name(const char *s, size_t len);
+
+/* One failing field: name (owned by the form or the config) and code. */
+struct validate_error {
+	const char	*field;
+	const char	*code;	/* "required", "max_length", "email",
+				   "invalid", "unknown" */
+};
+
+#define VALIDATE_MAX_ERRORS	64
+
+/*
+ * Applies the form's field rules (DESIGN.md "Config", "Details that tests
+ * rely on") to a parsed form:
+ *   - each configured field: at most one occurrence ("invalid" otherwise);
+ *     required and empty -> "required"; over max_length code points ->
+ *     "max_length"; type email and not validate_addr_spec() -> "email";
+ *     header-bound (reply_to, or used by the subject template, see
+ *     conf_field.header) and not validate_header_text() -> "invalid";
+ *     otherwise (body only) not validate_body_text() -> "invalid";
+ *     a field that is not multiline holding CR or LF -> "invalid".
+ *   - other fields: skipped when they are the honeypot or start with '_';
+ *     with extra_fields "reject" -> "unknown"; otherwise their name must
+ *     pass validate_field_name() and their value validate_body_text(),
+ *     else "invalid".
+ * Fills errs (at most max entries) and returns how many failed (0: valid).
+ */
+size_t	 validate_form(const struct conf_form *, const struct form *,
+	    struct validate_error *errs, size_t max);
+
+#endif
