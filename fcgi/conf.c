@@ -1,0 +1,1446 @@
+/*
+ * conf: the JSON config; see conf.h.
+ *
+ * jansson parses and reports syntax errors with their position, but keeps
+ * no positions for values.  So the text is scanned a second time by a small
+ * scanner of our own (it only runs on text jansson accepted) that records
+ * the line and column of every key and value by JSON pointer path; checks
+ * report through conf_err(), which looks the path up.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <limits.h>
+#include <pwd.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "conf.h"
+#include "tmpl.h"
+#include "validate.h"
+
+#define CONF_MAX_FILE		(1024 * 1024)
+#define CONF_MAX_TMPL		(64 * 1024)
+#define CONF_MAX_SECRET		4096
+#define CONF_MAX_FORMS		256
+#define CONF_MAX_FIELDS		100
+#define CONF_MAX_LIST		100
+#define CONF_MAX_PATH		512
+
+/* One key or value position found by the scanner. */
+struct conf_pos {
+	char	*path;
+	int	 kline, kcol;	/* the key; 0 for the root and array items */
+	int	 vline, vcol;	/* the value */
+};
+
+struct conf_ctx {
+	const char	*file;
+	const char	*text;
+	size_t		 len;
+	struct conf_pos	*pos;
+	size_t		 npos, cappos;
+	int		 errors;
+	struct conf	*conf;
+};
+
+/* ---- positions ---------------------------------------------------- */
+
+/* Writes a JSON pointer path into a CONF_MAX_PATH buffer; a path that does
+ * not fit is cut, which only makes a message point at a parent. */
+static void F2M_PRINTF(2, 3)
+conf_path(char *dst, const char *fmt, ...)
+{
+	va_list	 ap;
+
+	va_start(ap, fmt);
+	vsnprintf(dst, CONF_MAX_PATH, fmt, ap);
+	va_end(ap);
+}
+
+static void
+conf_linecol(const struct conf_ctx *c, size_t off, int *line, int *col)
+{
+	size_t	 i;
+	int	 l = 1, k = 1;
+
+	for (i = 0; i < off && i < c->len; i++) {
+		if (c->text[i] == '\n') {
+			l++;
+			k = 1;
+		} else if (((unsigned char)c->text[i] & 0xc0) != 0x80)
+			k++;
+	}
+	*line = l;
+	*col = k;
+}
+
+static int
+conf_pos_add(struct conf_ctx *c, const char *path, size_t koff, int haskey,
+    size_t voff)
+{
+	struct conf_pos	*p;
+
+	if (c->npos == c->cappos) {
+		size_t n = c->cappos ? c->cappos * 2 : 64;
+		if ((p = reallocarray(c->pos, n, sizeof(*p))) == NULL)
+			return -1;
+		c->pos = p;
+		c->cappos = n;
+	}
+	p = &c->pos[c->npos];
+	if ((p->path = strdup(path)) == NULL)
+		return -1;
+	p->kline = p->kcol = 0;
+	if (haskey)
+		conf_linecol(c, koff, &p->kline, &p->kcol);
+	conf_linecol(c, voff, &p->vline, &p->vcol);
+	c->npos++;
+	return 0;
+}
+
+static size_t
+conf_skip_ws(const struct conf_ctx *c, size_t i)
+{
+	while (i < c->len && (c->text[i] == ' ' || c->text[i] == '\t' ||
+	    c->text[i] == '\n' || c->text[i] == '\r'))
+		i++;
+	return i;
+}
+
+/* Returns the offset after the string starting at the quote at i. */
+static size_t
+conf_skip_string(const struct conf_ctx *c, size_t i)
+{
+	for (i++; i < c->len && c->text[i] != '"'; i++)
+		if (c->text[i] == '\\')
+			i++;
+	return i < c->len ? i + 1 : c->len;
+}
+
+static size_t	conf_scan_value(struct conf_ctx *, size_t, const char *,
+		    int, size_t, int);
+
+/*
+ * Records the positions of the value at i and everything inside it.  The
+ * text is known to be valid JSON, so the scanner only has to be careful
+ * about staying in bounds.  Keys are used as written between the quotes.
+ */
+static size_t
+conf_scan_value(struct conf_ctx *c, size_t i, const char *path, int haskey,
+    size_t koff, int depth)
+{
+	char	 sub[CONF_MAX_PATH];
+	size_t	 k, kend, idx = 0;
+
+	i = conf_skip_ws(c, i);
+	if (i >= c->len || depth > 64)
+		return c->len;
+	if (conf_pos_add(c, path, koff, haskey, i) == -1)
+		return c->len;
+	switch (c->text[i]) {
+	case '{':
+		i = conf_skip_ws(c, i + 1);
+		while (i < c->len && c->text[i] != '}') {
+			k = i;
+			kend = conf_skip_string(c, i);
+			conf_path(sub, "%s/%.*s", path,
+			    (int)(kend - k >= 2 ? kend - k - 2 : 0),
+			    c->text + k + 1);
+			i = conf_skip_ws(c, kend);
+			if (i < c->len && c->text[i] == ':')
+				i++;
+			i = conf_scan_value(c, i, sub, 1, k, depth + 1);
+			i = conf_skip_ws(c, i);
+			if (i < c->len && c->text[i] == ',')
+				i = conf_skip_ws(c, i + 1);
+			else
+				break;
+		}
+		return i < c->len ? i + 1 : c->len;
+	case '[':
+		i = conf_skip_ws(c, i + 1);
+		while (i < c->len && c->text[i] != ']') {
+			conf_path(sub, "%s/%zu", path, idx++);
+			i = conf_scan_value(c, i, sub, 0, 0, depth + 1);
+			i = conf_skip_ws(c, i);
+			if (i < c->len && c->text[i] == ',')
+				i = conf_skip_ws(c, i + 1);
+			else
+				break;
+		}
+		return i < c->len ? i + 1 : c->len;
+	case '"':
+		return conf_skip_string(c, i);
+	default:
+		while (i < c->len && strchr(",}] \t\r\n", c->text[i]) == NULL)
+			i++;
+		return i;
+	}
+}
+
+static const struct conf_pos *
+conf_pos_find(const struct conf_ctx *c, const char *path)
+{
+	char	 p[CONF_MAX_PATH];
+	char	*slash;
+	size_t	 i;
+
+	conf_path(p, "%s", path);
+	for (;;) {
+		for (i = 0; i < c->npos; i++)
+			if (strcmp(c->pos[i].path, p) == 0)
+				return &c->pos[i];
+		if ((slash = strrchr(p, '/')) == NULL)
+			return NULL;
+		*slash = '\0';
+	}
+}
+
+/*
+ * Reports a problem at the value of path (or at its key when atkey),
+ * falling back to the nearest enclosing position that is known.
+ */
+static void F2M_PRINTF(4, 5)
+conf_err(struct conf_ctx *c, const char *path, int atkey, const char *fmt,
+    ...)
+{
+	const struct conf_pos	*p;
+	va_list			 ap;
+	int			 line = 1, col = 1;
+
+	if ((p = conf_pos_find(c, path)) != NULL) {
+		line = p->vline;
+		col = p->vcol;
+		if (atkey && p->kline) {
+			line = p->kline;
+			col = p->kcol;
+		}
+	}
+	fprintf(stderr, "%s:%d:%d: ", c->file, line, col);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	c->errors++;
+}
+
+/* ---- typed getters ------------------------------------------------ */
+
+static size_t
+conf_lev(const char *a, const char *b)
+{
+	size_t	 la = strlen(a), lb = strlen(b), i, j, prev, tmp;
+	size_t	 row[64];
+
+	if (la >= 63 || lb >= 63)
+		return 99;
+	for (j = 0; j <= lb; j++)
+		row[j] = j;
+	for (i = 1; i <= la; i++) {
+		prev = row[0];
+		row[0] = i;
+		for (j = 1; j <= lb; j++) {
+			tmp = row[j];
+			row[j] = prev + (a[i - 1] == b[j - 1] ? 0 : 1);
+			if (row[j - 1] + 1 < row[j])
+				row[j] = row[j - 1] + 1;
+			if (tmp + 1 < row[j])
+				row[j] = tmp + 1;
+			prev = tmp;
+		}
+	}
+	return row[lb];
+}
+
+/* Reports every key of obj that is not in the NULL-terminated list. */
+static void
+conf_known(struct conf_ctx *c, const char *path, json_t *obj,
+    const char *const *keys)
+{
+	const char	*key, *best;
+	json_t		*v;
+	char		 sub[CONF_MAX_PATH];
+	size_t		 i, d, bestd;
+
+	json_object_foreach(obj, key, v) {
+		best = NULL;
+		bestd = 99;
+		for (i = 0; keys[i] != NULL; i++) {
+			if (strcmp(keys[i], key) == 0)
+				break;
+			d = conf_lev(key, keys[i]);
+			if (d < bestd) {
+				bestd = d;
+				best = keys[i];
+			}
+		}
+		if (keys[i] != NULL)
+			continue;
+		conf_path(sub, "%s/%s", path, key);
+		if (best != NULL && bestd <= 2 + strlen(key) / 4)
+			conf_err(c, sub, 1, "unknown key \"%s\" (did you mean "
+			    "\"%s\"?)", key, best);
+		else
+			conf_err(c, sub, 1, "unknown key \"%s\"", key);
+	}
+}
+
+static json_t *
+conf_obj(struct conf_ctx *c, const char *path, json_t *parent,
+    const char *key, int required)
+{
+	char	 sub[CONF_MAX_PATH];
+	json_t	*v = json_object_get(parent, key);
+
+	conf_path(sub, "%s/%s", path, key);
+	if (v == NULL) {
+		if (required)
+			conf_err(c, path, 0, "missing \"%s\"", key);
+		return NULL;
+	}
+	if (!json_is_object(v)) {
+		conf_err(c, sub, 0, "\"%s\" must be an object", key);
+		return NULL;
+	}
+	return v;
+}
+
+/* Returns a malloc'd copy of a string member, def when absent, NULL on
+ * error (reported) or when absent without default. */
+static char *
+conf_str(struct conf_ctx *c, const char *path, json_t *parent,
+    const char *key, const char *def, int required)
+{
+	char		 sub[CONF_MAX_PATH];
+	json_t		*v = json_object_get(parent, key);
+	const char	*s;
+	size_t		 i, n;
+
+	conf_path(sub, "%s/%s", path, key);
+	if (v == NULL) {
+		if (required)
+			conf_err(c, path, 0, "missing \"%s\"", key);
+		return def ? strdup(def) : NULL;
+	}
+	if (!json_is_string(v)) {
+		conf_err(c, sub, 0, "\"%s\" must be a string", key);
+		return NULL;
+	}
+	s = json_string_value(v);
+	n = json_string_length(v);
+	for (i = 0; i < n; i++)
+		if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f) {
+			conf_err(c, sub, 0, "\"%s\" holds a control character",
+			    key);
+			return NULL;
+		}
+	return strdup(s);
+}
+
+static int
+conf_bool(struct conf_ctx *c, const char *path, json_t *parent,
+    const char *key, int def)
+{
+	char	 sub[CONF_MAX_PATH];
+	json_t	*v = json_object_get(parent, key);
+
+	if (v == NULL)
+		return def;
+	if (!json_is_boolean(v)) {
+		conf_path(sub, "%s/%s", path, key);
+		conf_err(c, sub, 0, "\"%s\" must be true or false", key);
+		return def;
+	}
+	return json_is_true(v);
+}
+
+static long long
+conf_int(struct conf_ctx *c, const char *path, json_t *parent,
+    const char *key, long long def, long long min, long long max)
+{
+	char		 sub[CONF_MAX_PATH];
+	json_t		*v = json_object_get(parent, key);
+	long long	 n;
+
+	if (v == NULL)
+		return def;
+	conf_path(sub, "%s/%s", path, key);
+	if (!json_is_integer(v)) {
+		conf_err(c, sub, 0, "\"%s\" must be an integer", key);
+		return def;
+	}
+	n = json_integer_value(v);
+	if (n < min || n > max) {
+		conf_err(c, sub, 0, "\"%s\" must be between %lld and %lld",
+		    key, min, max);
+		return def;
+	}
+	return n;
+}
+
+long
+conf_duration(const char *s)
+{
+	char		*end;
+	long long	 n;
+	long		 mult = 1;
+
+	if (s == NULL || !isdigit((unsigned char)s[0]))
+		return -1;
+	errno = 0;
+	n = strtoll(s, &end, 10);
+	if (errno != 0 || n < 0)
+		return -1;
+	switch (*end) {
+	case '\0':
+	case 's':
+		break;
+	case 'm':
+		mult = 60;
+		break;
+	case 'h':
+		mult = 3600;
+		break;
+	case 'd':
+		mult = 86400;
+		break;
+	default:
+		return -1;
+	}
+	if (*end != '\0' && end[1] != '\0')
+		return -1;
+	if (n > 10LL * 366 * 86400 / mult)
+		return -1;
+	return (long)(n * mult);
+}
+
+static long
+conf_dur(struct conf_ctx *c, const char *path, json_t *parent,
+    const char *key, long def)
+{
+	char	 sub[CONF_MAX_PATH];
+	json_t	*v = json_object_get(parent, key);
+	long	 d;
+
+	if (v == NULL)
+		return def;
+	conf_path(sub, "%s/%s", path, key);
+	if (json_is_integer(v) && json_integer_value(v) > 0 &&
+	    json_integer_value(v) < 10LL * 366 * 86400)
+		return (long)json_integer_value(v);
+	if (!json_is_string(v) || (d = conf_duration(json_string_value(v))) <= 0) {
+		conf_err(c, sub, 0, "\"%s\" must be a duration such as "
+		    "\"90s\", \"10m\", \"1h\" or \"5d\"", key);
+		return def;
+	}
+	return d;
+}
+
+/* ---- checks ------------------------------------------------------- */
+
+static int
+conf_is_ldh_name(const char *s)
+{
+	size_t	 lab = 0, n = 0;
+
+	if (s == NULL || *s == '\0' || strlen(s) > 253)
+		return 0;
+	for (; *s; s++, n++) {
+		if (*s == '.') {
+			if (lab == 0 || s[-1] == '-')
+				return 0;
+			lab = 0;
+			continue;
+		}
+		if (!isalnum((unsigned char)*s) && *s != '-')
+			return 0;
+		if (*s == '-' && lab == 0)
+			return 0;
+		if (++lab > 63)
+			return 0;
+	}
+	return lab > 0 && s[-1] != '-';
+}
+
+static int
+conf_is_token(const char *s, size_t max)
+{
+	size_t	 n = 0;
+
+	if (s == NULL || *s == '\0')
+		return 0;
+	for (; *s; s++, n++)
+		if (!isalnum((unsigned char)*s) && *s != '_' && *s != '-')
+			return 0;
+	return n <= max;
+}
+
+/* Printable ASCII without spaces, quotes or angle brackets. */
+static int
+conf_is_urlchars(const char *s)
+{
+	for (; *s; s++)
+		if (*s <= 0x20 || *s >= 0x7f || strchr("\"<>\\^`{|}", *s))
+			return 0;
+	return 1;
+}
+
+/* "https://host[:port]" (or http), nothing after. */
+static int
+conf_is_origin(const char *s)
+{
+	const char	*h;
+
+	if (strncmp(s, "https://", 8) == 0)
+		h = s + 8;
+	else if (strncmp(s, "http://", 7) == 0)
+		h = s + 7;
+	else
+		return 0;
+	if (*h == '\0' || !conf_is_urlchars(h))
+		return 0;
+	return strpbrk(h, "/?#@") == NULL;
+}
+
+/* An https URL, or a path on the same site ("/thanks.html"). */
+static int
+conf_is_redirect(const char *s)
+{
+	if (!conf_is_urlchars(s))
+		return 0;
+	if (s[0] == '/' && s[1] != '/' && s[1] != '\\')
+		return 1;
+	return strncmp(s, "https://", 8) == 0 && s[8] != '\0' &&
+	    s[8] != '/' && strchr(s + 8, '@') == NULL;
+}
+
+/* Checks that a secret file exists and is private; reports at path. */
+static void
+conf_check_secret(struct conf_ctx *c, const char *path, const char *file)
+{
+	struct stat	 st;
+
+	if (file == NULL)
+		return;
+	if (file[0] != '/') {
+		conf_err(c, path, 0, "\"%s\" must be an absolute path", file);
+		return;
+	}
+	if (stat(file, &st) == -1) {
+		conf_err(c, path, 0, "%s: %s", file, strerror(errno));
+		return;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		conf_err(c, path, 0, "%s: not a regular file", file);
+		return;
+	}
+	if (st.st_mode & 077)
+		conf_err(c, path, 0, "%s: readable or writable by group or "
+		    "others (mode %04o); chmod 600 it", file,
+		    (unsigned)(st.st_mode & 07777));
+}
+
+static int
+conf_mailbox(struct conf_ctx *c, const char *path, const char *s,
+    struct conf_mailbox *mb)
+{
+	if (validate_mailbox(s, &mb->display, &mb->addr) == -1) {
+		conf_err(c, path, 0, "\"%s\" is not a valid mailbox "
+		    "(\"Name <local@domain>\" or \"local@domain\")", s);
+		return -1;
+	}
+	return 0;
+}
+
+/* A string or an array of strings of mailboxes. */
+static void
+conf_mailboxes(struct conf_ctx *c, const char *path, json_t *parent,
+    const char *key, struct conf_mailbox **out, size_t *nout)
+{
+	char	 sub[CONF_MAX_PATH], item[CONF_MAX_PATH];
+	json_t	*v = json_object_get(parent, key), *e;
+	size_t	 i, n;
+
+	*out = NULL;
+	*nout = 0;
+	if (v == NULL)
+		return;
+	conf_path(sub, "%s/%s", path, key);
+	if (json_is_string(v)) {
+		if ((*out = calloc(1, sizeof(**out))) == NULL)
+			return;
+		if (conf_mailbox(c, sub, json_string_value(v), *out) == 0)
+			*nout = 1;
+		return;
+	}
+	if (!json_is_array(v) || json_array_size(v) > CONF_MAX_LIST) {
+		conf_err(c, sub, 0, "\"%s\" must be an array of at most %d "
+		    "addresses", key, CONF_MAX_LIST);
+		return;
+	}
+	n = json_array_size(v);
+	if (n == 0 || (*out = calloc(n, sizeof(**out))) == NULL)
+		return;
+	json_array_foreach(v, i, e) {
+		conf_path(item, "%s/%zu", sub, i);
+		if (!json_is_string(e)) {
+			conf_err(c, item, 0, "must be a string");
+			continue;
+		}
+		if (conf_mailbox(c, item, json_string_value(e),
+		    &(*out)[*nout]) == 0)
+			(*nout)++;
+	}
+}
+
+/* An array of strings each accepted by ok(). */
+static void
+conf_strings(struct conf_ctx *c, const char *path, json_t *parent,
+    const char *key, int (*ok)(const char *), const char *what,
+    char ***out, size_t *nout)
+{
+	char	 sub[CONF_MAX_PATH], item[CONF_MAX_PATH];
+	json_t	*v = json_object_get(parent, key), *e;
+	size_t	 i, n;
+
+	*out = NULL;
+	*nout = 0;
+	if (v == NULL)
+		return;
+	conf_path(sub, "%s/%s", path, key);
+	if (!json_is_array(v) || json_array_size(v) > CONF_MAX_LIST) {
+		conf_err(c, sub, 0, "\"%s\" must be an array of at most %d "
+		    "strings", key, CONF_MAX_LIST);
+		return;
+	}
+	n = json_array_size(v);
+	if (n == 0 || (*out = calloc(n, sizeof(char *))) == NULL)
+		return;
+	json_array_foreach(v, i, e) {
+		conf_path(item, "%s/%zu", sub, i);
+		if (!json_is_string(e) || !ok(json_string_value(e))) {
+			conf_err(c, item, 0, "must be %s", what);
+			continue;
+		}
+		if (((*out)[*nout] = strdup(json_string_value(e))) != NULL)
+			(*nout)++;
+	}
+}
+
+static struct tmpl *
+conf_tmpl_file(struct conf_ctx *c, const char *path, const char *dir,
+    const char *name, const char *ext, int required)
+{
+	char		 file[PATH_MAX], err[256];
+	struct tmpl	*t = NULL;
+	struct stat	 st;
+	char		*text = NULL;
+	ssize_t		 n;
+	int		 fd;
+
+	snprintf(file, sizeof(file), "%s/%s.%s", dir, name, ext);
+	if ((fd = open(file, O_RDONLY | O_CLOEXEC)) == -1) {
+		if (required || errno != ENOENT)
+			conf_err(c, path, 0, "template %s: %s", file,
+			    strerror(errno));
+		return NULL;
+	}
+	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode) ||
+	    st.st_size > CONF_MAX_TMPL) {
+		conf_err(c, path, 0, "template %s: not a regular file of at "
+		    "most %d octets", file, CONF_MAX_TMPL);
+		goto out;
+	}
+	if ((text = malloc((size_t)st.st_size + 1)) == NULL)
+		goto out;
+	n = read(fd, text, (size_t)st.st_size);
+	if (n != st.st_size) {
+		conf_err(c, path, 0, "template %s: short read", file);
+		goto out;
+	}
+	if (tmpl_parse(text, (size_t)n, &t, err, sizeof(err)) == -1) {
+		/* Template errors point into the template file itself. */
+		fprintf(stderr, "%s:%s\n", file, err);
+		c->errors++;
+	}
+out:
+	free(text);
+	close(fd);
+	return t;
+}
+
+/* ---- sections ----------------------------------------------------- */
+
+static const char *const conf_top_keys[] = {
+	"listen", "listen_mode", "listen_group", "workers", "spool_dir",
+	"state_dir", "templates_dir", "user", "require_https", "log",
+	"limits", "max_age", "sender", "smtp", "dkim", "forms", NULL
+};
+static const char *const conf_limits_keys[] = {
+	"max_body", "max_fields", "max_value", NULL
+};
+static const char *const conf_sender_keys[] = {
+	"from", "envelope_from", "hostname", NULL
+};
+static const char *const conf_smtp_keys[] = {
+	"url", "username", "password_file", "ca_file", "max_per_hour",
+	"timeout", "insecure_plaintext", NULL
+};
+static const char *const conf_dkim_keys[] = {
+	"domain", "selector", "algorithm", "key_file", NULL
+};
+static const char *const conf_form_keys[] = {
+	"recipients", "cc", "bcc", "subject", "template", "fields",
+	"success_url", "error_url", "allowed_origins", "allow_missing_origin",
+	"honeypot", "extra_fields", "redirect_allowlist", NULL
+};
+static const char *const conf_field_keys[] = {
+	"required", "max_length", "type", "reply_to", "multiline", "label",
+	NULL
+};
+
+static char *
+conf_abs_dir(struct conf_ctx *c, const char *path, json_t *root,
+    const char *key, const char *def)
+{
+	char	 sub[CONF_MAX_PATH];
+	char	*s = conf_str(c, path, root, key, def, 0);
+
+	conf_path(sub, "%s/%s", path, key);
+	if (s != NULL && (s[0] != '/' || strlen(s) > 200)) {
+		conf_err(c, sub, 0, "\"%s\" must be an absolute path of at "
+		    "most 200 octets", key);
+	}
+	return s;
+}
+
+static void
+conf_top(struct conf_ctx *c, json_t *root)
+{
+	struct conf	*cf = c->conf;
+	char		*s, *end;
+	unsigned long	 mode;
+
+	conf_known(c, "", root, conf_top_keys);
+	cf->listen = conf_str(c, "", root, "listen",
+	    "unix:/run/form2mail/form2mail.sock", 0);
+	if (cf->listen != NULL && (strncmp(cf->listen, "unix:/", 6) != 0 ||
+	    strlen(cf->listen + 5) >= sizeof(((struct sockaddr_un *)0)->sun_path)))
+		conf_err(c, "/listen", 0, "\"listen\" must be "
+		    "\"unix:/absolute/path\" (at most 107 octets)");
+	s = conf_str(c, "", root, "listen_mode", "0660", 0);
+	if (s != NULL) {
+		errno = 0;
+		mode = strtoul(s, &end, 8);
+		if (errno || *end || end == s || mode > 0777)
+			conf_err(c, "/listen_mode", 0, "\"listen_mode\" must "
+			    "be an octal mode such as \"0660\"");
+		else
+			cf->listen_mode = (mode_t)mode;
+		free(s);
+	}
+	cf->listen_group = conf_str(c, "", root, "listen_group", NULL, 0);
+	if (cf->listen_group != NULL && getgrnam(cf->listen_group) == NULL)
+		conf_err(c, "/listen_group", 0, "no group \"%s\"",
+		    cf->listen_group);
+	cf->workers = (int)conf_int(c, "", root, "workers", 4, 1, 256);
+	cf->spool_dir = conf_abs_dir(c, "", root, "spool_dir",
+	    "/var/spool/form2mail");
+	cf->state_dir = conf_abs_dir(c, "", root, "state_dir",
+	    "/var/lib/form2mail");
+	cf->templates_dir = conf_abs_dir(c, "", root, "templates_dir",
+	    F2M_TEMPLATES_DIR);
+	cf->user = conf_str(c, "", root, "user", NULL, 0);
+	if (cf->user != NULL && getpwnam(cf->user) == NULL)
+		conf_err(c, "/user", 0, "no user \"%s\"", cf->user);
+	cf->require_https = conf_bool(c, "", root, "require_https", 1);
+	s = conf_str(c, "", root, "log", "stderr", 0);
+	if (s != NULL) {
+		if (strcmp(s, "syslog") == 0)
+			cf->log_syslog = 1;
+		else if (strcmp(s, "stderr") != 0)
+			conf_err(c, "/log", 0, "\"log\" must be \"stderr\" or "
+			    "\"syslog\"");
+		free(s);
+	}
+	cf->max_age = conf_dur(c, "", root, "max_age", 5 * 86400);
+}
+
+static void
+conf_limits(struct conf_ctx *c, json_t *root)
+{
+	struct conf	*cf = c->conf;
+	json_t		*o = conf_obj(c, "", root, "limits", 0);
+
+	cf->max_body = 1024 * 1024;
+	cf->max_fields = 50;
+	cf->max_value = 100000;
+	if (o == NULL)
+		return;
+	conf_known(c, "/limits", o, conf_limits_keys);
+	cf->max_body = (size_t)conf_int(c, "/limits", o, "max_body",
+	    1024 * 1024, 256, 64 * 1024 * 1024);
+	cf->max_fields = (size_t)conf_int(c, "/limits", o, "max_fields",
+	    50, 1, 1000);
+	cf->max_value = (size_t)conf_int(c, "/limits", o, "max_value",
+	    100000, 16, 16 * 1024 * 1024);
+}
+
+static void
+conf_sender(struct conf_ctx *c, json_t *root)
+{
+	struct conf	*cf = c->conf;
+	json_t		*o = conf_obj(c, "", root, "sender", 1);
+	char		*s, *disp = NULL;
+
+	if (o == NULL)
+		return;
+	conf_known(c, "/sender", o, conf_sender_keys);
+	if ((s = conf_str(c, "/sender", o, "from", NULL, 1)) != NULL) {
+		conf_mailbox(c, "/sender/from", s, &cf->from);
+		free(s);
+	}
+	if ((s = conf_str(c, "/sender", o, "envelope_from", NULL, 0)) != NULL) {
+		if (validate_mailbox(s, &disp, &cf->envelope_from) == -1 ||
+		    disp[0] != '\0')
+			conf_err(c, "/sender/envelope_from", 0, "\"%s\" is not "
+			    "a bare address (local@domain)", s);
+		free(disp);
+		free(s);
+	} else if (cf->from.addr != NULL)
+		cf->envelope_from = strdup(cf->from.addr);
+	cf->hostname = conf_str(c, "/sender", o, "hostname", NULL, 1);
+	if (cf->hostname != NULL && (!conf_is_ldh_name(cf->hostname) ||
+	    strchr(cf->hostname, '.') == NULL))
+		conf_err(c, "/sender/hostname", 0, "\"hostname\" must be a "
+		    "fully qualified host name");
+}
+
+/* Accepts "smtps://host[:port]" and "smtp://host[:port]" only. */
+static void
+conf_smtp(struct conf_ctx *c, json_t *root)
+{
+	struct conf_smtp	*sm = &c->conf->smtp;
+	json_t			*o = conf_obj(c, "", root, "smtp", 1);
+	const char		*h;
+	char			 host[256];
+	size_t			 n;
+	int			 loopback;
+
+	if (o == NULL)
+		return;
+	conf_known(c, "/smtp", o, conf_smtp_keys);
+	sm->url = conf_str(c, "/smtp", o, "url", NULL, 1);
+	sm->username = conf_str(c, "/smtp", o, "username", NULL, 0);
+	sm->password_file = conf_str(c, "/smtp", o, "password_file", NULL, 0);
+	sm->ca_file = conf_str(c, "/smtp", o, "ca_file", NULL, 0);
+	sm->max_per_hour = (long)conf_int(c, "/smtp", o, "max_per_hour", 0,
+	    0, 1000000);
+	sm->timeout = (long)conf_int(c, "/smtp", o, "timeout", 30, 1, 600);
+	sm->insecure_plaintext = conf_bool(c, "/smtp", o,
+	    "insecure_plaintext", 0);
+	if (sm->username != NULL && sm->password_file == NULL)
+		conf_err(c, "/smtp", 0, "\"username\" needs \"password_file\"");
+	conf_check_secret(c, "/smtp/password_file", sm->password_file);
+	if (sm->ca_file != NULL && access(sm->ca_file, R_OK) == -1)
+		conf_err(c, "/smtp/ca_file", 0, "%s: %s", sm->ca_file,
+		    strerror(errno));
+	if (sm->url == NULL)
+		return;
+	if (strncmp(sm->url, "smtps://", 8) == 0) {
+		sm->tls = CONF_SMTP_IMPLICIT;
+		h = sm->url + 8;
+	} else if (strncmp(sm->url, "smtp://", 7) == 0) {
+		sm->tls = CONF_SMTP_STARTTLS;
+		h = sm->url + 7;
+	} else {
+		conf_err(c, "/smtp/url", 0, "\"url\" must start with smtps:// "
+		    "(port 465) or smtp:// (port 587, STARTTLS)");
+		return;
+	}
+	if (h[0] == '[') {
+		n = strcspn(h, "]");
+		if (h[n] == ']')
+			n++;
+	} else
+		n = strcspn(h, ":/");
+	if (n == 0 || n >= sizeof(host) || !conf_is_urlchars(h) ||
+	    strpbrk(h, "/?#@") != NULL) {
+		conf_err(c, "/smtp/url", 0, "\"url\" must be scheme://host[:port]"
+		    " with nothing after the port");
+		return;
+	}
+	memcpy(host, h, n);
+	host[n] = '\0';
+	if (h[n] == ':' && (strspn(h + n + 1, "0123456789") !=
+	    strlen(h + n + 1) || h[n + 1] == '\0' || atoi(h + n + 1) > 65535))
+		conf_err(c, "/smtp/url", 0, "bad port in \"url\"");
+	loopback = strcmp(host, "localhost") == 0 ||
+	    strncmp(host, "127.", 4) == 0 || strcmp(host, "[::1]") == 0;
+	if (sm->insecure_plaintext) {
+		if (sm->tls != CONF_SMTP_STARTTLS || !loopback)
+			conf_err(c, "/smtp/insecure_plaintext", 0,
+			    "\"insecure_plaintext\" is allowed only with an "
+			    "smtp:// url on a loopback host");
+		else
+			sm->tls = CONF_SMTP_PLAIN;
+	}
+}
+
+static void
+conf_dkim(struct conf_ctx *c, json_t *root)
+{
+	struct conf	*cf = c->conf;
+	json_t		*a = json_object_get(root, "dkim"), *o;
+	char		 p[CONF_MAX_PATH];
+	char		*alg;
+	size_t		 i, n;
+
+	if (a == NULL) {
+		conf_err(c, "", 0, "missing \"dkim\": every message is signed; "
+		    "see form2mail keygen");
+		return;
+	}
+	if (!json_is_array(a) || (n = json_array_size(a)) == 0 || n > 8) {
+		conf_err(c, "/dkim", 0, "\"dkim\" must be an array of 1 to 8 "
+		    "keys");
+		return;
+	}
+	if ((cf->dkim = calloc(n, sizeof(*cf->dkim))) == NULL)
+		return;
+	json_array_foreach(a, i, o) {
+		struct conf_dkim *d = &cf->dkim[cf->ndkim];
+
+		conf_path(p, "/dkim/%zu", i);
+		if (!json_is_object(o)) {
+			conf_err(c, p, 0, "must be an object");
+			continue;
+		}
+		cf->ndkim++;
+		conf_known(c, p, o, conf_dkim_keys);
+		d->domain = conf_str(c, p, o, "domain", NULL, 1);
+		d->selector = conf_str(c, p, o, "selector", NULL, 1);
+		d->key_file = conf_str(c, p, o, "key_file", NULL, 1);
+		alg = conf_str(c, p, o, "algorithm", "rsa-sha256", 0);
+		if (d->domain != NULL && (!conf_is_ldh_name(d->domain) ||
+		    strchr(d->domain, '.') == NULL))
+			conf_err(c, p, 0, "\"domain\" must be a domain name");
+		if (d->selector != NULL && !conf_is_ldh_name(d->selector))
+			conf_err(c, p, 0, "\"selector\" must be letters, "
+			    "digits, '-' and '.'");
+		if (alg != NULL && strcmp(alg, "ed25519-sha256") == 0)
+			d->alg = CONF_DKIM_ED25519_SHA256;
+		else if (alg != NULL && strcmp(alg, "rsa-sha256") != 0) {
+			char q[CONF_MAX_PATH];
+			conf_path(q, "%s/algorithm", p);
+			conf_err(c, q, 0, "\"algorithm\" must be \"rsa-sha256\" "
+			    "or \"ed25519-sha256\"");
+		}
+		free(alg);
+		conf_path(p, "/dkim/%zu/key_file", i);
+		conf_check_secret(c, p, d->key_file);
+	}
+}
+
+/* DMARC alignment (RFC 7489 section 3.1.1, relaxed): From's domain is a
+ * signing domain or below one. */
+static void
+conf_alignment(struct conf_ctx *c)
+{
+	struct conf	*cf = c->conf;
+	const char	*fd;
+	size_t		 i, fl, dl;
+
+	if (cf->from.addr == NULL || cf->ndkim == 0)
+		return;
+	fd = strrchr(cf->from.addr, '@') + 1;
+	fl = strlen(fd);
+	for (i = 0; i < cf->ndkim; i++) {
+		if (cf->dkim[i].domain == NULL)
+			continue;
+		dl = strlen(cf->dkim[i].domain);
+		if (strcasecmp(fd, cf->dkim[i].domain) == 0 ||
+		    (fl > dl && fd[fl - dl - 1] == '.' &&
+		    strcasecmp(fd + fl - dl, cf->dkim[i].domain) == 0))
+			return;
+	}
+	conf_err(c, "/sender/from", 0, "From domain \"%s\" is not a DKIM "
+	    "signing domain (nor below one): DMARC would fail", fd);
+}
+
+static int
+conf_ok_origin(const char *s)
+{
+	return conf_is_origin(s);
+}
+
+static int
+conf_ok_prefix(const char *s)
+{
+	return strncmp(s, "https://", 8) == 0 && conf_is_redirect(s);
+}
+
+static void
+conf_fields(struct conf_ctx *c, const char *fp, json_t *fo,
+    struct conf_form *f)
+{
+	char		 p[CONF_MAX_PATH], q[CONF_MAX_PATH];
+	json_t		*o = conf_obj(c, fp, fo, "fields", 1), *v;
+	const char	*name;
+	char		*type;
+	size_t		 nreply = 0;
+
+	if (o == NULL)
+		return;
+	if (json_object_size(o) == 0 || json_object_size(o) > CONF_MAX_FIELDS) {
+		conf_path(p, "%s/fields", fp);
+		conf_err(c, p, 0, "\"fields\" must name 1 to %d fields",
+		    CONF_MAX_FIELDS);
+		return;
+	}
+	f->fields = calloc(json_object_size(o), sizeof(*f->fields));
+	if (f->fields == NULL)
+		return;
+	json_object_foreach(o, name, v) {
+		struct conf_field *fl = &f->fields[f->nfields];
+
+		conf_path(p, "%s/fields/%s", fp, name);
+		if (!validate_field_name(name, strlen(name)) || name[0] == '_') {
+			conf_err(c, p, 1, "field name \"%s\" must be 1 to 64 "
+			    "printable characters, not starting with '_'",
+			    name);
+			continue;
+		}
+		if (!json_is_object(v)) {
+			conf_err(c, p, 0, "field \"%s\" must be an object",
+			    name);
+			continue;
+		}
+		f->nfields++;
+		conf_known(c, p, v, conf_field_keys);
+		fl->name = strdup(name);
+		fl->label = conf_str(c, p, v, "label", name, 0);
+		fl->required = conf_bool(c, p, v, "required", 0);
+		fl->max_length = (size_t)conf_int(c, p, v, "max_length", 0, 1,
+		    16 * 1024 * 1024);
+		fl->reply_to = conf_bool(c, p, v, "reply_to", 0);
+		fl->multiline = conf_bool(c, p, v, "multiline", 0);
+		type = conf_str(c, p, v, "type", "text", 0);
+		conf_path(q, "%s/type", p);
+		if (type != NULL && strcmp(type, "email") == 0)
+			fl->email = 1;
+		else if (type != NULL && strcmp(type, "text") != 0)
+			conf_err(c, q, 0, "\"type\" must be \"text\" or "
+			    "\"email\"");
+		free(type);
+		if (fl->reply_to) {
+			fl->header = 1;
+			if (!fl->email)
+				conf_err(c, p, 0, "a \"reply_to\" field must "
+				    "have \"type\": \"email\"");
+			if (++nreply > 1)
+				conf_err(c, p, 0, "only one field may be "
+				    "\"reply_to\"");
+		}
+		if (fl->header && fl->multiline)
+			conf_err(c, p, 0, "a header field cannot be "
+			    "\"multiline\"");
+	}
+}
+
+struct conf_subj_arg {
+	struct conf_ctx		*c;
+	struct conf_form	*f;
+	const char		*path;
+};
+
+/* Fields the subject uses are header-bound; unknown names are errors,
+ * because their values could not be checked as header text. */
+static void
+conf_subject_name(const char *name, void *arg)
+{
+	struct conf_subj_arg	*a = arg;
+	size_t			 i;
+
+	if (strcmp(name, "_form") == 0 || strcmp(name, "_id") == 0)
+		return;
+	for (i = 0; i < a->f->nfields; i++)
+		if (strcmp(a->f->fields[i].name, name) == 0) {
+			a->f->fields[i].header = 1;
+			if (a->f->fields[i].multiline)
+				conf_err(a->c, a->path, 0, "subject uses "
+				    "multiline field \"%s\"", name);
+			return;
+		}
+	conf_err(a->c, a->path, 0, "subject uses \"%s\", which is not a "
+	    "field of this form (nor _form or _id)", name);
+}
+
+static void
+conf_form(struct conf_ctx *c, const char *id, json_t *fo,
+    struct conf_form *f)
+{
+	struct conf		*cf = c->conf;
+	struct conf_subj_arg	 sa;
+	char			 p[CONF_MAX_PATH], q[CONF_MAX_PATH];
+	char			 err[256];
+	char			*s, *tname;
+	const char		*dir = cf->templates_dir;
+
+	conf_path(p, "/forms/%s", id);
+	f->id = strdup(id);
+	if (!conf_is_token(id, 64))
+		conf_err(c, p, 1, "form id \"%s\" must be 1 to 64 letters, "
+		    "digits, '_' or '-'", id);
+	conf_known(c, p, fo, conf_form_keys);
+	conf_mailboxes(c, p, fo, "recipients", &f->to, &f->nto);
+	conf_mailboxes(c, p, fo, "cc", &f->cc, &f->ncc);
+	conf_mailboxes(c, p, fo, "bcc", &f->bcc, &f->nbcc);
+	if (json_object_get(fo, "recipients") == NULL)
+		conf_err(c, p, 0, "form \"%s\" has no \"recipients\"", id);
+	if (f->nto + f->ncc + f->nbcc > CONF_MAX_LIST)
+		conf_err(c, p, 0, "too many recipients (at most %d)",
+		    CONF_MAX_LIST);
+	conf_fields(c, p, fo, f);
+
+	f->success_url = conf_str(c, p, fo, "success_url", NULL, 0);
+	conf_path(q, "%s/success_url", p);
+	if (f->success_url && !conf_is_redirect(f->success_url))
+		conf_err(c, q, 0, "\"success_url\" must be an https:// URL or "
+		    "a path starting with '/'");
+	f->error_url = conf_str(c, p, fo, "error_url", NULL, 0);
+	conf_path(q, "%s/error_url", p);
+	if (f->error_url && !conf_is_redirect(f->error_url))
+		conf_err(c, q, 0, "\"error_url\" must be an https:// URL or a "
+		    "path starting with '/'");
+	conf_strings(c, p, fo, "allowed_origins", conf_ok_origin,
+	    "an origin such as \"https://example.com\" (no path)",
+	    &f->origins, &f->norigins);
+	f->allow_missing_origin = conf_bool(c, p, fo, "allow_missing_origin",
+	    0);
+	conf_strings(c, p, fo, "redirect_allowlist", conf_ok_prefix,
+	    "an https:// URL prefix", &f->redirect_allowlist, &f->nredirect);
+	f->honeypot = conf_str(c, p, fo, "honeypot", NULL, 0);
+	conf_path(q, "%s/honeypot", p);
+	if (f->honeypot != NULL &&
+	    !validate_field_name(f->honeypot, strlen(f->honeypot)))
+		conf_err(c, q, 0, "\"honeypot\" must be a field name");
+	s = conf_str(c, p, fo, "extra_fields", "include", 0);
+	conf_path(q, "%s/extra_fields", p);
+	if (s != NULL && strcmp(s, "ignore") == 0)
+		f->extra = CONF_EXTRA_IGNORE;
+	else if (s != NULL && strcmp(s, "reject") == 0)
+		f->extra = CONF_EXTRA_REJECT;
+	else if (s != NULL && strcmp(s, "include") != 0)
+		conf_err(c, q, 0, "\"extra_fields\" must be \"include\", "
+		    "\"ignore\" or \"reject\"");
+	free(s);
+
+	s = conf_str(c, p, fo, "subject", "Form submission: {{_form}}", 0);
+	conf_path(q, "%s/subject", p);
+	if (s != NULL) {
+		if (tmpl_parse(s, strlen(s), &f->subject, err,
+		    sizeof(err)) == -1)
+			conf_err(c, q, 0, "subject template: %s", err);
+		else {
+			sa.c = c;
+			sa.f = f;
+			sa.path = q;
+			tmpl_names(f->subject, conf_subject_name, &sa);
+		}
+		free(s);
+	}
+	tname = conf_str(c, p, fo, "template", NULL, 0);
+	conf_path(q, "%s/template", p);
+	if (tname != NULL && !conf_is_token(tname, 64)) {
+		conf_err(c, q, 0, "\"template\" must be a name of letters, "
+		    "digits, '_' or '-' (files NAME.txt and NAME.html in "
+		    "templates_dir)");
+	} else if (dir != NULL) {
+		f->text = conf_tmpl_file(c, tname ? q : p, dir,
+		    tname ? tname : "default", "txt", 1);
+		f->html = conf_tmpl_file(c, tname ? q : p, dir,
+		    tname ? tname : "default", "html", 0);
+	}
+	free(tname);
+}
+
+static void
+conf_forms(struct conf_ctx *c, json_t *root)
+{
+	struct conf	*cf = c->conf;
+	json_t		*o = conf_obj(c, "", root, "forms", 1), *v;
+	const char	*id;
+	char		 p[CONF_MAX_PATH];
+
+	if (o == NULL)
+		return;
+	if (json_object_size(o) == 0 || json_object_size(o) > CONF_MAX_FORMS) {
+		conf_err(c, "/forms", 0, "\"forms\" must name 1 to %d forms",
+		    CONF_MAX_FORMS);
+		return;
+	}
+	if ((cf->forms = calloc(json_object_size(o), sizeof(*cf->forms))) ==
+	    NULL)
+		return;
+	json_object_foreach(o, id, v) {
+		conf_path(p, "/forms/%s", id);
+		if (!json_is_object(v)) {
+			conf_err(c, p, 0, "form \"%s\" must be an object", id);
+			continue;
+		}
+		conf_form(c, id, v, &cf->forms[cf->nforms++]);
+	}
+}
+
+/* ---- public ------------------------------------------------------- */
+
+static char *
+conf_slurp(const char *path, size_t *len)
+{
+	struct stat	 st;
+	char		*text = NULL;
+	ssize_t		 n;
+	int		 fd;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+		return NULL;
+	if (fstat(fd, &st) == -1)
+		goto out;
+	if (!S_ISREG(st.st_mode) || st.st_size > CONF_MAX_FILE) {
+		errno = EFBIG;
+		goto out;
+	}
+	if ((text = malloc((size_t)st.st_size + 1)) == NULL)
+		goto out;
+	if ((n = read(fd, text, (size_t)st.st_size)) != st.st_size) {
+		free(text);
+		text = NULL;
+		errno = EIO;
+		goto out;
+	}
+	text[n] = '\0';
+	*len = (size_t)n;
+out:
+	close(fd);
+	return text;
+}
+
+int
+conf_load(const char *path, struct conf **out)
+{
+	struct conf_ctx	 c;
+	json_error_t	 jerr;
+	json_t		*root = NULL;
+	size_t		 i;
+	int		 rc = 2;
+
+	*out = NULL;
+	memset(&c, 0, sizeof(c));
+	c.file = path;
+	if ((c.text = conf_slurp(path, &c.len)) == NULL) {
+		fprintf(stderr, "%s: %s\n", path, strerror(errno));
+		return 2;
+	}
+	root = json_loadb(c.text, c.len, JSON_REJECT_DUPLICATES, &jerr);
+	if (root == NULL) {
+		fprintf(stderr, "%s:%d:%d: %s\n", path, jerr.line < 1 ? 1 :
+		    jerr.line, jerr.column < 1 ? 1 : jerr.column, jerr.text);
+		goto out;
+	}
+	if (!json_is_object(root)) {
+		fprintf(stderr, "%s:1:1: the config must be a JSON object\n",
+		    path);
+		goto out;
+	}
+	conf_scan_value(&c, 0, "", 0, 0, 0);
+	if ((c.conf = calloc(1, sizeof(*c.conf))) == NULL ||
+	    (c.conf->path = strdup(path)) == NULL) {
+		fprintf(stderr, "%s: out of memory\n", path);
+		goto out;
+	}
+	c.conf->listen_mode = 0660;
+	conf_top(&c, root);
+	conf_limits(&c, root);
+	conf_sender(&c, root);
+	conf_smtp(&c, root);
+	conf_dkim(&c, root);
+	conf_alignment(&c);
+	conf_forms(&c, root);
+	rc = c.errors ? 1 : 0;
+out:
+	if (rc == 0)
+		*out = c.conf;
+	else
+		conf_free(c.conf);
+	for (i = 0; i < c.npos; i++)
+		free(c.pos[i].path);
+	free(c.pos);
+	json_decref(root);
+	free((char *)c.text);
+	return rc;
+}
+
+const struct conf_form *
+conf_form_find(const struct conf *cf, const char *id, size_t len)
+{
+	size_t	 i;
+
+	for (i = 0; i < cf->nforms; i++)
+		if (strlen(cf->forms[i].id) == len &&
+		    memcmp(cf->forms[i].id, id, len) == 0)
+			return &cf->forms[i];
+	return NULL;
+}
+
+char *
+conf_read_secret(const char *path, char *err, size_t errsize)
+{
+	struct stat	 st;
+	char		*s = NULL;
+	ssize_t		 n;
+	int		 fd;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1) {
+		snprintf(err, errsize, "%s: %s", path, strerror(errno));
+		return NULL;
+	}
+	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode)) {
+		snprintf(err, errsize, "%s: not a regular file", path);
+		goto out;
+	}
+	if (st.st_mode & 077) {
+		snprintf(err, errsize, "%s: readable or writable by group or "
+		    "others (mode %04o)", path, (unsigned)(st.st_mode & 07777));
+		goto out;
+	}
+	if (st.st_size > CONF_MAX_SECRET) {
+		snprintf(err, errsize, "%s: larger than %d octets", path,
+		    CONF_MAX_SECRET);
+		goto out;
+	}
+	if ((s = calloc(1, (size_t)st.st_size + 1)) == NULL) {
+		snprintf(err, errsize, "out of memory");
+		goto out;
+	}
+	if ((n = read(fd, s, (size_t)st.st_size)) != st.st_size) {
+		snprintf(err, errsize, "%s: short read", path);
+		free(s);
+		s = NULL;
+		goto out;
+	}
+	if (n > 0 && s[n - 1] == '\n')
+		s[--n] = '\0';
+	if (n > 0 && s[n - 1] == '\r')
+		s[--n] = '\0';
+	if (memchr(s, '\0', (size_t)n) != NULL || strpbrk(s, "\r\n") != NULL) {
+		snprintf(err, errsize, "%s: holds NUL or more than one line",
+		    path);
+		explicit_bzero(s, (size_t)n);
+		free(s);
+		s = NULL;
+	}
+out:
+	close(fd);
+	return s;
+}
+
+int
+conf_user(const struct conf *cf, uid_t *uid, gid_t *gid)
+{
+	struct passwd	*pw = NULL;
+
+	if (cf->user != NULL)
+		pw = getpwnam(cf->user);
+	else if ((pw = getpwnam("form2mail")) == NULL)
+		pw = getpwnam("nobody");
+	if (pw == NULL)
+		return -1;
+	*uid = pw->pw_uid;
+	*gid = pw->pw_gid;
+	return 0;
+}
+
+static void
+conf_mailboxes_free(struct conf_mailbox *m, size_t n)
+{
+	size_t	 i;
+
+	for (i = 0; i < n; i++) {
+		free(m[i].display);
+		free(m[i].addr);
+	}
+	free(m);
+}
+
+static void
+conf_strings_free(char **v, size_t n)
+{
+	size_t	 i;
+
+	for (i = 0; i < n; i++)
+		free(v[i]);
+	free(v);
+}
+
+void
+conf_free(struct conf *cf)
+{
+	size_t	 i, j;
+
+	if (cf == NULL)
+		return;
+	for (i = 0; i < cf->nforms; i++) {
+		struct conf_form *f = &cf->forms[i];
+
+		free(f->id);
+		conf_mailboxes_free(f->to, f->nto);
+		conf_mailboxes_free(f->cc, f->ncc);
+		conf_mailboxes_free(f->bcc, f->nbcc);
+		for (j = 0; j < f->nfields; j++) {
+			free(f->fields[j].name);
+			free(f->fields[j].label);
+		}
+		free(f->fields);
+		free(f->success_url);
+		free(f->error_url);
+		conf_strings_free(f->origins, f->norigins);
+		conf_strings_free(f->redirect_allowlist, f->nredirect);
+		free(f->honeypot);
+		tmpl_free(f->subject);
+		tmpl_free(f->text);
+		tmpl_free(f->html);
+	}
+	free(cf->forms);
+	for (i = 0; i < cf->ndkim; i++) {
+		free(cf->dkim[i].domain);
+		free(cf->dkim[i].selector);
+		free(cf->dkim[i].key_file);
+	}
+	free(cf->dkim);
+	free(cf->smtp.url);
+	free(cf->smtp.username);
+	free(cf->smtp.password_file);
+	free(cf->smtp.ca_file);
+	free(cf->from.display);
+	free(cf->from.addr);
+	free(cf->envelope_from);
+	free(cf->hostname);
+	free(cf->path);
+	free(cf->listen);
+	free(cf->listen_group);
+	free(cf->spool_dir);
+	free(cf->state_dir);
+	free(cf->templates_dir);
+	free(cf->user);
+	free(cf);
+}

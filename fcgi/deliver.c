@@ -1,0 +1,357 @@
+/*
+ * deliver: the delivery runner; see deliver.h.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/inotify.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "conf.h"
+#include "deliver.h"
+#include "log.h"
+#include "sign.h"
+#include "smtp.h"
+#include "spool.h"
+
+#define DELIVER_MAX_IDS		10000	/* claimed per round */
+#define DELIVER_PACE_MAX	100000	/* entries of the pacing log */
+
+struct deliver {
+	const struct conf	*cf;
+	struct sign		*sign;
+	struct smtp		*smtp;
+	char			*password;
+	/* Provider pacing: times of the sends of the last hour, a ring. */
+	time_t			*sent;
+	size_t			 nsent, headsent;
+};
+
+/* ---- provider pacing (smtp.max_per_hour) -------------------------- */
+
+/*
+ * The log of send times lives in state_dir/pacing so a restart does not
+ * reset the hourly budget.  It is a plain list of decimal times.
+ */
+static void
+deliver_pace_load(struct deliver *d)
+{
+	char		 path[4096];
+	FILE		*f;
+	long long	 t;
+	time_t		 now = time(NULL);
+
+	snprintf(path, sizeof(path), "%s/pacing", d->cf->state_dir);
+	if ((f = fopen(path, "re")) == NULL)
+		return;
+	while (fscanf(f, "%lld", &t) == 1)
+		if (t > now - 3600 && t <= now &&
+		    d->nsent < (size_t)d->cf->smtp.max_per_hour)
+			d->sent[(d->headsent + d->nsent++) %
+			    (size_t)d->cf->smtp.max_per_hour] = (time_t)t;
+	fclose(f);
+}
+
+static void
+deliver_pace_save(struct deliver *d)
+{
+	char	 path[4096], tmp[4200];
+	FILE	*f;
+	size_t	 i, cap = (size_t)d->cf->smtp.max_per_hour;
+
+	snprintf(path, sizeof(path), "%s/pacing", d->cf->state_dir);
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	if ((f = fopen(tmp, "we")) == NULL)
+		return;
+	for (i = 0; i < d->nsent; i++)
+		fprintf(f, "%lld\n", (long long)d->sent[(d->headsent + i) % cap]);
+	if (fclose(f) == 0)
+		rename(tmp, path);
+}
+
+/* Returns 0 when a message may be sent now, else the time it may. */
+static time_t
+deliver_pace_wait(struct deliver *d, time_t now)
+{
+	size_t	 cap = (size_t)d->cf->smtp.max_per_hour;
+
+	if (cap == 0)
+		return 0;
+	while (d->nsent > 0 && d->sent[d->headsent] <= now - 3600) {
+		d->headsent = (d->headsent + 1) % cap;
+		d->nsent--;
+	}
+	if (d->nsent < cap)
+		return 0;
+	return d->sent[d->headsent] + 3600;
+}
+
+static void
+deliver_pace_note(struct deliver *d, time_t now)
+{
+	size_t	 cap = (size_t)d->cf->smtp.max_per_hour;
+
+	if (cap == 0)
+		return;
+	d->sent[(d->headsent + d->nsent) % cap] = now;
+	d->nsent++;
+	deliver_pace_save(d);
+}
+
+/* ---- runner ------------------------------------------------------- */
+
+int
+deliver_open(const struct conf *cf, struct deliver **out, char *err,
+    size_t errsize)
+{
+	struct deliver	*d;
+
+	*out = NULL;
+	if ((d = calloc(1, sizeof(*d))) == NULL) {
+		snprintf(err, errsize, "out of memory");
+		return -1;
+	}
+	d->cf = cf;
+	if (cf->smtp.max_per_hour > DELIVER_PACE_MAX) {
+		snprintf(err, errsize, "smtp.max_per_hour over %d",
+		    DELIVER_PACE_MAX);
+		goto fail;
+	}
+	if (cf->smtp.max_per_hour > 0 && (d->sent = calloc((size_t)
+	    cf->smtp.max_per_hour, sizeof(*d->sent))) == NULL) {
+		snprintf(err, errsize, "out of memory");
+		goto fail;
+	}
+	if (sign_open(cf, &d->sign, err, errsize) == -1)
+		goto fail;
+	if (cf->smtp.username != NULL &&
+	    (d->password = conf_read_secret(cf->smtp.password_file, err,
+	    errsize)) == NULL)
+		goto fail;
+	if (smtp_open(&cf->smtp, d->password, cf->hostname, &d->smtp) == -1) {
+		snprintf(err, errsize, "cannot set up libcurl");
+		goto fail;
+	}
+	if (cf->smtp.max_per_hour > 0)
+		deliver_pace_load(d);
+	*out = d;
+	return 0;
+fail:
+	deliver_close(d);
+	return -1;
+}
+
+void
+deliver_close(struct deliver *d)
+{
+	if (d == NULL)
+		return;
+	smtp_close(d->smtp);
+	sign_close(d->sign);
+	if (d->password != NULL) {
+		explicit_bzero(d->password, strlen(d->password));
+		free(d->password);
+	}
+	free(d->sent);
+	free(d);
+}
+
+struct deliver_list {
+	char	(*ids)[SPOOL_ID_LEN + 1];
+	time_t	*due;
+	size_t	 n;
+	time_t	 now;
+	time_t	 next;
+};
+
+static int
+deliver_collect(const struct spool_meta *m, void *arg)
+{
+	struct deliver_list	*l = arg;
+
+	if (m->next_try > l->now) {
+		if (l->next == 0 || m->next_try < l->next)
+			l->next = m->next_try;
+		return 0;
+	}
+	if (l->n == DELIVER_MAX_IDS) {
+		l->next = l->now;	/* more next round */
+		return 0;
+	}
+	memcpy(l->ids[l->n], m->id, sizeof(l->ids[0]));
+	l->due[l->n++] = m->next_try;
+	return 0;
+}
+
+/* Oldest due first, so a backlog drains in order. */
+static void
+deliver_sort(struct deliver_list *l)
+{
+	char	 id[SPOOL_ID_LEN + 1];
+	time_t	 t;
+	size_t	 i, j;
+
+	for (i = 1; i < l->n; i++)
+		for (j = i; j > 0 && l->due[j - 1] > l->due[j]; j--) {
+			t = l->due[j];
+			l->due[j] = l->due[j - 1];
+			l->due[j - 1] = t;
+			memcpy(id, l->ids[j], sizeof(id));
+			memcpy(l->ids[j], l->ids[j - 1], sizeof(id));
+			memcpy(l->ids[j - 1], id, sizeof(id));
+		}
+}
+
+/* Delivers one claimed message; the item is released in every case. */
+static int
+deliver_one(struct deliver *d, struct spool_item *it)
+{
+	struct buf		 data = BUF_INIT;
+	struct timespec		 t0, t1;
+	char			 err[512];
+	enum smtp_result	 r;
+	time_t			 now;
+	int			 sent = 0;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	if (sign_message(d->sign, it->msg, it->len, &data, err,
+	    sizeof(err)) == -1 || buf_add(&data, it->msg, it->len) == -1) {
+		log_err("deliver id=%s outcome=sign_failed error=\"%s\"",
+		    it->meta.id, err);
+		spool_defer(it, time(NULL), d->cf->max_age, "DKIM signing "
+		    "failed");
+		buf_free(&data);
+		return 0;
+	}
+	r = smtp_send(d->smtp, it->meta.from, (const char *const *)it->meta.rcpt,
+	    it->meta.nrcpt, data.data, data.len, err, sizeof(err));
+	buf_free(&data);
+	now = time(NULL);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	switch (r) {
+	case SMTP_SENT:
+		deliver_pace_note(d, now);
+		log_info("deliver id=%s form=%s outcome=sent rcpt=%zu "
+		    "attempts=%u ms=%ld", it->meta.id, it->meta.form,
+		    it->meta.nrcpt, it->meta.attempts + 1,
+		    (long)((t1.tv_sec - t0.tv_sec) * 1000 +
+		    (t1.tv_nsec - t0.tv_nsec) / 1000000));
+		if (spool_done(it) == -1)
+			log_err("deliver id=%s: sent but not removed from the "
+			    "spool: it may be sent again", it->meta.id);
+		sent = 1;
+		break;
+	case SMTP_FAIL:
+		log_err("deliver id=%s form=%s outcome=failed error=\"%s\"",
+		    it->meta.id, it->meta.form, err);
+		spool_fail(it, err);
+		break;
+	case SMTP_CONFIG:
+		log_err("deliver id=%s form=%s outcome=config_error "
+		    "error=\"%s\" (kept in the queue; the admin must fix the "
+		    "smtp settings)", it->meta.id, it->meta.form, err);
+		spool_defer(it, now, d->cf->max_age, err);
+		break;
+	default:
+		log_warn("deliver id=%s form=%s outcome=deferred error=\"%s\"",
+		    it->meta.id, it->meta.form, err);
+		if (spool_defer(it, now, d->cf->max_age, err) == 1)
+			log_err("deliver id=%s: older than max_age, moved to "
+			    "failed/", it->meta.id);
+		break;
+	}
+	return sent;
+}
+
+int
+deliver_due(struct deliver *d, volatile sig_atomic_t *stop, time_t *next_due)
+{
+	struct deliver_list	 l;
+	struct spool_item	*it;
+	time_t			 pace;
+	size_t			 i;
+	int			 n = 0, rc;
+
+	memset(&l, 0, sizeof(l));
+	l.now = time(NULL);
+	*next_due = 0;
+	l.ids = calloc(DELIVER_MAX_IDS, sizeof(*l.ids));
+	l.due = calloc(DELIVER_MAX_IDS, sizeof(*l.due));
+	if (l.ids == NULL || l.due == NULL ||
+	    spool_scan(d->cf->spool_dir, SPOOL_QUEUE, deliver_collect, &l) ==
+	    -1) {
+		free(l.ids);
+		free(l.due);
+		return -1;
+	}
+	deliver_sort(&l);
+	for (i = 0; i < l.n && !*stop; i++) {
+		if ((pace = deliver_pace_wait(d, time(NULL))) != 0) {
+			log_info("deliver: smtp.max_per_hour reached, %zu "
+			    "message(s) wait", l.n - i);
+			l.next = l.next == 0 || pace < l.next ? pace : l.next;
+			break;
+		}
+		if ((rc = spool_claim(d->cf->spool_dir, l.ids[i], &it)) != 0)
+			continue;
+		/* A runner may have deferred it since the scan. */
+		if (it->meta.next_try > time(NULL)) {
+			if (l.next == 0 || it->meta.next_try < l.next)
+				l.next = it->meta.next_try;
+			spool_release(it);
+			continue;
+		}
+		n += deliver_one(d, it);
+	}
+	if (i < l.n && l.next == 0)
+		l.next = time(NULL);
+	*next_due = l.next;
+	free(l.ids);
+	free(l.due);
+	return n;
+}
+
+void
+deliver_loop(struct deliver *d, volatile sig_atomic_t *stop)
+{
+	char		 path[4096];
+	char		 ev[4096] __attribute__((aligned(8)));
+	struct pollfd	 pfd;
+	time_t		 next = 0, now, last = 0;
+	int		 ifd, scan = 1;
+
+	snprintf(path, sizeof(path), "%s/queue", d->cf->spool_dir);
+	ifd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+	if (ifd != -1 && inotify_add_watch(ifd, path, IN_MOVED_TO) == -1) {
+		log_warn("deliver: inotify on %s: %s; polling every second",
+		    path, strerror(errno));
+		close(ifd);
+		ifd = -1;
+	}
+	while (!*stop) {
+		now = time(NULL);
+		/* A full scan every 30 s catches what inotify cannot see. */
+		if (scan || (next != 0 && next <= now) || now - last >= 30) {
+			if (deliver_due(d, stop, &next) == -1)
+				log_err("deliver: cannot read the queue %s: %s",
+				    path, strerror(errno));
+			last = now;
+			scan = 0;
+		}
+		pfd.fd = ifd;
+		pfd.events = POLLIN;
+		if (poll(&pfd, ifd != -1 ? 1 : 0, 1000) > 0) {
+			while (read(ifd, ev, sizeof(ev)) > 0)
+				;
+			scan = 1;
+		} else if (ifd == -1)
+			scan = 1;
+	}
+	if (ifd != -1)
+		close(ifd);
+}

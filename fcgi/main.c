@@ -1,0 +1,290 @@
+/*
+ * main: command line and subcommand dispatch (DESIGN.md "Commands").
+ * Exit status: 0 ok, 1 a check failed, 2 usage or config error.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "conf.h"
+#include "deliver.h"
+#include "log.h"
+#include "server.h"
+#include "sign.h"
+#include "spool.h"
+
+static volatile sig_atomic_t	 main_stop;
+
+static void
+main_on_term(int sig)
+{
+	(void)sig;
+	main_stop = 1;
+}
+
+static void
+usage(void)
+{
+	fprintf(stderr,
+	    "usage: form2mail serve     [-c FILE]\n"
+	    "       form2mail check     [-c FILE]\n"
+	    "       form2mail queue     [-c FILE] list [--json] | retry [ID] |"
+	    " run [--once]\n"
+	    "       form2mail version\n"
+	    "FILE defaults to $FORM2MAIL_CONFIG, else " CONF_DEFAULT_PATH "\n");
+}
+
+static int
+main_check(const char *path)
+{
+	struct conf	*cf;
+	struct sign	*s;
+	char		 err[512], *pw;
+	int		 rc;
+
+	if ((rc = conf_load(path, &cf)) != 0)
+		return rc;
+	/* Keys and password are read here only to check them. */
+	if (sign_open(cf, &s, err, sizeof(err)) == -1) {
+		fprintf(stderr, "%s: dkim: %s\n", path, err);
+		rc = 1;
+	} else
+		sign_close(s);
+	if (cf->smtp.password_file != NULL) {
+		if ((pw = conf_read_secret(cf->smtp.password_file, err,
+		    sizeof(err))) == NULL) {
+			fprintf(stderr, "%s: smtp: %s\n", path, err);
+			rc = 1;
+		} else {
+			explicit_bzero(pw, strlen(pw));
+			free(pw);
+		}
+	}
+	if (rc == 0)
+		printf("%s: ok (%zu form%s, %zu DKIM key%s)\n", path,
+		    cf->nforms, cf->nforms == 1 ? "" : "s", cf->ndkim,
+		    cf->ndkim == 1 ? "" : "s");
+	conf_free(cf);
+	return rc;
+}
+
+struct main_list {
+	json_t	*arr;
+	int	 json;
+	const char *state;
+};
+
+static int
+main_list_one(const struct spool_meta *m, void *arg)
+{
+	struct main_list	*l = arg;
+	char			 c[32], n[32];
+	struct tm		 tm;
+
+	if (l->json) {
+		json_array_append_new(l->arr, json_pack(
+		    "{s:s,s:s,s:s,s:I,s:i,s:I,s:s,s:i}", "id", m->id, "state",
+		    l->state, "form", m->form, "created", (json_int_t)m->created,
+		    "attempts", (int)m->attempts, "next_try",
+		    (json_int_t)m->next_try, "last_error", m->error,
+		    "recipients", (int)m->nrcpt));
+		return 0;
+	}
+	gmtime_r(&m->created, &tm);
+	strftime(c, sizeof(c), "%Y-%m-%d %H:%M:%S", &tm);
+	gmtime_r(&m->next_try, &tm);
+	strftime(n, sizeof(n), "%Y-%m-%d %H:%M:%S", &tm);
+	printf("%-26s  %-6s  %-16.16s  %s  %3u  %s  %s\n", m->id, l->state,
+	    m->form, c, m->attempts, n, m->error[0] ? m->error : "-");
+	return 0;
+}
+
+static int
+main_queue_list(const struct conf *cf, int json)
+{
+	static const struct { enum spool_state st; const char *name; } st[] = {
+		{ SPOOL_QUEUE, "queued" }, { SPOOL_HELD, "held" },
+		{ SPOOL_FAILED, "failed" }
+	};
+	struct main_list	 l;
+	size_t			 i;
+	char			*s;
+
+	l.json = json;
+	l.arr = json_array();
+	if (!json)
+		printf("%-26s  %-6s  %-16s  %-19s  %3s  %-19s  %s\n", "ID",
+		    "STATE", "FORM", "CREATED (UTC)", "TRY", "NEXT TRY (UTC)",
+		    "LAST ERROR");
+	for (i = 0; i < sizeof(st) / sizeof(st[0]); i++) {
+		l.state = st[i].name;
+		if (spool_scan(cf->spool_dir, st[i].st, main_list_one, &l) ==
+		    -1 && st[i].st == SPOOL_QUEUE) {
+			fprintf(stderr, "%s: %s\n", cf->spool_dir,
+			    strerror(errno));
+			json_decref(l.arr);
+			return 1;
+		}
+	}
+	if (json) {
+		s = json_dumps(l.arr, JSON_INDENT(2));
+		printf("%s\n", s ? s : "[]");
+		free(s);
+	}
+	json_decref(l.arr);
+	return 0;
+}
+
+static int
+main_queue_run(const struct conf *cf, int once)
+{
+	struct deliver		*d;
+	struct sigaction	 sa;
+	char			 err[512];
+	time_t			 next;
+	int			 n;
+
+	log_role("queue-run");
+	if (server_prepare_dirs(cf) == -1)
+		return 1;
+	if (deliver_open(cf, &d, err, sizeof(err)) == -1) {
+		log_err("%s", err);
+		return 1;
+	}
+	/* Same discipline as the deliverer: secrets read, then no root. */
+	if (server_drop(cf) == -1) {
+		deliver_close(d);
+		return 1;
+	}
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = main_on_term;
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	if (once) {
+		n = deliver_due(d, &main_stop, &next);
+		deliver_close(d);
+		if (n < 0)
+			return 1;
+		log_info("queue run: %d delivered", n);
+		return 0;
+	}
+	deliver_loop(d, &main_stop);
+	deliver_close(d);
+	return 0;
+}
+
+static int
+main_queue(const char *path, int argc, char **argv)
+{
+	struct conf	*cf;
+	int		 rc, json = 0, once = 0, i;
+	const char	*id = NULL;
+
+	if (argc < 1) {
+		usage();
+		return 2;
+	}
+	for (i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--json") == 0)
+			json = 1;
+		else if (strcmp(argv[i], "--once") == 0)
+			once = 1;
+		else if (id == NULL && argv[i][0] != '-')
+			id = argv[i];
+		else {
+			usage();
+			return 2;
+		}
+	}
+	if ((rc = conf_load(path, &cf)) != 0)
+		return 2;
+	log_init("form2mail", cf->log_syslog);
+	if (strcmp(argv[0], "list") == 0 && id == NULL)
+		rc = main_queue_list(cf, json);
+	else if (strcmp(argv[0], "run") == 0 && id == NULL)
+		rc = main_queue_run(cf, once);
+	else if (strcmp(argv[0], "retry") == 0) {
+		if (id != NULL && !spool_id_valid(id)) {
+			fprintf(stderr, "%s: not a message id\n", id);
+			rc = 2;
+		} else if ((rc = spool_retry(cf->spool_dir, id, time(NULL))) <
+		    0) {
+			fprintf(stderr, "retry: %s\n", strerror(errno));
+			rc = 1;
+		} else {
+			printf("%d message%s due now\n", rc, rc == 1 ? "" : "s");
+			rc = (id != NULL && rc == 0) ? 1 : 0;
+		}
+	} else {
+		usage();
+		rc = 2;
+	}
+	conf_free(cf);
+	return rc;
+}
+
+int
+main(int argc, char *argv[])
+{
+	const char	*path = getenv("FORM2MAIL_CONFIG");
+	const char	*cmd = NULL;
+	char		*args[32];
+	struct conf	*cf;
+	int		 i, n = 0, rc;
+
+	if (path == NULL || *path == '\0')
+		path = CONF_DEFAULT_PATH;
+	/* -c FILE may stand before or after the subcommand. */
+	for (i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "-c") == 0 || strcmp(argv[i],
+		    "--config") == 0) {
+			if (++i == argc) {
+				usage();
+				return 2;
+			}
+			path = argv[i];
+		} else if (strncmp(argv[i], "--config=", 9) == 0)
+			path = argv[i] + 9;
+		else if (strcmp(argv[i], "-h") == 0 ||
+		    strcmp(argv[i], "--help") == 0) {
+			usage();
+			return 0;
+		} else if (cmd == NULL)
+			cmd = argv[i];
+		else if (n < (int)(sizeof(args) / sizeof(args[0])) - 1)
+			args[n++] = argv[i];
+		else {
+			usage();
+			return 2;
+		}
+	}
+	args[n] = NULL;
+	log_init("form2mail", 0);
+	if (cmd == NULL) {
+		usage();
+		return 2;
+	}
+	if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {
+		printf("form2mail %s\n", F2M_VERSION);
+		return 0;
+	}
+	if (strcmp(cmd, "check") == 0 && n == 0)
+		return main_check(path);
+	if (strcmp(cmd, "queue") == 0)
+		return main_queue(path, n, args);
+	if (strcmp(cmd, "serve") == 0 && n == 0) {
+		if ((rc = conf_load(path, &cf)) != 0)
+			return 2;
+		log_init("form2mail", cf->log_syslog);
+		return server_run(cf);
+	}
+	usage();
+	return 2;
+}

@@ -1,0 +1,467 @@
+/*
+ * server: master, workers and deliverer; see server.h.
+ */
+#include <sys/types.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <fcgiapp.h>
+
+#include "conf.h"
+#include "deliver.h"
+#include "log.h"
+#include "request.h"
+#include "server.h"
+#include "spool.h"
+
+#define SERVER_BACKLOG		128
+#define SERVER_STOP_GRACE	10	/* seconds before SIGKILL */
+
+enum child_kind { CHILD_WORKER, CHILD_DELIVERER };
+
+struct child {
+	pid_t		 pid;
+	enum child_kind	 kind;
+	time_t		 started;
+	int		 generation;
+};
+
+static volatile sig_atomic_t	 server_stop;
+
+static void
+server_on_term(int sig)
+{
+	(void)sig;
+	server_stop = 1;
+}
+
+int
+server_drop(const struct conf *cf)
+{
+	uid_t	 uid;
+	gid_t	 gid;
+
+	if (geteuid() != 0)
+		goto nnp;
+	if (conf_user(cf, &uid, &gid) == -1) {
+		log_err("no service user (%s)", cf->user ? cf->user :
+		    "form2mail or nobody");
+		return -1;
+	}
+	if (setgroups(1, &gid) == -1 || setresgid(gid, gid, gid) == -1 ||
+	    setresuid(uid, uid, uid) == -1) {
+		log_err("cannot drop privileges: %s", strerror(errno));
+		return -1;
+	}
+	if (setuid(0) != -1) {
+		log_err("privileges could be regained; stopping");
+		return -1;
+	}
+nnp:
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == -1) {
+		log_err("PR_SET_NO_NEW_PRIVS: %s", strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+int
+server_prepare_dirs(const struct conf *cf)
+{
+	uid_t	 uid;
+	gid_t	 gid;
+	long	 u = -1, g = -1;
+
+	if (geteuid() == 0) {
+		if (conf_user(cf, &uid, &gid) == -1) {
+			log_err("no service user");
+			return -1;
+		}
+		u = (long)uid;
+		g = (long)gid;
+	}
+	if (spool_init(cf->spool_dir, u, g) == -1) {
+		log_err("spool %s: %s", cf->spool_dir, strerror(errno));
+		return -1;
+	}
+	if ((mkdir(cf->state_dir, 0700) == -1 && errno != EEXIST) ||
+	    (u != -1 && chown(cf->state_dir, (uid_t)u, (gid_t)g) == -1)) {
+		log_err("state_dir %s: %s", cf->state_dir, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+/* ---- listening socket --------------------------------------------- */
+
+/* Is fd 0 a listening socket (spawn-fcgi, inetd-style)? */
+static int
+server_fd0_listening(void)
+{
+	int		 v = 0;
+	socklen_t	 len = sizeof(v);
+
+	return getsockopt(0, SOL_SOCKET, SO_ACCEPTCONN, &v, &len) == 0 && v;
+}
+
+static int
+server_listen(const struct conf *cf)
+{
+	struct sockaddr_un	 sa;
+	const char		*path = cf->listen + 5;
+	struct group		*gr;
+	uid_t			 uid = (uid_t)-1;
+	gid_t			 gid = (gid_t)-1;
+	mode_t			 old;
+	int			 fd, probe;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sun_family = AF_UNIX;
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
+	/* A socket file nobody listens on is stale; one in use is not. */
+	if ((probe = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) != -1) {
+		if (connect(probe, (struct sockaddr *)&sa, sizeof(sa)) == 0) {
+			close(probe);
+			log_err("%s: another process listens there", path);
+			return -1;
+		}
+		close(probe);
+		if (errno == ECONNREFUSED)
+			unlink(path);
+	}
+	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1)
+		return -1;
+	old = umask(0177);
+	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) == -1) {
+		umask(old);
+		log_err("bind %s: %s", path, strerror(errno));
+		close(fd);
+		return -1;
+	}
+	umask(old);
+	if (geteuid() == 0 && conf_user(cf, &uid, &gid) == 0) {
+		if (cf->listen_group != NULL &&
+		    (gr = getgrnam(cf->listen_group)) != NULL)
+			gid = gr->gr_gid;
+		if (chown(path, uid, gid) == -1)
+			log_warn("chown %s: %s", path, strerror(errno));
+	}
+	if (chmod(path, cf->listen_mode) == -1 ||
+	    listen(fd, SERVER_BACKLOG) == -1) {
+		log_err("listen %s: %s", path, strerror(errno));
+		close(fd);
+		unlink(path);
+		return -1;
+	}
+	return fd;
+}
+
+/* ---- children ----------------------------------------------------- */
+
+static void
+server_child_signals(void)
+{
+	struct sigaction	 sa;
+	sigset_t		 all;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = server_on_term;	/* no SA_RESTART: accept fails */
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	sa.sa_handler = SIG_DFL;
+	sigaction(SIGHUP, &sa, NULL);
+	sigaction(SIGCHLD, &sa, NULL);
+	sa.sa_handler = SIG_IGN;
+	sigaction(SIGPIPE, &sa, NULL);
+	sigemptyset(&all);
+	sigprocmask(SIG_SETMASK, &all, NULL);
+}
+
+static void
+server_no_core(void)
+{
+	struct rlimit	 rl = { 0, 0 };
+
+	setrlimit(RLIMIT_CORE, &rl);
+	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+}
+
+static void
+server_worker(const struct conf *cf, int lfd)
+{
+	FCGX_Request	 req;
+	int		 rc;
+
+	log_role("worker");
+	if (server_drop(cf) == -1)
+		_exit(1);
+	if (FCGX_Init() != 0 || FCGX_InitRequest(&req, lfd,
+	    FCGI_FAIL_ACCEPT_ON_INTR) != 0) {
+		log_err("FastCGI initialisation failed");
+		_exit(1);
+	}
+	while (!server_stop) {
+		rc = FCGX_Accept_r(&req);
+		if (rc < 0) {
+			if (server_stop || rc == -EINTR)
+				continue;
+			log_err("accept: %s", strerror(-rc));
+			sleep(1);
+			continue;
+		}
+		request_handle(cf, &req);
+		FCGX_Finish_r(&req);
+	}
+	FCGX_Free(&req, 0);
+	_exit(0);
+}
+
+static void
+server_deliverer(const struct conf *cf, int lfd)
+{
+	struct deliver	*d;
+	char		 err[512];
+
+	log_role("deliverer");
+	close(lfd);
+	server_no_core();
+	if (deliver_open(cf, &d, err, sizeof(err)) == -1) {
+		log_err("cannot start delivering: %s", err);
+		_exit(1);
+	}
+	if (server_drop(cf) == -1)
+		_exit(1);
+	deliver_loop(d, &server_stop);
+	deliver_close(d);
+	_exit(0);
+}
+
+static pid_t
+server_spawn(const struct conf *cf, int lfd, enum child_kind kind)
+{
+	pid_t	 pid;
+
+	if ((pid = fork()) == -1) {
+		log_err("fork: %s", strerror(errno));
+		return -1;
+	}
+	if (pid == 0) {
+		server_child_signals();
+		if (kind == CHILD_WORKER)
+			server_worker(cf, lfd);
+		else
+			server_deliverer(cf, lfd);
+	}
+	return pid;
+}
+
+/* ---- master ------------------------------------------------------- */
+
+struct master {
+	struct conf	*cf;
+	int		 lfd;
+	char		*sockpath;	/* to unlink at the end, or NULL */
+	struct child	*kids;
+	size_t		 nkids, capkids;
+	int		 generation;
+};
+
+static int
+master_add(struct master *m, enum child_kind kind)
+{
+	struct child	*k;
+	pid_t		 pid;
+
+	if (m->nkids == m->capkids) {
+		size_t n = m->capkids ? m->capkids * 2 : 16;
+		if ((k = reallocarray(m->kids, n, sizeof(*k))) == NULL)
+			return -1;
+		m->kids = k;
+		m->capkids = n;
+	}
+	if ((pid = server_spawn(m->cf, m->lfd, kind)) == -1)
+		return -1;
+	m->kids[m->nkids++] = (struct child){ pid, kind, time(NULL),
+	    m->generation };
+	return 0;
+}
+
+static void
+master_start_generation(struct master *m)
+{
+	int	 i;
+
+	for (i = 0; i < m->cf->workers; i++)
+		master_add(m, CHILD_WORKER);
+	master_add(m, CHILD_DELIVERER);
+}
+
+static void
+master_signal(struct master *m, int gen, int sig)
+{
+	size_t	 i;
+
+	for (i = 0; i < m->nkids; i++)
+		if (gen == -1 || m->kids[i].generation == gen)
+			kill(m->kids[i].pid, sig);
+}
+
+/* Reaps children; restarts those of the current generation. */
+static void
+master_reap(struct master *m, int restart)
+{
+	struct child	 k;
+	pid_t		 pid;
+	size_t		 i;
+	int		 status;
+
+	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+		for (i = 0; i < m->nkids; i++)
+			if (m->kids[i].pid == pid)
+				break;
+		if (i == m->nkids)
+			continue;
+		k = m->kids[i];
+		m->kids[i] = m->kids[--m->nkids];
+		if (k.generation != m->generation || !restart)
+			continue;
+		if (WIFSIGNALED(status))
+			log_err("%s %ld killed by signal %d; restarting",
+			    k.kind == CHILD_WORKER ? "worker" : "deliverer",
+			    (long)pid, WTERMSIG(status));
+		else
+			log_err("%s %ld exited with status %d; restarting",
+			    k.kind == CHILD_WORKER ? "worker" : "deliverer",
+			    (long)pid, WEXITSTATUS(status));
+		/* A child that dies at once would spin: slow down. */
+		if (time(NULL) - k.started < 1)
+			sleep(1);
+		master_add(m, k.kind);
+	}
+}
+
+static void
+master_reload(struct master *m)
+{
+	struct conf	*ncf;
+	int		 old;
+
+	log_info("SIGHUP: reloading %s", m->cf->path);
+	if (conf_load(m->cf->path, &ncf) != 0) {
+		log_err("reload: %s has errors (above); keeping the running "
+		    "config", m->cf->path);
+		return;
+	}
+	if (strcmp(ncf->listen, m->cf->listen) != 0)
+		log_warn("reload: a new \"listen\" takes effect at restart");
+	if (server_prepare_dirs(ncf) == -1) {
+		conf_free(ncf);
+		log_err("reload: keeping the running config");
+		return;
+	}
+	/* Old children finish what they hold with their own copy of the old
+	 * config; new ones start at once on the same socket. */
+	old = m->generation++;
+	conf_free(m->cf);
+	m->cf = ncf;
+	master_start_generation(m);
+	master_signal(m, old, SIGTERM);
+	log_info("reload: new config in use");
+}
+
+static void
+master_stop(struct master *m)
+{
+	time_t	 t0 = time(NULL);
+
+	log_info("stopping: waiting for %zu children", m->nkids);
+	master_signal(m, -1, SIGTERM);
+	while (m->nkids > 0) {
+		usleep(50 * 1000);
+		master_reap(m, 0);
+		/* SIGTERM again: a worker between its stop check and accept()
+		 * would otherwise sleep in accept(). */
+		if (m->nkids > 0 && (time(NULL) - t0) >= 1)
+			master_signal(m, -1, SIGTERM);
+		if (time(NULL) - t0 >= SERVER_STOP_GRACE) {
+			log_warn("children still running after %d s: killing",
+			    SERVER_STOP_GRACE);
+			master_signal(m, -1, SIGKILL);
+			while (m->nkids > 0) {
+				usleep(50 * 1000);
+				master_reap(m, 0);
+			}
+		}
+	}
+}
+
+int
+server_run(struct conf *cf)
+{
+	struct master	 m;
+	sigset_t	 set;
+	siginfo_t	 si;
+	struct timespec	 ts = { 1, 0 };
+	int		 sig;
+
+	memset(&m, 0, sizeof(m));
+	m.cf = cf;
+	log_role("master");
+	if (server_prepare_dirs(cf) == -1)
+		goto fail;
+	if (server_fd0_listening()) {
+		m.lfd = 0;
+		log_info("listening on fd 0 (spawn-fcgi)");
+	} else {
+		if ((m.lfd = server_listen(cf)) == -1)
+			goto fail;
+		m.sockpath = strdup(cf->listen + 5);
+		log_info("listening on %s (mode %04o)", cf->listen + 5,
+		    (unsigned)cf->listen_mode);
+	}
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGCHLD);
+	sigprocmask(SIG_BLOCK, &set, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	master_start_generation(&m);
+	log_info("form2mail %s: %d workers and a deliverer started",
+	    F2M_VERSION, cf->workers);
+	for (;;) {
+		sig = sigtimedwait(&set, &si, &ts);
+		if (sig == SIGTERM || sig == SIGINT)
+			break;
+		if (sig == SIGHUP)
+			master_reload(&m);
+		master_reap(&m, 1);
+	}
+	master_stop(&m);
+	if (m.sockpath != NULL)
+		unlink(m.sockpath);
+	log_info("stopped");
+	free(m.sockpath);
+	free(m.kids);
+	conf_free(m.cf);
+	return 0;
+fail:
+	conf_free(m.cf);
+	return 1;
+}

@@ -1,0 +1,37 @@
+/*
+ * server: the processes of `form2mail serve` (DESIGN.md "Processes").
+ *
+ * The master opens the listening socket (or takes a listening fd 0 from
+ * spawn-fcgi), prepares the spool and state directories, forks N workers
+ * and one deliverer, restarts a child that dies, reloads on SIGHUP (the new
+ * config is checked first; on error the old one stays) and stops on
+ * SIGTERM/SIGINT, letting workers finish the request in hand.
+ *
+ * Workers drop to the service user before their first request and never
+ * read a secret.  The deliverer reads the secrets (deliver_open()) as root,
+ * then drops to the service user too.
+ */
+#ifndef F2M_SERVER_H
+#define F2M_SERVER_H
+
+#include <sys/types.h>
+
+struct conf;
+
+/*
+ * Runs the service in the foreground until SIGTERM.  cf is consumed (the
+ * master frees it on reload and exit).  Returns the exit status.
+ */
+int	 server_run(struct conf *cf);
+
+/*
+ * Drops to the service user of cf when running as root: supplementary
+ * groups, gid, uid, and no way back (PR_SET_NO_NEW_PRIVS).  Returns 0/-1.
+ */
+int	 server_drop(const struct conf *cf);
+
+/* Creates spool_dir (with its subdirectories) and state_dir for the
+ * service user.  Returns 0 or -1 (logged). */
+int	 server_prepare_dirs(const struct conf *cf);
+
+#endif

@@ -1,0 +1,604 @@
+/*
+ * spool: durable queue; see spool.h.  The commit discipline is the one of
+ * dma and nullmailer: write a temporary file, fsync it, rename it into
+ * place, fsync the directory.  Only then does the message exist.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "spool.h"
+#include "validate.h"
+
+#define SPOOL_MAGIC		"form2mail-spool 1\n"
+#define SPOOL_MAX_FILE		(256L * 1024 * 1024)
+#define SPOOL_MAX_ENVELOPE	(64 * 1024)
+#define SPOOL_BACKOFF_MIN	60
+#define SPOOL_BACKOFF_MAX	3600
+
+static const char *const spool_subdirs[] = { "tmp", "queue", "failed", "held" };
+
+static const char *
+spool_state_dir(enum spool_state st)
+{
+	switch (st) {
+	case SPOOL_FAILED:
+		return "failed";
+	case SPOOL_HELD:
+		return "held";
+	default:
+		return "queue";
+	}
+}
+
+int
+spool_new_id(char id[SPOOL_ID_LEN + 1])
+{
+	static const char	 alphabet[] = "abcdefghijklmnopqrstuvwxyz0123456789";
+	unsigned char		 r[64];
+	size_t			 i, n = 0;
+
+	while (n < SPOOL_ID_LEN) {
+		if (getrandom(r, sizeof(r), 0) != (ssize_t)sizeof(r))
+			return -1;
+		/* Rejection sampling keeps the 36 symbols equally likely. */
+		for (i = 0; i < sizeof(r) && n < SPOOL_ID_LEN; i++)
+			if (r[i] < 252)
+				id[n++] = alphabet[r[i] % 36];
+	}
+	id[n] = '\0';
+	return 0;
+}
+
+int
+spool_id_valid(const char *s)
+{
+	size_t	 i;
+
+	for (i = 0; s[i] != '\0'; i++)
+		if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' && s[i] <= '9')))
+			return 0;
+	return i == SPOOL_ID_LEN;
+}
+
+static int
+spool_mkdir(const char *path, long uid, long gid)
+{
+	struct stat	 st;
+
+	if (mkdir(path, 0700) == -1 && errno != EEXIST)
+		return -1;
+	if (stat(path, &st) == -1)
+		return -1;
+	if (!S_ISDIR(st.st_mode)) {
+		errno = ENOTDIR;
+		return -1;
+	}
+	if (uid != -1 && (st.st_uid != (uid_t)uid || st.st_gid != (gid_t)gid) &&
+	    chown(path, (uid_t)uid, (gid_t)gid) == -1)
+		return -1;
+	return 0;
+}
+
+int
+spool_init(const char *dir, long uid, long gid)
+{
+	char	 p[PATH_MAX];
+	size_t	 i;
+
+	if (spool_mkdir(dir, uid, gid) == -1)
+		return -1;
+	for (i = 0; i < sizeof(spool_subdirs) / sizeof(spool_subdirs[0]); i++) {
+		snprintf(p, sizeof(p), "%s/%s", dir, spool_subdirs[i]);
+		if (spool_mkdir(p, uid, gid) == -1)
+			return -1;
+	}
+	return 0;
+}
+
+static int
+spool_fsync_dir(const char *dir, const char *sub)
+{
+	char	 p[PATH_MAX];
+	int	 fd, rc;
+
+	snprintf(p, sizeof(p), "%s/%s", dir, sub);
+	if ((fd = open(p, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1)
+		return -1;
+	rc = fsync(fd);
+	close(fd);
+	return rc;
+}
+
+static int
+spool_write_all(int fd, const char *p, size_t len)
+{
+	ssize_t	 n;
+
+	while (len > 0) {
+		if ((n = write(fd, p, len)) == -1) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+static int
+spool_envelope(const struct spool_meta *m, struct buf *b)
+{
+	char	 esc[sizeof(m->error) * 4];
+	size_t	 i;
+
+	if (buf_printf(b, "%sform %s\ncreated %lld\nattempts %u\nnext_try "
+	    "%lld\nfrom %s\n", SPOOL_MAGIC, m->form, (long long)m->created,
+	    m->attempts, (long long)m->next_try, m->from) == -1)
+		return -1;
+	for (i = 0; i < m->nrcpt; i++)
+		if (buf_printf(b, "rcpt %s\n", m->rcpt[i]) == -1)
+			return -1;
+	if (m->error[0] != '\0') {
+		log_escape(esc, sizeof(esc), m->error, strlen(m->error));
+		if (buf_printf(b, "error %s\n", esc) == -1)
+			return -1;
+	}
+	return buf_addc(b, '\n');
+}
+
+/* Envelope values end up in SMTP commands and paths: check them again. */
+static int
+spool_meta_ok(const struct spool_meta *m)
+{
+	size_t	 i;
+
+	if (!spool_id_valid(m->id) || m->form[0] == '\0' ||
+	    strpbrk(m->form, " \r\n/") != NULL || m->nrcpt == 0 ||
+	    !validate_addr_spec(m->from, strlen(m->from)))
+		return 0;
+	for (i = 0; i < m->nrcpt; i++)
+		if (m->rcpt[i] == NULL ||
+		    !validate_addr_spec(m->rcpt[i], strlen(m->rcpt[i])))
+			return 0;
+	return 1;
+}
+
+/*
+ * Writes meta + msg into tmp/<id><suffix> and renames it to <to>/<id>.
+ * With O_EXCL for a first commit; later rewrites (we hold the lock) may
+ * find a leftover of a crash and truncate it.
+ */
+static int
+spool_write(const char *dir, const struct spool_meta *m, const char *msg,
+    size_t len, const char *suffix, const char *to)
+{
+	struct buf	 env = BUF_INIT;
+	char		 tmp[PATH_MAX], dst[PATH_MAX];
+	int		 fd = -1, rc = -1, saved;
+	int		 flags = O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW;
+
+	if (!spool_meta_ok(m)) {
+		errno = EINVAL;
+		return -1;
+	}
+	flags |= suffix[0] == '\0' ? O_EXCL : O_TRUNC;
+	snprintf(tmp, sizeof(tmp), "%s/tmp/%s%s", dir, m->id, suffix);
+	snprintf(dst, sizeof(dst), "%s/%s/%s", dir, to, m->id);
+	if (spool_envelope(m, &env) == -1) {
+		errno = ENOMEM;
+		goto out;
+	}
+	if ((fd = open(tmp, flags, 0600)) == -1)
+		goto out;
+	if (spool_write_all(fd, env.data, env.len) == -1 ||
+	    spool_write_all(fd, msg, len) == -1 || fsync(fd) == -1)
+		goto fail;
+	if (close(fd) == -1) {
+		fd = -1;
+		goto fail;
+	}
+	fd = -1;
+	if (rename(tmp, dst) == -1)
+		goto fail;
+	if (spool_fsync_dir(dir, to) == -1)
+		goto out;	/* renamed; the caller must not claim success */
+	rc = 0;
+	goto out;
+fail:
+	saved = errno;
+	unlink(tmp);
+	errno = saved;
+out:
+	saved = errno;
+	if (fd != -1)
+		close(fd);
+	buf_free(&env);
+	errno = saved;
+	return rc;
+}
+
+int
+spool_commit(const char *dir, const struct spool_meta *m, const char *msg,
+    size_t len)
+{
+	char	 dst[PATH_MAX];
+	int	 saved;
+
+	if (spool_write(dir, m, msg, len, "", "queue") == 0)
+		return 0;
+	/*
+	 * The rename may have happened before the directory fsync failed:
+	 * take the file back so the visitor's "failed" answer is true.
+	 */
+	saved = errno;
+	snprintf(dst, sizeof(dst), "%s/queue/%s", dir, m->id);
+	if (spool_id_valid(m->id))
+		unlink(dst);
+	errno = saved;
+	return -1;
+}
+
+static long long
+spool_num(const char *s)
+{
+	char		*end;
+	long long	 n;
+
+	errno = 0;
+	n = strtoll(s, &end, 10);
+	if (errno || *end != '\0' || end == s || n < 0)
+		return -1;
+	return n;
+}
+
+static int
+spool_copy(char *dst, size_t size, const char *src)
+{
+	if (strlen(src) >= size)
+		return -1;
+	memcpy(dst, src, strlen(src) + 1);
+	return 0;
+}
+
+/*
+ * Parses the envelope at the start of data.  Sets *body to the offset of
+ * the message.  Returns 0 or -1 (malformed).
+ */
+static int
+spool_parse(const char *id, char *data, size_t len, struct spool_meta *m,
+    size_t *body)
+{
+	char		*p = data, *end = data + len, *nl, *val;
+	long long	 n;
+	size_t		 ml = strlen(SPOOL_MAGIC);
+
+	memset(m, 0, sizeof(*m));
+	if (spool_copy(m->id, sizeof(m->id), id) == -1)
+		return -1;
+	if (len < ml || memcmp(data, SPOOL_MAGIC, ml) != 0)
+		return -1;
+	p += ml;
+	for (;;) {
+		if (p >= end || (nl = memchr(p, '\n', (size_t)(end - p))) == NULL)
+			return -1;
+		if (nl == p)
+			break;
+		*nl = '\0';
+		if (memchr(p, '\0', (size_t)(nl - p)) != NULL ||
+		    (val = strchr(p, ' ')) == NULL)
+			return -1;
+		*val++ = '\0';
+		if (strcmp(p, "form") == 0) {
+			if (spool_copy(m->form, sizeof(m->form), val) == -1)
+				return -1;
+		} else if (strcmp(p, "from") == 0) {
+			if (spool_copy(m->from, sizeof(m->from), val) == -1)
+				return -1;
+		} else if (strcmp(p, "error") == 0) {
+			if (spool_copy(m->error, sizeof(m->error), val) == -1)
+				m->error[0] = '\0';
+		} else if (strcmp(p, "rcpt") == 0) {
+			if (m->nrcpt == SPOOL_MAX_RCPT ||
+			    (m->rcpt[m->nrcpt] = strdup(val)) == NULL)
+				return -1;
+			m->nrcpt++;
+		} else {
+			if ((n = spool_num(val)) < 0)
+				return -1;
+			if (strcmp(p, "created") == 0)
+				m->created = (time_t)n;
+			else if (strcmp(p, "attempts") == 0)
+				m->attempts = (unsigned)(n > 100000 ? 100000 : n);
+			else if (strcmp(p, "next_try") == 0)
+				m->next_try = (time_t)n;
+			else
+				return -1;
+		}
+		p = nl + 1;
+	}
+	*body = (size_t)(p + 1 - data);
+	return spool_meta_ok(m) ? 0 : -1;
+}
+
+static int
+spool_read_fd(int fd, size_t max, char **out, size_t *outlen)
+{
+	struct stat	 st;
+	char		*data;
+	size_t		 want, got = 0;
+	ssize_t		 n;
+
+	if (fstat(fd, &st) == -1)
+		return -1;
+	if (st.st_size > SPOOL_MAX_FILE) {
+		errno = EFBIG;
+		return -1;
+	}
+	want = (size_t)st.st_size < max ? (size_t)st.st_size : max;
+	if ((data = malloc(want + 1)) == NULL)
+		return -1;
+	while (got < want) {
+		n = pread(fd, data + got, want - got, (off_t)got);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			free(data);
+			errno = n == 0 ? EIO : errno;
+			return -1;
+		}
+		got += (size_t)n;
+	}
+	data[got] = '\0';
+	*out = data;
+	*outlen = got;
+	return 0;
+}
+
+/* Moves a file that cannot be parsed out of the way. */
+static void
+spool_quarantine(const char *dir, const char *id)
+{
+	char	 src[PATH_MAX], dst[PATH_MAX];
+
+	snprintf(src, sizeof(src), "%s/queue/%s", dir, id);
+	snprintf(dst, sizeof(dst), "%s/failed/%s", dir, id);
+	if (rename(src, dst) == 0)
+		log_err("spool: %s is corrupt, moved to failed/", id);
+}
+
+int
+spool_claim(const char *dir, const char *id, struct spool_item **out)
+{
+	struct spool_item	*it;
+	struct stat		 a, b;
+	char			 path[PATH_MAX];
+	char			*data = NULL;
+	size_t			 len, body;
+	int			 fd;
+
+	*out = NULL;
+	if (!spool_id_valid(id))
+		return -1;
+	snprintf(path, sizeof(path), "%s/queue/%s", dir, id);
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) == -1)
+		return errno == ENOENT ? 1 : -1;
+	if (flock(fd, LOCK_EX | LOCK_NB) == -1) {
+		close(fd);
+		return errno == EWOULDBLOCK ? 1 : -1;
+	}
+	/* Locked: is the path still this file (not delivered or replaced)? */
+	if (fstat(fd, &a) == -1 || stat(path, &b) == -1 || a.st_nlink == 0 ||
+	    a.st_ino != b.st_ino || a.st_dev != b.st_dev) {
+		close(fd);
+		return 1;
+	}
+	if (spool_read_fd(fd, SPOOL_MAX_FILE, &data, &len) == -1) {
+		close(fd);
+		return -1;
+	}
+	if ((it = calloc(1, sizeof(*it))) == NULL ||
+	    (it->path = strdup(path)) == NULL) {
+		free(it);
+		free(data);
+		close(fd);
+		return -1;
+	}
+	if (spool_parse(id, data, len, &it->meta, &body) == -1) {
+		spool_meta_clear(&it->meta);
+		spool_quarantine(dir, id);
+		free(it->path);
+		free(it);
+		free(data);
+		close(fd);
+		return -1;
+	}
+	memmove(data, data + body, len - body);
+	it->msg = data;
+	it->len = len - body;
+	it->fd = fd;
+	it->dir = dir;
+	*out = it;
+	return 0;
+}
+
+void
+spool_meta_clear(struct spool_meta *m)
+{
+	size_t	 i;
+
+	for (i = 0; i < m->nrcpt; i++) {
+		free(m->rcpt[i]);
+		m->rcpt[i] = NULL;
+	}
+	m->nrcpt = 0;
+}
+
+void
+spool_release(struct spool_item *it)
+{
+	if (it == NULL)
+		return;
+	if (it->fd != -1)
+		close(it->fd);
+	spool_meta_clear(&it->meta);
+	free(it->msg);
+	free(it->path);
+	free(it);
+}
+
+int
+spool_done(struct spool_item *it)
+{
+	int	 rc = 0;
+
+	if (unlink(it->path) == -1 || spool_fsync_dir(it->dir, "queue") == -1)
+		rc = -1;
+	spool_release(it);
+	return rc;
+}
+
+long
+spool_backoff(unsigned attempts)
+{
+	long	 d = SPOOL_BACKOFF_MIN;
+
+	while (attempts-- > 1 && d < SPOOL_BACKOFF_MAX)
+		d *= 2;
+	return d < SPOOL_BACKOFF_MAX ? d : SPOOL_BACKOFF_MAX;
+}
+
+/* d +/- 20 %, uniformly. */
+static long
+spool_jitter(long d)
+{
+	unsigned int	 r;
+
+	if (getrandom(&r, sizeof(r), 0) != (ssize_t)sizeof(r))
+		return d;
+	return d - d / 5 + (long)(r % (unsigned)(2 * (d / 5) + 1));
+}
+
+static void
+spool_set_error(struct spool_meta *m, const char *error)
+{
+	snprintf(m->error, sizeof(m->error), "%s", error ? error : "");
+}
+
+int
+spool_fail(struct spool_item *it, const char *error)
+{
+	int	 rc = 0;
+
+	spool_set_error(&it->meta, error);
+	if (spool_write(it->dir, &it->meta, it->msg, it->len, ".fail",
+	    "failed") == -1 || unlink(it->path) == -1 ||
+	    spool_fsync_dir(it->dir, "queue") == -1)
+		rc = -1;
+	if (rc == -1)
+		log_err("spool: %s: cannot move to failed/: %s", it->meta.id,
+		    strerror(errno));
+	spool_release(it);
+	return rc;
+}
+
+int
+spool_defer(struct spool_item *it, time_t now, long max_age,
+    const char *error)
+{
+	int	 rc = 0;
+
+	it->meta.attempts++;
+	if (now - it->meta.created >= max_age)
+		return spool_fail(it, error) == 0 ? 1 : -1;
+	it->meta.next_try = now + spool_jitter(spool_backoff(it->meta.attempts));
+	spool_set_error(&it->meta, error);
+	if (spool_write(it->dir, &it->meta, it->msg, it->len, ".defer",
+	    "queue") == -1) {
+		log_err("spool: %s: cannot record the deferral: %s",
+		    it->meta.id, strerror(errno));
+		rc = -1;
+	}
+	spool_release(it);
+	return rc;
+}
+
+int
+spool_retry(const char *dir, const char *id, time_t now)
+{
+	struct spool_item	*it;
+	DIR			*d;
+	struct dirent		*de;
+	char			 p[PATH_MAX];
+	int			 n = 0, rc;
+
+	if (id != NULL) {
+		if ((rc = spool_claim(dir, id, &it)) != 0)
+			return rc == 1 ? 0 : -1;
+		it->meta.next_try = now;
+		rc = spool_write(dir, &it->meta, it->msg, it->len, ".defer",
+		    "queue");
+		spool_release(it);
+		return rc == 0 ? 1 : -1;
+	}
+	snprintf(p, sizeof(p), "%s/queue", dir);
+	if ((d = opendir(p)) == NULL)
+		return -1;
+	while ((de = readdir(d)) != NULL)
+		if (spool_id_valid(de->d_name) &&
+		    spool_retry(dir, de->d_name, now) == 1)
+			n++;
+	closedir(d);
+	return n;
+}
+
+int
+spool_scan(const char *dir, enum spool_state st,
+    int (*fn)(const struct spool_meta *, void *), void *arg)
+{
+	struct spool_meta	 m;
+	DIR			*d;
+	struct dirent		*de;
+	char			 p[PATH_MAX];
+	char			*data;
+	size_t			 len, body;
+	int			 fd, n = 0;
+
+	snprintf(p, sizeof(p), "%s/%s", dir, spool_state_dir(st));
+	if ((d = opendir(p)) == NULL)
+		return -1;
+	while ((de = readdir(d)) != NULL) {
+		if (!spool_id_valid(de->d_name))
+			continue;
+		snprintf(p, sizeof(p), "%s/%s/%s", dir, spool_state_dir(st),
+		    de->d_name);
+		if ((fd = open(p, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) == -1)
+			continue;
+		if (spool_read_fd(fd, SPOOL_MAX_ENVELOPE, &data, &len) == 0) {
+			if (spool_parse(de->d_name, data, len, &m, &body) == 0) {
+				n++;
+				if (fn(&m, arg) == -1) {
+					spool_meta_clear(&m);
+					free(data);
+					close(fd);
+					break;
+				}
+			}
+			spool_meta_clear(&m);
+			free(data);
+		}
+		close(fd);
+	}
+	closedir(d);
+	return n;
+}
