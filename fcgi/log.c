@@ -69,11 +69,17 @@ log_msg(int prio, const char *fmt, ...)
 	    log_level(prio), line);
 }
 
+static int
+log_plain(unsigned char c)
+{
+	return c >= 0x20 && c < 0x7f && c != '\\' && c != '"';
+}
+
 const char *
 log_escape(char *dst, size_t dstsize, const char *src, size_t len)
 {
 	static const char	 hex[] = "0123456789abcdef";
-	size_t			 i, o = 0;
+	size_t			 i, o = 0, need = 0, room;
 	unsigned char		 c;
 
 	if (dstsize == 0)
@@ -82,28 +88,29 @@ log_escape(char *dst, size_t dstsize, const char *src, size_t len)
 		snprintf(dst, dstsize, "-");
 		return dst;
 	}
+	for (i = 0; i < len; i++)
+		need += log_plain((unsigned char)src[i]) ? 1 : 4;
+	/* Cut only between whole units, and say so with "...". */
+	room = need < dstsize ? need : (dstsize >= 4 ? dstsize - 4 : 0);
 	for (i = 0; i < len; i++) {
 		c = (unsigned char)src[i];
-		if (c >= 0x20 && c < 0x7f && c != '\\' && c != '"') {
-			if (o + 1 >= dstsize)
-				goto cut;
+		if (log_plain(c)) {
+			if (o + 1 > room)
+				break;
 			dst[o++] = (char)c;
 		} else {
-			if (o + 4 >= dstsize)
-				goto cut;
+			if (o + 4 > room)
+				break;
 			dst[o++] = '\\';
 			dst[o++] = 'x';
 			dst[o++] = hex[c >> 4];
 			dst[o++] = hex[c & 15];
 		}
 	}
+	if (need >= dstsize && dstsize >= 4) {
+		memcpy(dst + o, "...", 3);
+		o += 3;
+	}
 	dst[o] = '\0';
-	return dst;
-cut:
-	if (dstsize >= 4) {
-		o = o < dstsize - 4 ? o : dstsize - 4;
-		memcpy(dst + o, "...", 4);
-	} else
-		dst[0] = '\0';
 	return dst;
 }

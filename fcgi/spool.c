@@ -209,7 +209,13 @@ spool_write(const char *dir, const struct spool_meta *m, const char *msg,
 		goto fail;
 	}
 	fd = -1;
-	if (rename(tmp, dst) == -1)
+	/* A first commit must not replace anything: link() refuses an
+	 * existing name where rename() would not. */
+	if (suffix[0] == '\0') {
+		if (link(tmp, dst) == -1)
+			goto fail;
+		unlink(tmp);
+	} else if (rename(tmp, dst) == -1)
 		goto fail;
 	if (spool_fsync_dir(dir, to) == -1)
 		goto out;	/* renamed; the caller must not claim success */
@@ -237,6 +243,8 @@ spool_commit(const char *dir, const struct spool_meta *m, const char *msg,
 
 	if (spool_write(dir, m, msg, len, "", "queue") == 0)
 		return 0;
+	if (errno == EEXIST)
+		return -1;	/* someone else's message: leave it */
 	/*
 	 * The rename may have happened before the directory fsync failed:
 	 * take the file back so the visitor's "failed" answer is true.

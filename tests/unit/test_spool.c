@@ -1,0 +1,174 @@
+/* test_spool: commit, claim, defer, fail, retry, scan on a real directory. */
+#include <sys/file.h>
+#include <sys/stat.h>
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "spool.h"
+#include "t.h"
+
+static char	 dir[] = "/tmp/f2m-test-spool-XXXXXX";
+
+static int
+count(const char *sub)
+{
+	char		 p[512];
+	DIR		*d;
+	struct dirent	*de;
+	int		 n = 0;
+
+	snprintf(p, sizeof(p), "%s/%s", dir, sub);
+	if ((d = opendir(p)) == NULL)
+		return -1;
+	while ((de = readdir(d)) != NULL)
+		if (de->d_name[0] != '.')
+			n++;
+	closedir(d);
+	return n;
+}
+
+static void
+meta_init(struct spool_meta *m, const char *id)
+{
+	memset(m, 0, sizeof(*m));
+	snprintf(m->id, sizeof(m->id), "%s", id);
+	snprintf(m->form, sizeof(m->form), "contact");
+	snprintf(m->from, sizeof(m->from), "bounces@example.test");
+	m->rcpt[0] = (char *)"a@example.test";
+	m->rcpt[1] = (char *)"b@example.test";
+	m->nrcpt = 2;
+	m->created = 1000;
+	m->next_try = 1000;
+}
+
+static int
+scan_count(const struct spool_meta *m, void *arg)
+{
+	(void)m;
+	(*(int *)arg)++;
+	return 0;
+}
+
+int
+main(void)
+{
+	static const char	 msg[] = "Subject: hi\r\n\r\nbody\r\n";
+	struct spool_meta	 m;
+	struct spool_item	*it, *it2;
+	char			 id[SPOOL_ID_LEN + 1], id2[SPOOL_ID_LEN + 1];
+	char			 p[512];
+	long			 b;
+	int			 n, fd;
+
+	if (mkdtemp(dir) == NULL)
+		return 1;
+	T_INT(spool_init(dir, -1, -1), 0, "init");
+	T_INT(spool_init(dir, -1, -1), 0, "init again");
+
+	T_INT(spool_new_id(id), 0, "new id");
+	T_INT(strlen(id), SPOOL_ID_LEN, "id length");
+	T_OK(spool_id_valid(id), "id valid: %s", id);
+	T_INT(spool_new_id(id2), 0, "second id");
+	T_OK(strcmp(id, id2) != 0, "ids differ");
+	T_OK(!spool_id_valid("../../etc/passwd"), "path id refused");
+	T_OK(!spool_id_valid("ABCDEFGHIJKLMNOPQRSTUVWXYZ"), "upper case refused");
+	T_OK(!spool_id_valid(""), "empty id refused");
+
+	/* Envelope values are re-checked: no CR/LF into SMTP. */
+	meta_init(&m, id);
+	m.rcpt[1] = (char *)"b@example.test\r\nRCPT TO:<x@evil.test>";
+	T_INT(spool_commit(dir, &m, msg, sizeof(msg) - 1), -1,
+	    "commit with CRLF in rcpt refused");
+	T_INT(count("queue"), 0, "nothing queued after refusal");
+	T_INT(count("tmp"), 0, "nothing left in tmp after refusal");
+
+	meta_init(&m, id);
+	T_INT(spool_commit(dir, &m, msg, sizeof(msg) - 1), 0, "commit");
+	T_INT(count("queue"), 1, "one queued");
+	T_INT(count("tmp"), 0, "tmp empty after commit");
+	T_INT(spool_commit(dir, &m, msg, sizeof(msg) - 1), -1,
+	    "same id twice refused");
+	T_INT(count("queue"), 1, "still one queued");
+
+	T_INT(spool_claim(dir, id, &it), 0, "claim");
+	T_STR(it->meta.form, "contact", "form read back");
+	T_STR(it->meta.from, "bounces@example.test", "from read back");
+	T_INT(it->meta.nrcpt, 2, "rcpt count");
+	T_STR(it->meta.rcpt[1], "b@example.test", "rcpt read back");
+	T_INT(it->len, sizeof(msg) - 1, "message length");
+	T_OK(it->msg && memcmp(it->msg, msg, it->len) == 0, "message bytes");
+	T_INT(spool_claim(dir, id, &it2), 1, "second claim while locked");
+
+	b = spool_backoff(1);
+	T_INT(b, 60, "first backoff");
+	T_INT(spool_backoff(2), 120, "second backoff");
+	T_INT(spool_backoff(20), 3600, "backoff capped");
+	T_INT(spool_defer(it, 2000, 5 * 86400, "451 try later"), 0, "defer");
+	T_INT(spool_claim(dir, id, &it), 0, "claim after defer");
+	T_INT(it->meta.attempts, 1, "attempts after defer");
+	T_OK(it->meta.next_try >= 2000 + 48 && it->meta.next_try <= 2000 + 72,
+	    "next_try within 60 s +/- 20 %%: %lld", (long long)it->meta.next_try);
+	T_STR(it->meta.error, "451 try later", "error recorded");
+	T_INT(count("tmp"), 0, "tmp empty after defer");
+	spool_release(it);
+
+	n = 0;
+	T_INT(spool_scan(dir, SPOOL_QUEUE, scan_count, &n), 1, "scan");
+	T_INT(n, 1, "scan callback count");
+
+	T_INT(spool_retry(dir, id, 3000), 1, "retry");
+	T_INT(spool_claim(dir, id, &it), 0, "claim after retry");
+	T_INT(it->meta.next_try, 3000, "retry sets next_try");
+	/* Past max_age: failed/, not deferred. */
+	T_INT(spool_defer(it, 1000 + 5 * 86400, 5 * 86400, "still down"), 1,
+	    "defer past max_age fails");
+	T_INT(count("queue"), 0, "queue empty");
+	T_INT(count("failed"), 1, "one failed");
+
+	/* Delivered: gone. */
+	meta_init(&m, id2);
+	T_INT(spool_commit(dir, &m, msg, sizeof(msg) - 1), 0, "commit 2");
+	T_INT(spool_claim(dir, id2, &it), 0, "claim 2");
+	T_INT(spool_done(it), 0, "done");
+	T_INT(count("queue"), 0, "queue empty after done");
+	T_INT(spool_claim(dir, id2, &it), 1, "claim of a delivered one");
+
+	/* A corrupt file is moved aside, not delivered. */
+	T_INT(spool_new_id(id2), 0, "id 3");
+	snprintf(p, sizeof(p), "%s/queue/%s", dir, id2);
+	fd = open(p, O_WRONLY | O_CREAT, 0600);
+	T_OK(fd != -1 && write(fd, "garbage\n\n", 9) == 9, "write corrupt");
+	close(fd);
+	T_INT(spool_claim(dir, id2, &it), -1, "corrupt claim");
+	T_INT(count("failed"), 2, "corrupt file in failed/");
+
+	/* A spool that cannot take the file (works as root too: tmp is not
+	 * a directory): commit fails, nothing is queued. */
+	{
+		char	 t[512], tb[512];
+
+		snprintf(t, sizeof(t), "%s/tmp", dir);
+		snprintf(tb, sizeof(tb), "%s/tmp.bak", dir);
+		T_INT(rename(t, tb), 0, "move tmp away");
+		fd = open(t, O_WRONLY | O_CREAT, 0600);
+		close(fd);
+		T_INT(spool_new_id(id2), 0, "id 4");
+		meta_init(&m, id2);
+		T_INT(spool_commit(dir, &m, msg, sizeof(msg) - 1), -1,
+		    "commit into a broken spool");
+		T_INT(errno, ENOTDIR, "errno ENOTDIR");
+		T_INT(count("queue"), 0, "nothing queued");
+		unlink(t);
+		T_INT(rename(tb, t), 0, "tmp back");
+	}
+	snprintf(p, sizeof(p), "rm -rf %s", dir);
+	if (system(p) != 0)
+		fprintf(stderr, "cleanup failed\n");
+	T_DONE();
+}
