@@ -48,19 +48,28 @@ struct tmpl_scope {
 struct tmpl;
 
 #define TMPL_MAX_DEPTH	8	/* nesting of sections */
+#define TMPL_MAX_SIZE	65536	/* octets of template source */
+#define TMPL_MAX_NODES	4096	/* texts, variables and sections */
+#define TMPL_NAME_MAX	64	/* octets of a name */
+#define TMPL_MAX_STEPS	(1UL << 20)	/* nodes visited by one render */
 
 /*
  * Compiles src (need not be NUL-terminated).  On success returns 0 and sets
- * *out (release with tmpl_free()).  On a syntax error returns -1, leaves
- * *out NULL and writes "LINE:COLUMN: message" (1-based) into err.
+ * *out (release with tmpl_free()).  On a syntax error, a template over
+ * TMPL_MAX_SIZE or TMPL_MAX_NODES, or when memory runs out, returns -1,
+ * leaves *out NULL and writes "LINE:COLUMN: message" (1-based; the column
+ * counts UTF-8 characters) of the offending tag into err (may be NULL).
  */
 int	 tmpl_parse(const char *src, size_t len, struct tmpl **out,
 	    char *err, size_t errsize);
 
 /*
- * Appends the output to out.  root is the outermost scope.  Returns 0, or
- * -1 when memory runs out or the output would pass max_out octets (out then
- * holds a partial result the caller must discard).
+ * Appends the output to out.  root is the outermost scope (its parent is
+ * ignored; NULL is an empty scope); no caller data is modified.  A variable
+ * naming a list renders nothing.  Returns 0, or -1 when memory runs out, the
+ * output would pass max_out octets or the render would visit more than
+ * TMPL_MAX_STEPS nodes (out then holds a partial result the caller must
+ * discard).
  */
 int	 tmpl_render(const struct tmpl *, enum tmpl_mode,
 	    const struct tmpl_scope *root, size_t max_out, struct buf *out)
