@@ -24,6 +24,7 @@
 #include <jansson.h>
 
 #include "conf.h"
+#include "log.h"
 #include "tmpl.h"
 #include "validate.h"
 
@@ -553,9 +554,12 @@ static int
 conf_mailbox(struct conf_ctx *c, const char *path, const char *s,
     struct conf_mailbox *mb)
 {
+	char	 esc[512];
+
 	if (validate_mailbox(s, &mb->display, &mb->addr) == -1) {
 		conf_err(c, path, 0, "\"%s\" is not a valid mailbox "
-		    "(\"Name <local@domain>\" or \"local@domain\")", s);
+		    "(\"Name <local@domain>\" or \"local@domain\")",
+		    log_escape(esc, sizeof(esc), s, strlen(s)));
 		return -1;
 	}
 	return 0;
@@ -800,7 +804,7 @@ conf_sender(struct conf_ctx *c, json_t *root)
 {
 	struct conf	*cf = c->conf;
 	json_t		*o = conf_obj(c, "", root, "sender", 1);
-	char		*s, *disp = NULL;
+	char		*s, *disp = NULL, esc[512];
 
 	if (o == NULL)
 		return;
@@ -813,7 +817,8 @@ conf_sender(struct conf_ctx *c, json_t *root)
 		if (validate_mailbox(s, &disp, &cf->envelope_from) == -1 ||
 		    disp[0] != '\0')
 			conf_err(c, "/sender/envelope_from", 0, "\"%s\" is not "
-			    "a bare address (local@domain)", s);
+			    "a bare address (local@domain)",
+			    log_escape(esc, sizeof(esc), s, strlen(s)));
 		free(disp);
 		free(s);
 	} else if (cf->from.addr != NULL)
