@@ -15,6 +15,11 @@
 
 #include "buf.h"
 
+#define MESSAGE_MAX_ID		60	/* MIME boundary line <= 78 */
+#define MESSAGE_MAX_HOST	253
+#define MESSAGE_MAX_ADDR	254	/* RFC 5321 section 4.5.3.1 */
+#define MESSAGE_MAX_IP		45	/* INET6_ADDRSTRLEN - 1 */
+
 struct message_mailbox {
 	const char	*display;	/* UTF-8 or "" / NULL */
 	const char	*addr;		/* validated addr-spec */
@@ -29,10 +34,11 @@ struct message {
 	size_t				 ncc;
 	const char	*subject;	/* UTF-8, no controls */
 	const char	*id;		/* submission id, [A-Za-z0-9]+ */
-	const char	*hostname;	/* Message-ID right-hand side */
+	const char	*hostname;	/* Message-ID right-hand side, LDH */
 	time_t		 date;
 	const char	*client_ip;	/* printable IPv4/IPv6 text or NULL */
-	const char	*auto_submitted; /* "auto-generated" when NULL */
+	const char	*auto_submitted; /* keyword [A-Za-z0-9-]+;
+					   "auto-generated" when NULL */
 	const char	*text;		/* UTF-8 body, LF or CRLF line ends */
 	size_t		 text_len;
 	const char	*html;		/* NULL: text/plain only */
@@ -47,7 +53,15 @@ struct message {
  *   Content-Type: text/plain; charset=utf-8 with quoted-printable, or
  *   multipart/alternative (text/plain then text/html, both QP) with a
  *   boundary that cannot occur in QP output.
- * Returns 0, or -1 on ENOMEM or an input a header cannot carry.
+ * At least one To mailbox is required.  Refused: a display name or subject
+ * with controls (C0 incl. TAB, DEL, C1, U+2028/9) or invalid UTF-8; an addr
+ * outside dot-atom@LDH-domain; id not [A-Za-z0-9]{1,60}; hostname not LDH
+ * labels; client_ip with anything but hex digits, '.', ':'; a date whose
+ * year is outside 1900..9999.  The text/plain body decodes back to text
+ * exactly (a text without a final line break ends in a soft break).
+ * Returns 0, or -1 on ENOMEM or an input a header cannot carry; on -1 out
+ * is left as it was.  Every function below also leaves the buffer as it
+ * was when it returns -1.
  */
 int	 message_build(const struct message *, struct buf *out) F2M_WUR;
 
@@ -56,7 +70,9 @@ int	 message_build(const struct message *, struct buf *out) F2M_WUR;
  * `used` octets of the line ("Subject: " is 9): ASCII printable text
  * folded at spaces, or when non-ASCII, RFC 2047 B-encoded UTF-8 words
  * ("=?UTF-8?B?...?=") of at most 75 octets, never splitting a character,
- * separated by CRLF SP.  Refuses (returns -1) controls and invalid UTF-8.
+ * separated by CRLF SP.  Printable ASCII holding "=?" is encoded too, and
+ * so is a word too long for a 998-octet line.  Refuses (returns -1)
+ * controls and invalid UTF-8, and used > 78.
  */
 int	 message_header_text(struct buf *, const char *s, size_t len,
 	    size_t used) F2M_WUR;
@@ -64,7 +80,9 @@ int	 message_header_text(struct buf *, const char *s, size_t len,
 /*
  * Appends a mailbox: `addr` alone, or `display <addr>`, the display name
  * as an RFC 5322 atom phrase, a quoted-string, or RFC 2047 encoded words
- * when not ASCII.  Returns -1 on controls or invalid UTF-8.
+ * when not ASCII.  Returns -1 on controls or invalid UTF-8, or an addr
+ * that is not dot-atom@LDH-domain.  Written as if it started a line
+ * (column 0): a caller after "Name: " may see a first line of 75 + name.
  */
 int	 message_mailbox(struct buf *, const struct message_mailbox *)
 	    F2M_WUR;
@@ -72,7 +90,9 @@ int	 message_mailbox(struct buf *, const struct message_mailbox *)
 /* Quoted-printable (RFC 2045 section 6.7) of a UTF-8 text: line ends
  * (LF or CRLF) become CRLF hard breaks, soft breaks keep lines <= 76,
  * '=' and non-ASCII encoded, trailing blanks encoded, a leading '.' on a
- * line encoded as =2E, "From " kept safe. */
+ * line encoded as =2E, "From " kept safe.  No CRLF is added after a last
+ * line without a line break; a UTF-8 character is never split by a soft
+ * break. */
 int	 message_qp(struct buf *, const char *s, size_t len) F2M_WUR;
 
 /* Base64 (RFC 2045 section 6.8); wrap 0: one line, else lines of 76 octets
@@ -80,7 +100,9 @@ int	 message_qp(struct buf *, const char *s, size_t len) F2M_WUR;
 int	 message_base64(struct buf *, const void *, size_t, int wrap)
 	    F2M_WUR;
 
-/* Date in RFC 5322 section 3.3 form, "Thu, 28 Nov 2026 00:26:26 +0000". */
+/* Date in RFC 5322 section 3.3 form, "Sat, 28 Nov 2026 00:26:26 +0000",
+ * English names in any locale; dst gets "" when the year falls outside
+ * 1900..9999 or dstsize is too small (32 is enough). */
 void	 message_date(time_t, char *dst, size_t dstsize);
 
 #endif

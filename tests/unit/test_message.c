@@ -1,0 +1,1354 @@
+/*
+ * test_message: RFC 5322 / MIME building.  Every output is also checked
+ * against the wire rules (CRLF only, lines <= 998) and, where it encodes
+ * text, decoded again with decoders written here independently of
+ * message.c and compared with the input.
+ *
+ * F2M_UPDATE_GOLDEN=1 rewrites the .eml files in tests/data/message/ (then inspect them).
+ */
+#include <locale.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "buf.h"
+#include "message.h"
+#include "t.h"
+
+#define GOLDEN_DIR	"tests/data/message/"
+#define GOLDEN_DATE	1795825586	/* Sat, 28 Nov 2026 00:26:26 +0000 */
+
+/* ---- independent checkers and decoders ---- */
+
+/*
+ * Returns NULL when every line of s ends in CRLF (the last one may be
+ * open when open_end), no CR or LF stands alone and no line passes max
+ * octets; else what is wrong.
+ */
+static const char *
+wire_problem(const char *s, size_t len, size_t max, int open_end)
+{
+	static char	 why[96];
+	size_t		 i, col = 0, line = 1;
+
+	for (i = 0; i < len; i++) {
+		if (s[i] == '\r') {
+			if (i + 1 >= len || s[i + 1] != '\n') {
+				snprintf(why, sizeof(why), "bare CR on line %zu",
+				    line);
+				return why;
+			}
+			i++;
+			line++;
+			col = 0;
+			continue;
+		}
+		if (s[i] == '\n') {
+			snprintf(why, sizeof(why), "bare LF on line %zu", line);
+			return why;
+		}
+		if (++col > max) {
+			snprintf(why, sizeof(why), "line %zu longer than %zu",
+			    line, max);
+			return why;
+		}
+	}
+	if (!open_end && col > 0)
+		return "last line without CRLF";
+	return NULL;
+}
+
+static int
+b64_value(int c)
+{
+	const char	*a =
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	const char	*p;
+
+	if (c == '\0' || (p = strchr(a, c)) == NULL)
+		return -1;
+	return (int)(p - a);
+}
+
+/* Strict base64 decoder (padding required, CRLF skipped). -1 on error. */
+static int
+b64_decode(const char *s, size_t len, struct buf *out)
+{
+	int	 v[4], k = 0, pad = 0, c;
+	size_t	 i;
+
+	for (i = 0; i < len; i++) {
+		if (s[i] == '\r' || s[i] == '\n')
+			continue;
+		if (pad && s[i] != '=')
+			return -1;
+		if (s[i] == '=') {
+			if (k < 2)
+				return -1;
+			pad++;
+			v[k++] = 0;
+		} else if ((c = b64_value((unsigned char)s[i])) < 0)
+			return -1;
+		else
+			v[k++] = c;
+		if (k == 4) {
+			if (buf_addc(out, (v[0] << 2) | (v[1] >> 4)) == -1)
+				return -1;
+			if (pad < 2 &&
+			    buf_addc(out, ((v[1] & 15) << 4) | (v[2] >> 2)) == -1)
+				return -1;
+			if (pad < 1 &&
+			    buf_addc(out, ((v[2] & 3) << 6) | v[3]) == -1)
+				return -1;
+			k = 0;
+			if (pad)
+				pad = 3;	/* nothing may follow */
+		}
+	}
+	return k == 0 ? 0 : -1;
+}
+
+static int
+hexval(int c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/* Quoted-printable decoder (RFC 2045 section 6.7), strict: -1 on junk. */
+static int
+qp_decode(const char *s, size_t len, struct buf *out)
+{
+	size_t	 i;
+	int	 h, l;
+
+	for (i = 0; i < len; i++) {
+		if (s[i] != '=') {
+			if (buf_addc(out, s[i]) == -1)
+				return -1;
+			continue;
+		}
+		if (i + 2 < len && s[i + 1] == '\r' && s[i + 2] == '\n') {
+			i += 2;
+			continue;
+		}
+		if (i + 2 >= len || (h = hexval(s[i + 1])) < 0 ||
+		    (l = hexval(s[i + 2])) < 0)
+			return -1;
+		if (buf_addc(out, h * 16 + l) == -1)
+			return -1;
+		i += 2;
+	}
+	return 0;
+}
+
+/* Line ends of a body as QP must give them back: LF and CRLF as CRLF. */
+static void
+crlf_norm(const char *s, size_t len, struct buf *out)
+{
+	size_t	 i;
+
+	for (i = 0; i < len; i++) {
+		if (s[i] == '\n' && (i == 0 || s[i - 1] != '\r')) {
+			if (buf_addc(out, '\r') == -1)
+				abort();
+		}
+		if (buf_addc(out, s[i]) == -1)
+			abort();
+	}
+}
+
+static int
+utf8_ok(const unsigned char *s, size_t len)
+{
+	size_t		 i = 0, n, k;
+	uint32_t	 c, min;
+
+	while (i < len) {
+		c = s[i];
+		if (c < 0x80) {
+			i++;
+			continue;
+		} else if ((c & 0xe0) == 0xc0) {
+			n = 2; c &= 0x1f; min = 0x80;
+		} else if ((c & 0xf0) == 0xe0) {
+			n = 3; c &= 0x0f; min = 0x800;
+		} else if ((c & 0xf8) == 0xf0) {
+			n = 4; c &= 0x07; min = 0x10000;
+		} else
+			return 0;
+		if (len - i < n)
+			return 0;
+		for (k = 1; k < n; k++) {
+			if ((s[i + k] & 0xc0) != 0x80)
+				return 0;
+			c = (c << 6) | (s[i + k] & 0x3f);
+		}
+		if (c < min || c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff))
+			return 0;
+		i += n;
+	}
+	return 1;
+}
+
+/*
+ * One RFC 2047 word "=?UTF-8?B?...?=" (charset and encoding any case),
+ * decoded into out.  Each word must hold whole UTF-8 characters and be at
+ * most 75 octets.  Returns 1 decoded, 0 not an encoded word, -1 broken.
+ */
+static int
+ew_decode(const char *w, size_t len, struct buf *out)
+{
+	struct buf	 tmp = BUF_INIT;
+	int		 rc;
+
+	if (len < 12 || strncasecmp(w, "=?utf-8?b?", 10) != 0 ||
+	    memcmp(w + len - 2, "?=", 2) != 0)
+		return 0;
+	if (len > 75)
+		return -1;
+	rc = b64_decode(w + 10, len - 12, &tmp) == 0 &&
+	    utf8_ok((unsigned char *)tmp.data, tmp.len) &&
+	    buf_add(out, tmp.data ? tmp.data : "", tmp.len) == 0 ? 1 : -1;
+	buf_free(&tmp);
+	return rc;
+}
+
+/*
+ * Unstructured header text as a reader sees it: unfolded (RFC 5322
+ * section 2.2.3, CRLF removed), encoded words decoded and the white space
+ * between two adjacent encoded words dropped (RFC 2047 section 6.2).
+ * *new_ew counts the encoded words seen.
+ */
+static int
+hdr_decode(const char *s, size_t len, struct buf *out, int *new)
+{
+	struct buf	 u = BUF_INIT, d = BUF_INIT;
+	size_t		 i, ws, we;
+	int		 prev_ew = 0, r, rc = -1;
+
+	*new = 0;
+	for (i = 0; i < len; i++) {
+		if (s[i] == '\r' && i + 2 < len && s[i + 1] == '\n' &&
+		    (s[i + 2] == ' ' || s[i + 2] == '\t')) {
+			i++;
+			continue;
+		}
+		if (s[i] == '\r' || s[i] == '\n')
+			goto out;
+		if (buf_addc(&u, s[i]) == -1)
+			goto out;
+	}
+	i = 0;
+	while (i < u.len) {
+		for (ws = i; i < u.len && (u.data[i] == ' ' || u.data[i] == '\t');)
+			i++;
+		for (we = i; we < u.len && u.data[we] != ' ' && u.data[we] != '\t';)
+			we++;
+		buf_reset(&d);
+		r = we > i ? ew_decode(u.data + i, we - i, &d) : 0;
+		if (r == -1)
+			goto out;
+		if (r == 1) {
+			if (!prev_ew && buf_add(out, u.data + ws, i - ws) == -1)
+				goto out;
+			if (buf_add(out, d.data ? d.data : "", d.len) == -1)
+				goto out;
+			(*new)++;
+		} else if (buf_add(out, u.data + ws, we - ws) == -1)
+			goto out;
+		prev_ew = r;
+		i = we;
+	}
+	if (out->data == NULL && buf_add(out, "", 0) == -1)
+		goto out;
+	rc = 0;
+out:
+	buf_free(&u);
+	buf_free(&d);
+	return rc;
+}
+
+/*
+ * A mailbox as written by message_mailbox(): "addr" or "display <addr>",
+ * the display an atom phrase, a quoted-string or encoded words.  Fills
+ * display (decoded) and addr; returns -1 when it does not parse.
+ */
+static int
+mailbox_decode(const char *s, size_t len, struct buf *display,
+    struct buf *addr)
+{
+	const char	*lt;
+	size_t		 i, dlen;
+	int		 n;
+
+	if (len == 0 || s[len - 1] != '>') {
+		if (memchr(s, ' ', len) != NULL || memchr(s, '\r', len) != NULL)
+			return -1;
+		return buf_add(addr, s, len) == 0 && buf_add(display, "", 0) == 0 ?
+		    0 : -1;
+	}
+	for (lt = s + len - 1; lt > s && *lt != '<'; lt--)
+		;
+	if (lt - s < 2 || lt[-1] != ' ')
+		return -1;
+	if (buf_add(addr, lt + 1, (size_t)(s + len - 1 - (lt + 1))) == -1)
+		return -1;
+	dlen = (size_t)(lt - s) - 1;
+	if (dlen >= 2 && s[dlen - 2] == '\r' && s[dlen - 1] == '\n')
+		dlen -= 2;	/* a fold before the angle-addr */
+	if (s[0] != '"')
+		return hdr_decode(s, dlen, display, &n);
+	if (dlen < 2 || s[dlen - 1] != '"')
+		return -1;
+	for (i = 1; i < dlen - 1; i++) {
+		if (s[i] == '"' || s[i] == '\r')
+			return -1;
+		if (s[i] == '\\')
+			i++;
+		if (i >= dlen - 1 || buf_addc(display, s[i]) == -1)
+			return -1;
+	}
+	return buf_add(display, "", 0);
+}
+
+/* Longest encoded word in s, 0 when none. */
+static size_t
+longest_ew(const char *s)
+{
+	const char	*p, *e;
+	size_t		 max = 0;
+
+	for (p = s; (p = strstr(p, "=?")) != NULL; p = e + 2) {
+		if ((e = strstr(p + 2, "?=")) == NULL)
+			break;
+		/* skip "?B?" and the '?' of "?=" at the payload end */
+		e = strstr(p + 10, "?=");
+		if (e == NULL)
+			break;
+		if ((size_t)(e + 2 - p) > max)
+			max = (size_t)(e + 2 - p);
+	}
+	return max;
+}
+
+static const char *
+show(const char *s, size_t len)
+{
+	static char	 out[4096];
+	size_t		 i, o = 0;
+	unsigned char	 c;
+
+	for (i = 0; i < len && o + 5 < sizeof(out); i++) {
+		c = (unsigned char)s[i];
+		if (c == '\r') {
+			memcpy(out + o, "\\r", 2);
+			o += 2;
+		} else if (c == '\n') {
+			memcpy(out + o, "\\n", 2);
+			o += 2;
+		} else if (c < 0x20 || c >= 0x7f) {
+			snprintf(out + o, 5, "\\x%02x", c);
+			o += 4;
+		} else
+			out[o++] = (char)c;
+	}
+	out[o] = '\0';
+	return out;
+}
+
+/* ---- quoted-printable ---- */
+
+#define A10	"aaaaaaaaaa"
+#define A70	A10 A10 A10 A10 A10 A10 A10
+#define A75	A70 "aaaaa"
+#define A76	A75 "a"
+#define SMILE	"\xf0\x9f\x98\x80"
+#define SMILE6	SMILE SMILE SMILE SMILE SMILE SMILE
+#define SMQP	"=F0=9F=98=80"
+#define SMQP6	SMQP SMQP SMQP SMQP SMQP SMQP
+
+static const struct {
+	const char	*in;
+	size_t		 len;	/* 0: strlen(in) */
+	const char	*want;
+} qp_cases[] = {
+	{ "", 0, "" },
+	{ "hello", 0, "hello" },
+	{ "a\nb", 0, "a\r\nb" },
+	{ "a\r\nb\r\n", 0, "a\r\nb\r\n" },
+	{ "\n\n", 0, "\r\n\r\n" },
+	{ "a=b", 0, "a=3Db" },
+	{ "x \n", 0, "x=20\r\n" },
+	{ "x\t\r\ny", 0, "x=09\r\ny" },
+	{ "end ", 0, "end=20" },
+	{ "two  spaces inside", 0, "two  spaces inside" },
+	{ "tab\there", 0, "tab\there" },
+	{ "a\rb", 0, "a=0Db" },
+	{ "a\r", 0, "a=0D" },
+	{ "a\r\r\nb", 0, "a=0D\r\nb" },
+	{ ".\n.x\nx.\n", 0, "=2E\r\n=2Ex\r\nx.\r\n" },
+	{ "From me\nFrom\nxFrom y\n", 0, "=46rom me\r\nFrom\r\nxFrom y\r\n" },
+	{ "caf\xc3\xa9", 0, "caf=C3=A9" },
+	{ "\x01\x1b\x7f\xff", 0, "=01=1B=7F=FF" },
+	{ "nul\0byte", 8, "nul=00byte" },
+	{ "--=_f2mX", 0, "--=3D_f2mX" },
+	/* 76 octets fit on a last line; a 77th needs a soft break. */
+	{ A76, 0, A76 },
+	{ A76 "\n", 0, A76 "\r\n" },
+	{ A76 "a", 0, A75 "=\r\naa" },
+	{ A75 " b", 0, A75 "=\r\n b" },
+	{ A75 "=", 0, A75 "=\r\n=3D" },
+	{ A75 ".", 0, A75 "." },
+	{ A75 ".x", 0, A75 "=\r\n=2Ex" },
+	{ A75 "From x", 0, A75 "=\r\n=46rom x" },
+	{ A75 " \n", 0, A75 "=\r\n=20\r\n" },
+	/* A character's =XX=XX stays on one line. */
+	{ A70 "aaaa\xc3\xa9", 0, A70 "aaaa=\r\n=C3=A9" },
+	{ A70 "\xc3\xa9" "b", 0, A70 "=\r\n=C3=A9b" },
+	{ A10 A10 A10 A10 A10 A10 "aaaaaaaaa\xc3\xa9" "b", 0,
+	    A10 A10 A10 A10 A10 A10 "aaaaaaaaa=C3=A9b" },
+	{ A10 A10 A10 A10 A10 A10 "aaaaaaaaa\xc3\xa9" "bc", 0,
+	    A10 A10 A10 A10 A10 A10 "aaaaaaaaa=C3=A9=\r\nbc" },
+	{ A70 "\xe2\x82\xac", 0, A70 "=\r\n=E2=82=AC" },
+	{ SMILE6 SMILE6 "\n", 0, SMQP6 "=\r\n" SMQP6 "\r\n" },
+	/* A broken sequence is encoded octet by octet. */
+	{ A70 "aa\xe2\x82" "b", 0, A70 "aa=E2=\r\n=82b" },
+};
+
+static void
+test_qp(void)
+{
+	struct buf	 b = BUF_INIT, d = BUF_INIT, n = BUF_INIT;
+	const char	*why;
+	size_t		 i, len;
+
+	for (i = 0; i < sizeof(qp_cases) / sizeof(qp_cases[0]); i++) {
+		len = qp_cases[i].len ? qp_cases[i].len : strlen(qp_cases[i].in);
+		buf_reset(&b);
+		buf_reset(&d);
+		buf_reset(&n);
+		T_INT(message_qp(&b, qp_cases[i].in, len), 0, "message_qp");
+		if (buf_add(&b, "", 0) == -1)
+			abort();
+		T_OK(strcmp(b.data, qp_cases[i].want) == 0,
+		    "qp case %zu:\n  expected [%s]", i,
+		    show(qp_cases[i].want, strlen(qp_cases[i].want)));
+		if (strcmp(b.data, qp_cases[i].want) != 0)
+			fprintf(stderr, "  got      [%s]\n", show(b.data, b.len));
+		why = wire_problem(b.data, b.len, 76, 1);
+		T_OK(why == NULL, "qp case %zu: %s", i, why);
+		T_INT(qp_decode(b.data, b.len, &d), 0, "qp_decode");
+		crlf_norm(qp_cases[i].in, len, &n);
+		T_OK(d.len == n.len && (n.len == 0 ||
+		    memcmp(d.data, n.data, n.len) == 0),
+		    "qp case %zu does not decode back", i);
+	}
+	buf_free(&b);
+	buf_free(&d);
+	buf_free(&n);
+}
+
+/* Every octet value at every column, decoded back. */
+static void
+test_qp_sweep(void)
+{
+	struct buf	 in = BUF_INIT, b = BUF_INIT, d = BUF_INIT, n = BUF_INIT;
+	const char	*why;
+	size_t		 pre, i, k;
+	int		 c, bad = 0;
+
+	for (pre = 0; pre < 80; pre++) {
+		for (c = 0; c < 256; c++) {
+			buf_reset(&in);
+			buf_reset(&b);
+			buf_reset(&d);
+			buf_reset(&n);
+			for (k = 0; k < pre; k++)
+				if (buf_addc(&in, k % 7 == 3 ? ' ' : 'x') == -1)
+					abort();
+			if (buf_addc(&in, c) == -1 || buf_adds(&in, "\xc3\xa9 \n.") == -1)
+				abort();
+			if (message_qp(&b, in.data, in.len) == -1 ||
+			    qp_decode(b.data, b.len, &d) == -1) {
+				bad++;
+				continue;
+			}
+			crlf_norm(in.data, in.len, &n);
+			why = wire_problem(b.data, b.len, 76, 1);
+			if (why != NULL || d.len != n.len ||
+			    memcmp(d.data, n.data, n.len) != 0)
+				bad++;
+			for (i = 0; i < b.len; i++) {
+				/* = only before hex or a soft break */
+				if (b.data[i] == '=' && !(hexval(b.data[i + 1]) >= 0 ||
+				    b.data[i + 1] == '\r'))
+					bad++;
+				if ((unsigned char)b.data[i] >= 0x80)
+					bad++;
+			}
+		}
+	}
+	T_INT(bad, 0, "qp sweep failures");
+	buf_free(&in);
+	buf_free(&b);
+	buf_free(&d);
+	buf_free(&n);
+}
+
+/* ---- base64 ---- */
+
+static void
+test_base64(void)
+{
+	static const struct {
+		const char	*in, *want;
+	} v[] = {
+		/* RFC 4648 section 10 */
+		{ "", "" }, { "f", "Zg==" }, { "fo", "Zm8=" }, { "foo", "Zm9v" },
+		{ "foob", "Zm9vYg==" }, { "fooba", "Zm9vYmE=" },
+		{ "foobar", "Zm9vYmFy" },
+	};
+	struct buf	 b = BUF_INIT, d = BUF_INIT;
+	unsigned char	 bin[200];
+	size_t		 i, n;
+	const char	*why;
+
+	for (i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
+		buf_reset(&b);
+		T_INT(message_base64(&b, v[i].in, strlen(v[i].in), 0), 0, "b64");
+		T_STR(b.data ? b.data : "", v[i].want, "base64 unwrapped");
+		buf_reset(&b);
+		T_INT(message_base64(&b, v[i].in, strlen(v[i].in), 1), 0, "b64");
+		if (v[i].want[0] == '\0')
+			T_INT(b.len, 0, "wrapped empty");
+		else
+			T_OK(b.len == strlen(v[i].want) + 2 &&
+			    memcmp(b.data + b.len - 2, "\r\n", 2) == 0,
+			    "wrapped %s: got [%s]", v[i].in, show(b.data, b.len));
+	}
+	for (i = 0; i < sizeof(bin); i++)
+		bin[i] = (unsigned char)(i * 37 + 11);
+	for (n = 0; n <= sizeof(bin); n++) {
+		buf_reset(&b);
+		buf_reset(&d);
+		T_INT(message_base64(&b, bin, n, 1), 0, "b64 wrap");
+		why = wire_problem(b.data, b.len, 76, 0);
+		T_OK(why == NULL, "base64 of %zu octets: %s", n, why);
+		/* every full line is exactly 76 */
+		T_OK(n != 57 || b.len == 78, "57 octets make one line: %zu", b.len);
+		T_OK(n != 58 || b.len == 78 + 6, "58 octets: %zu", b.len);
+		T_INT(b64_decode(b.data ? b.data : "", b.len, &d), 0, "decode");
+		T_OK(d.len == n && (n == 0 || memcmp(d.data, bin, n) == 0),
+		    "base64 of %zu octets does not decode back", n);
+		buf_reset(&b);
+		T_INT(message_base64(&b, bin, n, 0), 0, "b64 flat");
+		T_OK(b.len == (n + 2) / 3 * 4 &&
+		    (b.data == NULL || strchr(b.data, '\r') == NULL),
+		    "unwrapped base64 of %zu: %zu octets", n, b.len);
+	}
+	buf_free(&b);
+	buf_free(&d);
+}
+
+/* ---- Date ---- */
+
+static void
+test_date(void)
+{
+	static const struct {
+		time_t		 t;
+		const char	*want;
+	} v[] = {
+		{ 0, "Thu, 1 Jan 1970 00:00:00 +0000" },
+		{ GOLDEN_DATE, "Sat, 28 Nov 2026 00:26:26 +0000" },
+		{ 951782400, "Tue, 29 Feb 2000 00:00:00 +0000" },
+		{ 1234567890, "Fri, 13 Feb 2009 23:31:30 +0000" },
+		{ 1719792000 + 86399, "Mon, 1 Jul 2024 23:59:59 +0000" },
+		{ 253402300799, "Fri, 31 Dec 9999 23:59:59 +0000" },
+		{ 253402300800, "" },
+		{ -2208988801, "" },	/* 1899 */
+		{ -2208988800, "Mon, 1 Jan 1900 00:00:00 +0000" },
+	};
+	char	 d[64], small[10];
+	size_t	 i;
+
+	for (i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
+		message_date(v[i].t, d, sizeof(d));
+		T_STR(d, v[i].want, "message_date");
+	}
+	message_date(0, small, sizeof(small));
+	T_STR(small, "", "message_date, short buffer");
+	/* Names stay English whatever the locale (when one is installed). */
+	if (setlocale(LC_ALL, "fr_FR.UTF-8") != NULL ||
+	    setlocale(LC_ALL, "de_DE.UTF-8") != NULL) {
+		message_date(0, d, sizeof(d));
+		T_STR(d, "Thu, 1 Jan 1970 00:00:00 +0000", "date in a locale");
+		setlocale(LC_ALL, "C");
+	}
+}
+
+/* ---- Subject (message_header_text) ---- */
+
+#define FR_SUBJECT	"\xc2\xab \xc3\x89" "crire \xc3\xa0 l\xe2\x80\x99\xc3\xa9quipe \xc2\xbb"
+
+/*
+ * Writes "Subject: " + s, checks the wire rules, the word sizes, and that
+ * it reads back as s.  Returns the header line(s) in b.
+ */
+static void
+subject_roundtrip(const char *what, const char *s, size_t len, size_t used,
+    struct buf *b)
+{
+	struct buf	 d = BUF_INIT;
+	const char	*why;
+	size_t		 i;
+	int		 n;
+
+	buf_reset(b);
+	if (used == 9 && buf_adds(b, "Subject: ") == -1)
+		abort();
+	for (i = used == 9 ? used : 0; i < used; i++)
+		if (buf_addc(b, i + 2 < used ? 'X' : (i + 2 == used ? ':' : ' '))
+		    == -1)
+			abort();
+	T_INT(message_header_text(b, s, len, used), 0, what);
+	if (buf_add(b, "\r\n", 2) == -1)
+		abort();
+	why = wire_problem(b->data, b->len, 998, 0);
+	T_OK(why == NULL, "%s: %s", what, why);
+	T_OK(longest_ew(b->data) <= 75, "%s: encoded word of %zu octets", what,
+	    longest_ew(b->data));
+	T_OK(hdr_decode(b->data + used, b->len - used - 2, &d, &n) == 0,
+	    "%s: does not decode: [%s]", what, show(b->data, b->len));
+	T_OK(d.len == len && memcmp(d.data, s, len) == 0,
+	    "%s: decodes to [%s]", what, show(d.data, d.len));
+	for (i = 0; i < b->len; i++)
+		if ((unsigned char)b->data[i] >= 0x80)
+			break;
+	T_OK(i == b->len, "%s: raw 8-bit octet in header", what);
+	buf_free(&d);
+}
+
+static void
+test_subject_exact(void)
+{
+	static const struct {
+		const char	*in, *want;
+	} v[] = {
+		{ "", "Subject: " },
+		{ "Hello world", "Subject: Hello world" },
+		{ "  two  leading, trailing  ", "Subject:   two  leading, trailing  " },
+		{ FR_SUBJECT,
+		    "Subject: =?UTF-8?B?wqsgw4ljcmlyZSDDoCBs4oCZw6lxdWlwZSDCuw==?=" },
+		/* looks like an encoded word: encoded so it reads back as typed */
+		{ "=?UTF-8?B?SGk=?=", "Subject: =?UTF-8?B?PT9VVEYtOD9CP1NHaz0/PQ==?=" },
+		{ "Contact form: a message from Jean-Baptiste Poquelin about the "
+		  "performance schedule for next season",
+		  "Subject: Contact form: a message from Jean-Baptiste Poquelin "
+		  "about the\r\n performance schedule for next season" },
+		{ "Merci \xf0\x9f\x99\x8f pour votre message \xf0\x9f\x98\x80",
+		  "Subject: =?UTF-8?B?TWVyY2kg8J+ZjyBwb3VyIHZvdHJlIG1lc3NhZ2Ug8J+YgA==?=" },
+	};
+	struct buf	 b = BUF_INIT;
+	size_t		 i;
+
+	for (i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
+		subject_roundtrip("subject exact", v[i].in, strlen(v[i].in), 9,
+		    &b);
+		b.len -= 2;
+		b.data[b.len] = '\0';
+		T_STR(b.data, v[i].want, "subject");
+	}
+	buf_free(&b);
+}
+
+static void
+test_subject_roundtrip(void)
+{
+	struct buf	 s = BUF_INIT, b = BUF_INIT;
+	const char	*chars[] = { "\xc3\xa9", "\xe2\x82\xac", SMILE, "a" };
+	size_t		 i, k, c, used;
+	int		 long78;
+
+	/* Long French, ASCII and mixed subjects. */
+	for (i = 0; i < 12; i++)
+		if (buf_adds(&s, FR_SUBJECT " ") == -1)
+			abort();
+	subject_roundtrip("long French", s.data, s.len, 9, &b);
+	T_OK(strstr(b.data, "\r\n =?UTF-8?B?") != NULL, "folded words");
+	buf_reset(&s);
+	for (i = 0; i < 40; i++)
+		if (buf_adds(&s, "word ") == -1)
+			abort();
+	subject_roundtrip("long ASCII", s.data, s.len, 9, &b);
+	T_OK(strstr(b.data, "=?") == NULL, "long ASCII stays ASCII");
+	T_OK(wire_problem(b.data, b.len, 78, 0) == NULL, "ASCII folded at 78");
+	/* One ASCII word: as is up to the hard limit, encoded past it. */
+	buf_reset(&s);
+	for (i = 0; i < 989; i++)
+		if (buf_addc(&s, 'w') == -1)
+			abort();
+	subject_roundtrip("989-octet word", s.data, s.len, 9, &b);
+	T_OK(strstr(b.data, "=?") == NULL, "989-octet word stays as is");
+	if (buf_addc(&s, 'w') == -1)
+		abort();
+	subject_roundtrip("990-octet word", s.data, s.len, 9, &b);
+	T_OK(strstr(b.data, "=?UTF-8?B?") != NULL, "990-octet word encoded");
+	T_OK(wire_problem(b.data, b.len, 78, 0) == NULL, "encoded within 78");
+	buf_reset(&s);
+	if (buf_adds(&s, "start ") == -1)
+		abort();
+	for (i = 0; i < 2000; i++)
+		if (buf_addc(&s, i % 1000 == 999 ? ' ' : 'x') == -1)
+			abort();
+	subject_roundtrip("long words", s.data, s.len, 9, &b);
+	buf_reset(&s);
+	for (i = 0; i < 1500; i++)
+		if (buf_addc(&s, ' ') == -1)
+			abort();
+	if (buf_adds(&s, "x ") == -1)
+		abort();
+	subject_roundtrip("1500 spaces", s.data, s.len, 9, &b);
+	subject_roundtrip("spaces only", "   ", 3, 9, &b);
+	subject_roundtrip("Re: CJK", "Re: \xe6\x97\xa5\xe6\x9c\xac\xe8\xaa\x9e"
+	    "\xe3\x81\xae\xe3\x83\x86\xe3\x82\xad\xe3\x82\xb9\xe3\x83\x88", 28,
+	    9, &b);
+	subject_roundtrip("=? inside", "price =? 10$ ?= ok", 18, 9, &b);
+
+	/* Every split point against 2-, 3- and 4-octet characters. */
+	for (c = 0; c < sizeof(chars) / sizeof(chars[0]); c++) {
+		for (k = 0; k < 50; k++) {
+			buf_reset(&s);
+			for (i = 0; i < k; i++)
+				if (buf_addc(&s, 'a') == -1)
+					abort();
+			for (i = 0; i < 40; i++)
+				if (buf_adds(&s, chars[c]) == -1)
+					abort();
+			if (c == 3 && buf_adds(&s, "\xc3\xa9") == -1)
+				abort();
+			subject_roundtrip("split", s.data, s.len, 9, &b);
+			T_OK(wire_problem(b.data, b.len, 78, 0) == NULL,
+			    "split %zu/%zu over 78: [%s]", c, k,
+			    show(b.data, b.len));
+		}
+	}
+	/* Any start column up to 78. */
+	buf_reset(&s);
+	for (i = 0; i < 20; i++)
+		if (buf_adds(&s, SMILE "\xc3\xa9") == -1)
+			abort();
+	for (used = 2; used <= 78; used++) {
+		subject_roundtrip("used", s.data, s.len, used, &b);
+		long78 = wire_problem(b.data, b.len, 78, 0) == NULL;
+		T_OK(used > 58 || long78, "used %zu: over 78", used);
+	}
+	buf_reset(&b);
+	T_INT(message_header_text(&b, "x", 1, 79), -1, "used 79");
+	buf_free(&s);
+	buf_free(&b);
+}
+
+static const struct {
+	const char	*s;
+	size_t		 len;
+} bad_text[] = {
+	{ "tab\there", 0 },
+	{ "cr\rhere", 0 },
+	{ "lf\nhere", 0 },
+	{ "x\r\nBcc: evil@example.net", 0 },
+	{ "nul\0x", 5 },
+	{ "esc\x1b[31m", 0 },
+	{ "del\x7f", 0 },
+	{ "c1 \xc2\x85 NEL", 0 },
+	{ "c1 \xc2\x9f", 0 },
+	{ "c1 \xc2\x80", 0 },
+	{ "ls \xe2\x80\xa8", 0 },
+	{ "ps \xe2\x80\xa9", 0 },
+	{ "bad \xff", 0 },
+	{ "overlong \xc0\xaf", 0 },
+	{ "overlong \xe0\x80\xaf", 0 },
+	{ "surrogate \xed\xa0\x80", 0 },
+	{ "too big \xf4\x90\x80\x80", 0 },
+	{ "truncated \xc3", 0 },
+	{ "truncated \xe2\x82", 0 },
+	{ "lone \x80 continuation", 0 },
+	{ "latin-1 caf\xe9", 0 },
+};
+
+static void
+test_refusals(void)
+{
+	struct buf			 b = BUF_INIT;
+	struct message_mailbox		 mb;
+	char				 name[128];
+	size_t				 i, len;
+
+	for (i = 0; i < sizeof(bad_text) / sizeof(bad_text[0]); i++) {
+		len = bad_text[i].len ? bad_text[i].len : strlen(bad_text[i].s);
+		buf_reset(&b);
+		if (buf_adds(&b, "Subject: ") == -1)
+			abort();
+		T_INT(message_header_text(&b, bad_text[i].s, len, 9), -1,
+		    show(bad_text[i].s, len));
+		T_OK(b.len == 9 && strcmp(b.data, "Subject: ") == 0,
+		    "buffer changed on refusal: [%s]", show(b.data, b.len));
+		/* the same as a display name (NUL can only end a C string) */
+		if (memchr(bad_text[i].s, '\0', len) != NULL)
+			continue;
+		mb.display = bad_text[i].s;
+		mb.addr = "a@example.com";
+		buf_reset(&b);
+		T_INT(message_mailbox(&b, &mb), -1, show(bad_text[i].s, len));
+		T_INT(b.len, 0, "mailbox buffer untouched");
+	}
+	for (i = 1; i < 0x20; i++) {
+		snprintf(name, sizeof(name), "x%cy", (int)i);
+		buf_reset(&b);
+		T_INT(message_header_text(&b, name, strlen(name), 9), -1,
+		    "C0 control");
+	}
+	buf_free(&b);
+}
+
+/* ---- mailboxes ---- */
+
+static void
+test_mailbox(void)
+{
+	static const struct {
+		const char	*display, *addr, *want;
+	} v[] = {
+		{ NULL, "a@example.com", "a@example.com" },
+		{ "", "a@example.com", "a@example.com" },
+		{ "Jane Doe", "jane@example.com", "Jane Doe <jane@example.com>" },
+		{ "O'Brien+Sons", "ob@example.com", "O'Brien+Sons <ob@example.com>" },
+		{ "Jane  Doe", "j@example.com", "\"Jane  Doe\" <j@example.com>" },
+		{ " lead", "j@example.com", "\" lead\" <j@example.com>" },
+		{ "Doe, Jane", "j@example.com", "\"Doe, Jane\" <j@example.com>" },
+		{ "Example Co.", "j@example.com", "\"Example Co.\" <j@example.com>" },
+		{ "Mallory <evil@example.net>", "j@example.com",
+		  "\"Mallory <evil@example.net>\" <j@example.com>" },
+		{ "Say \"hi\" \\o/", "j@example.com",
+		  "\"Say \\\"hi\\\" \\\\o/\" <j@example.com>" },
+		{ "Zo\xc3\xab", "zoe@example.org", "=?UTF-8?B?Wm/Dqw==?= <zoe@example.org>" },
+		{ "=?UTF-8?B?SGk=?=", "j@example.com",
+		  "=?UTF-8?B?PT9VVEYtOD9CP1NHaz0/PQ==?= <j@example.com>" },
+		{ "Ann", "first.last+tag@mail.example.co.uk",
+		  "Ann <first.last+tag@mail.example.co.uk>" },
+		{ "Very Long Department Name For The Regional Office Of Example",
+		  "department@example.com",
+		  "Very Long Department Name For The Regional Office Of Example\r\n"
+		  " <department@example.com>" },
+		{ "Abteilung f\xc3\xbcr sehr lange Namen und noch l\xc3\xa4ngere "
+		  "Bezeichnungen aller Art", "a@example.com",
+		  "=?UTF-8?B?QWJ0ZWlsdW5nIGbDvHIgc2VociBsYW5nZSBOYW1lbiB1bmQgbm9jaCBsw6Ru?="
+		  "\r\n =?UTF-8?B?Z2VyZSBCZXplaWNobnVuZ2VuIGFsbGVyIEFydA==?= <a@example.com>" },
+	};
+	static const char	*bad_addr[] = {
+		"", "plain", "a b@example.com", "a@b@example.com",
+		"<a@example.com>", "a@example.com>", "a@example.com\r\n",
+		"a@example.com\n", ".a@example.com", "a.@example.com",
+		"a..b@example.com", "a@-example.com", "a@example-.com",
+		"a@example..com", "a@.example.com", "a@example.com.",
+		"\"q\"@example.com", "a@[192.0.2.1]", "a(c)@example.com",
+		"a,b@example.com", "a@exa_mple.com", "a@ex\xc3\xa4mple.com",
+		"a@", "@example.com",
+		("aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+		"@example.com"),	/* 65-octet local part */
+	};
+	struct buf		 b = BUF_INIT, d = BUF_INIT, a = BUF_INIT;
+	struct message_mailbox	 mb;
+	const char		*why;
+	size_t			 i;
+
+	for (i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
+		mb.display = v[i].display;
+		mb.addr = v[i].addr;
+		buf_reset(&b);
+		buf_reset(&d);
+		buf_reset(&a);
+		T_INT(message_mailbox(&b, &mb), 0, v[i].addr);
+		T_STR(b.data, v[i].want, "mailbox");
+		why = wire_problem(b.data, b.len, 78, 1);
+		T_OK(why == NULL, "mailbox %zu: %s", i, why);
+		T_OK(mailbox_decode(b.data, b.len, &d, &a) == 0,
+		    "mailbox %zu does not parse", i);
+		T_STR(d.data, v[i].display ? v[i].display : "", "display back");
+		T_STR(a.data, v[i].addr, "addr back");
+	}
+	for (i = 0; i < sizeof(bad_addr) / sizeof(bad_addr[0]); i++) {
+		mb.display = "Name";
+		mb.addr = bad_addr[i];
+		buf_reset(&b);
+		T_INT(message_mailbox(&b, &mb), -1, show(bad_addr[i],
+		    strlen(bad_addr[i])));
+		T_INT(b.len, 0, "buffer untouched");
+	}
+	mb.display = "x";
+	mb.addr = NULL;
+	T_INT(message_mailbox(&b, &mb), -1, "NULL addr");
+	buf_free(&b);
+	buf_free(&d);
+	buf_free(&a);
+}
+
+/* Long display names of every kind read back the same. */
+static void
+test_mailbox_long(void)
+{
+	static const char	*unit[] = {
+		"Word ", "x", "\"q\" ", "\xc3\xa9t\xc3\xa9 ", SMILE, "=?x ",
+	};
+	struct buf		 s = BUF_INIT, b = BUF_INIT, d = BUF_INIT,
+				 a = BUF_INIT;
+	struct message_mailbox	 mb;
+	const char		*why;
+	size_t			 u, n, i;
+
+	for (u = 0; u < sizeof(unit) / sizeof(unit[0]); u++) {
+		for (n = 1; n < 1200; n = n * 3 + 1) {
+			buf_reset(&s);
+			for (i = 0; i < n; i++)
+				if (buf_adds(&s, unit[u]) == -1)
+					abort();
+			while (s.len > 0 && s.data[s.len - 1] == ' ')
+				s.data[--s.len] = '\0';
+			if (s.len == 0)
+				continue;
+			mb.display = s.data;
+			mb.addr = "someone@example.com";
+			buf_reset(&b);
+			buf_reset(&d);
+			buf_reset(&a);
+			T_INT(message_mailbox(&b, &mb), 0, "long display");
+			why = wire_problem(b.data, b.len, 998, 1);
+			T_OK(why == NULL, "long display %zu/%zu: %s", u, n, why);
+			T_OK(longest_ew(b.data) <= 75, "word too long");
+			T_OK(mailbox_decode(b.data, b.len, &d, &a) == 0 &&
+			    d.len == s.len && memcmp(d.data, s.data, s.len) == 0,
+			    "long display %zu/%zu reads back as [%s]", u, n,
+			    show(d.data, d.len));
+		}
+	}
+	buf_free(&s);
+	buf_free(&b);
+	buf_free(&d);
+	buf_free(&a);
+}
+
+/* ---- whole messages ---- */
+
+static const struct message_mailbox	 g_from = {
+	"Example Forms", "forms@example.com"
+};
+static const struct message_mailbox	 g_reply = {
+	"Zo\xc3\xab Durand", "zoe.durand@example.org"
+};
+static const struct message_mailbox	 g_to[] = {
+	{ "Sales", "sales@example.com" },
+	{ "Support Team (EU)", "support-eu@example.com" },
+	{ NULL, "archive@example.com" },
+};
+static const struct message_mailbox	 g_cc[] = {
+	{ "J\xc3\xbcrgen Gro\xc3\x9f", "juergen@example.net" },
+};
+
+static const char	 g_text[] =
+    "Name: Zo\xc3\xab Durand\n"
+    "Email: zoe.durand@example.org\n"
+    "\n"
+    "Message:\n"
+    "Bonjour,\n"
+    "\n"
+    "Je voudrais r\xc3\xa9server deux places pour le spectacle du 12 d\xc3\xa9"
+    "cembre \xe2\x80\x94 est-ce encore possible ? Nous serons \xc3\xa0 Paris "
+    "toute la semaine et pouvons venir n\xe2\x80\x99importe quel soir.\n"
+    ".\n"
+    "From now on, 2+2=4 and 100% is 100 %.\n"
+    "Trailing blanks here   \n"
+    "\tTabbed line\t\n"
+    "Emoji: \xf0\x9f\x8e\xad\n"
+    "-- \n"
+    "Zo\xc3\xab\n";
+
+static const char	 g_html_text[] =
+    "New signup from the website.\r\n"
+    "Name: Ada\r\n"
+    "Plan: pro \xe2\x82\xac" "49/month";	/* no final line break */
+
+static const char	 g_html[] =
+    "<!DOCTYPE html>\n"
+    "<html><head><meta charset=\"utf-8\"><title>Signup</title></head>\n"
+    "<body style=\"font-family: sans-serif; margin: 0; padding: 1em; "
+    "color: #222; background-color: #fff;\">\n"
+    "<p>New signup from the website.</p>\n"
+    "<table><tr><th>Name</th><td>Ada</td></tr>"
+    "<tr><th>Plan</th><td>pro \xe2\x82\xac" "49/month</td></tr></table>\n"
+    "--=_f2mSpoofedBoundary0123456789\n"
+    "</body></html>\n";
+
+static void
+golden_text(struct message *m)
+{
+	memset(m, 0, sizeof(*m));
+	m->from = g_from;
+	m->reply_to = &g_reply;
+	m->to = g_to;
+	m->nto = 3;
+	m->cc = g_cc;
+	m->ncc = 1;
+	m->subject = "Contact : " FR_SUBJECT " \xe2\x80\x94 message de Zo\xc3\xab "
+	    "Durand";
+	m->id = "01hzx3k9q4w7m2n8p5r6t0v1yb";
+	m->hostname = "www.example.com";
+	m->date = GOLDEN_DATE;
+	m->client_ip = "192.0.2.7";
+	m->text = g_text;
+	m->text_len = sizeof(g_text) - 1;
+}
+
+static void
+golden_html(struct message *m)
+{
+	static const struct message_mailbox	 to[] = {
+		{ "Signups", "signups@example.com" },
+	};
+
+	memset(m, 0, sizeof(*m));
+	m->from = g_from;
+	m->to = to;
+	m->nto = 1;
+	m->subject = "New signup \xf0\x9f\x8e\x89 from the website";
+	m->id = "SpoofedBoundary0123456789";
+	m->hostname = "forms.example.com";
+	m->date = GOLDEN_DATE;
+	m->client_ip = "2001:db8::7";
+	m->text = g_html_text;
+	m->text_len = sizeof(g_html_text) - 1;
+	m->html = g_html;
+	m->html_len = sizeof(g_html) - 1;
+}
+
+/*
+ * The decoded body of the part whose headers start at p (up to end): the
+ * QP after the blank line.
+ */
+static int
+part_body(const char *p, const char *end, struct buf *out)
+{
+	const char	*body;
+
+	body = strstr(p, "\r\n\r\n");
+	if (body == NULL || body > end)
+		return -1;
+	body += 4;
+	if (strstr(p, "Content-Transfer-Encoding: quoted-printable\r\n") == NULL)
+		return -1;
+	return qp_decode(body, (size_t)(end - body), out);
+}
+
+static void
+check_message(const char *what, const struct message *m, const char *msg,
+    size_t len, size_t hdr_max)
+{
+	struct buf	 d = BUF_INIT, n = BUF_INIT, delim = BUF_INIT,
+			 close = BUF_INIT;
+	const char	*why, *hend, *p1, *p2, *p3, *s;
+	int		 k;
+
+	why = wire_problem(msg, len, 998, 0);
+	T_OK(why == NULL, "%s: %s", what, why);
+	hend = strstr(msg, "\r\n\r\n");
+	T_OK(hend != NULL, "%s: no header end", what);
+	if (hend == NULL)
+		return;
+	for (s = msg; s < hend; s++)
+		if ((unsigned char)*s >= 0x80)
+			break;
+	T_OK(s == hend, "%s: 8-bit octet in the header", what);
+	T_OK(wire_problem(msg, (size_t)(hend - msg) + 2, hdr_max, 0) == NULL,
+	    "%s: header line over %zu", what, hdr_max);
+	/* Subject reads back. */
+	s = strstr(msg, "\r\nSubject: ");
+	T_OK(s != NULL, "%s: no Subject", what);
+	if (s != NULL) {
+		s += 11;
+		for (p1 = s; !(p1[0] == '\r' && p1[2] != ' '); p1++)
+			;
+		T_OK(hdr_decode(s, (size_t)(p1 - s), &d, &k) == 0 &&
+		    strcmp(d.data, m->subject) == 0, "%s: subject [%s]", what,
+		    show(d.data, d.len));
+	}
+	buf_reset(&d);
+	if (m->html == NULL) {
+		T_INT(part_body(msg, msg + len, &d), 0, "text body");
+		crlf_norm(m->text, m->text_len, &n);
+		T_OK(d.len == n.len && (n.len == 0 ||
+		    memcmp(d.data, n.data, n.len) == 0),
+		    "%s: body reads back as [%s]", what, show(d.data, d.len));
+		goto out;
+	}
+	if (buf_printf(&delim, "\r\n--=_f2m%s\r\n", m->id) == -1 ||
+	    buf_printf(&close, "\r\n--=_f2m%s--\r\n", m->id) == -1)
+		abort();
+	p1 = strstr(hend, delim.data);
+	p2 = p1 ? strstr(p1 + delim.len, delim.data) : NULL;
+	p3 = p2 ? strstr(p2 + delim.len, close.data) : NULL;
+	T_OK(p3 != NULL && p3 + close.len == msg + len,
+	    "%s: multipart structure", what);
+	if (p3 == NULL)
+		goto out;
+	T_OK(strstr(p3 + close.len, "--=_f2m") == NULL &&
+	    strstr(p2 + delim.len, delim.data) == NULL, "%s: stray delimiter",
+	    what);
+	T_INT(part_body(p1 + delim.len, p2, &d), 0, "text part");
+	crlf_norm(m->text, m->text_len, &n);
+	T_OK(d.len == n.len && memcmp(d.data, n.data, n.len) == 0,
+	    "%s: text part reads back as [%s]", what, show(d.data, d.len));
+	buf_reset(&d);
+	buf_reset(&n);
+	T_INT(part_body(p2 + delim.len, p3, &d), 0, "html part");
+	crlf_norm(m->html, m->html_len, &n);
+	T_OK(d.len == n.len && memcmp(d.data, n.data, n.len) == 0,
+	    "%s: html part reads back as [%s]", what, show(d.data, d.len));
+out:
+	buf_free(&d);
+	buf_free(&n);
+	buf_free(&delim);
+	buf_free(&close);
+}
+
+static void
+golden_compare(const char *file, const struct message *m)
+{
+	struct buf	 b = BUF_INIT;
+	char		 path[256], *want = NULL;
+	FILE		*f;
+	long		 n = -1;
+	size_t		 i;
+
+	snprintf(path, sizeof(path), GOLDEN_DIR "%s", file);
+	T_INT(message_build(m, &b), 0, file);
+	if (b.data == NULL)
+		return;
+	check_message(file, m, b.data, b.len, 78);
+	if (getenv("F2M_UPDATE_GOLDEN") != NULL) {
+		if ((f = fopen(path, "wb")) == NULL ||
+		    fwrite(b.data, 1, b.len, f) != b.len || fclose(f) != 0) {
+			perror(path);
+			abort();
+		}
+		printf("wrote %s\n", path);
+	}
+	if ((f = fopen(path, "rb")) != NULL) {
+		if (fseek(f, 0, SEEK_END) == 0 && (n = ftell(f)) >= 0 &&
+		    fseek(f, 0, SEEK_SET) == 0 &&
+		    (want = malloc((size_t)n + 1)) != NULL &&
+		    fread(want, 1, (size_t)n, f) != (size_t)n)
+			n = -1;
+		fclose(f);
+	}
+	T_OK(want != NULL && n >= 0, "%s: cannot read", path);
+	if (want != NULL && n >= 0) {
+		for (i = 0; i < b.len && i < (size_t)n && b.data[i] == want[i]; i++)
+			;
+		T_OK(i == b.len && i == (size_t)n,
+		    "%s differs at octet %zu (%zu vs %ld octets); got:\n%s", path,
+		    i, b.len, n, show(b.data, b.len));
+	}
+	free(want);
+	buf_free(&b);
+}
+
+static void
+test_golden(void)
+{
+	struct message	 m;
+
+	golden_text(&m);
+	golden_compare("text.eml", &m);
+	golden_html(&m);
+	golden_compare("alternative.eml", &m);
+}
+
+/* Header order, optional headers, folding of long lists. */
+static void
+test_build(void)
+{
+	static const char	*order[] = {
+		"From: ", "\nReply-To: ", "\nTo: ", "\nCc: ", "\nSubject: ",
+		"\nDate: ", "\nMessage-ID: ", "\nMIME-Version: ",
+		"\nAuto-Submitted: ", "\nX-Originating-IP: ",
+		"\nContent-Type: ", "\nContent-Transfer-Encoding: ",
+	};
+	struct message_mailbox	 many[12];
+	char			 addrs[12][64];
+	struct message		 m;
+	struct buf		 b = BUF_INIT, d = BUF_INIT, a = BUF_INIT;
+	const char		*p, *q, *prev;
+	size_t			 i;
+
+	golden_text(&m);
+	T_INT(message_build(&m, &b), 0, "build");
+	for (prev = b.data, i = 0; i < sizeof(order) / sizeof(order[0]); i++) {
+		p = strstr(b.data, order[i]);
+		T_OK(p != NULL && p >= prev && (i > 0 || p == b.data),
+		    "header %s out of order", order[i]);
+		if (p != NULL)
+			prev = p;
+	}
+	T_OK(strstr(b.data, "\r\nMessage-ID: <01hzx3k9q4w7m2n8p5r6t0v1yb@"
+	    "www.example.com>\r\n") != NULL, "Message-ID");
+	T_OK(strstr(b.data, "\r\nAuto-Submitted: auto-generated\r\n") != NULL,
+	    "Auto-Submitted");
+	T_OK(strstr(b.data, "\r\nX-Originating-IP: [192.0.2.7]\r\n") != NULL,
+	    "X-Originating-IP");
+	T_OK(strstr(b.data, "\r\nMIME-Version: 1.0\r\n") != NULL, "MIME");
+
+	/* Without the optional ones. */
+	m.reply_to = NULL;
+	m.ncc = 0;
+	m.client_ip = NULL;
+	m.auto_submitted = "auto-replied";
+	m.text = NULL;
+	m.text_len = 0;
+	buf_reset(&b);
+	T_INT(message_build(&m, &b), 0, "build minimal");
+	T_OK(strstr(b.data, "Reply-To:") == NULL &&
+	    strstr(b.data, "\r\nCc:") == NULL &&
+	    strstr(b.data, "X-Originating-IP") == NULL, "optional headers");
+	T_OK(strstr(b.data, "\r\nAuto-Submitted: auto-replied\r\n") != NULL,
+	    "Auto-Submitted given");
+	T_OK(b.len >= 4 && strcmp(b.data + b.len - 4, "\r\n\r\n") == 0,
+	    "empty body ends the header");
+	check_message("empty body", &m, b.data, b.len, 78);
+
+	/* Twelve recipients: folded after commas, each reads back. */
+	for (i = 0; i < 12; i++) {
+		snprintf(addrs[i], sizeof(addrs[i]), "recipient%zu@example.com", i);
+		many[i].addr = addrs[i];
+		many[i].display = i % 3 == 0 ? "Service Client\xc3\xa8le" :
+		    (i % 3 == 1 ? "Plain Name" : NULL);
+	}
+	golden_text(&m);
+	m.to = many;
+	m.nto = 12;
+	m.cc = many;
+	m.ncc = 12;
+	buf_reset(&b);
+	T_INT(message_build(&m, &b), 0, "build 12");
+	check_message("12 recipients", &m, b.data, b.len, 78);
+	p = strstr(b.data, "\r\nTo: ") + 6;
+	q = strstr(p, "\r\nCc: ");
+	T_OK(q != NULL && memmem(p, (size_t)(q - p), ",\r\n ", 4) != NULL,
+	    "To folded after a comma");
+	/* split the list at ",\r\n " / ", " and read each mailbox back */
+	for (i = 0; i < 12 && q != NULL; i++) {
+		const char	*e = p, *c;
+
+		for (c = p; c < q; c++) {
+			if (*c == '"')
+				for (c++; c < q && *c != '"'; c++)
+					;
+			if (c < q && *c == ',')
+				break;
+		}
+		e = c;
+		buf_reset(&d);
+		buf_reset(&a);
+		T_OK(mailbox_decode(p, (size_t)(e - p), &d, &a) == 0 &&
+		    strcmp(a.data, addrs[i]) == 0 &&
+		    strcmp(d.data, many[i].display ? many[i].display : "") == 0,
+		    "recipient %zu reads back as [%s] [%s]", i,
+		    d.data ? d.data : "", a.data ? a.data : "");
+		p = e + 1;
+		if (p < q && *p == '\r')
+			p += 2;
+		if (p < q && *p == ' ')
+			p++;
+	}
+	buf_free(&b);
+	buf_free(&d);
+	buf_free(&a);
+}
+
+static void
+test_build_refusals(void)
+{
+	static const struct message_mailbox	 bad_mb = { "Bad\r\nBcc: x@y.z",
+		"a@example.com" };
+	static const struct message_mailbox	 bad_addr = { "Ok",
+		"a@example.com>\r\nBcc: x@example.net" };
+	struct message	 m;
+	struct buf	 b = BUF_INIT;
+	int		 k;
+
+	for (k = 0; k < 22; k++) {
+		golden_text(&m);
+		switch (k) {
+		case 0: m.id = ""; break;
+		case 1: m.id = "abc-def"; break;
+		case 2: m.id = "abc\r\nX: y"; break;
+		case 3: m.id = "a23456789012345678901234567890123456789012345678901234567890"
+		    "1"; break;	/* 61 */
+		case 4: m.hostname = "www.example.com>"; break;
+		case 5: m.hostname = "-www.example.com"; break;
+		case 6: m.hostname = ""; break;
+		case 7: m.hostname = "www..example.com"; break;
+		case 8: m.client_ip = "192.0.2.7]\r\nX: y"; break;
+		case 9: m.client_ip = "fe80::1%eth0"; break;
+		case 10: m.client_ip = ""; break;
+		case 11: m.nto = 0; break;
+		case 12: m.to = NULL; break;
+		case 13: m.reply_to = &bad_mb; break;
+		case 14: m.cc = &bad_addr; break;
+		case 15: m.subject = "Hi\r\nBcc: victim@example.net"; break;
+		case 16: m.subject = "caf\xe9"; break;
+		case 17: m.subject = NULL; break;
+		case 18: m.auto_submitted = "no\r\nX: y"; break;
+		case 19: m.date = (time_t)253402300800; break;
+		case 20: m.text = NULL; break;
+		case 21: m.from.addr = "nobody"; break;
+		}
+		buf_reset(&b);
+		if (buf_adds(&b, "keep") == -1)
+			abort();
+		T_INT(message_build(&m, &b), -1, "refused build");
+		T_OK(b.len == 4 && strcmp(b.data, "keep") == 0,
+		    "case %d: buffer changed on refusal", k);
+	}
+	/* id of 60 is the longest allowed; its boundary line fits in 78 */
+	golden_html(&m);
+	m.id = "a23456789012345678901234567890123456789012345678901234567890";
+	buf_reset(&b);
+	T_INT(message_build(&m, &b), 0, "60-octet id");
+	check_message("60-octet id", &m, b.data, b.len, 998);
+	T_OK(strstr(b.data, "\r\n boundary=\"=_f2m"
+	    "a23456789012345678901234567890123456789012345678901234567890\"\r\n")
+	    != NULL, "boundary line");
+	buf_free(&b);
+}
+
+int
+main(void)
+{
+	test_qp();
+	test_qp_sweep();
+	test_base64();
+	test_date();
+	test_subject_exact();
+	test_subject_roundtrip();
+	test_refusals();
+	test_mailbox();
+	test_mailbox_long();
+	test_build();
+	test_build_refusals();
+	test_golden();
+	T_DONE();
+}
