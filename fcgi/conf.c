@@ -45,7 +45,7 @@ struct conf_pos {
 
 struct conf_ctx {
 	const char	*file;
-	const char	*text;
+	char		*text;
 	size_t		 len;
 	struct conf_pos	*pos;
 	size_t		 npos, cappos;
@@ -1291,7 +1291,7 @@ out:
 		free(c.pos[i].path);
 	free(c.pos);
 	json_decref(root);
-	free((char *)c.text);
+	free(c.text);
 	return rc;
 }
 

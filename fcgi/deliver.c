@@ -137,6 +137,12 @@ deliver_open(const struct conf *cf, struct deliver **out, char *err,
 		snprintf(err, errsize, "cannot set up libcurl");
 		goto fail;
 	}
+	/* libcurl keeps its own copy: ours need not live on. */
+	if (d->password != NULL) {
+		explicit_bzero(d->password, strlen(d->password));
+		free(d->password);
+		d->password = NULL;
+	}
 	if (cf->smtp.max_per_hour > 0)
 		deliver_pace_load(d);
 	*out = d;
@@ -221,10 +227,11 @@ deliver_one(struct deliver *d, struct spool_item *it)
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	if (sign_message(d->sign, it->msg, it->len, &data, err,
 	    sizeof(err)) == -1 || buf_add(&data, it->msg, it->len) == -1) {
-		log_err("deliver id=%s outcome=sign_failed error=\"%s\"",
-		    it->meta.id, err);
-		spool_defer(it, time(NULL), d->cf->max_age, "DKIM signing "
-		    "failed");
+		/* The message itself is at fault and would fail every time:
+		 * keep it in failed/ for the admin instead of retrying. */
+		log_err("deliver id=%s outcome=failed error=\"DKIM signing: "
+		    "%s\"", it->meta.id, err);
+		spool_fail(it, "DKIM signing failed");
 		buf_free(&data);
 		return 0;
 	}
