@@ -81,6 +81,26 @@ def tcp_accepts(port, host="127.0.0.1", timeout=0.5):
         return False
 
 
+def tcp_listening(port, host="127.0.0.1"):
+    """True when a socket LISTENs on host:port (IPv4), read from
+    /proc/net/tcp: no probe connection, so no "lost connection after
+    CONNECT" noise in the servers' logs."""
+    want_port = "%04X" % port
+    a = socket.inet_aton(host)
+    want_addrs = {"%08X" % int.from_bytes(a, "little"), "00000000"}
+    try:
+        with open("/proc/net/tcp") as f:
+            next(f)
+            for line in f:
+                parts = line.split()
+                addr, prt = parts[1].split(":")
+                if prt == want_port and parts[3] == "0A" and addr in want_addrs:
+                    return True
+    except OSError:
+        return tcp_accepts(port, host)
+    return False
+
+
 def unix_accepts(path, timeout=0.5):
     s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     s.settimeout(timeout)
@@ -307,13 +327,18 @@ class Pki:
         return ctx
 
 
-def make_pki(directory):
+def make_pki(directory, reuse=False):
     """Test CA; server cert for DNS:localhost + IP:127.0.0.1; a second cert by
     the same CA for `wrong.invalid` only. EC P-256 keys (fast to make).
-    Keys are mode 0600. Returns a Pki (unpacks to 5 paths)."""
+    Keys are mode 0600. Returns a Pki (unpacks to 5 paths). With
+    reuse=True, files already in `directory` are kept (demo restarts)."""
     d = makedirs(directory)
     p = lambda n: os.path.join(d, n)
     ca, ca_key = p("ca.pem"), p("ca.key")
+    names = ["ca.pem", "ca.key", "server.pem", "server.key", "wrong.pem", "wrong.key"]
+    if reuse and all(os.path.exists(p(n)) for n in names):
+        return Pki(ca, p("server.pem"), p("server.key"), p("wrong.pem"),
+                   p("wrong.key"), ca_key)
     ecparam = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1"]
     run([OPENSSL, "req", "-x509", "-nodes", *ecparam, "-keyout", ca_key,
          "-out", ca, "-days", "3650", "-subj", "/CN=form2mail test CA",
@@ -378,17 +403,21 @@ class DkimKeys:
         return out
 
 
-def make_dkim_keys(directory, domain, rsa_selector="f2mr", ed_selector="f2me"):
+def make_dkim_keys(directory, domain, rsa_selector="f2mr", ed_selector="f2me",
+                   reuse=False):
     """RSA-2048 and Ed25519 private keys (PKCS#8 PEM, 0600) and their TXT
-    records. Returns DkimKeys (see .txt, .rsa_key, .ed_key, .config())."""
+    records. Returns DkimKeys (see .txt, .rsa_key, .ed_key, .config()).
+    With reuse=True, keys already in `directory` are kept."""
     d = makedirs(directory)
     rsa_key = os.path.join(d, "%s.pem" % rsa_selector)
     ed_key = os.path.join(d, "%s.pem" % ed_selector)
     old = os.umask(0o077)
     try:
-        run([OPENSSL, "genpkey", "-algorithm", "RSA", "-pkeyopt",
-             "rsa_keygen_bits:2048", "-out", rsa_key])
-        run([OPENSSL, "genpkey", "-algorithm", "ED25519", "-out", ed_key])
+        if not (reuse and os.path.exists(rsa_key)):
+            run([OPENSSL, "genpkey", "-algorithm", "RSA", "-pkeyopt",
+                 "rsa_keygen_bits:2048", "-out", rsa_key])
+        if not (reuse and os.path.exists(ed_key)):
+            run([OPENSSL, "genpkey", "-algorithm", "ED25519", "-out", ed_key])
     finally:
         os.umask(old)
     os.chmod(rsa_key, 0o600)
@@ -525,6 +554,8 @@ class Mta:
         self.rcpt_faults = dict(rcpt_faults or {})
         self.data_faults = dict(data_faults or {})
         p = ports or {}
+        self._fixed_ports = set(k for k, v in p.items() if v)
+        self._started_once = False
         self.smtps_port = p.get("smtps") or free_port()
         self.submission_port = p.get("submission") or free_port()
         self.nostarttls_port = p.get("nostarttls") or free_port()
@@ -575,9 +606,15 @@ class Mta:
             self.data_faults = dict(data)
         self._write_fault_maps()
 
-    def reload(self):
-        run([POSTFIX, "-c", self.conf_dir, "reload"])
-        time.sleep(0.2)  # old smtpd processes finish their sessions
+    def reload(self, settle=0.3):
+        """What `postfix reload` does: SIGHUP to the master, which re-reads
+        main.cf/master.cf and replaces its idle processes. Fault-map
+        changes need this (smtpd reads texthash maps once)."""
+        if not self.master_pid:
+            raise HarnessError("Mta not running")
+        self._backdate()
+        os.kill(self.master_pid, signal.SIGHUP)
+        time.sleep(settle)
 
     # ---- config
 
@@ -781,9 +818,15 @@ service anvil {{
         (capped) until the auth socket and all four ports accept."""
         if self.running:
             raise HarnessError("Mta already running")
-        for port in self.ports().values():
-            if not port_is_free(port):
-                raise HarnessError("Mta: port %d on 127.0.0.1 is busy" % port)
+        for name, port in self.ports().items():
+            if port_is_free(port):
+                continue
+            if not self._started_once and name not in self._fixed_ports:
+                # taken since free_port() picked it: pick another
+                setattr(self, name + "_port", free_port())
+                continue
+            raise HarnessError("Mta: %s port %d on 127.0.0.1 is busy" % (name, port))
+        self._started_once = True
         self._configure()
         # Dovecot in the foreground as our child.
         makedirs(os.path.join(self.dovecot_dir, "run"))
@@ -806,26 +849,17 @@ service anvil {{
             # postfix-script checks around it cost ~0.8 s, so the queue
             # directories are made here instead.
             self._make_queue_dirs()
-            pidfile = os.path.join(self.queue_dir, "pid", "master.pid")
             p = run([POSTFIX_MASTER, "-c", self.conf_dir, "-w"], check=False,
                     timeout=timeout + 5)
             if p.returncode != 0:
                 raise HarnessError("postfix master failed to start (%d): %s%s\n%s" % (
                     p.returncode, p.stdout.decode(errors="replace"),
                     p.stderr.decode(errors="replace"), self._diag()))
-
-            def master_pid():
-                try:
-                    with open(pidfile) as f:
-                        pid = int(f.read().split()[0])
-                    return pid if pid_alive(pid) else None
-                except (OSError, ValueError, IndexError):
-                    return None
-            self.master_pid = wait_until(master_pid, timeout,
+            self.master_pid = wait_until(self._read_master_pid, timeout,
                                          what="postfix master.pid", diag=self._diag)
             self.running = True
             for name, port in self.ports().items():
-                wait_until(lambda: tcp_accepts(port) or not pid_alive(self.master_pid),
+                wait_until(lambda: tcp_listening(port) or not pid_alive(self.master_pid),
                            timeout, what="postfix %s port %d" % (name, port),
                            diag=self._diag)
                 if not pid_alive(self.master_pid):
@@ -835,10 +869,26 @@ service anvil {{
             raise
         return self
 
+    def _read_master_pid(self):
+        """The pid in our queue's pid/master.pid when that process is alive
+        and is a Postfix master started with our config dir, else None."""
+        try:
+            with open(os.path.join(self.queue_dir, "pid", "master.pid")) as f:
+                pid = int(f.read().split()[0])
+            with open("/proc/%d/cmdline" % pid, "rb") as f:
+                cmd = f.read().split(b"\0")
+        except (OSError, ValueError, IndexError):
+            return None
+        if self.conf_dir.encode() not in cmd or not pid_alive(pid):
+            return None
+        return pid
+
     def stop(self, timeout=DEFAULT_TIMEOUT):
         """postfix stop + dovecot stop, by pid; wait (capped) until the
         processes are gone and the ports are free."""
         errors = []
+        if not self.master_pid:
+            self.master_pid = self._read_master_pid()  # after a failed start
         if self.master_pid:
             # what `postfix stop` does: SIGTERM to the master, which passes
             # it on to its children (its process group)
@@ -870,7 +920,7 @@ service anvil {{
             self._dovecot_out = None
         self.running = False
         for name, port in self.ports().items():
-            wait_until(lambda: not tcp_accepts(port, timeout=0.2), timeout,
+            wait_until(lambda: not tcp_listening(port), timeout,
                        what="port %d (%s) to close" % (port, name))
         if errors:
             print("harness: Mta.stop: " + "; ".join(errors), file=sys.stderr)
@@ -1083,6 +1133,8 @@ class Nginx:
         self.socket = socket_path
         self.docroot = os.path.abspath(docroot) if docroot else makedirs(
             os.path.join(self.dir, "html"))
+        self._fixed_ports = {a for a, v in (("port", port), ("http_port", http_port)) if v}
+        self._started_once = False
         self.port = port or free_port()
         self.http_port = http_port or free_port()
         self.user = user or ("www-data" if _user_exists("www-data") else "nobody")
@@ -1164,9 +1216,15 @@ http {{
     def start(self, timeout=DEFAULT_TIMEOUT):
         if self.proc is not None:
             raise HarnessError("nginx already running")
-        for port in (self.port, self.http_port):
-            if not port_is_free(port):
-                raise HarnessError("nginx: port %d on 127.0.0.1 is busy" % port)
+        for attr in ("port", "http_port"):
+            port = getattr(self, attr)
+            if port_is_free(port):
+                continue
+            if attr not in self._fixed_ports and not self._started_once:
+                setattr(self, attr, free_port())
+                continue
+            raise HarnessError("nginx: port %d on 127.0.0.1 is busy" % port)
+        self._started_once = True
         self._configure()
         self._out = open(os.path.join(self.dir, "logs", "stderr"), "ab")
         self.proc = subprocess.Popen(
@@ -1175,7 +1233,7 @@ http {{
             start_new_session=True)
         try:
             for port in (self.port, self.http_port):
-                wait_until(lambda: self.proc.poll() is not None or tcp_accepts(port),
+                wait_until(lambda: self.proc.poll() is not None or tcp_listening(port),
                            timeout, what="nginx port %d" % port, diag=self._diag)
                 if self.proc.poll() is not None:
                     raise HarnessError("nginx exited with %d\n%s"
@@ -1196,7 +1254,7 @@ http {{
             self._out.close()
             self._out = None
         for port in (self.port, self.http_port):
-            wait_until(lambda: not tcp_accepts(port, timeout=0.2), timeout,
+            wait_until(lambda: not tcp_listening(port), timeout,
                        what="nginx port %d to close" % port)
 
     def __enter__(self):

@@ -29,10 +29,11 @@ def check(name, ok, expected="", got=""):
         print("FAIL %s\n     expected: %s\n     got:      %s" % (name, expected, got))
 
 
-def curl_send(mta, url, user, password, rcpts, msg_file, extra=()):
+def curl_send(mta, url, user, password, rcpts, msg_file, extra=(),
+              mail_from="bounces@example.test"):
     cmd = ["curl", "-sS", "--max-time", "10", "--url", url, "--cacert", mta.pki.ca,
            "--user", "%s:%s" % (user, password),
-           "--mail-from", "bounces@example.test", "--upload-file", msg_file, *extra]
+           "--mail-from", mail_from, "--upload-file", msg_file, *extra]
     for r in rcpts:
         cmd += ["--mail-rcpt", r]
     p = subprocess.run(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
@@ -128,6 +129,19 @@ def main():
         rc, out = curl_send(mta, mta.url("smtps"), "", "", ["a@x.test"], m3,
                             extra=["--user", ""])
         check("no AUTH, no relay", rc != 0, "non-zero exit (relay denied)",
+              "exit %d: %s" % (rc, out))
+
+        # fault injection: 451 at RCPT, 452 after DATA
+        mta.set_faults(rcpt={"temp@x.test": "451 4.3.0 try later"},
+                       data={"faulty@example.test": "452 4.3.1 full"})
+        mta.reload()
+        rc, out = curl_send(mta, mta.url("smtps"), mta.username, mta.password,
+                            ["temp@x.test"], m3)
+        check("rcpt fault: 451 at RCPT", rc == 55 and "451" in out,
+              "curl exit 55, RCPT failed: 451", "exit %d: %s" % (rc, out))
+        rc, out = curl_send(mta, mta.url("smtps"), mta.username, mta.password,
+                            ["a@x.test"], m3, mail_from="faulty@example.test")
+        check("data fault: 452 after DATA", rc == 8, "curl exit 8 (reply after the dot)",
               "exit %d: %s" % (rc, out))
         time.sleep(0.2)
         check("nothing more delivered", len(mta.messages()) == 3, 3, len(mta.messages()))
