@@ -26,14 +26,17 @@ struct form;
  * least two LDH labels of 1..63 octets, not starting or ending with '-',
  * the last not all digits; no address literals, no comments, no spaces,
  * ASCII only; lengths within the limits above.  Returns 0 otherwise.
- * Safe for an SMTP envelope when it returns 1.
+ * Safe for an SMTP envelope when it returns 1.  All of atext stays
+ * allowed, '%' and '!' included: none of it can end a command or header.
  */
 int	 validate_addr_spec(const char *s, size_t len);
 
 /*
  * Splits a mailbox written by the admin, "Display Name <local@domain>" or
- * a bare addr-spec.  The display name may be a plain phrase or a quoted
- * string (with \" and \\ escapes), UTF-8 allowed, no controls.  On success
+ * a bare addr-spec (spaces around the whole are ignored).  The display
+ * name may be a plain phrase without RFC 5322 specials other than '.', or
+ * a quoted string whose only escapes are \" and \\; UTF-8 allowed, nothing
+ * validate_header_text() refuses.  On success
  * returns 0 and sets *display (malloc'd, unquoted, "" when absent) and
  * *addr (malloc'd, validated by validate_addr_spec()); on failure returns
  * -1 and sets both to NULL.
@@ -89,11 +92,18 @@ struct validate_error {
  *     conf_field.header) and not validate_header_text() -> "invalid";
  *     otherwise (body only) not validate_body_text() -> "invalid";
  *     a field that is not multiline holding CR or LF -> "invalid".
- *   - other fields: skipped when they are the honeypot or start with '_';
- *     with extra_fields "reject" -> "unknown"; otherwise their name must
- *     pass validate_field_name() and their value validate_body_text(),
- *     else "invalid".
- * Fills errs (at most max entries) and returns how many failed (0: valid).
+ *   - other fields: skipped when they are the honeypot, "redirect" or
+ *     start with '_' (request.c reads _next/redirect itself); with
+ *     extra_fields "reject" -> "unknown"; with "ignore" not checked (they
+ *     reach no message); with "include" their name must pass
+ *     validate_field_name() and their value validate_body_text(), else
+ *     "invalid".
+ * Empty means zero octets (nothing is trimmed); an empty optional field
+ * passes.  One code per configured field, the first failing check in the
+ * order: occurrences, required, text, CR/LF, max_length, email; then
+ * one per failing extra occurrence in body order.  Fills errs (at most max
+ * entries) and returns how many failed (0: valid), which may exceed max.
+ * Nothing is allocated: each field points into the config or the form.
  */
 size_t	 validate_form(const struct conf_form *, const struct form *,
 	    struct validate_error *errs, size_t max);
