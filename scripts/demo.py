@@ -25,6 +25,7 @@ import sys
 import time
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.dont_write_bytecode = True  # no __pycache__ in the work tree
 sys.path.insert(0, os.path.join(REPO, "tests", "integration"))
 import harness as h  # noqa: E402
 
@@ -129,7 +130,7 @@ def main():
                     help="HTTPS port on 127.0.0.1 (default %(default)s)")
     ap.add_argument("--check", action="store_true",
                     help="post the form once, wait for the mail, print it and exit")
-    ap.add_argument("--timeout", type=float, default=20.0,
+    ap.add_argument("--timeout", type=float, default=35.0,
                     help="seconds --check waits for the mail (default %(default)s)")
     args = ap.parse_args()
 

@@ -525,7 +525,8 @@ SINK = "sink@sink.test"
 
 
 class Mta:
-    """Postfix (own config dir, `postfix -c DIR`) + Dovecot SASL (own config).
+    """Postfix (own config dir: `master -c DIR -w`, what `postfix -c DIR start`
+    runs after its slow checks) + Dovecot SASL (own config, `dovecot -F`).
 
     Listeners on 127.0.0.1 (ports picked at construction, kept on restart):
       smtps_port       implicit TLS (wrappermode), AUTH
@@ -1277,8 +1278,9 @@ http {{
                 timeout=DEFAULT_TIMEOUT):
         """One request, no redirects followed. -> (status, CIDict headers, body)."""
         conn = self._conn(https, timeout)
+        hd = {k: v for k, v in dict(headers or {}).items() if v is not None}
         try:
-            conn.request(method, path, body=body, headers=dict(headers or {}))
+            conn.request(method, path, body=body, headers=hd)
             r = conn.getresponse()
             data = r.read()
             return r.status, CIDict(r.getheaders()), data
@@ -1287,11 +1289,15 @@ http {{
 
     def post(self, path, fields=None, headers=None, https=True,
              timeout=DEFAULT_TIMEOUT):
-        """POST to path. `fields`: a dict or a list of pairs (urlencoded,
-        Content-Type application/x-www-form-urlencoded unless headers set
-        one), or raw bytes/str sent as is. -> (status, headers, body)."""
+        """POST to path. `fields`: a dict or a list of pairs (urlencoded),
+        or a raw bytes/str body sent as is. Content-Type is
+        application/x-www-form-urlencoded unless `headers` names one; a
+        header whose value is None is left out (e.g. {"Content-Type": None}
+        sends no Content-Type). -> (status, CIDict headers, body bytes)."""
         h = dict(headers or {})
-        has_ct = any(k.lower() == "content-type" for k in h)
+        if not any(k.lower() == "content-type" for k in h):
+            h["Content-Type"] = "application/x-www-form-urlencoded"
+        h = {k: v for k, v in h.items() if v is not None}
         if fields is None:
             body = b""
         elif isinstance(fields, (bytes, bytearray)):
@@ -1300,8 +1306,6 @@ http {{
             body = fields.encode()
         else:
             body = urllib.parse.urlencode(fields, doseq=True).encode()
-            if not has_ct:
-                h["Content-Type"] = "application/x-www-form-urlencoded"
         return self.request("POST", path, body=body, headers=h, https=https,
                             timeout=timeout)
 
