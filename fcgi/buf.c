@@ -29,6 +29,7 @@ buf_reserve(struct buf *b, size_t extra)
 		return -1;
 	b->data = p;
 	b->cap = ncap;
+	b->data[b->len] = '\0';
 	return 0;
 }
 

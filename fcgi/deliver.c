@@ -304,8 +304,12 @@ deliver_due(struct deliver *d, volatile sig_atomic_t *stop, time_t *next_due)
 			l.next = l.next == 0 || pace < l.next ? pace : l.next;
 			break;
 		}
-		if ((rc = spool_claim(d->cf->spool_dir, l.ids[i], &it)) != 0)
+		if ((rc = spool_claim(d->cf->spool_dir, l.ids[i], &it)) != 0) {
+			if (rc == -1)
+				log_err("deliver id=%s: cannot claim: %s",
+				    l.ids[i], strerror(errno));
 			continue;
+		}
 		/* A runner may have deferred it since the scan. */
 		if (it->meta.next_try > time(NULL)) {
 			if (l.next == 0 || it->meta.next_try < l.next)
@@ -334,7 +338,7 @@ deliver_loop(struct deliver *d, volatile sig_atomic_t *stop)
 
 	snprintf(path, sizeof(path), "%s/queue", d->cf->spool_dir);
 	ifd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
-	if (ifd != -1 && inotify_add_watch(ifd, path, IN_MOVED_TO) == -1) {
+	if (ifd != -1 && inotify_add_watch(ifd, path, IN_MOVED_TO | IN_CREATE) == -1) {
 		log_warn("deliver: inotify on %s: %s; polling every second",
 		    path, strerror(errno));
 		close(ifd);

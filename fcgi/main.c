@@ -207,11 +207,14 @@ main_queue(const char *path, int argc, char **argv)
 		return 2;
 	log_init("form2mail", cf->log_syslog);
 	if (strcmp(argv[0], "list") == 0 && id == NULL)
-		rc = main_queue_list(cf, json);
+		rc = server_drop(cf) == -1 ? 1 : main_queue_list(cf, json);
 	else if (strcmp(argv[0], "run") == 0 && id == NULL)
 		rc = main_queue_run(cf, once);
 	else if (strcmp(argv[0], "retry") == 0) {
-		if (id != NULL && !spool_id_valid(id)) {
+		/* Files rewritten here must stay the service user's. */
+		if (server_drop(cf) == -1)
+			rc = 1;
+		else if (id != NULL && !spool_id_valid(id)) {
 			fprintf(stderr, "%s: not a message id\n", id);
 			rc = 2;
 		} else if ((rc = spool_retry(cf->spool_dir, id, time(NULL))) <
