@@ -33,6 +33,9 @@ count(const char *sub)
 	return n;
 }
 
+static char	 rcpt_a[] = "a@example.test", rcpt_b[] = "b@example.test";
+static char	 rcpt_evil[] = "b@example.test\r\nRCPT TO:<x@evil.test>";
+
 static void
 meta_init(struct spool_meta *m, const char *id)
 {
@@ -40,8 +43,8 @@ meta_init(struct spool_meta *m, const char *id)
 	snprintf(m->id, sizeof(m->id), "%s", id);
 	snprintf(m->form, sizeof(m->form), "contact");
 	snprintf(m->from, sizeof(m->from), "bounces@example.test");
-	m->rcpt[0] = (char *)"a@example.test";
-	m->rcpt[1] = (char *)"b@example.test";
+	m->rcpt[0] = rcpt_a;
+	m->rcpt[1] = rcpt_b;
 	m->nrcpt = 2;
 	m->created = 1000;
 	m->next_try = 1000;
@@ -82,7 +85,7 @@ main(void)
 
 	/* Envelope values are re-checked: no CR/LF into SMTP. */
 	meta_init(&m, id);
-	m.rcpt[1] = (char *)"b@example.test\r\nRCPT TO:<x@evil.test>";
+	m.rcpt[1] = rcpt_evil;
 	T_INT(spool_commit(dir, &m, msg, sizeof(msg) - 1), -1,
 	    "commit with CRLF in rcpt refused");
 	T_INT(count("queue"), 0, "nothing queued after refusal");
