@@ -214,6 +214,8 @@ tag(const char *sigs, int nth, const char *t, char *dst, size_t dstsize)
 	while (nth-- > 0 && p != NULL)
 		if ((p = strstr(p + 1, "DKIM-Signature:")) == NULL)
 			return "";
+	if (p == NULL || *p == '\0')
+		return "";
 	if ((end = strstr(p + 1, "DKIM-Signature:")) == NULL)
 		end = p + strlen(p);
 	snprintf(key, sizeof(key), " %s=", t);
