@@ -29,7 +29,8 @@ struct conf_field {
 	size_t	 max_length;	/* code points; 0: only limits.max_value */
 	int	 email;		/* "type": "email" */
 	int	 reply_to;	/* goes into Reply-To */
-	int	 multiline;	/* may hold TAB, CR, LF */
+	int	 multiline;	/* may hold CR and LF (TAB is allowed in
+				   every field not bound for a header) */
 	int	 header;	/* derived: reply_to, or used by subject */
 };
 

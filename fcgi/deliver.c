@@ -334,7 +334,7 @@ deliver_loop(struct deliver *d, volatile sig_atomic_t *stop)
 	char		 ev[4096] __attribute__((aligned(8)));
 	struct pollfd	 pfd;
 	time_t		 next = 0, now, last = 0;
-	int		 ifd, scan = 1;
+	int		 ifd, scan = 1, n, total = 0;
 
 	snprintf(path, sizeof(path), "%s/queue", d->cf->spool_dir);
 	ifd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
@@ -348,9 +348,14 @@ deliver_loop(struct deliver *d, volatile sig_atomic_t *stop)
 		now = time(NULL);
 		/* A full scan every 30 s catches what inotify cannot see. */
 		if (scan || (next != 0 && next <= now) || now - last >= 30) {
-			if (deliver_due(d, stop, &next) == -1)
+			if ((n = deliver_due(d, stop, &next)) == -1)
 				log_err("deliver: cannot read the queue %s: %s",
 				    path, strerror(errno));
+			else if ((total += n) >= DELIVER_RECYCLE) {
+				log_info("deliver: %d messages sent; handing over "
+				    "to a fresh process", total);
+				break;
+			}
 			last = now;
 			scan = 0;
 		}

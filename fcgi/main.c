@@ -175,7 +175,8 @@ main_queue_run(const struct conf *cf, int once)
 		log_info("queue run: %d delivered", n);
 		return 0;
 	}
-	deliver_loop(d, &main_stop);
+	while (!main_stop)
+		deliver_loop(d, &main_stop);
 	deliver_close(d);
 	return 0;
 }

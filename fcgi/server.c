@@ -340,7 +340,11 @@ master_reap(struct master *m, int restart)
 		m->kids[i] = m->kids[--m->nkids];
 		if (k.generation != m->generation || !restart)
 			continue;
-		if (WIFSIGNALED(status))
+		if (k.kind == CHILD_DELIVERER && WIFEXITED(status) &&
+		    WEXITSTATUS(status) == 0)
+			log_info("deliverer %ld recycled; starting a new one",
+			    (long)pid);
+		else if (WIFSIGNALED(status))
 			log_err("%s %ld killed by signal %d; restarting",
 			    k.kind == CHILD_WORKER ? "worker" : "deliverer",
 			    (long)pid, WTERMSIG(status));
