@@ -34,7 +34,9 @@ usage(void)
 	fprintf(stderr,
 	    "usage: form2mail serve     [-c FILE]\n"
 	    "       form2mail check     [-c FILE]\n"
-	    "       form2mail queue     [-c FILE] list [--json] | retry [ID] |"
+	    "       form2mail queue     [-c FILE] list [--json] | show ID [--json] |"
+	    " retry [ID] |\n"
+	    "                           delete ID | release ID | drop ID |"
 	    " run [--once]\n"
 	    "       form2mail version\n"
 	    "FILE defaults to $FORM2MAIL_CONFIG, else " CONF_DEFAULT_PATH "\n");
@@ -80,6 +82,14 @@ struct main_list {
 	const char *state;
 };
 
+static const struct {
+	enum spool_state	 st;
+	const char		*name;
+} main_states[] = {
+	{ SPOOL_QUEUE, "queued" }, { SPOOL_HELD, "held" },
+	{ SPOOL_FAILED, "failed" }
+};
+
 static int
 main_list_one(const struct spool_meta *m, void *arg)
 {
@@ -108,10 +118,6 @@ main_list_one(const struct spool_meta *m, void *arg)
 static int
 main_queue_list(const struct conf *cf, int json)
 {
-	static const struct { enum spool_state st; const char *name; } st[] = {
-		{ SPOOL_QUEUE, "queued" }, { SPOOL_HELD, "held" },
-		{ SPOOL_FAILED, "failed" }
-	};
 	struct main_list	 l;
 	size_t			 i;
 	char			*s;
@@ -122,10 +128,10 @@ main_queue_list(const struct conf *cf, int json)
 		printf("%-26s  %-6s  %-16s  %-19s  %3s  %-19s  %s\n", "ID",
 		    "STATE", "FORM", "CREATED (UTC)", "TRY", "NEXT TRY (UTC)",
 		    "LAST ERROR");
-	for (i = 0; i < sizeof(st) / sizeof(st[0]); i++) {
-		l.state = st[i].name;
-		if (spool_scan(cf->spool_dir, st[i].st, main_list_one, &l) ==
-		    -1 && st[i].st == SPOOL_QUEUE) {
+	for (i = 0; i < sizeof(main_states) / sizeof(main_states[0]); i++) {
+		l.state = main_states[i].name;
+		if (spool_scan(cf->spool_dir, main_states[i].st, main_list_one,
+		    &l) == -1 && main_states[i].st == SPOOL_QUEUE) {
 			fprintf(stderr, "%s: %s\n", cf->spool_dir,
 			    strerror(errno));
 			json_decref(l.arr);
@@ -139,6 +145,82 @@ main_queue_list(const struct conf *cf, int json)
 	}
 	json_decref(l.arr);
 	return 0;
+}
+
+/* show, delete, release (held -> queue), drop (delete a held one). */
+static int
+main_queue_one(const struct conf *cf, const char *op, const char *id,
+    int json)
+{
+	struct spool_meta	 m;
+	struct main_list	 l;
+	char			*msg;
+	size_t			 i, len;
+	int			 rc = 1;
+
+	if (!spool_id_valid(id)) {
+		fprintf(stderr, "%s: not a message id\n", id);
+		return 2;
+	}
+	if (strcmp(op, "release") == 0 || strcmp(op, "drop") == 0) {
+		rc = strcmp(op, "release") == 0 ?
+		    spool_release_held(cf->spool_dir, id, time(NULL)) :
+		    spool_delete(cf->spool_dir, SPOOL_HELD, id);
+		if (rc == 0)
+			printf("%s: %s\n", id, op[0] == 'r' ? "released into "
+			    "the queue" : "dropped");
+		else
+			fprintf(stderr, "%s: %s\n", id, rc == 1 ? "no such held "
+			    "message" : strerror(errno));
+		return rc == 0 ? 0 : 1;
+	}
+	for (i = 0; i < sizeof(main_states) / sizeof(main_states[0]); i++) {
+		if (strcmp(op, "delete") == 0) {
+			if ((rc = spool_delete(cf->spool_dir, main_states[i].st,
+			    id)) == 0) {
+				printf("%s: deleted from %s\n", id,
+				    main_states[i].name);
+				return 0;
+			}
+			if (rc == -1)
+				break;
+			continue;
+		}
+		if ((rc = spool_read(cf->spool_dir, main_states[i].st, id, &m,
+		    &msg, &len)) == 1)
+			continue;
+		if (rc == -1)
+			break;
+		l.json = json;
+		l.state = main_states[i].name;
+		l.arr = json_array();
+		if (!json)
+			main_list_one(&m, &l);
+		else {
+			main_list_one(&m, &l);
+			json_object_set_new(json_array_get(l.arr, 0), "message",
+			    json_stringn(msg, len));
+			char *s = json_dumps(json_array_get(l.arr, 0),
+			    JSON_INDENT(2));
+			printf("%s\n", s ? s : "{}");
+			free(s);
+		}
+		if (!json) {
+			for (i = 0; i < m.nrcpt; i++)
+				printf("rcpt: %s\n", m.rcpt[i]);
+			printf("\n");
+			fwrite(msg, 1, len, stdout);
+		}
+		json_decref(l.arr);
+		spool_meta_clear(&m);
+		free(msg);
+		return 0;
+	}
+	if (rc == 1)
+		fprintf(stderr, "%s: no such message\n", id);
+	else
+		fprintf(stderr, "%s: %s\n", id, strerror(errno));
+	return 1;
 }
 
 static int
@@ -226,6 +308,13 @@ main_queue(const char *path, int argc, char **argv)
 			printf("%d message%s due now\n", rc, rc == 1 ? "" : "s");
 			rc = (id != NULL && rc == 0) ? 1 : 0;
 		}
+	} else if (id != NULL && (strcmp(argv[0], "show") == 0 ||
+	    strcmp(argv[0], "delete") == 0 || strcmp(argv[0], "release") == 0 ||
+	    strcmp(argv[0], "drop") == 0)) {
+		if (server_drop(cf) == -1)
+			rc = 1;
+		else
+			rc = main_queue_one(cf, argv[0], id, json);
 	} else {
 		usage();
 		rc = 2;

@@ -234,28 +234,43 @@ out:
 	return rc;
 }
 
-int
-spool_commit(const char *dir, const struct spool_meta *m, const char *msg,
-    size_t len)
+static int
+spool_commit_to(const char *dir, const struct spool_meta *m, const char *msg,
+    size_t len, const char *to)
 {
 	char	 dst[PATH_MAX];
 	int	 saved;
 
-	if (spool_write(dir, m, msg, len, "", "queue") == 0)
+	if (spool_write(dir, m, msg, len, "", to) == 0)
 		return 0;
 	if (errno == EEXIST)
 		return -1;	/* someone else's message: leave it */
 	/*
-	 * The rename may have happened before the directory fsync failed:
+	 * The link may have happened before the directory fsync failed:
 	 * take the file back so the visitor's "failed" answer is true.
 	 */
 	saved = errno;
-	snprintf(dst, sizeof(dst), "%s/queue/%s", dir, m->id);
+	snprintf(dst, sizeof(dst), "%s/%s/%s", dir, to, m->id);
 	if (spool_id_valid(m->id))
 		unlink(dst);
 	errno = saved;
 	return -1;
 }
+
+int
+spool_commit(const char *dir, const struct spool_meta *m, const char *msg,
+    size_t len)
+{
+	return spool_commit_to(dir, m, msg, len, "queue");
+}
+
+int
+spool_commit_held(const char *dir, const struct spool_meta *m,
+    const char *msg, size_t len)
+{
+	return spool_commit_to(dir, m, msg, len, "held");
+}
+
 
 static long long
 spool_num(const char *s)
@@ -609,4 +624,86 @@ spool_scan(const char *dir, enum spool_state st,
 	}
 	closedir(d);
 	return n;
+}
+
+int
+spool_read(const char *dir, enum spool_state st, const char *id,
+    struct spool_meta *m, char **msg, size_t *len)
+{
+	char	 path[PATH_MAX];
+	char	*data;
+	size_t	 dlen, body;
+	int	 fd;
+
+	memset(m, 0, sizeof(*m));
+	if (!spool_id_valid(id)) {
+		errno = EINVAL;
+		return -1;
+	}
+	snprintf(path, sizeof(path), "%s/%s/%s", dir, spool_state_dir(st), id);
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) == -1)
+		return errno == ENOENT ? 1 : -1;
+	if (spool_read_fd(fd, SPOOL_MAX_FILE, &data, &dlen) == -1) {
+		close(fd);
+		return -1;
+	}
+	close(fd);
+	if (spool_parse(id, data, dlen, m, &body) == -1) {
+		spool_meta_clear(m);
+		free(data);
+		errno = EINVAL;
+		return -1;
+	}
+	memmove(data, data + body, dlen - body);
+	*msg = data;
+	*len = dlen - body;
+	return 0;
+}
+
+int
+spool_release_held(const char *dir, const char *id, time_t now)
+{
+	struct spool_meta	 m;
+	char			 src[PATH_MAX];
+	char			*msg;
+	size_t			 len;
+	int			 rc;
+
+	if ((rc = spool_read(dir, SPOOL_HELD, id, &m, &msg, &len)) != 0)
+		return rc;
+	m.next_try = now;
+	rc = spool_commit(dir, &m, msg, len);
+	spool_meta_clear(&m);
+	free(msg);
+	if (rc == -1)
+		return -1;
+	snprintf(src, sizeof(src), "%s/held/%s", dir, id);
+	if (unlink(src) == -1 || spool_fsync_dir(dir, "held") == -1)
+		return -1;
+	return 0;
+}
+
+int
+spool_delete(const char *dir, enum spool_state st, const char *id)
+{
+	struct spool_item	*it;
+	char			 path[PATH_MAX];
+	int			 rc;
+
+	if (!spool_id_valid(id)) {
+		errno = EINVAL;
+		return -1;
+	}
+	if (st == SPOOL_QUEUE) {
+		/* Under the lock, so a message is not pulled from under a
+		 * runner that is sending it. */
+		if ((rc = spool_claim(dir, id, &it)) != 0)
+			return rc;
+		rc = spool_done(it);
+		return rc;
+	}
+	snprintf(path, sizeof(path), "%s/%s/%s", dir, spool_state_dir(st), id);
+	if (unlink(path) == -1)
+		return errno == ENOENT ? 1 : -1;
+	return spool_fsync_dir(dir, spool_state_dir(st));
 }

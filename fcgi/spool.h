@@ -61,6 +61,24 @@ int	 spool_init(const char *dir, long uid, long gid) F2M_WUR;
 int	 spool_commit(const char *dir, const struct spool_meta *,
 	    const char *msg, size_t len) F2M_WUR;
 
+/* As spool_commit(), into held/ (spam score over hold_score): the
+ * deliverer never looks there; spool_release() moves it on. */
+int	 spool_commit_held(const char *dir, const struct spool_meta *,
+	    const char *msg, size_t len) F2M_WUR;
+
+/* held/<id> -> queue/<id>, due now.  Returns 0, 1 when there is no such
+ * held message, -1 on error (errno). */
+int	 spool_release_held(const char *dir, const char *id, time_t now);
+
+/* Removes <state>/<id> for good (queue: only when no runner holds it).
+ * Returns 0, 1 when absent (or, in the queue, being delivered), -1. */
+int	 spool_delete(const char *dir, enum spool_state, const char *id);
+
+/* Reads <state>/<id> whole: envelope into *meta (clear it with
+ * spool_meta_clear()), message into *msg (free() it).  0, 1 absent, -1. */
+int	 spool_read(const char *dir, enum spool_state, const char *id,
+	    struct spool_meta *meta, char **msg, size_t *len);
+
 /* A claimed (locked) message. */
 struct spool_item {
 	struct spool_meta	 meta;

@@ -151,6 +151,38 @@ main(void)
 	T_INT(spool_claim(dir, id2, &it), -1, "corrupt claim");
 	T_INT(count("failed"), 2, "corrupt file in failed/");
 
+	/* Held: invisible to the deliverer until released. */
+	{
+		struct spool_meta	 rm;
+		char			*rmsg;
+		size_t			 rlen;
+
+		T_INT(spool_new_id(id2), 0, "id held");
+		meta_init(&m, id2);
+		T_INT(spool_commit_held(dir, &m, msg, sizeof(msg) - 1), 0,
+		    "commit held");
+		T_INT(count("held"), 1, "one held");
+		T_INT(spool_claim(dir, id2, &it), 1, "held is not claimable");
+		T_INT(spool_read(dir, SPOOL_HELD, id2, &rm, &rmsg, &rlen), 0,
+		    "read held");
+		T_INT(rlen, sizeof(msg) - 1, "held message length");
+		T_STR(rm.form, "contact", "held envelope");
+		spool_meta_clear(&rm);
+		free(rmsg);
+		T_INT(spool_release_held(dir, id2, 5000), 0, "release");
+		T_INT(count("held"), 0, "held empty after release");
+		T_INT(spool_claim(dir, id2, &it), 0, "released is claimable");
+		T_INT(it->meta.next_try, 5000, "released is due now");
+		T_INT(spool_delete(dir, SPOOL_QUEUE, id2), 1,
+		    "delete of a claimed message waits");
+		spool_release(it);
+		T_INT(spool_delete(dir, SPOOL_QUEUE, id2), 0, "delete queued");
+		T_INT(spool_delete(dir, SPOOL_QUEUE, id2), 1, "delete again");
+		T_INT(spool_release_held(dir, id2, 5000), 1, "release absent");
+		T_INT(spool_delete(dir, SPOOL_HELD, "../../x"), -1,
+		    "delete refuses a path");
+	}
+
 	/* A spool that cannot take the file (works as root too: tmp is not
 	 * a directory): commit fails, nothing is queued. */
 	{
