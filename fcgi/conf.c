@@ -705,11 +705,12 @@ static const char *const conf_dkim_keys[] = {
 static const char *const conf_form_keys[] = {
 	"recipients", "cc", "bcc", "subject", "template", "fields",
 	"success_url", "error_url", "allowed_origins", "allow_missing_origin",
-	"honeypot", "extra_fields", "redirect_allowlist", NULL
+	"honeypot", "extra_fields", "redirect_allowlist", "max_links",
+	"blocked_phrases", NULL
 };
 static const char *const conf_field_keys[] = {
 	"required", "max_length", "type", "reply_to", "multiline", "label",
-	NULL
+	"letters", NULL
 };
 
 static char *
@@ -989,6 +990,15 @@ conf_ok_origin(const char *s)
 }
 
 static int
+conf_ok_phrase(const char *s)
+{
+	size_t	 n = strlen(s);
+
+	return n > 0 && n <= 200 &&
+	    validate_header_text(s, n) == VALIDATE_TEXT_OK;
+}
+
+static int
 conf_ok_prefix(const char *s)
 {
 	return strncmp(s, "https://", 8) == 0 && conf_is_redirect(s);
@@ -1039,6 +1049,7 @@ conf_fields(struct conf_ctx *c, const char *fp, json_t *fo,
 		    16 * 1024 * 1024);
 		fl->reply_to = conf_bool(c, p, v, "reply_to", 0);
 		fl->multiline = conf_bool(c, p, v, "multiline", 0);
+		fl->letters = conf_bool(c, p, v, "letters", 0);
 		type = conf_str(c, p, v, "type", "text", 0);
 		conf_path(q, "%s/type", p);
 		if (type != NULL && strcmp(type, "email") == 0)
@@ -1134,6 +1145,9 @@ conf_form(struct conf_ctx *c, const char *id, json_t *fo,
 	    0);
 	conf_strings(c, p, fo, "redirect_allowlist", conf_ok_prefix,
 	    "an https:// URL prefix", &f->redirect_allowlist, &f->nredirect);
+	f->max_links = (long)conf_int(c, p, fo, "max_links", -1, 0, 1000);
+	conf_strings(c, p, fo, "blocked_phrases", conf_ok_phrase,
+	    "a phrase of 1 to 200 octets", &f->blocked_phrases, &f->nblocked);
 	f->honeypot = conf_str(c, p, fo, "honeypot", NULL, 0);
 	conf_path(q, "%s/honeypot", p);
 	if (f->honeypot != NULL &&
@@ -1420,6 +1434,7 @@ conf_free(struct conf *cf)
 		free(f->error_url);
 		conf_strings_free(f->origins, f->norigins);
 		conf_strings_free(f->redirect_allowlist, f->nredirect);
+		conf_strings_free(f->blocked_phrases, f->nblocked);
 		free(f->honeypot);
 		tmpl_free(f->subject);
 		tmpl_free(f->text);

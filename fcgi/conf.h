@@ -32,6 +32,7 @@ struct conf_field {
 	int	 multiline;	/* may hold CR and LF (TAB is allowed in
 				   every field not bound for a header) */
 	int	 header;	/* derived: reply_to, or used by subject */
+	int	 letters;	/* must hold at least one letter */
 };
 
 enum conf_extra {
@@ -64,6 +65,9 @@ struct conf_form {
 	enum conf_extra		 extra;
 	char			**redirect_allowlist;
 	size_t			 nredirect;
+	long			 max_links;	/* -1: no limit */
+	char			**blocked_phrases;
+	size_t			 nblocked;
 	struct tmpl		*subject;	/* compiled "subject" */
 	struct tmpl		*text;		/* <template>.txt */
 	struct tmpl		*html;		/* <template>.html or NULL */

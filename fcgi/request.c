@@ -162,6 +162,8 @@ req_code_text(const char *code)
 		return "is not a valid email address.";
 	if (strcmp(code, "unknown") == 0)
 		return "is not a field of this form.";
+	if (strcmp(code, "letters") == 0)
+		return "must contain letters.";
 	return "contains characters that are not allowed.";
 }
 
@@ -643,7 +645,7 @@ req_post(struct req *q)
 	struct validate_error	 errs[VALIDATE_MAX_ERRORS];
 	struct form		*f = NULL;
 	const struct form_field	*hp;
-	const char		*cl, *ct;
+	const char		*cl, *ct, *why;
 	char			*body = NULL, *end;
 	unsigned long long	 len;
 	size_t			 i, nerr, got;
@@ -724,6 +726,12 @@ req_post(struct req *q)
 	if ((nerr = validate_form(q->form, f, errs, VALIDATE_MAX_ERRORS)) > 0) {
 		req_invalid(q, errs, nerr < VALIDATE_MAX_ERRORS ? nerr :
 		    VALIDATE_MAX_ERRORS);
+		goto out;
+	}
+	/* Spam by content: answered like an accepted post, nothing sent. */
+	if ((why = validate_content(q->form, f)) != NULL) {
+		q->outcome = why[0] == 'l' ? "spam_links" : "spam_phrase";
+		req_accepted(q, NULL);
 		goto out;
 	}
 	if ((rc = req_submit(q, f)) == -2) {

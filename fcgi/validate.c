@@ -2,6 +2,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "conf.h"
 #include "form.h"
@@ -361,6 +362,8 @@ validate_one(const struct conf_field *cf, const struct form *f)
 		return "max_length";
 	if (cf->email && !validate_addr_spec(v, len))
 		return "email";
+	if (cf->letters && !validate_has_letter(v, len))
+		return "letters";
 	return NULL;
 }
 
@@ -418,4 +421,86 @@ validate_form(const struct conf_form *cfm, const struct form *f,
 		n++;
 	}
 	return n;
+}
+
+/* Decodes one code point of checked UTF-8 at *i and advances *i. */
+static unsigned long
+validate_next_cp(const unsigned char *s, size_t len, size_t *i)
+{
+	unsigned long	 c = s[(*i)++];
+	int		 more = c >= 0xf0 ? 3 : c >= 0xe0 ? 2 : c >= 0xc0 ? 1 : 0;
+
+	if (more)
+		c &= 0x3f >> more;
+	while (more-- > 0 && *i < len)
+		c = (c << 6) | (s[(*i)++] & 0x3f);
+	return c;
+}
+
+int
+validate_has_letter(const char *s, size_t len)
+{
+	const unsigned char	*u = (const unsigned char *)s;
+	unsigned long		 c;
+	size_t			 i = 0;
+
+	while (i < len) {
+		c = validate_next_cp(u, len, &i);
+		if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+		    (c >= 0xc0 && c <= 0x24f && c != 0xd7 && c != 0xf7) ||
+		    (c >= 0x370 && c <= 0x1fff) || (c >= 0x3040 && c <= 0x9fff) ||
+		    (c >= 0xac00 && c <= 0xd7af))
+			return 1;
+	}
+	return 0;
+}
+
+/* ASCII case-insensitive search of needle in s[0..len). */
+static const char *
+validate_find(const char *s, size_t len, const char *needle, size_t nlen)
+{
+	size_t	 i;
+
+	for (i = 0; nlen > 0 && i + nlen <= len; i++)
+		if (strncasecmp(s + i, needle, nlen) == 0)
+			return s + i;
+	return NULL;
+}
+
+static size_t
+validate_count_links(const char *s, size_t len)
+{
+	static const char *const marks[] = { "http://", "https://", "www." };
+	const char	*p, *end = s + len;
+	size_t		 k, n = 0;
+
+	for (k = 0; k < sizeof(marks) / sizeof(marks[0]); k++)
+		for (p = s; (p = validate_find(p, (size_t)(end - p), marks[k],
+		    strlen(marks[k]))) != NULL; p += strlen(marks[k]))
+			n++;
+	return n;
+}
+
+const char *
+validate_content(const struct conf_form *cfm, const struct form *f)
+{
+	const struct form_field	*ff;
+	size_t			 i, k, links = 0;
+
+	for (i = 0; i < f->nfields; i++) {
+		ff = &f->fields[i];
+		if (ff->name[0] == '_')
+			continue;
+		if (cfm->max_links >= 0) {
+			links += validate_count_links(ff->value, ff->value_len);
+			if (links > (size_t)cfm->max_links)
+				return "links";
+		}
+		for (k = 0; k < cfm->nblocked; k++)
+			if (validate_find(ff->value, ff->value_len,
+			    cfm->blocked_phrases[k],
+			    strlen(cfm->blocked_phrases[k])) != NULL)
+				return "phrase";
+	}
+	return NULL;
 }

@@ -77,10 +77,29 @@ int	 validate_field_name(const char *s, size_t len);
 struct validate_error {
 	const char	*field;
 	const char	*code;	/* "required", "max_length", "email",
-				   "invalid", "unknown" */
+				   "invalid", "unknown", "letters" */
 };
 
 #define VALIDATE_MAX_ERRORS	64
+
+/*
+ * Returns 1 when the text holds at least one letter: ASCII letters, and
+ * code points of the Latin-1 and Latin Extended letters, Greek to the
+ * Indic, Thai and other scripts (U+0370..U+1FFF), kana and CJK
+ * (U+3040..U+9FFF) and Hangul (U+AC00..U+D7AF).  An approximation of
+ * Unicode's L category that needs no tables; call on checked UTF-8.
+ */
+int	 validate_has_letter(const char *s, size_t len);
+
+/*
+ * The content rules of issue 3, over every field of the post (configured
+ * and extra, not '_' fields): more links than max_links ("http://",
+ * "https://" and "www." counted, ASCII case-insensitive) -> "links"; a
+ * blocked phrase found (ASCII case-insensitive) -> "phrase".  Returns
+ * NULL when the post passes.  A post that fails is treated as spam by the
+ * caller (answered as accepted, nothing sent), so bots learn nothing.
+ */
+const char *validate_content(const struct conf_form *, const struct form *);
 
 /*
  * Applies the form's field rules (DESIGN.md "Config", "Details that tests

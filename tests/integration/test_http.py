@@ -82,7 +82,9 @@ def main():
             allow_missing_origin=None,
             success_url="https://site.test/thanks.html",
             error_url="https://site.test/contact.html",
-            redirect_allowlist=["https://site.test/done/"])
+            redirect_allowlist=["https://site.test/done/"],
+            max_links=1, blocked_phrases=["cheap pills"],
+            fields={"name": {"letters": True}})
         path = os.path.join(wd.sub("f2m"), "form2mail.json")
         h.write_config(path, cfg)
         spool = cfg["spool_dir"]
@@ -205,6 +207,19 @@ def answers(ngx, spool):
           "honeypot answer has an id", None, j)
     check(len(spool_files(spool)) == n_before, "honeypot: nothing spooled",
           n_before, len(spool_files(spool)))
+    # content rules: spam is answered like an accepted post, nothing kept
+    site = dict(JSON, Origin="https://site.test")
+    for what, extra in (("two links", {"message": "http://a.test www.b.test"}),
+                        ("blocked phrase", {"message": "Buy CHEAP Pills"})):
+        n_before = len(spool_files(spool))
+        s, hd, b = ngx.post("/f2m/strict", dict(GOOD, **extra), site)
+        expect(s, 200, "content rule %s: answered as accepted" % what, b)
+        check(len(spool_files(spool)) == n_before, "content rule %s: "
+              "nothing spooled" % what, n_before, len(spool_files(spool)))
+    s, hd, b = ngx.post("/f2m/strict", dict(GOOD, name="1234"), site)
+    expect(s, 422, "letters rule", b)
+    check(json.loads(b).get("errors") == {"name": "letters"}, "letters code",
+          {"name": "letters"}, b)
     s, hd, b = ngx.request("OPTIONS", "/f2m/contact")
     check(s in (200, 204), "OPTIONS answered", None, s)
 

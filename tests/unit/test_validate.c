@@ -492,13 +492,15 @@ test_mailbox(void)
 static char	 s_name[] = "name", s_email[] = "email";
 static char	 s_message[] = "message", s_phone[] = "phone", s_any[] = "any";
 static char	 s_id[] = "contact", s_honeypot[] = "website";
+static char	 s_city[] = "city";
 
 static struct conf_field conf_fields[] = {
-	{ s_name, s_name, 1, 5, 0, 0, 0, 1 },
-	{ s_email, s_email, 1, 0, 1, 1, 0, 0 },
-	{ s_message, s_message, 0, 10, 0, 0, 1, 0 },
-	{ s_phone, s_phone, 0, 0, 0, 0, 0, 0 },
-	{ s_any, s_any, 0, 0, 0, 0, 0, 0 },
+	{ s_name, s_name, 1, 5, 0, 0, 0, 1, 0 },
+	{ s_email, s_email, 1, 0, 1, 1, 0, 0, 0 },
+	{ s_message, s_message, 0, 10, 0, 0, 1, 0, 0 },
+	{ s_phone, s_phone, 0, 0, 0, 0, 0, 0, 0 },
+	{ s_any, s_any, 0, 0, 0, 0, 0, 0, 0 },
+	{ s_city, s_city, 0, 0, 0, 0, 0, 0, 1 },
 };
 
 #define OKF	"name=Ann&email=ann@example.com"
@@ -630,6 +632,16 @@ static const struct form_case form_cases[] = {
 	    "name:required email:email phone:invalid z:invalid y:invalid" },
 	{ "z=%01&phone=%0A&y=%FF&email=bad&name=", CONF_EXTRA_REJECT,
 	    "name:required email:email phone:invalid z:unknown y:unknown" },
+	/* letters: at least one letter, any script */
+	{ OKF "&city=Paris", CONF_EXTRA_INCLUDE, "" },
+	{ OKF "&city=%C3%89vry", CONF_EXTRA_INCLUDE, "" },
+	{ OKF "&city=%E6%9D%B1%E4%BA%AC", CONF_EXTRA_INCLUDE, "" },
+	{ OKF "&city=%D0%9C%D0%BE", CONF_EXTRA_INCLUDE, "" },
+	{ OKF "&city=12345", CONF_EXTRA_INCLUDE, "city:letters" },
+	{ OKF "&city=%E2%82%AC%E2%82%AC+!!", CONF_EXTRA_INCLUDE,
+	    "city:letters" },
+	{ OKF "&city=%C3%97%C3%B7", CONF_EXTRA_INCLUDE, "city:letters" },
+	{ OKF "&city=", CONF_EXTRA_INCLUDE, "" },
 };
 
 static struct conf_form *
@@ -704,6 +716,51 @@ test_form_table(void)
 }
 
 /* Field names point into the config or the form; max is respected. */
+static const struct {
+	const char	*body;
+	long		 max_links;
+	const char	*want;	/* NULL: passes */
+} content_cases[] = {
+	{ "message=hello", -1, NULL },
+	{ "message=see+http://a.test+https://b.test+www.c.test", -1, NULL },
+	{ "message=see+http://a.test", 0, "links" },
+	{ "message=see+http://a.test", 1, NULL },
+	{ "message=HTTP://A.TEST+hTtPs://b.test", 1, "links" },
+	{ "message=www.a.test&any=www.b.test", 1, "links" },
+	{ "message=www.a.test&_next=https://x.test/", 1, NULL },
+	{ "message=Buy+CHEAP+Pills+now", -1, "phrase" },
+	{ "message=cheap+pill", -1, NULL },
+	{ "any=SEO+services", -1, "phrase" },
+	{ "any=seo+servicing", -1, NULL },
+	{ "_x=cheap+pills", -1, NULL },
+};
+
+static void
+test_content(void)
+{
+	static char		 p1[] = "cheap pills", p2[] = "seo services";
+	static char		*phrases[] = { p1, p2 };
+	struct conf_form	*cf = make_conf(CONF_EXTRA_INCLUDE);
+	struct form		*f;
+	const char		*got;
+	size_t			 i;
+
+	cf->blocked_phrases = phrases;
+	cf->nblocked = 2;
+	for (i = 0; i < sizeof(content_cases) / sizeof(content_cases[0]); i++) {
+		cf->max_links = content_cases[i].max_links;
+		if (form_parse_urlencoded(content_cases[i].body,
+		    strlen(content_cases[i].body), 50, &f) != FORM_OK) {
+			T_OK(0, "content case %zu does not parse", i);
+			continue;
+		}
+		got = validate_content(cf, f);
+		T_STR(got ? got : "(pass)", content_cases[i].want ?
+		    content_cases[i].want : "(pass)", content_cases[i].body);
+		form_free(f);
+	}
+}
+
 static void
 test_form_memory(void)
 {
@@ -776,5 +833,6 @@ main(void)
 	test_mailbox();
 	test_form_table();
 	test_form_memory();
+	test_content();
 	T_DONE();
 }
