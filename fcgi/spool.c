@@ -576,7 +576,7 @@ spool_retry(const char *dir, const char *id, time_t now)
 	}
 	snprintf(p, sizeof(p), "%s/queue", dir);
 	if ((d = opendir(p)) == NULL)
-		return -1;
+		return errno == ENOENT ? 0 : -1;
 	while ((de = readdir(d)) != NULL)
 		if (spool_id_valid(de->d_name) &&
 		    spool_retry(dir, de->d_name, now) == 1)
@@ -599,7 +599,7 @@ spool_scan(const char *dir, enum spool_state st,
 
 	snprintf(p, sizeof(p), "%s/%s", dir, spool_state_dir(st));
 	if ((d = opendir(p)) == NULL)
-		return -1;
+		return errno == ENOENT ? 0 : -1;	/* no spool yet */
 	while ((de = readdir(d)) != NULL) {
 		if (!spool_id_valid(de->d_name))
 			continue;

@@ -120,7 +120,8 @@ long	 spool_backoff(unsigned attempts);
 
 /*
  * Reads the envelopes of a state's files (no locking).  Calls fn for each
- * readable one, in no particular order; returns the number seen or -1.
+ * readable one, in no particular order; returns the number seen (0 when
+ * the directory does not exist yet) or -1.
  */
 int	 spool_scan(const char *dir, enum spool_state,
 	    int (*fn)(const struct spool_meta *, void *), void *arg);

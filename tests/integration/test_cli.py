@@ -1,0 +1,104 @@
+"""The command line: check (exit 0/1/2, file:line:column), queue list /
+show / retry / delete, version, -c before or after the subcommand."""
+import json
+import os
+import subprocess
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import harness as h  # noqa: E402
+
+FAILS = []
+PASSED = [0]
+
+
+def check(cond, what, expected=None, got=None):
+    if cond:
+        PASSED[0] += 1
+        return
+    msg = "FAIL: " + what
+    if expected is not None or got is not None:
+        msg += "\n  expected: %r\n  got:      %r" % (expected, got)
+    FAILS.append(msg)
+    print(msg, flush=True)
+
+
+def f2m(*args):
+    p = subprocess.run([h.f2m_bin(), *args], stdout=subprocess.PIPE,
+                       stderr=subprocess.PIPE, text=True, timeout=60,
+                       stdin=subprocess.DEVNULL)
+    return p.returncode, p.stdout, p.stderr
+
+
+def main():
+    with h.Workdir() as wd:
+        keys = h.make_dkim_keys(wd.sub("dkim"), "example.test")
+        d = wd.sub("f2m")
+        cfg = h.default_config(d, dkim=keys)
+        h.write_secret(cfg["smtp"]["password_file"], "pw\n")
+        cfg["smtp"]["ca_file"] = "/etc/ssl/certs/ca-certificates.crt"
+        good = os.path.join(d, "good.json")
+        h.write_config(good, cfg)
+
+        rc, out, err = f2m("check", "-c", good)
+        check(rc == 0 and "ok" in out, "check of a good config", 0, (rc, out, err))
+        rc, out, err = f2m("-c", good, "check")
+        check(rc == 0, "-c before the subcommand", 0, (rc, err))
+        env_rc = subprocess.run([h.f2m_bin(), "check"], env=dict(
+            os.environ, FORM2MAIL_CONFIG=good), capture_output=True).returncode
+        check(env_rc == 0, "FORM2MAIL_CONFIG", 0, env_rc)
+
+        bad = os.path.join(d, "syntax.json")
+        h.write_file(bad, '{\n  "workers": 2,\n  "forms": {,}\n}\n')
+        rc, out, err = f2m("check", "-c", bad)
+        check(rc == 2 and err.startswith(bad + ":3:"), "syntax error: exit 2 "
+              "and file:line:column", (2, bad + ":3:"), (rc, err))
+
+        rc, out, err = f2m("check", "-c", os.path.join(d, "missing.json"))
+        check(rc == 2, "missing file: exit 2", 2, (rc, err))
+
+        typo = dict(cfg, wrokers=3)
+        p = os.path.join(d, "typo.json")
+        h.write_config(p, typo)
+        rc, out, err = f2m("check", "-c", p)
+        check(rc == 1 and 'unknown key "wrokers" (did you mean "workers"?)'
+              in err and err.startswith(p + ":"), "unknown key: exit 1 with "
+              "did you mean", 1, (rc, err))
+
+        os.chmod(keys.rsa_key, 0o644)
+        rc, out, err = f2m("check", "-c", good)
+        check(rc == 1 and keys.rsa_key in err and "group or others" in err,
+              "key readable by others: exit 1, named", 1, (rc, err))
+        os.chmod(keys.rsa_key, 0o600)
+
+        # a key of the wrong algorithm: the Ed25519 key under rsa-sha256
+        wrong = h.merge(cfg, {})
+        wrong["dkim"][0]["key_file"] = keys.ed_key
+        p = os.path.join(d, "wrongkey.json")
+        h.write_config(p, wrong)
+        rc, out, err = f2m("check", "-c", p)
+        check(rc == 1 and keys.ed_key in err, "key of the wrong algorithm: "
+              "exit 1", 1, (rc, err))
+
+        rc, out, err = f2m("version")
+        check(rc == 0 and out.startswith("form2mail "), "version", 0, out)
+        rc, out, err = f2m("frobnicate")
+        check(rc == 2 and "usage" in err, "unknown command: usage, exit 2",
+              2, (rc, err))
+
+        rc, out, err = f2m("queue", "list", "--json", "-c", good)
+        check(rc == 0 and json.loads(out) == [], "queue list --json, empty",
+              [], (rc, out, err))
+        rc, out, err = f2m("queue", "-c", good, "show", "a" * 26)
+        check(rc == 1 and "no such message" in err, "queue show of an absent "
+              "id", 1, (rc, err))
+        rc, out, err = f2m("queue", "-c", good, "show", "../../etc/passwd")
+        check(rc == 2, "queue show refuses a path as id", 2, (rc, err))
+        rc, out, err = f2m("queue", "-c", good, "retry")
+        check(rc == 0, "queue retry with an empty queue", 0, (rc, err))
+    print("%d passed, %d failed" % (PASSED[0], len(FAILS)))
+    return 1 if FAILS else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
