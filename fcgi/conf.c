@@ -446,6 +446,63 @@ conf_dur(struct conf_ctx *c, const char *path, json_t *parent,
 	return d;
 }
 
+/* "N/PERIOD" (DESIGN.md "Config"): 5/10m, 250/1h, 1000/1d. */
+static int
+conf_rate_parse(const char *s, struct conf_rate *r)
+{
+	char		*end;
+	long long	 n;
+	long		 p;
+
+	errno = 0;
+	if (s == NULL || !isdigit((unsigned char)*s))
+		return -1;
+	n = strtoll(s, &end, 10);
+	if (errno || *end != '/' || n < 1 || n > 1000000)
+		return -1;
+	if ((p = conf_duration(end + 1)) < 1 || p > 30 * 86400)
+		return -1;
+	r->count = (long)n;
+	r->period = p;
+	return 0;
+}
+
+static void
+conf_rate(struct conf_ctx *c, const char *path, json_t *parent,
+    const char *key, struct conf_rate *r)
+{
+	char	 sub[CONF_MAX_PATH];
+	json_t	*v = json_object_get(parent, key);
+
+	r->count = r->period = 0;
+	if (v == NULL)
+		return;
+	conf_path(sub, "%s/%s", path, key);
+	if (!json_is_string(v) || conf_rate_parse(json_string_value(v), r) ==
+	    -1)
+		conf_err(c, sub, 0, "\"%s\" must be a rate COUNT/PERIOD such as "
+		    "\"5/10m\" (1 to 1000000 per 1 s to 30 d)", key);
+}
+
+static double
+conf_real(struct conf_ctx *c, const char *path, json_t *parent,
+    const char *key, double def, double min, double max)
+{
+	char	 sub[CONF_MAX_PATH];
+	json_t	*v = json_object_get(parent, key);
+	double	 d;
+
+	if (v == NULL)
+		return def;
+	conf_path(sub, "%s/%s", path, key);
+	if (!json_is_number(v) || (d = json_number_value(v)) < min || d > max) {
+		conf_err(c, sub, 0, "\"%s\" must be a number from %g to %g",
+		    key, min, max);
+		return def;
+	}
+	return d;
+}
+
 /* ---- checks ------------------------------------------------------- */
 
 static int
@@ -522,6 +579,30 @@ conf_is_redirect(const char *s)
 		return 1;
 	return strncmp(s, "https://", 8) == 0 && s[8] != '\0' &&
 	    s[8] != '/' && strchr(s + 8, '@') == NULL;
+}
+
+/* Is the host of an http(s) URL a loopback address? */
+static int
+conf_url_loopback(const char *url)
+{
+	const char	*h = strstr(url, "://");
+
+	if (h == NULL)
+		return 0;
+	h += 3;
+	return strncmp(h, "127.", 4) == 0 || strncmp(h, "localhost", 9) == 0 ||
+	    strncmp(h, "[::1]", 5) == 0;
+}
+
+/* https://..., or http:// to loopback only (a local test peer, rspamd). */
+static int
+conf_ok_service_url(const char *s)
+{
+	if (!conf_is_urlchars(s) || strchr(s, '@') != NULL)
+		return 0;
+	if (strncmp(s, "https://", 8) == 0 && s[8] != '\0' && s[8] != '/')
+		return 1;
+	return strncmp(s, "http://", 7) == 0 && conf_url_loopback(s);
 }
 
 /* Checks that a secret file exists and is private; reports at path. */
@@ -687,7 +768,23 @@ out:
 static const char *const conf_top_keys[] = {
 	"listen", "listen_mode", "listen_group", "workers", "spool_dir",
 	"state_dir", "templates_dir", "user", "require_https", "log",
-	"limits", "max_age", "sender", "smtp", "dkim", "forms", NULL
+	"limits", "max_age", "sender", "smtp", "dkim", "forms", "throttle",
+	"spam", "duplicate_window", "altcha_key_file", NULL
+};
+static const char *const conf_throttle_keys[] = {
+	"backend", "per_ip", "per_form", "global", "redis", "fail_open",
+	"entries", NULL
+};
+static const char *const conf_spam_keys[] = {
+	"rspamd_url", "reject_score", "hold_score", "fail_open", "timeout",
+	NULL
+};
+static const char *const conf_challenge_keys[] = {
+	"type", "max_number", "min_seconds", "expires", NULL
+};
+static const char *const conf_captcha_keys[] = {
+	"provider", "secret_file", "verify_url", "hostnames", "action",
+	"min_score", "timeout", NULL
 };
 static const char *const conf_limits_keys[] = {
 	"max_body", "max_fields", "max_value", NULL
@@ -706,7 +803,7 @@ static const char *const conf_form_keys[] = {
 	"recipients", "cc", "bcc", "subject", "template", "fields",
 	"success_url", "error_url", "allowed_origins", "allow_missing_origin",
 	"honeypot", "extra_fields", "redirect_allowlist", "max_links",
-	"blocked_phrases", NULL
+	"blocked_phrases", "challenge", "captcha", NULL
 };
 static const char *const conf_field_keys[] = {
 	"required", "max_length", "type", "reply_to", "multiline", "label",
@@ -778,6 +875,70 @@ conf_top(struct conf_ctx *c, json_t *root)
 		free(s);
 	}
 	cf->max_age = conf_dur(c, "", root, "max_age", 5 * 86400);
+	cf->duplicate_window = conf_dur(c, "", root, "duplicate_window", 600);
+	if (json_is_integer(json_object_get(root, "duplicate_window")) &&
+	    json_integer_value(json_object_get(root, "duplicate_window")) == 0)
+		cf->duplicate_window = 0;
+	cf->altcha_key_file = conf_str(c, "", root, "altcha_key_file", NULL, 0);
+	if (cf->altcha_key_file != NULL && cf->altcha_key_file[0] != '/')
+		conf_err(c, "/altcha_key_file", 0, "\"altcha_key_file\" must "
+		    "be an absolute path");
+}
+
+static void
+conf_throttle(struct conf_ctx *c, json_t *root)
+{
+	struct conf_throttle	*t = &c->conf->throttle;
+	json_t			*o = conf_obj(c, "", root, "throttle", 0);
+	char			*s;
+
+	t->entries = 65536;
+	if (o == NULL)
+		return;
+	conf_known(c, "/throttle", o, conf_throttle_keys);
+	s = conf_str(c, "/throttle", o, "backend", "shm", 0);
+	if (s != NULL && strcmp(s, "redis") == 0)
+		t->redis = 1;
+	else if (s != NULL && strcmp(s, "shm") != 0)
+		conf_err(c, "/throttle/backend", 0, "\"backend\" must be "
+		    "\"shm\" or \"redis\"");
+	free(s);
+	conf_rate(c, "/throttle", o, "per_ip", &t->per_ip);
+	conf_rate(c, "/throttle", o, "per_form", &t->per_form);
+	conf_rate(c, "/throttle", o, "global", &t->global);
+	t->redis_url = conf_str(c, "/throttle", o, "redis", NULL, 0);
+	if (t->redis_url != NULL && strncmp(t->redis_url, "redis://", 8) != 0 &&
+	    strncmp(t->redis_url, "unix:/", 6) != 0)
+		conf_err(c, "/throttle/redis", 0, "\"redis\" must be "
+		    "redis://host:port/db or unix:/path");
+	if (t->redis && t->redis_url == NULL)
+		t->redis_url = strdup("redis://127.0.0.1:6379/0");
+	t->fail_open = conf_bool(c, "/throttle", o, "fail_open", 0);
+	t->entries = (size_t)conf_int(c, "/throttle", o, "entries", 65536,
+	    1024, 16 * 1024 * 1024);
+}
+
+static void
+conf_spam(struct conf_ctx *c, json_t *root)
+{
+	struct conf_spam	*sp = &c->conf->spam;
+	json_t			*o = conf_obj(c, "", root, "spam", 0);
+
+	if (o == NULL)
+		return;
+	conf_known(c, "/spam", o, conf_spam_keys);
+	sp->rspamd_url = conf_str(c, "/spam", o, "rspamd_url", NULL, 1);
+	if (sp->rspamd_url != NULL && !conf_ok_service_url(sp->rspamd_url))
+		conf_err(c, "/spam/rspamd_url", 0, "\"rspamd_url\" must be an "
+		    "https:// URL, or http:// to a loopback address");
+	sp->reject_score = conf_real(c, "/spam", o, "reject_score", 15, -1000,
+	    1000);
+	sp->hold_score = conf_real(c, "/spam", o, "hold_score", 6, -1000, 1000);
+	if (sp->hold_score > sp->reject_score)
+		conf_err(c, "/spam/hold_score", 0, "\"hold_score\" is above "
+		    "\"reject_score\"");
+	sp->fail_open = conf_bool(c, "/spam", o, "fail_open", 1);
+	sp->timeout = (long)conf_int(c, "/spam", o, "timeout", 5, 1, 120);
 }
 
 static void
@@ -1073,6 +1234,91 @@ conf_fields(struct conf_ctx *c, const char *fp, json_t *fo,
 	}
 }
 
+static void
+conf_challenge(struct conf_ctx *c, const char *fp, json_t *fo,
+    struct conf_form *f)
+{
+	json_t	*o = conf_obj(c, fp, fo, "challenge", 0);
+	char	 p[CONF_MAX_PATH];
+	char	*type;
+
+	if (o == NULL)
+		return;
+	conf_path(p, "%s/challenge", fp);
+	conf_known(c, p, o, conf_challenge_keys);
+	type = conf_str(c, p, o, "type", NULL, 1);
+	if (type != NULL && strcmp(type, "altcha") != 0)
+		conf_err(c, p, 0, "challenge \"type\" must be \"altcha\"");
+	free(type);
+	f->altcha = 1;
+	f->altcha_max_number = (long)conf_int(c, p, o, "max_number", 100000,
+	    1000, 10000000);
+	f->altcha_min_seconds = (long)conf_int(c, p, o, "min_seconds", 0, 0,
+	    3600);
+	f->altcha_expires = conf_dur(c, p, o, "expires", 600);
+	if (f->altcha_expires <= f->altcha_min_seconds)
+		conf_err(c, p, 0, "challenge \"expires\" must be longer than "
+		    "\"min_seconds\"");
+}
+
+static int
+conf_ok_hostname(const char *s)
+{
+	return conf_is_ldh_name(s);
+}
+
+static void
+conf_captcha(struct conf_ctx *c, const char *fp, json_t *fo,
+    struct conf_captcha *cc)
+{
+	static const struct {
+		const char		*name;
+		enum conf_captcha_kind	 kind;
+	} kinds[] = {
+		{ "turnstile", CONF_CAPTCHA_TURNSTILE },
+		{ "hcaptcha", CONF_CAPTCHA_HCAPTCHA },
+		{ "recaptcha_v2", CONF_CAPTCHA_RECAPTCHA_V2 },
+		{ "recaptcha_v3", CONF_CAPTCHA_RECAPTCHA_V3 },
+	};
+	json_t	*o = conf_obj(c, fp, fo, "captcha", 0);
+	char	 p[CONF_MAX_PATH], q[CONF_MAX_PATH], err[256];
+	char	*prov;
+	size_t	 i;
+
+	cc->min_score = 0.5;
+	cc->timeout = 5;
+	if (o == NULL)
+		return;
+	conf_path(p, "%s/captcha", fp);
+	conf_known(c, p, o, conf_captcha_keys);
+	prov = conf_str(c, p, o, "provider", NULL, 1);
+	for (i = 0; prov != NULL && i < sizeof(kinds) / sizeof(kinds[0]); i++)
+		if (strcmp(prov, kinds[i].name) == 0)
+			cc->kind = kinds[i].kind;
+	conf_path(q, "%s/provider", p);
+	if (prov != NULL && cc->kind == CONF_CAPTCHA_NONE)
+		conf_err(c, q, 0, "\"provider\" must be \"turnstile\", "
+		    "\"hcaptcha\", \"recaptcha_v2\" or \"recaptcha_v3\"");
+	free(prov);
+	cc->secret_file = conf_str(c, p, o, "secret_file", NULL, 1);
+	conf_path(q, "%s/secret_file", p);
+	conf_check_secret(c, q, cc->secret_file);
+	if (cc->secret_file != NULL && c->errors == 0 &&
+	    (cc->secret = conf_read_secret(cc->secret_file, err,
+	    sizeof(err))) == NULL)
+		conf_err(c, q, 0, "%s", err);
+	cc->verify_url = conf_str(c, p, o, "verify_url", NULL, 0);
+	conf_path(q, "%s/verify_url", p);
+	if (cc->verify_url != NULL && !conf_ok_service_url(cc->verify_url))
+		conf_err(c, q, 0, "\"verify_url\" must be an https:// URL, or "
+		    "http:// to a loopback address");
+	conf_strings(c, p, o, "hostnames", conf_ok_hostname, "a host name",
+	    &cc->hostnames, &cc->nhostnames);
+	cc->action = conf_str(c, p, o, "action", NULL, 0);
+	cc->min_score = conf_real(c, p, o, "min_score", 0.5, 0, 1);
+	cc->timeout = (long)conf_int(c, p, o, "timeout", 5, 1, 60);
+}
+
 struct conf_subj_arg {
 	struct conf_ctx		*c;
 	struct conf_form	*f;
@@ -1145,6 +1391,8 @@ conf_form(struct conf_ctx *c, const char *id, json_t *fo,
 	    0);
 	conf_strings(c, p, fo, "redirect_allowlist", conf_ok_prefix,
 	    "an https:// URL prefix", &f->redirect_allowlist, &f->nredirect);
+	conf_challenge(c, p, fo, f);
+	conf_captcha(c, p, fo, &f->captcha);
 	f->max_links = (long)conf_int(c, p, fo, "max_links", -1, 0, 1000);
 	conf_strings(c, p, fo, "blocked_phrases", conf_ok_phrase,
 	    "a phrase of 1 to 200 octets", &f->blocked_phrases, &f->nblocked);
@@ -1290,6 +1538,8 @@ conf_load(const char *path, struct conf **out)
 	c.conf->listen_mode = 0660;
 	conf_top(&c, root);
 	conf_limits(&c, root);
+	conf_throttle(&c, root);
+	conf_spam(&c, root);
 	conf_sender(&c, root);
 	conf_smtp(&c, root);
 	conf_dkim(&c, root);
@@ -1435,6 +1685,15 @@ conf_free(struct conf *cf)
 		conf_strings_free(f->origins, f->norigins);
 		conf_strings_free(f->redirect_allowlist, f->nredirect);
 		conf_strings_free(f->blocked_phrases, f->nblocked);
+		if (f->captcha.secret != NULL) {
+			explicit_bzero(f->captcha.secret,
+			    strlen(f->captcha.secret));
+			free(f->captcha.secret);
+		}
+		free(f->captcha.secret_file);
+		free(f->captcha.verify_url);
+		conf_strings_free(f->captcha.hostnames, f->captcha.nhostnames);
+		free(f->captcha.action);
 		free(f->honeypot);
 		tmpl_free(f->subject);
 		tmpl_free(f->text);
@@ -1462,5 +1721,8 @@ conf_free(struct conf *cf)
 	free(cf->state_dir);
 	free(cf->templates_dir);
 	free(cf->user);
+	free(cf->altcha_key_file);
+	free(cf->throttle.redis_url);
+	free(cf->spam.rspamd_url);
 	free(cf);
 }

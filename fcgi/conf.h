@@ -46,6 +46,32 @@ struct conf_mailbox {
 	char	*addr;		/* validated addr-spec */
 };
 
+/* "N/PERIOD": a burst of N, then one per PERIOD/N.  count 0: no limit. */
+struct conf_rate {
+	long	 count;
+	long	 period;	/* seconds */
+};
+
+enum conf_captcha_kind {
+	CONF_CAPTCHA_NONE,
+	CONF_CAPTCHA_TURNSTILE,
+	CONF_CAPTCHA_HCAPTCHA,
+	CONF_CAPTCHA_RECAPTCHA_V2,
+	CONF_CAPTCHA_RECAPTCHA_V3
+};
+
+struct conf_captcha {
+	enum conf_captcha_kind	 kind;
+	char			*secret;	/* read from secret_file at load */
+	char			*secret_file;
+	char			*verify_url;	/* NULL: the provider's */
+	char			**hostnames;
+	size_t			 nhostnames;
+	char			*action;
+	double			 min_score;	/* reCAPTCHA v3 */
+	long			 timeout;	/* seconds */
+};
+
 struct conf_form {
 	char			*id;
 	struct conf_mailbox	*to;
@@ -65,6 +91,11 @@ struct conf_form {
 	enum conf_extra		 extra;
 	char			**redirect_allowlist;
 	size_t			 nredirect;
+	int			 altcha;	/* "challenge": altcha */
+	long			 altcha_max_number;
+	long			 altcha_min_seconds;
+	long			 altcha_expires;	/* seconds */
+	struct conf_captcha	 captcha;
 	long			 max_links;	/* -1: no limit */
 	char			**blocked_phrases;
 	size_t			 nblocked;
@@ -102,6 +133,24 @@ struct conf_dkim {
 	char			*key_file;
 };
 
+struct conf_throttle {
+	int			 redis;		/* backend: 0 shm, 1 redis */
+	struct conf_rate	 per_ip;
+	struct conf_rate	 per_form;
+	struct conf_rate	 global;
+	char			*redis_url;
+	int			 fail_open;	/* backend down: admit */
+	size_t			 entries;	/* shm table slots */
+};
+
+struct conf_spam {
+	char			*rspamd_url;	/* NULL: no rspamd check */
+	double			 reject_score;
+	double			 hold_score;
+	int			 fail_open;	/* rspamd down: spool anyway */
+	long			 timeout;	/* seconds */
+};
+
 struct conf {
 	char			*path;
 	char			*listen;	/* "unix:/path" */
@@ -117,7 +166,11 @@ struct conf {
 	size_t			 max_body;	/* limits.max_body */
 	size_t			 max_fields;	/* limits.max_fields */
 	size_t			 max_value;	/* limits.max_value, octets */
-	long			 max_age;	/* spool.max_age, seconds */
+	long			 max_age;	/* max_age, seconds */
+	long			 duplicate_window; /* seconds, 0: off */
+	char			*altcha_key_file; /* NULL: state_dir/altcha.key */
+	struct conf_throttle	 throttle;
+	struct conf_spam	 spam;
 	struct conf_mailbox	 from;		/* sender.from */
 	char			*envelope_from;	/* sender.envelope_from */
 	char			*hostname;	/* sender.hostname */

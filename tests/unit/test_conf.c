@@ -239,6 +239,56 @@ static const struct {
 	{ "string where a number goes", "{ \"workers\": \"4\",\n"
 	  GOOD_BODY GOOD_FORMS, 1,
 	  "form2mail.json:1:14: \"workers\" must be an integer" },
+	{ "throttle rates", "{ \"throttle\": { \"per_ip\": \"5/10m\", "
+	  "\"per_form\": \"60/1h\", \"global\": \"250/1h\" },\n" GOOD_BODY
+	  GOOD_FORMS, 0, NULL },
+	{ "bad rate", "{ \"throttle\": { \"per_ip\": \"5 per minute\" },\n"
+	  GOOD_BODY GOOD_FORMS, 1, "form2mail.json:1:27: \"per_ip\" must be a "
+	  "rate COUNT/PERIOD" },
+	{ "zero rate", "{ \"throttle\": { \"global\": \"0/1h\" },\n"
+	  GOOD_BODY GOOD_FORMS, 1, "\"global\" must be a rate" },
+	{ "unknown backend", "{ \"throttle\": { \"backend\": \"memcached\" },\n"
+	  GOOD_BODY GOOD_FORMS, 1, "\"backend\" must be \"shm\" or \"redis\"" },
+	{ "rspamd over plain http to a remote host", "{ \"spam\": { "
+	  "\"rspamd_url\": \"http://rspamd.example.test:11333\" },\n"
+	  GOOD_BODY GOOD_FORMS, 1, "\"rspamd_url\" must be an https:// URL, or "
+	  "http:// to a loopback address" },
+	{ "hold above reject", "{ \"spam\": { \"rspamd_url\": "
+	  "\"http://127.0.0.1:11333\", \"hold_score\": 20 },\n"
+	  GOOD_BODY GOOD_FORMS, 1, "\"hold_score\" is above" },
+	{ "altcha challenge", GOOD_HEAD
+	  "  \"forms\": { \"contact\": {\n"
+	  "    \"recipients\": [\"a@example.test\"],\n"
+	  "    \"challenge\": { \"type\": \"altcha\", \"max_number\": 50000,"
+	  " \"min_seconds\": 2 },\n"
+	  "    \"fields\": { \"name\": {} } } }\n}\n", 0, NULL },
+	{ "challenge of another type", GOOD_HEAD
+	  "  \"forms\": { \"contact\": {\n"
+	  "    \"recipients\": [\"a@example.test\"],\n"
+	  "    \"challenge\": { \"type\": \"puzzle\" },\n"
+	  "    \"fields\": { \"name\": {} } } }\n}\n", 1,
+	  "challenge \"type\" must be \"altcha\"" },
+	{ "captcha with an open secret", GOOD_HEAD
+	  "  \"forms\": { \"contact\": {\n"
+	  "    \"recipients\": [\"a@example.test\"],\n"
+	  "    \"captcha\": { \"provider\": \"turnstile\", "
+	  "\"secret_file\": \"@DIR@/openkey\" },\n"
+	  "    \"fields\": { \"name\": {} } } }\n}\n", 1,
+	  "readable or writable by group or others" },
+	{ "captcha ok", GOOD_HEAD
+	  "  \"forms\": { \"contact\": {\n"
+	  "    \"recipients\": [\"a@example.test\"],\n"
+	  "    \"captcha\": { \"provider\": \"recaptcha_v3\", "
+	  "\"secret_file\": \"@DIR@/pw\", \"action\": \"contact\", "
+	  "\"min_score\": 0.7, \"verify_url\": \"http://127.0.0.1:9/v\" },\n"
+	  "    \"fields\": { \"name\": {} } } }\n}\n", 0, NULL },
+	{ "captcha provider unknown", GOOD_HEAD
+	  "  \"forms\": { \"contact\": {\n"
+	  "    \"recipients\": [\"a@example.test\"],\n"
+	  "    \"captcha\": { \"provider\": \"recaptcha\", "
+	  "\"secret_file\": \"@DIR@/pw\" },\n"
+	  "    \"fields\": { \"name\": {} } } }\n}\n", 1,
+	  "\"provider\" must be" },
 	{ "bad duration", "{ \"max_age\": \"5 days\",\n" GOOD_BODY
 	  GOOD_FORMS, 1, "form2mail.json:1:14: \"max_age\" must be a "
 	  "duration" },
