@@ -7,6 +7,7 @@
  * the line and column of every key and value by JSON pointer path; checks
  * report through conf_err(), which looks the path up.
  */
+#include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -581,17 +582,41 @@ conf_is_redirect(const char *s)
 	    s[8] != '/' && strchr(s + 8, '@') == NULL;
 }
 
-/* Is the host of an http(s) URL a loopback address? */
+/* Is host (an address literal, IPv6 in brackets) a loopback address?
+ * Names are not: "127.example.com" must not pass. */
+static int
+conf_host_loopback(const char *host, size_t len)
+{
+	char		 h[64];
+	struct in_addr	 a4;
+	struct in6_addr	 a6;
+
+	if (len == 0 || len >= sizeof(h))
+		return 0;
+	memcpy(h, host, len);
+	h[len] = '\0';
+	if (inet_pton(AF_INET, h, &a4) == 1)
+		return (ntohl(a4.s_addr) >> 24) == 127;
+	if (h[0] == '[' && h[len - 1] == ']') {
+		h[len - 1] = '\0';
+		return inet_pton(AF_INET6, h + 1, &a6) == 1 &&
+		    IN6_IS_ADDR_LOOPBACK(&a6);
+	}
+	return 0;
+}
+
+/* Is the host of an http(s) URL a loopback address literal? */
 static int
 conf_url_loopback(const char *url)
 {
 	const char	*h = strstr(url, "://");
+	size_t		 n;
 
 	if (h == NULL)
 		return 0;
 	h += 3;
-	return strncmp(h, "127.", 4) == 0 || strncmp(h, "localhost", 9) == 0 ||
-	    strncmp(h, "[::1]", 5) == 0;
+	n = h[0] == '[' ? strcspn(h, "]") + 1 : strcspn(h, ":/?#");
+	return conf_host_loopback(h, n);
 }
 
 /* https://..., or http:// to loopback only (a local test peer, rspamd). */
@@ -897,8 +922,11 @@ conf_throttle(struct conf_ctx *c, json_t *root)
 		return;
 	conf_known(c, "/throttle", o, conf_throttle_keys);
 	s = conf_str(c, "/throttle", o, "backend", "shm", 0);
-	if (s != NULL && strcmp(s, "redis") == 0)
+	if (s != NULL && strcmp(s, "redis") == 0) {
 		t->redis = 1;
+		conf_err(c, "/throttle/backend", 0, "the \"redis\" backend is "
+		    "not available in this version; use \"shm\"");
+	}
 	else if (s != NULL && strcmp(s, "shm") != 0)
 		conf_err(c, "/throttle/backend", 0, "\"backend\" must be "
 		    "\"shm\" or \"redis\"");
@@ -1052,7 +1080,7 @@ conf_smtp(struct conf_ctx *c, json_t *root)
 	    strlen(h + n + 1) || h[n + 1] == '\0' || atoi(h + n + 1) > 65535))
 		conf_err(c, "/smtp/url", 0, "bad port in \"url\"");
 	loopback = strcmp(host, "localhost") == 0 ||
-	    strncmp(host, "127.", 4) == 0 || strcmp(host, "[::1]") == 0;
+	    conf_host_loopback(host, strlen(host));
 	if (sm->insecure_plaintext) {
 		if (sm->tls != CONF_SMTP_STARTTLS || !loopback)
 			conf_err(c, "/smtp/insecure_plaintext", 0,
@@ -1256,6 +1284,8 @@ conf_challenge(struct conf_ctx *c, const char *fp, json_t *fo,
 	f->altcha_min_seconds = (long)conf_int(c, p, o, "min_seconds", 0, 0,
 	    3600);
 	f->altcha_expires = conf_dur(c, p, o, "expires", 600);
+	if (f->altcha_expires > 86400)
+		conf_err(c, p, 0, "challenge \"expires\" must be at most 1d");
 	if (f->altcha_expires <= f->altcha_min_seconds)
 		conf_err(c, p, 0, "challenge \"expires\" must be longer than "
 		    "\"min_seconds\"");
@@ -1315,7 +1345,14 @@ conf_captcha(struct conf_ctx *c, const char *fp, json_t *fo,
 	conf_strings(c, p, o, "hostnames", conf_ok_hostname, "a host name",
 	    &cc->hostnames, &cc->nhostnames);
 	cc->action = conf_str(c, p, o, "action", NULL, 0);
-	cc->min_score = conf_real(c, p, o, "min_score", 0.5, 0, 1);
+	if (cc->kind == CONF_CAPTCHA_RECAPTCHA_V3 && cc->action == NULL)
+		conf_err(c, p, 0, "recaptcha_v3 needs the \"action\" the page "
+		    "asks for");
+	if (cc->action != NULL && (cc->kind == CONF_CAPTCHA_HCAPTCHA ||
+	    cc->kind == CONF_CAPTCHA_RECAPTCHA_V2))
+		conf_err(c, p, 0, "\"action\" is for recaptcha_v3 and "
+		    "turnstile only");
+	cc->min_score = conf_real(c, p, o, "min_score", 0.5, 0.01, 1);
 	cc->timeout = (long)conf_int(c, p, o, "timeout", 5, 1, 60);
 }
 

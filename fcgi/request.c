@@ -6,6 +6,7 @@
  */
 #include <arpa/inet.h>
 #include <ctype.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,12 +16,18 @@
 #include <fcgiapp.h>
 #include <jansson.h>
 
+#include <openssl/evp.h>
+
+#include "captcha.h"
+#include "challenge.h"
 #include "conf.h"
 #include "form.h"
 #include "log.h"
 #include "message.h"
 #include "request.h"
+#include "spam.h"
 #include "spool.h"
+#include "throttle.h"
 #include "tmpl.h"
 #include "validate.h"
 
@@ -28,6 +35,7 @@
 #define REQ_MAX_SUBJECT		900	/* octets of a rendered subject */
 
 struct req {
+	const struct request_ctx *ctx;
 	const struct conf	*cf;
 	FCGX_Request		*r;
 	const struct conf_form	*form;
@@ -164,6 +172,10 @@ req_code_text(const char *code)
 		return "is not a field of this form.";
 	if (strcmp(code, "letters") == 0)
 		return "must contain letters.";
+	if (strcmp(code, "challenge") == 0)
+		return "check did not pass: please try again.";
+	if (strcmp(code, "captcha") == 0)
+		return "check did not pass: please try again.";
 	return "contains characters that are not allowed.";
 }
 
@@ -176,6 +188,11 @@ req_label(const struct req *q, const char *name)
 	for (i = 0; q->form != NULL && i < q->form->nfields; i++)
 		if (strcmp(q->form->fields[i].name, name) == 0)
 			return q->form->fields[i].label;
+	if (strcmp(name, CHALLENGE_FIELD) == 0)
+		return "The anti-spam";
+	if (strstr(name, "captcha") != NULL || strcmp(name,
+	    "g-recaptcha-response") == 0)
+		return "The captcha";
 	if (validate_field_name(name, strlen(name)))
 		return name;
 	return "A field";
@@ -244,14 +261,19 @@ req_fail(struct req *q, int status, const char *extra, const char *outcome,
 
 /* ---- checks ------------------------------------------------------- */
 
-/* The last path segment of DOCUMENT_URI, else of REQUEST_URI. */
+/*
+ * The last path segment of DOCUMENT_URI, else of REQUEST_URI; for
+ * ".../<form>/challenge" the segment before, with *challenge set.
+ */
 static int
-req_form_id(struct req *q, const char **id, size_t *len)
+req_form_id(struct req *q, const char **id, size_t *len, int *challenge)
 {
-	const char	*uri = req_param(q, "DOCUMENT_URI");
-	size_t		 end;
-	const char	*slash;
+	static const char	 suffix[] = "/challenge";
+	const char		*uri = req_param(q, "DOCUMENT_URI");
+	size_t			 end, sl = sizeof(suffix) - 1;
+	const char		*slash;
 
+	*challenge = 0;
 	if (uri == NULL || *uri == '\0')
 		uri = req_param(q, "REQUEST_URI");
 	if (uri == NULL)
@@ -259,6 +281,10 @@ req_form_id(struct req *q, const char **id, size_t *len)
 	end = strcspn(uri, "?#");
 	if (end > REQUEST_MAX_URI)
 		return -1;
+	if (end > sl && memcmp(uri + end - sl, suffix, sl) == 0) {
+		*challenge = 1;
+		end -= sl;
+	}
 	slash = memrchr(uri, '/', end);
 	*id = slash ? slash + 1 : uri;
 	*len = (size_t)(uri + end - *id);
@@ -365,6 +391,213 @@ req_redirect(const struct req *q, const struct form *f)
 	return NULL;
 }
 
+/* ---- abuse ------------------------------------------------------- */
+
+static int64_t
+req_now_us(void)
+{
+	struct timespec	 ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+/*
+ * Charges the client, the form and the global budget (DESIGN.md
+ * "Throttle": every POST to a known form, valid or not).  Returns 0 when
+ * admitted; otherwise the answer (429 or 503) has been sent.
+ */
+static int
+req_throttle(struct req *q)
+{
+	const struct conf_throttle	*t = &q->cf->throttle;
+	struct throttle_key		 k[3];
+	char				 ipkey[THROTTLE_CLIENT_KEY_SIZE];
+	char				 formkey[80], hdr[64];
+	enum throttle_result		 r;
+	size_t				 n = 0;
+	long				 after = 0;
+
+	if (q->ctx->throttle == NULL)
+		return 0;
+	if (t->per_ip.count > 0 &&
+	    throttle_client_key(q->ip, ipkey, sizeof(ipkey)) == 0)
+		k[n++] = (struct throttle_key){ ipkey, { t->per_ip.count,
+		    t->per_ip.period } };
+	snprintf(formkey, sizeof(formkey), "form:%s", q->form->id);
+	if (t->per_form.count > 0)
+		k[n++] = (struct throttle_key){ formkey, { t->per_form.count,
+		    t->per_form.period } };
+	if (t->global.count > 0)
+		k[n++] = (struct throttle_key){ "global", { t->global.count,
+		    t->global.period } };
+	if (n == 0)
+		return 0;
+	r = throttle_check(q->ctx->throttle, k, n, req_now_us(), &after);
+	if (r == THROTTLE_OK)
+		return 0;
+	if (r == THROTTLE_ERROR) {
+		log_err("throttle: %s; %s", strerror(errno), t->fail_open ?
+		    "admitting (fail_open)" : "refusing");
+		if (t->fail_open)
+			return 0;
+		req_fail(q, 503, "Retry-After: 10\r\n", "throttle_error",
+		    "Please try again later.");
+		return -1;
+	}
+	snprintf(hdr, sizeof(hdr), "Retry-After: %ld\r\n", after);
+	q->outcome = "throttled";
+	if (q->json)
+		req_send_json(q, 429, hdr, json_pack("{s:b,s:s,s:i}", "ok", 0,
+		    "error", "rate_limited", "retry_after", (int)after));
+	else
+		req_send_page(q, 429, hdr, "Too many requests", "Please wait "
+		    "a little before you send this form again.", NULL, 0, NULL);
+	return -1;
+}
+
+/* GET .../<form>/challenge: a fresh ALTCHA challenge for the widget. */
+static void
+req_challenge(struct req *q)
+{
+	struct buf	 b = BUF_INIT;
+
+	if (!q->form->altcha || q->ctx->altcha_key == NULL) {
+		req_fail(q, 404, NULL, "no_challenge", "There is no such form.");
+		return;
+	}
+	if (challenge_create(q->ctx->altcha_key, q->form->altcha_max_number,
+	    time(NULL), q->form->altcha_expires, &b) == -1) {
+		buf_free(&b);
+		req_fail(q, 503, NULL, "challenge_error", "Please try again "
+		    "later.");
+		return;
+	}
+	q->outcome = "challenge";
+	req_send(q, 200, "application/json", NULL, b.data, b.len);
+	buf_free(&b);
+}
+
+/*
+ * The ALTCHA payload of a post: valid, and not seen before (each payload
+ * is accepted once within its expiry).  Returns NULL when it passes, else
+ * the reason for the log.
+ */
+static const char *
+req_check_challenge(struct req *q, const struct form *f)
+{
+	const struct form_field	*p = form_get(f, CHALLENGE_FIELD);
+	enum challenge_result	 r;
+	char			 rkey[CHALLENGE_REPLAY_KEY_SIZE];
+	time_t			 expires = 0;
+	int			 once;
+
+	if (p == NULL || p->value_len == 0)
+		return "missing";
+	r = challenge_verify(q->ctx->altcha_key, p->value, p->value_len,
+	    q->form->altcha_max_number, q->form->altcha_min_seconds, time(NULL),
+	    rkey, sizeof(rkey), &expires);
+	if (r != CHALLENGE_OK)
+		return challenge_result_name(r);
+	if (q->ctx->throttle == NULL)
+		return "no replay store";
+	once = throttle_once(q->ctx->throttle, rkey, "", (int64_t)(expires + 1)
+	    * 1000000, req_now_us(), NULL, 0);
+	if (once == 0)
+		return "replayed";
+	if (once == -1)
+		return "replay store error";
+	return NULL;
+}
+
+/* conf and captcha list the providers in the same order. */
+static enum captcha_kind
+req_captcha_kind(enum conf_captcha_kind k)
+{
+	_Static_assert(CONF_CAPTCHA_RECAPTCHA_V3 - CONF_CAPTCHA_TURNSTILE ==
+	    CAPTCHA_RECAPTCHA_V3 - CAPTCHA_TURNSTILE, "captcha kinds");
+	return (enum captcha_kind)(k - CONF_CAPTCHA_TURNSTILE);
+}
+
+static const char *
+req_check_captcha(struct req *q, const struct form *f, int *unavailable)
+{
+	struct captcha		*c;
+	const struct form_field	*t;
+	enum captcha_result	 r;
+	char			 why[256];
+
+	*unavailable = 0;
+	c = q->ctx->captcha[q->form - q->cf->forms];
+	t = form_get(f, captcha_field(req_captcha_kind(q->form->captcha.kind)));
+	why[0] = '\0';
+	r = captcha_verify(c, t ? t->value : "", t ? t->value_len : 0,
+	    q->ip[0] ? q->ip : NULL, why, sizeof(why));
+	if (r == CAPTCHA_OK)
+		return NULL;
+	if (r == CAPTCHA_UNAVAILABLE)
+		*unavailable = 1;
+	log_warn("request id=%s captcha %s: %s", q->id,
+	    captcha_result_name(r), why);
+	return captcha_result_name(r);
+}
+
+/*
+ * Duplicate suppression: the same content from the same client to the
+ * same form within duplicate_window gets the first post's answer.  The
+ * key is a SHA-256 over the form, the client and every field, so the
+ * table holds no visitor data.  Returns 1 when this is a repeat (q->id
+ * then holds the first one's id), 0 otherwise (our id was recorded: call
+ * req_dup_forget() if the post is not committed after all).
+ */
+static int
+req_dup_check(struct req *q, const struct form *f, char *key, size_t keysize)
+{
+	unsigned char	 md[EVP_MAX_MD_SIZE];
+	unsigned int	 mdlen = 0;
+	EVP_MD_CTX	*mc;
+	uint64_t	 n;
+	size_t		 i;
+	char		 first[THROTTLE_VALUE_MAX + 1];
+	int		 rc;
+
+	key[0] = '\0';
+	if (q->ctx->throttle == NULL || q->cf->duplicate_window <= 0)
+		return 0;
+	if ((mc = EVP_MD_CTX_new()) == NULL)
+		return 0;
+	/* Lengths first, so no two different posts hash the same bytes. */
+	EVP_DigestInit_ex(mc, EVP_sha256(), NULL);
+	EVP_DigestUpdate(mc, q->form->id, strlen(q->form->id) + 1);
+	EVP_DigestUpdate(mc, q->ip, strlen(q->ip) + 1);
+	for (i = 0; i < f->nfields; i++) {
+		if (strcmp(f->fields[i].name, CHALLENGE_FIELD) == 0)
+			continue;	/* a fresh payload each time */
+		n = f->fields[i].name_len;
+		EVP_DigestUpdate(mc, &n, sizeof(n));
+		EVP_DigestUpdate(mc, f->fields[i].name, n);
+		n = f->fields[i].value_len;
+		EVP_DigestUpdate(mc, &n, sizeof(n));
+		EVP_DigestUpdate(mc, f->fields[i].value, n);
+	}
+	EVP_DigestFinal_ex(mc, md, &mdlen);
+	EVP_MD_CTX_free(mc);
+	rc = snprintf(key, keysize, "dup:");
+	for (i = 0; i < 16 && i < mdlen; i++)
+		rc += snprintf(key + rc, keysize - (size_t)rc, "%02x", md[i]);
+	rc = throttle_once(q->ctx->throttle, key, q->id, req_now_us() +
+	    (int64_t)q->cf->duplicate_window * 1000000, req_now_us(), first,
+	    sizeof(first));
+	if (rc == 0 && spool_id_valid(first)) {
+		memcpy(q->id, first, sizeof(q->id));
+		key[0] = '\0';
+		return 1;
+	}
+	if (rc != 1)
+		key[0] = '\0';
+	return 0;
+}
+
 /* ---- the submission ----------------------------------------------- */
 
 struct req_val {
@@ -402,10 +635,10 @@ req_is_extra(const struct req *q, const struct form_field *ff)
 {
 	size_t	 i;
 
-	if (q->form->extra != CONF_EXTRA_INCLUDE || ff->name[0] == '_' ||
+	if (q->form->extra != CONF_EXTRA_INCLUDE ||
+	    validate_reserved_name(ff->name, ff->name_len) ||
 	    (q->form->honeypot != NULL &&
-	    strcmp(ff->name, q->form->honeypot) == 0) ||
-	    strcmp(ff->name, "redirect") == 0)
+	    strcmp(ff->name, q->form->honeypot) == 0))
 		return 0;
 	for (i = 0; i < q->form->nfields; i++)
 		if (strcmp(ff->name, q->form->fields[i].name) == 0)
@@ -413,10 +646,33 @@ req_is_extra(const struct req *q, const struct form_field *ff)
 	return 1;
 }
 
+/* Asks rspamd about the rendered message; logs the verdict. */
+static enum spam_verdict
+req_rspamd(struct req *q, const struct spool_meta *meta, const struct buf *msg)
+{
+	enum spam_verdict	 v;
+	double			 score = 0;
+	char			 why[512];
+
+	v = spam_check(q->ctx->spam, msg->data, msg->len, q->ip[0] ? q->ip :
+	    NULL, meta->from, (const char *const *)meta->rcpt, meta->nrcpt,
+	    NULL, NULL, q->id, &score, why, sizeof(why));
+	if (v == SPAM_UNAVAILABLE)
+		log_err("request id=%s rspamd unavailable (%s): %s", q->id,
+		    q->cf->spam.fail_open ? "spooled anyway, fail_open" :
+		    "refused", why);
+	else if (v != SPAM_HAM)
+		log_warn("request id=%s rspamd %s score=%.2f: %s", q->id,
+		    spam_verdict_name(v), score, why);
+	return v;
+}
+
 /*
- * Renders and builds the message, then commits it to the spool.  Returns
- * 0 when committed, -1 on an internal error (500), -2 when the spool
- * could not commit (503).
+ * Renders and builds the message, asks rspamd when configured, then
+ * commits it to the spool (held/ when rspamd says hold).  Returns 0 when
+ * queued, 2 when held, 1 when rspamd rejected it (nothing kept), -1 on an
+ * internal error (500), -2 when the spool could not commit (503), -3 when
+ * rspamd could not be asked and fail_open is off (503).
  */
 static int
 req_submit(struct req *q, const struct form *f)
@@ -435,7 +691,7 @@ req_submit(struct req *q, const struct form *f)
 	const struct form_field	*ff;
 	size_t			 i, n = 0, nv = 0, maxout;
 	time_t			 now = time(NULL);
-	int			 rc = -1;
+	int			 rc = -1, held;
 
 	memset(&meta, 0, sizeof(meta));
 	memset(&m, 0, sizeof(m));
@@ -563,12 +819,33 @@ req_submit(struct req *q, const struct form *f)
 		meta.rcpt[meta.nrcpt++] = cfm->cc[i].addr;
 	for (i = 0; i < cfm->nbcc && meta.nrcpt < SPOOL_MAX_RCPT; i++)
 		meta.rcpt[meta.nrcpt++] = cfm->bcc[i].addr;
-	if (spool_commit(cf->spool_dir, &meta, msg.data, msg.len) == -1) {
+	held = 0;
+	if (q->ctx->spam != NULL) {
+		switch (req_rspamd(q, &meta, &msg)) {
+		case SPAM_REJECT:
+			rc = 1;
+			goto out;
+		case SPAM_HOLD:
+			held = 1;
+			break;
+		case SPAM_UNAVAILABLE:
+			if (!cf->spam.fail_open) {
+				rc = -3;
+				goto out;
+			}
+			break;
+		default:
+			break;
+		}
+	}
+	if ((held ? spool_commit_held(cf->spool_dir, &meta, msg.data,
+	    msg.len) : spool_commit(cf->spool_dir, &meta, msg.data, msg.len)) ==
+	    -1) {
 		log_err("request %s: spool commit failed: %m", q->id);
 		rc = -2;
 		goto out;
 	}
-	rc = 0;
+	rc = held ? 2 : 0;
 out:
 	for (i = 0; vals != NULL && i < n; i++)
 		free(vals[i].value);
@@ -647,11 +924,15 @@ req_post(struct req *q)
 	const struct form_field	*hp;
 	const char		*cl, *ct, *why;
 	char			*body = NULL, *end;
+	char			 dupkey[THROTTLE_KEY_MAX + 1];
+	int			 unavailable;
 	unsigned long long	 len;
 	size_t			 i, nerr, got;
 	enum form_err		 fe;
 	int			 n, rc;
 
+	if (req_throttle(q) == -1)
+		return;
 	if (q->cf->require_https && !req_is_https(q)) {
 		req_fail(q, 403, NULL, "not_https", "This form must be sent "
 		    "over HTTPS.");
@@ -723,6 +1004,27 @@ req_post(struct req *q)
 		req_accepted(q, NULL);
 		goto out;
 	}
+	if (q->form->altcha && (why = req_check_challenge(q, f)) != NULL) {
+		log_info("request id=%s challenge refused: %s", q->id, why);
+		errs[0] = (struct validate_error){ CHALLENGE_FIELD, "challenge" };
+		req_invalid(q, errs, 1);
+		q->outcome = "challenge_failed";
+		goto out;
+	}
+	if (q->form->captcha.kind != CONF_CAPTCHA_NONE &&
+	    (why = req_check_captcha(q, f, &unavailable)) != NULL) {
+		if (unavailable) {
+			req_fail(q, 503, "Retry-After: 30\r\n",
+			    "captcha_unavailable", "The form could not be "
+			    "checked. Please try again later.");
+			goto out;
+		}
+		errs[0] = (struct validate_error){ captcha_field(
+		    req_captcha_kind(q->form->captcha.kind)), "captcha" };
+		req_invalid(q, errs, 1);
+		q->outcome = "captcha_failed";
+		goto out;
+	}
 	if ((nerr = validate_form(q->form, f, errs, VALIDATE_MAX_ERRORS)) > 0) {
 		req_invalid(q, errs, nerr < VALIDATE_MAX_ERRORS ? nerr :
 		    VALIDATE_MAX_ERRORS);
@@ -734,7 +1036,28 @@ req_post(struct req *q)
 		req_accepted(q, NULL);
 		goto out;
 	}
-	if ((rc = req_submit(q, f)) == -2) {
+	if (req_dup_check(q, f, dupkey, sizeof(dupkey)) == 1) {
+		q->outcome = "duplicate";
+		req_accepted(q, req_redirect(q, f));
+		goto out;
+	}
+	if ((rc = req_submit(q, f)) < 0 && dupkey[0] != '\0' &&
+	    throttle_forget(q->ctx->throttle, dupkey) == -1)
+		log_err("request id=%s: cannot forget the duplicate key: a "
+		    "repeat within %lds is answered but not sent", q->id,
+		    q->cf->duplicate_window);
+	if (rc == 1) {
+		q->outcome = "spam_rspamd";
+		req_accepted(q, req_redirect(q, f));
+		goto out;
+	}
+	if (rc == -3) {
+		req_fail(q, 503, "Retry-After: 60\r\n", "rspamd_unavailable",
+		    "Your message could not be checked. Please try again "
+		    "later.");
+		goto out;
+	}
+	if (rc == -2) {
 		req_fail(q, 503, "Retry-After: 60\r\n", "spool_failed",
 		    "Your message could not be stored. Please try again "
 		    "later.");
@@ -743,7 +1066,7 @@ req_post(struct req *q)
 		req_fail(q, 500, NULL, "internal", "Something went wrong.");
 		goto out;
 	}
-	q->outcome = "accepted";
+	q->outcome = rc == 2 ? "held" : "accepted";
 	req_accepted(q, req_redirect(q, f));
 out:
 	form_free(f);
@@ -751,16 +1074,18 @@ out:
 }
 
 void
-request_handle(const struct conf *cf, FCGX_Request *r)
+request_handle(const struct request_ctx *ctx, FCGX_Request *r)
 {
 	struct req	 q;
 	struct timespec	 t1;
 	const char	*method, *id, *addr;
 	unsigned char	 sa[sizeof(struct in6_addr)];
 	size_t		 idlen;
+	int		 challenge;
 
 	memset(&q, 0, sizeof(q));
-	q.cf = cf;
+	q.ctx = ctx;
+	q.cf = ctx->cf;
 	q.r = r;
 	q.outcome = "error";
 	clock_gettime(CLOCK_MONOTONIC, &q.t0);
@@ -773,11 +1098,18 @@ request_handle(const struct conf *cf, FCGX_Request *r)
 	if (method == NULL)
 		method = "";
 
-	if (req_form_id(&q, &id, &idlen) == -1)
+	if (req_form_id(&q, &id, &idlen, &challenge) == -1)
 		req_fail(&q, 414, NULL, "uri_too_long", "Bad request.");
-	else if ((q.form = conf_form_find(cf, id, idlen)) == NULL)
+	else if ((q.form = conf_form_find(q.cf, id, idlen)) == NULL)
 		req_fail(&q, 404, NULL, "unknown_form", "There is no such "
 		    "form.");
+	else if (challenge) {
+		if (strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0)
+			req_challenge(&q);
+		else
+			req_fail(&q, 405, "Allow: GET\r\n", "bad_method",
+			    "This address only gives challenges.");
+	}
 	else if (strcmp(method, "OPTIONS") == 0) {
 		q.outcome = "options";
 		req_send(&q, 204, NULL, "Allow: POST, OPTIONS\r\n", NULL, 0);
@@ -792,4 +1124,71 @@ request_handle(const struct conf *cf, FCGX_Request *r)
 	    q.id[0] ? q.id : "-", q.formname, q.ip[0] ? q.ip : "-", q.outcome,
 	    q.status, (long)((t1.tv_sec - q.t0.tv_sec) * 1000 +
 	    (t1.tv_nsec - q.t0.tv_nsec) / 1000000));
+}
+
+int
+request_ctx_init(struct request_ctx *ctx, const struct conf *cf,
+    struct throttle *t, const unsigned char *altcha_key, char *err,
+    size_t errsize)
+{
+	struct captcha_conf	 cc;
+	struct spam_conf	 sc;
+	const struct conf_form	*f;
+	size_t			 i;
+
+	memset(ctx, 0, sizeof(*ctx));
+	ctx->cf = cf;
+	ctx->throttle = t;
+	ctx->altcha_key = altcha_key;
+	if ((ctx->captcha = calloc(cf->nforms + 1, sizeof(*ctx->captcha))) ==
+	    NULL) {
+		snprintf(err, errsize, "out of memory");
+		return -1;
+	}
+	if (cf->spam.rspamd_url != NULL) {
+		memset(&sc, 0, sizeof(sc));
+		sc.url = cf->spam.rspamd_url;
+		sc.reject_score = cf->spam.reject_score;
+		sc.hold_score = cf->spam.hold_score;
+		sc.timeout_ms = cf->spam.timeout * 1000;
+		if ((ctx->spam = spam_open(&sc)) == NULL) {
+			snprintf(err, errsize, "rspamd client for %s cannot be "
+			    "set up", cf->spam.rspamd_url);
+			request_ctx_free(ctx);
+			return -1;
+		}
+	}
+	for (i = 0; i < cf->nforms; i++) {
+		f = &cf->forms[i];
+		if (f->captcha.kind == CONF_CAPTCHA_NONE)
+			continue;
+		memset(&cc, 0, sizeof(cc));
+		cc.kind = req_captcha_kind(f->captcha.kind);
+		cc.secret = f->captcha.secret;
+		cc.verify_url = f->captcha.verify_url;
+		cc.hostnames = (const char *const *)f->captcha.hostnames;
+		cc.nhostnames = f->captcha.nhostnames;
+		cc.action = f->captcha.action;
+		cc.min_score = f->captcha.min_score;
+		cc.timeout_ms = f->captcha.timeout * 1000;
+		if (captcha_open(&cc, &ctx->captcha[i], err, errsize) == -1) {
+			request_ctx_free(ctx);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+void
+request_ctx_free(struct request_ctx *ctx)
+{
+	size_t	 i;
+
+	if (ctx->captcha != NULL)
+		for (i = 0; i < ctx->cf->nforms; i++)
+			captcha_close(ctx->captcha[i]);
+	free(ctx->captcha);
+	ctx->captcha = NULL;
+	spam_close(ctx->spam);
+	ctx->spam = NULL;
 }

@@ -9,10 +9,39 @@
 
 #include <fcgiapp.h>
 
+#include <stddef.h>
+
+struct captcha;
 struct conf;
+struct spam;
+struct throttle;
 
 /* Longest request path considered; longer ones are answered 414. */
 #define REQUEST_MAX_URI		4096
+
+/*
+ * What a worker holds while it serves: the config, the shared throttle
+ * table (opened by the master before the fork), the ALTCHA HMAC key, and
+ * per-process clients (one libcurl handle each) for captcha providers and
+ * rspamd.  Nothing here is a DKIM key or the SMTP password.
+ */
+struct request_ctx {
+	const struct conf	*cf;
+	struct throttle		*throttle;	/* NULL: no limits, no dedupe */
+	const unsigned char	*altcha_key;	/* NULL: no form has one */
+	struct captcha		**captcha;	/* per form, in cf->forms order */
+	struct spam		*spam;		/* NULL: no rspamd check */
+};
+
+/*
+ * Fills ctx for cf: borrows throttle and altcha_key (which must outlive
+ * it), creates the captcha and rspamd clients the config asks for.
+ * Returns 0, or -1 with a reason in err.
+ */
+int	 request_ctx_init(struct request_ctx *, const struct conf *,
+	    struct throttle *, const unsigned char *altcha_key, char *err,
+	    size_t errsize);
+void	 request_ctx_free(struct request_ctx *);
 
 /*
  * Handles one request accepted by FCGX_Accept_r() and writes its answer.
@@ -20,6 +49,6 @@ struct conf;
  * in the spool.  Logs one line per request: id, form, outcome, status,
  * milliseconds.
  */
-void	 request_handle(const struct conf *, FCGX_Request *);
+void	 request_handle(const struct request_ctx *, FCGX_Request *);
 
 #endif

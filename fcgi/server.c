@@ -21,12 +21,14 @@
 
 #include <fcgiapp.h>
 
+#include "challenge.h"
 #include "conf.h"
 #include "deliver.h"
 #include "log.h"
 #include "request.h"
 #include "server.h"
 #include "spool.h"
+#include "throttle.h"
 
 #define SERVER_BACKLOG		128
 #define SERVER_STOP_GRACE	10	/* seconds before SIGKILL */
@@ -41,6 +43,11 @@ struct child {
 };
 
 static volatile sig_atomic_t	 server_stop;
+
+/* Opened by the master, inherited by the workers it forks. */
+static struct throttle		*server_thr;
+static unsigned char		 server_altcha_key[CHALLENGE_KEY_LEN];
+static int			 server_have_key;
 
 static void
 server_on_term(int sig)
@@ -103,6 +110,51 @@ server_prepare_dirs(const struct conf *cf)
 		log_err("state_dir %s: %s", cf->state_dir, strerror(errno));
 		return -1;
 	}
+	return 0;
+}
+
+/*
+ * The state the workers share: the throttle table (rates, challenge
+ * replays, duplicates) and the ALTCHA key.  Opened by the master as the
+ * user it starts as, before the workers are forked.  Returns 0 or -1.
+ */
+static int
+server_shared(const struct conf *cf)
+{
+	struct throttle	*t = NULL;
+	char		 path[4096], err[512];
+	size_t		 i;
+	int		 need_table = cf->duplicate_window > 0, need_key = 0;
+
+	for (i = 0; i < cf->nforms; i++)
+		if (cf->forms[i].altcha)
+			need_table = need_key = 1;
+	if (cf->throttle.per_ip.count || cf->throttle.per_form.count ||
+	    cf->throttle.global.count)
+		need_table = 1;
+	if (need_table) {
+		snprintf(path, sizeof(path), "%s/throttle.shm", cf->state_dir);
+		if (throttle_open(path, cf->throttle.entries, &t, err,
+		    sizeof(err)) == -1) {
+			log_err("throttle: %s", err);
+			return -1;
+		}
+	}
+	throttle_close(server_thr);
+	server_thr = t;
+	if (need_key) {
+		if (cf->altcha_key_file != NULL)
+			snprintf(path, sizeof(path), "%s", cf->altcha_key_file);
+		else
+			snprintf(path, sizeof(path), "%s/altcha.key",
+			    cf->state_dir);
+		if (challenge_key_load(path, server_altcha_key, err,
+		    sizeof(err)) == -1) {
+			log_err("challenge key: %s", err);
+			return -1;
+		}
+	}
+	server_have_key = need_key;
 	return 0;
 }
 
@@ -204,12 +256,20 @@ server_no_core(void)
 static void
 server_worker(const struct conf *cf, int lfd)
 {
-	FCGX_Request	 req;
-	int		 rc;
+	FCGX_Request		 req;
+	int			 rc;
+
+	struct request_ctx	 ctx;
+	char			 err[256];
 
 	log_role("worker");
 	if (server_drop(cf) == -1)
 		_exit(1);
+	if (request_ctx_init(&ctx, cf, server_thr, server_have_key ?
+	    server_altcha_key : NULL, err, sizeof(err)) == -1) {
+		log_err("worker: %s", err);
+		_exit(1);
+	}
 	if (FCGX_Init() != 0 || FCGX_InitRequest(&req, lfd,
 	    FCGI_FAIL_ACCEPT_ON_INTR) != 0) {
 		log_err("FastCGI initialisation failed");
@@ -224,10 +284,11 @@ server_worker(const struct conf *cf, int lfd)
 			sleep(1);
 			continue;
 		}
-		request_handle(cf, &req);
+		request_handle(&ctx, &req);
 		FCGX_Finish_r(&req);
 	}
 	FCGX_Free(&req, 0);
+	request_ctx_free(&ctx);
 	_exit(0);
 }
 
@@ -373,7 +434,7 @@ master_reload(struct master *m)
 	}
 	if (strcmp(ncf->listen, m->cf->listen) != 0)
 		log_warn("reload: a new \"listen\" takes effect at restart");
-	if (server_prepare_dirs(ncf) == -1) {
+	if (server_prepare_dirs(ncf) == -1 || server_shared(ncf) == -1) {
 		conf_free(ncf);
 		log_err("reload: keeping the running config");
 		return;
@@ -426,7 +487,7 @@ server_run(struct conf *cf)
 	memset(&m, 0, sizeof(m));
 	m.cf = cf;
 	log_role("master");
-	if (server_prepare_dirs(cf) == -1)
+	if (server_prepare_dirs(cf) == -1 || server_shared(cf) == -1)
 		goto fail;
 	if (server_fd0_listening()) {
 		m.lfd = 0;
@@ -464,6 +525,8 @@ server_run(struct conf *cf)
 	free(m.sockpath);
 	free(m.kids);
 	conf_free(m.cf);
+	throttle_close(server_thr);
+	explicit_bzero(server_altcha_key, sizeof(server_altcha_key));
 	return 0;
 fail:
 	conf_free(m.cf);

@@ -335,6 +335,16 @@ spam_header(struct curl_slist **h, const char *name, const char *value)
 	return 0;
 }
 
+/*
+ * rspamd judges the visitor's words, not our envelope: a notification has
+ * From on the site's domain and the visitor in Reply-To by design (DMARC
+ * alignment), and the web client has no mail host name.  The symbols that
+ * score exactly that structure are turned off for our checks.
+ */
+#define SPAM_SETTINGS	"{\"symbols_disabled\":[\"SPOOF_REPLYTO\","	\
+	"\"HFILTER_HOSTNAME_UNKNOWN\",\"RDNS_NONE\",\"HFILTER_HELO_NOT_FQDN\","	\
+	"\"HFILTER_HELO_BAREIP\",\"ONCE_RECEIVED\",\"RCVD_COUNT_ZERO\"]}"
+
 /* Keeps the SPAM_TOP_SYMBOLS highest scores, ties by name, in top[]. */
 static void
 spam_rank(struct spam_sym *top, size_t *ntop, const char *name, double sc)
@@ -489,7 +499,8 @@ spam_check(struct spam *s, const char *msg, size_t len,
 	    spam_header(&h, "From", mail_from) == -1 ||
 	    spam_header(&h, "Helo", helo) == -1 ||
 	    spam_header(&h, "Hostname", hostname) == -1 ||
-	    spam_header(&h, "Queue-Id", queue_id) == -1;
+	    spam_header(&h, "Queue-Id", queue_id) == -1 ||
+	    spam_header(&h, "Settings", SPAM_SETTINGS) == -1;
 	for (i = 0; !bad && i < nrcpt; i++)
 		bad = rcpt[i] == NULL || spam_header(&h, "Rcpt", rcpt[i]) == -1;
 	if (bad) {

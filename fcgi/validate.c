@@ -367,6 +367,22 @@ validate_one(const struct conf_field *cf, const struct form *f)
 	return NULL;
 }
 
+int
+validate_reserved_name(const char *name, size_t len)
+{
+	static const char *const names[] = { "redirect", "altcha",
+	    "g-recaptcha-response", "h-captcha-response",
+	    "cf-turnstile-response" };
+	size_t	 i;
+
+	if (len > 0 && name[0] == '_')
+		return 1;
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (strlen(names[i]) == len && memcmp(name, names[i], len) == 0)
+			return 1;
+	return 0;
+}
+
 /*
  * The error code for a field the config does not name, or NULL when it
  * passes or is not an extra field at all.  "redirect" (like "_next") is
@@ -377,7 +393,7 @@ validate_extra(const struct conf_form *cfm, const struct form_field *ff)
 {
 	size_t	 i;
 
-	if (ff->name[0] == '_' || validate_is(ff, "redirect") ||
+	if (validate_reserved_name(ff->name, ff->name_len) ||
 	    (cfm->honeypot != NULL && validate_is(ff, cfm->honeypot)))
 		return NULL;
 	for (i = 0; i < cfm->nfields; i++)

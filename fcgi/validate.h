@@ -73,6 +73,14 @@ size_t	 validate_utf8_len(const char *s, size_t len);
  */
 int	 validate_field_name(const char *s, size_t len);
 
+/*
+ * Returns 1 for the names of fields that machinery reads and that are
+ * never shown or checked as fields: '_' names (_next, _gotcha, ...),
+ * "redirect", the ALTCHA payload "altcha" and the captcha tokens
+ * "g-recaptcha-response", "h-captcha-response", "cf-turnstile-response".
+ */
+int	 validate_reserved_name(const char *name, size_t len);
+
 /* One failing field: name (owned by the form or the config) and code. */
 struct validate_error {
 	const char	*field;

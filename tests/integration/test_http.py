@@ -346,12 +346,19 @@ def unwritable(ngx, spool):
     os.chmod(tmp, 0o500)    # the workers run as nobody: they cannot write
     try:
         before = spool_files(spool)
-        s, hd, b = ngx.post("/f2m/contact", GOOD, JSON)
+        s, hd, b = ngx.post("/f2m/contact", dict(GOOD, message="disk"), JSON)
         expect(s, 503, "spool not writable", b)
         check(json.loads(b).get("ok") is False, "503 says not ok", None, b)
         check(new_spool_entry(spool, before) == [], "503: nothing spooled")
     finally:
         os.chmod(tmp, st.st_mode & 0o7777)
+    # the refused post is not remembered as a duplicate: a retry goes in
+    before = spool_files(spool)
+    s, hd, b = ngx.post("/f2m/contact", dict(GOOD, message="disk"), JSON)
+    expect(s, 200, "retry after the 503", b)
+    new = new_spool_entry(spool, before)
+    check(len(new) == 1 and json.loads(b).get("id") in new[0],
+          "retry after the 503 is spooled", None, new)
 
 
 if __name__ == "__main__":
