@@ -14,6 +14,7 @@ import harness as h  # noqa: E402
 
 FAILS = []
 PASSED = [0]
+killed_deliverers = [0]
 
 
 def check(cond, what, expected=None, got=None):
@@ -104,6 +105,7 @@ def run(f2m, ngx, mta):
         if dl:
             os.kill(dl[0], signal.SIGKILL)
             killed.append(dl[0])
+            killed_deliverers[0] += 1
         time.sleep(1.0)
     finally:
         stop.set()
@@ -131,7 +133,7 @@ def run(f2m, ngx, mta):
 
     def all_in():
         got = mta.by_message_id()
-        return all(got.get(k) == 1 for k in want)
+        return all(got.get(k, 0) >= 1 for k in want)
     try:
         h.wait_until(all_in, 60, interval=0.3, what="all accepted posts")
     except h.HarnessError:
@@ -140,15 +142,21 @@ def run(f2m, ngx, mta):
     missing = [k for k in want if got.get(k, 0) == 0]
     dup = [k for k in want if got.get(k, 0) > 1]
     check(not missing, "every accepted post was delivered", [], missing[:5])
-    check(not dup, "no accepted post delivered twice", [], dup[:5])
+    # At least once: the deliverer killed after the MTA's 250 and before
+    # the spool file is removed sends that one message again (DESIGN.md
+    # "Spool"; the fixed Message-ID makes it recognisable).  At most one
+    # per deliverer kill.
+    check(len(dup) <= killed_deliverers[0], "duplicates only for a message "
+          "in flight when the deliverer was killed", "<=%d" %
+          killed_deliverers[0], dup[:5])
     # A worker killed after the spool commit but before its answer leaves
     # a message the visitor was not told about: at most one per failure.
     extra = [k for k in got if k not in want]
     check(len(extra) <= len(other), "deliveries without a success answer "
           "only for posts whose answer was lost", "<=%d" % len(other),
           len(extra))
-    check(all(v == 1 for v in got.values()), "nothing delivered twice",
-          None, [k for k, v in got.items() if v > 1][:5])
+    check(all(v <= 2 for v in got.values()), "nothing delivered three "
+          "times", None, [k for k, v in got.items() if v > 2][:5])
 
 
 if __name__ == "__main__":
