@@ -854,6 +854,7 @@ static void
 conf_top(struct conf_ctx *c, json_t *root)
 {
 	struct conf	*cf = c->conf;
+	json_t		*v;
 	char		*s, *end;
 	unsigned long	 mode;
 
@@ -900,10 +901,13 @@ conf_top(struct conf_ctx *c, json_t *root)
 		free(s);
 	}
 	cf->max_age = conf_dur(c, "", root, "max_age", 5 * 86400);
-	cf->duplicate_window = conf_dur(c, "", root, "duplicate_window", 600);
-	if (json_is_integer(json_object_get(root, "duplicate_window")) &&
-	    json_integer_value(json_object_get(root, "duplicate_window")) == 0)
-		cf->duplicate_window = 0;
+	v = json_object_get(root, "duplicate_window");
+	if ((json_is_integer(v) && json_integer_value(v) == 0) ||
+	    (json_is_string(v) && strcmp(json_string_value(v), "0") == 0))
+		cf->duplicate_window = 0;	/* off */
+	else
+		cf->duplicate_window = conf_dur(c, "", root,
+		    "duplicate_window", 600);
 	cf->altcha_key_file = conf_str(c, "", root, "altcha_key_file", NULL, 0);
 	if (cf->altcha_key_file != NULL && cf->altcha_key_file[0] != '/')
 		conf_err(c, "/altcha_key_file", 0, "\"altcha_key_file\" must "

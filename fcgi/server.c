@@ -275,6 +275,7 @@ server_worker(const struct conf *cf, int lfd)
 		log_err("FastCGI initialisation failed");
 		_exit(1);
 	}
+	log_info("worker ready");
 	while (!server_stop) {
 		rc = FCGX_Accept_r(&req);
 		if (rc < 0) {
@@ -307,6 +308,7 @@ server_deliverer(const struct conf *cf, int lfd)
 	}
 	if (server_drop(cf) == -1)
 		_exit(1);
+	log_info("deliverer ready");
 	deliver_loop(d, &server_stop);
 	deliver_close(d);
 	_exit(0);

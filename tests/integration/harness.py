@@ -1579,3 +1579,86 @@ class Form2mail:
         if p.returncode != 0:
             raise HarnessError("queue list failed (%d): %s" % (p.returncode, p.stderr))
         return json.loads(p.stdout)
+
+
+# --------------------------------------------------------------------------
+# A minimal FastCGI client (responder role), to talk to the socket directly
+
+def _fcgi_record(rtype, req_id, content):
+    out = b""
+    # records carry at most 65535 octets of content
+    chunks = [content[i:i + 65535] for i in range(0, len(content), 65535)] or [b""]
+    for c in chunks:
+        pad = (8 - len(c) % 8) % 8
+        out += bytes([1, rtype, req_id >> 8, req_id & 255, len(c) >> 8,
+                      len(c) & 255, pad, 0]) + c + b"\0" * pad
+    return out
+
+
+def _fcgi_nv(name, value):
+    def ln(n):
+        return bytes([n]) if n < 128 else (n | 0x80000000).to_bytes(4, "big")
+    name, value = name.encode(), value.encode() if isinstance(value, str) else value
+    return ln(len(name)) + ln(len(value)) + name + value
+
+
+def fcgi_request(sock_path, params, body=b"", timeout=DEFAULT_TIMEOUT):
+    """One FastCGI request over a unix socket. params: dict of CGI
+    variables (CONTENT_LENGTH is set from body). -> (status, headers
+    CIDict, body bytes)."""
+    p = dict(params)
+    p["CONTENT_LENGTH"] = str(len(body))
+    pbytes = b"".join(_fcgi_nv(k, v) for k, v in p.items())
+    msg = (_fcgi_record(1, 1, bytes([0, 1, 0, 0, 0, 0, 0, 0])) +
+           _fcgi_record(4, 1, pbytes) + _fcgi_record(4, 1, b"") +
+           (_fcgi_record(5, 1, body) if body else b"") + _fcgi_record(5, 1, b""))
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.settimeout(timeout)
+    try:
+        s.connect(sock_path)
+        s.sendall(msg)
+        buf = b""
+        out = b""
+        while True:
+            while len(buf) < 8:
+                d = s.recv(65536)
+                if not d:
+                    raise HarnessError("FastCGI: connection closed early")
+                buf += d
+            _, rtype, _, _, clen_hi, clen_lo, pad, _ = buf[:8]
+            clen = (clen_hi << 8) | clen_lo
+            while len(buf) < 8 + clen + pad:
+                d = s.recv(65536)
+                if not d:
+                    raise HarnessError("FastCGI: truncated record")
+                buf += d
+            content = buf[8:8 + clen]
+            buf = buf[8 + clen + pad:]
+            if rtype == 6:
+                out += content
+            elif rtype == 3:
+                break
+    finally:
+        s.close()
+    head, _, rbody = out.partition(b"\r\n\r\n")
+    items = []
+    status = 200
+    for line in head.split(b"\r\n"):
+        k, _, v = line.decode("latin-1").partition(":")
+        items.append((k.strip(), v.strip()))
+        if k.strip().lower() == "status":
+            status = int(v.split()[0])
+    return status, CIDict(items), rbody
+
+
+def proc_rss_kb(pid, field="VmRSS"):
+    """VmRSS (or another /proc status field: RssAnon, the private memory
+    without shared file pages) of a process in KiB (None when gone)."""
+    try:
+        with open("/proc/%d/status" % pid) as f:
+            for line in f:
+                if line.startswith(field + ":"):
+                    return int(line.split()[1])
+    except FileNotFoundError:
+        return None
+    return None
