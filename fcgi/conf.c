@@ -819,7 +819,7 @@ static const char *const conf_sender_keys[] = {
 };
 static const char *const conf_smtp_keys[] = {
 	"url", "username", "password_file", "ca_file", "max_per_hour",
-	"timeout", "insecure_plaintext", NULL
+	"pacing_period", "timeout", "insecure_plaintext", NULL
 };
 static const char *const conf_dkim_keys[] = {
 	"domain", "selector", "algorithm", "key_file", NULL
@@ -1044,6 +1044,7 @@ conf_smtp(struct conf_ctx *c, json_t *root)
 	sm->ca_file = conf_str(c, "/smtp", o, "ca_file", NULL, 0);
 	sm->max_per_hour = (long)conf_int(c, "/smtp", o, "max_per_hour", 0,
 	    0, 1000000);
+	sm->pacing_period = conf_dur(c, "/smtp", o, "pacing_period", 3600);
 	sm->timeout = (long)conf_int(c, "/smtp", o, "timeout", 30, 1, 600);
 	sm->insecure_plaintext = conf_bool(c, "/smtp", o,
 	    "insecure_plaintext", 0);

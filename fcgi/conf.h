@@ -117,6 +117,8 @@ struct conf_smtp {
 	char			*password_file;
 	char			*ca_file;	/* NULL: system store */
 	long			 max_per_hour;	/* 0: no cap */
+	long			 pacing_period;	/* the window max_per_hour counts
+						   over, seconds (3600) */
 	long			 timeout;	/* seconds */
 	int			 insecure_plaintext;
 };

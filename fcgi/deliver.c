@@ -50,7 +50,7 @@ deliver_pace_load(struct deliver *d)
 	if ((f = fopen(path, "re")) == NULL)
 		return;
 	while (fscanf(f, "%lld", &t) == 1)
-		if (t > now - 3600 && t <= now &&
+		if (t > now - d->cf->smtp.pacing_period && t <= now &&
 		    d->nsent < (size_t)d->cf->smtp.max_per_hour)
 			d->sent[(d->headsent + d->nsent++) %
 			    (size_t)d->cf->smtp.max_per_hour] = (time_t)t;
@@ -82,13 +82,14 @@ deliver_pace_wait(struct deliver *d, time_t now)
 
 	if (cap == 0)
 		return 0;
-	while (d->nsent > 0 && d->sent[d->headsent] <= now - 3600) {
+	while (d->nsent > 0 &&
+	    d->sent[d->headsent] <= now - d->cf->smtp.pacing_period) {
 		d->headsent = (d->headsent + 1) % cap;
 		d->nsent--;
 	}
 	if (d->nsent < cap)
 		return 0;
-	return d->sent[d->headsent] + 3600;
+	return d->sent[d->headsent] + d->cf->smtp.pacing_period;
 }
 
 static void

@@ -92,6 +92,9 @@ def main():
         cfg["forms"]["slow"] = h.contact_form(
             challenge={"type": "altcha", "max_number": 2000,
                        "min_seconds": 30})
+        cfg["forms"]["quick"] = h.contact_form(
+            challenge={"type": "altcha", "max_number": 2000,
+                       "expires": "2s"})
         cfg["forms"]["human"] = h.contact_form(captcha={
             "provider": "turnstile", "secret_file": secret,
             "verify_url": "http://127.0.0.1:%d/siteverify" % vport,
@@ -206,6 +209,18 @@ def altcha(ngx):
     s, hd, b = post(ngx, "pow", dict(GOOD, altcha=base64.b64encode(
         json.dumps(bad).encode()).decode()), "192.0.2.33")
     check(s == 422, "a wrong number is refused", 422, s)
+    forged = json.loads(base64.b64decode(solve(json.loads(ngx.get(
+        "/f2m/pow/challenge", {"X-Forwarded-For": "192.0.2.35"})[2]))))
+    forged["signature"] = "%064x" % (int(forged["signature"], 16) ^ 1)
+    s, hd, b = post(ngx, "pow", dict(GOOD, altcha=base64.b64encode(
+        json.dumps(forged).encode()).decode()), "192.0.2.35")
+    check(s == 422, "a forged HMAC is refused", 422, s)
+    ch = json.loads(ngx.get("/f2m/quick/challenge",
+                            {"X-Forwarded-For": "192.0.2.36"})[2])
+    payload = solve(ch)
+    time.sleep(3)
+    s, hd, b = post(ngx, "quick", dict(GOOD, altcha=payload), "192.0.2.36")
+    check(s == 422, "an expired challenge is refused", 422, s)
     ch = json.loads(ngx.get("/f2m/slow/challenge",
                             {"X-Forwarded-For": "192.0.2.34"})[2])
     s, hd, b = post(ngx, "slow", dict(GOOD, altcha=solve(ch)), "192.0.2.34")

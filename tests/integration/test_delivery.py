@@ -233,6 +233,31 @@ def run(wd, mta, ngx, pki, keys, sock):
               "delivered exactly once after the MTA came back",
               {mid: len(RCPT)}, mta.by_message_id())
         check(st.queue() == [], "queue empty", [], st.queue())
+    mta.clear()
+
+    # 5. provider pacing, scaled down: at most 3 per 8 s, the rest later
+    with Step(wd, "paced", sock, mta, pki, keys, "smtps", max_per_hour=3,
+              pacing_period="8s") as st:
+        t0 = time.time()
+        ids = [post(ngx, {"name": "P%d" % i, "email": VISITOR,
+                          "message": "paced %d" % i}) for i in range(5)]
+        want = len(RCPT) * 3
+        mta.wait_messages(want, timeout=10)
+        time.sleep(2)
+        check(len(mta.messages()) == want, "only 3 posts sent in the first "
+              "window", want, len(mta.messages()))
+        check(wait_log(st, r"max_per_hour reached"), "the log says the cap "
+              "was reached")
+        q = st.queue()
+        check(isinstance(q, list) and len(q) == 2, "the other 2 wait in the "
+              "queue", 2, q)
+        mta.wait_messages(len(RCPT) * 5, timeout=20)
+        dt = time.time() - t0
+        check(dt >= 7, "the rest went out in the next window", ">= 7 s",
+              round(dt, 1))
+        got = mta.by_message_id()
+        check(all(got.get("<%s@www.example.test>" % i) == len(RCPT)
+                  for i in ids), "all 5 delivered once", None, got)
 
 
 if __name__ == "__main__":
