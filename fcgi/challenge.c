@@ -18,6 +18,7 @@
 
 #include "buf.h"
 #include "challenge.h"
+#include "conf.h"
 
 #define CH_HEX_LEN	 64	/* SHA-256 and HMAC-SHA-256 in hex */
 #define CH_NONCE_LEN	 16	/* random salt octets we issue (32 hex) */
@@ -124,24 +125,8 @@ ch_key_read(const char *path, unsigned char key[CHALLENGE_KEY_LEN],
 	ssize_t		 n;
 	int		 fd, rc = -1;
 
-	/* O_NONBLOCK: a FIFO planted there must not hang the open. */
-	fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
-	if (fd == -1) {
-		if (errno == ENOENT)
-			return 1;
-		snprintf(err, errsize, "%s: %s", path, errno == ELOOP ?
-		    "is a symbolic link" : strerror(errno));
-		return -1;
-	}
-	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode)) {
-		snprintf(err, errsize, "%s: not a regular file", path);
-		goto out;
-	}
-	if (st.st_mode & 077) {
-		snprintf(err, errsize, "%s: readable or writable by group or "
-		    "others (mode %04o)", path, (unsigned)(st.st_mode & 07777));
-		goto out;
-	}
+	if ((fd = conf_open_private(path, 1, &st, err, errsize)) == -1)
+		return errno == ENOENT ? 1 : -1;
 	if (st.st_size != CHALLENGE_KEY_LEN) {
 		snprintf(err, errsize, "%s: holds %lld octets, not %d", path,
 		    (long long)st.st_size, CHALLENGE_KEY_LEN);

@@ -1613,6 +1613,38 @@ conf_form_find(const struct conf *cf, const char *id, size_t len)
 	return NULL;
 }
 
+int
+conf_open_private(const char *path, int nofollow, struct stat *st, char *err,
+    size_t errsize)
+{
+	int	 fd, saved;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK |
+	    (nofollow ? O_NOFOLLOW : 0));
+	if (fd == -1) {
+		saved = errno;
+		snprintf(err, errsize, "%s: %s", path, errno == ELOOP ?
+		    "is a symbolic link" : strerror(errno));
+		errno = saved;
+		return -1;
+	}
+	if (fstat(fd, st) == -1 || !S_ISREG(st->st_mode)) {
+		snprintf(err, errsize, "%s: not a regular file", path);
+		close(fd);
+		errno = EINVAL;
+		return -1;
+	}
+	if (st->st_mode & 077) {
+		snprintf(err, errsize, "%s: readable or writable by group or "
+		    "others (mode %04o); chmod 600 it", path,
+		    (unsigned)(st->st_mode & 07777));
+		close(fd);
+		errno = EPERM;
+		return -1;
+	}
+	return fd;
+}
+
 char *
 conf_read_secret(const char *path, char *err, size_t errsize)
 {
@@ -1621,19 +1653,8 @@ conf_read_secret(const char *path, char *err, size_t errsize)
 	ssize_t		 n;
 	int		 fd;
 
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1) {
-		snprintf(err, errsize, "%s: %s", path, strerror(errno));
+	if ((fd = conf_open_private(path, 0, &st, err, errsize)) == -1)
 		return NULL;
-	}
-	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode)) {
-		snprintf(err, errsize, "%s: not a regular file", path);
-		goto out;
-	}
-	if (st.st_mode & 077) {
-		snprintf(err, errsize, "%s: readable or writable by group or "
-		    "others (mode %04o)", path, (unsigned)(st.st_mode & 07777));
-		goto out;
-	}
 	if (st.st_size > CONF_MAX_SECRET) {
 		snprintf(err, errsize, "%s: larger than %d octets", path,
 		    CONF_MAX_SECRET);

@@ -13,6 +13,7 @@
 #define F2M_CONF_H
 
 #include <stddef.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 #include <time.h>
 
@@ -194,6 +195,16 @@ int	 conf_load(const char *path, struct conf **out) F2M_WUR;
 /* The form with this id (len octets, need not be NUL-terminated). */
 const struct conf_form *conf_form_find(const struct conf *, const char *id,
 	    size_t len);
+
+/*
+ * Opens a file that must be private (a secret, a key): a regular file with
+ * no group or other permission bits.  A symbolic link to one is followed
+ * unless nofollow; a FIFO planted there cannot hang the open.  Returns the
+ * descriptor (O_RDONLY, O_CLOEXEC) with *st filled, or -1 with a one-line
+ * reason naming path in err and errno set (ENOENT kept for a missing file).
+ */
+int	 conf_open_private(const char *path, int nofollow, struct stat *st,
+	    char *err, size_t errsize);
 
 /*
  * Reads a secret file (password_file): refuses one readable or writable by

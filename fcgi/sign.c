@@ -128,24 +128,8 @@ sign_read_key(const char *path, char *err, size_t errsize)
 	unsigned long	 e;
 	int		 fd;
 
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY)) == -1) {
-		snprintf(err, errsize, "%s: %s", path, strerror(errno));
+	if ((fd = conf_open_private(path, 0, &st, err, errsize)) == -1)
 		return NULL;
-	}
-	if (fstat(fd, &st) == -1) {
-		snprintf(err, errsize, "%s: %s", path, strerror(errno));
-		goto out;
-	}
-	if (!S_ISREG(st.st_mode)) {
-		snprintf(err, errsize, "%s: not a regular file", path);
-		goto out;
-	}
-	if (st.st_mode & (S_IRGRP | S_IWGRP | S_IROTH | S_IWOTH)) {
-		snprintf(err, errsize, "%s: private key is accessible by group "
-		    "or others (mode %03o); chmod 600 it", path,
-		    (unsigned)(st.st_mode & 0777));
-		goto out;
-	}
 	if (st.st_size <= 0 || st.st_size > SIGN_MAX_KEY_FILE) {
 		snprintf(err, errsize, "%s: %s", path, st.st_size <= 0 ?
 		    "empty file" : "too large for a private key");
