@@ -13,6 +13,7 @@
 
 #include "buf.h"
 #include "captcha.h"
+#include "validate.h"
 #include "log.h"
 
 #define CAPTCHA_MAX_HOSTNAME	253	/* RFC 1035 section 2.3.4 */
@@ -203,19 +204,7 @@ captcha_ip_ok(const char *s)
 static int
 captcha_loopback(const char *host)
 {
-	struct in6_addr	 a6;
-	struct in_addr	 a4;
-	char		 h[CAPTCHA_MAX_IP];
-	size_t		 len = strlen(host);
-
-	if (inet_pton(AF_INET, host, &a4) == 1)
-		return (ntohl(a4.s_addr) >> 24) == 127;
-	if (len < 3 || len >= sizeof(h) || host[0] != '[' ||
-	    host[len - 1] != ']')
-		return 0;
-	memcpy(h, host + 1, len - 2);
-	h[len - 2] = '\0';
-	return inet_pton(AF_INET6, h, &a6) == 1 && IN6_IS_ADDR_LOOPBACK(&a6);
+	return validate_loopback_host(host, strlen(host), 0);
 }
 
 /*

@@ -582,29 +582,6 @@ conf_is_redirect(const char *s)
 	    s[8] != '/' && strchr(s + 8, '@') == NULL;
 }
 
-/* Is host (an address literal, IPv6 in brackets) a loopback address?
- * Names are not: "127.example.com" must not pass. */
-static int
-conf_host_loopback(const char *host, size_t len)
-{
-	char		 h[64];
-	struct in_addr	 a4;
-	struct in6_addr	 a6;
-
-	if (len == 0 || len >= sizeof(h))
-		return 0;
-	memcpy(h, host, len);
-	h[len] = '\0';
-	if (inet_pton(AF_INET, h, &a4) == 1)
-		return (ntohl(a4.s_addr) >> 24) == 127;
-	if (h[0] == '[' && h[len - 1] == ']') {
-		h[len - 1] = '\0';
-		return inet_pton(AF_INET6, h + 1, &a6) == 1 &&
-		    IN6_IS_ADDR_LOOPBACK(&a6);
-	}
-	return 0;
-}
-
 /* Is the host of an http(s) URL a loopback address literal? */
 static int
 conf_url_loopback(const char *url)
@@ -616,7 +593,7 @@ conf_url_loopback(const char *url)
 		return 0;
 	h += 3;
 	n = h[0] == '[' ? strcspn(h, "]") + 1 : strcspn(h, ":/?#");
-	return conf_host_loopback(h, n);
+	return validate_loopback_host(h, n, 0);
 }
 
 /* https://..., or http:// to loopback only (a local test peer, rspamd). */
@@ -1084,8 +1061,7 @@ conf_smtp(struct conf_ctx *c, json_t *root)
 	if (h[n] == ':' && (strspn(h + n + 1, "0123456789") !=
 	    strlen(h + n + 1) || h[n + 1] == '\0' || atoi(h + n + 1) > 65535))
 		conf_err(c, "/smtp/url", 0, "bad port in \"url\"");
-	loopback = strcmp(host, "localhost") == 0 ||
-	    conf_host_loopback(host, strlen(host));
+	loopback = validate_loopback_host(host, strlen(host), 1);
 	if (sm->insecure_plaintext) {
 		if (sm->tls != CONF_SMTP_STARTTLS || !loopback)
 			conf_err(c, "/smtp/insecure_plaintext", 0,

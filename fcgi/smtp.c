@@ -84,9 +84,7 @@ smtp_helo_ok(const char *s)
 static int
 smtp_loopback(const char *host)
 {
-	return strcmp(host, "localhost") == 0 ||
-	    strncmp(host, "127.", 4) == 0 || strcmp(host, "[::1]") == 0 ||
-	    strcmp(host, "::1") == 0;
+	return validate_loopback_host(host, strlen(host), 1);
 }
 
 /*

@@ -13,6 +13,7 @@
 #include "buf.h"
 #include "log.h"
 #include "spam.h"
+#include "validate.h"
 
 #define SPAM_MAX_TIMEOUT	600000L	/* ms */
 #define SPAM_MAX_URL		2048
@@ -99,13 +100,7 @@ spam_why_add(struct spam_why *w, const char *fmt, ...)
 static int
 spam_loopback(const char *host)
 {
-	struct in_addr	 a;
-
-	if (strcmp(host, "localhost") == 0 || strcmp(host, "[::1]") == 0)
-		return 1;
-	if (inet_pton(AF_INET, host, &a) != 1)
-		return 0;
-	return (ntohl(a.s_addr) >> 24) == 127;
+	return validate_loopback_host(host, strlen(host), 1);
 }
 
 /* 1 when the url has no such part (none is libcurl's code for that). */

@@ -736,6 +736,28 @@ static const struct {
 };
 
 static void
+test_loopback(void)
+{
+	static const struct {
+		const char	*host;
+		int		 localhost, want;
+	} t[] = {
+		{ "127.0.0.1", 0, 1 }, { "127.255.3.4", 0, 1 },
+		{ "[::1]", 0, 1 }, { "::1", 0, 1 }, { "localhost", 1, 1 },
+		{ "localhost", 0, 0 }, { "127.example.com", 1, 0 },
+		{ "127.0.0.1.example.com", 1, 0 }, { "localhost.evil.test", 1, 0 },
+		{ "128.0.0.1", 0, 0 }, { "[::2]", 0, 0 }, { "", 1, 0 },
+		{ "127.0.0.1x", 0, 0 }, { "[::ffff:127.0.0.1]", 0, 0 },
+		{ "[::1", 0, 0 }, { "[]", 0, 0 }, { "0x7f.1", 0, 0 },
+	};
+	size_t	 i;
+
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++)
+		T_INT(validate_loopback_host(t[i].host, strlen(t[i].host),
+		    t[i].localhost), t[i].want, t[i].host);
+}
+
+static void
 test_content(void)
 {
 	static char		 p1[] = "cheap pills", p2[] = "seo services";
@@ -834,5 +856,6 @@ main(void)
 	test_form_table();
 	test_form_memory();
 	test_content();
+	test_loopback();
 	T_DONE();
 }
