@@ -802,7 +802,8 @@ static const char *const conf_dkim_keys[] = {
 	"domain", "selector", "algorithm", "key_file", NULL
 };
 static const char *const conf_form_keys[] = {
-	"recipients", "cc", "bcc", "subject", "template", "fields",
+	"recipients", "route", "allow_subject_field", "cc", "bcc", "subject",
+	"template", "fields",
 	"success_url", "error_url", "allowed_origins", "allow_missing_origin",
 	"honeypot", "extra_fields", "redirect_allowlist", "max_links",
 	"blocked_phrases", "challenge", "captcha", NULL
@@ -1337,6 +1338,54 @@ conf_captcha(struct conf_ctx *c, const char *fp, json_t *fo,
 	cc->timeout = (long)conf_int(c, p, o, "timeout", 5, 1, 60);
 }
 
+/* "route": {"field": F, "choices": {"sales": ["..."], ...}} */
+static void
+conf_route(struct conf_ctx *c, const char *fp, json_t *fo,
+    struct conf_form *f)
+{
+	static const char *const keys[] = { "field", "choices", NULL };
+	json_t		*o = conf_obj(c, fp, fo, "route", 0), *ch, *v;
+	char		 p[CONF_MAX_PATH], q[CONF_MAX_PATH];
+	const char	*name;
+
+	if (o == NULL)
+		return;
+	conf_path(p, "%s/route", fp);
+	conf_known(c, p, o, keys);
+	f->route_field = conf_str(c, p, o, "field", NULL, 1);
+	if (f->route_field != NULL && (f->route_field[0] == '_' ||
+	    !validate_field_name(f->route_field, strlen(f->route_field))))
+		conf_err(c, p, 0, "route \"field\" must be a field name not "
+		    "starting with '_'");
+	if ((ch = conf_obj(c, p, o, "choices", 1)) == NULL)
+		return;
+	if (json_object_size(ch) == 0 || json_object_size(ch) > CONF_MAX_LIST) {
+		conf_err(c, p, 0, "route \"choices\" must name 1 to %d choices",
+		    CONF_MAX_LIST);
+		return;
+	}
+	if ((f->choices = calloc(json_object_size(ch), sizeof(*f->choices))) ==
+	    NULL)
+		return;
+	json_object_foreach(ch, name, v) {
+		struct conf_choice *k = &f->choices[f->nchoices++];
+
+		conf_path(q, "%s/choices", p);
+		if ((k->value = strdup(name)) == NULL)
+			return;
+		if (validate_header_text(name, strlen(name)) !=
+		    VALIDATE_TEXT_OK || strlen(name) > 200 || name[0] == '\0')
+			conf_err(c, q, 1, "choice \"%s\" must be 1 to 200 "
+			    "printable characters", name);
+		conf_mailboxes(c, q, ch, name, &k->to, &k->nto);
+		if (k->nto == 0) {
+			conf_path(q, "%s/choices/%s", p, name);
+			conf_err(c, q, 0, "choice \"%s\" names no recipient",
+			    name);
+		}
+	}
+}
+
 struct conf_subj_arg {
 	struct conf_ctx		*c;
 	struct conf_form	*f;
@@ -1385,8 +1434,14 @@ conf_form(struct conf_ctx *c, const char *id, json_t *fo,
 	conf_mailboxes(c, p, fo, "recipients", &f->to, &f->nto);
 	conf_mailboxes(c, p, fo, "cc", &f->cc, &f->ncc);
 	conf_mailboxes(c, p, fo, "bcc", &f->bcc, &f->nbcc);
-	if (json_object_get(fo, "recipients") == NULL)
-		conf_err(c, p, 0, "form \"%s\" has no \"recipients\"", id);
+	conf_route(c, p, fo, f);
+	if (json_object_get(fo, "recipients") == NULL && f->route_field == NULL)
+		conf_err(c, p, 0, "form \"%s\" has no \"recipients\" (nor a "
+		    "\"route\")", id);
+	if (json_object_get(fo, "recipients") != NULL && f->route_field != NULL)
+		conf_err(c, p, 0, "form \"%s\" has both \"recipients\" and "
+		    "\"route\"", id);
+	f->allow_subject_field = conf_bool(c, p, fo, "allow_subject_field", 0);
 	if (f->nto + f->ncc + f->nbcc > CONF_MAX_LIST)
 		conf_err(c, p, 0, "too many recipients (at most %d)",
 		    CONF_MAX_LIST);
@@ -1711,6 +1766,12 @@ conf_free(struct conf *cf)
 		struct conf_form *f = &cf->forms[i];
 
 		free(f->id);
+		free(f->route_field);
+		for (j = 0; j < f->nchoices; j++) {
+			free(f->choices[j].value);
+			conf_mailboxes_free(f->choices[j].to, f->choices[j].nto);
+		}
+		free(f->choices);
 		conf_mailboxes_free(f->to, f->nto);
 		conf_mailboxes_free(f->cc, f->ncc);
 		conf_mailboxes_free(f->bcc, f->nbcc);

@@ -73,8 +73,19 @@ struct conf_captcha {
 	long			 timeout;	/* seconds */
 };
 
+/* One choice of a route: the visitor's value and its recipients. */
+struct conf_choice {
+	char			*value;
+	struct conf_mailbox	*to;
+	size_t			 nto;
+};
+
 struct conf_form {
 	char			*id;
+	char			*route_field;	/* NULL: recipients only */
+	struct conf_choice	*choices;
+	size_t			 nchoices;
+	int			 allow_subject_field;	/* _subject */
 	struct conf_mailbox	*to;
 	size_t			 nto;
 	struct conf_mailbox	*cc;

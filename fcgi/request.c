@@ -46,6 +46,14 @@ struct req {
 	char			 formname[80];	/* escaped, for the log */
 	const char		*outcome;
 	int			 status;
+	/* Decided from the post, within what config allows (req_resolve) */
+	const struct conf_mailbox *to;		/* route choice or recipients */
+	size_t			 nto;
+	const struct form_field	*reply;		/* NULL: no Reply-To */
+	const struct form_field	*subject;	/* _subject, when allowed */
+	int			 plain;		/* _format=plain */
+	const char		*cors;		/* the config's origin matching
+						   the request's Origin */
 };
 
 static const char *
@@ -117,6 +125,8 @@ req_send(struct req *q, int status, const char *ctype, const char *extra,
 	    (extra != NULL && buf_adds(&h, extra) == -1) ||
 	    (ctype != NULL && buf_printf(&h, "Content-Type: %s\r\n",
 	    ctype) == -1) ||
+	    (q->cors != NULL && buf_printf(&h, "Access-Control-Allow-Origin: "
+	    "%s\r\nVary: Origin\r\n", q->cors) == -1) ||
 	    buf_printf(&h, "Content-Length: %lu\r\n\r\n",
 	    (unsigned long)len) == -1) {
 		buf_free(&h);
@@ -174,6 +184,8 @@ req_code_text(const char *code)
 		return "must contain letters.";
 	if (strcmp(code, "challenge") == 0)
 		return "check did not pass: please try again.";
+	if (strcmp(code, "choice") == 0)
+		return "is not one of the choices.";
 	if (strcmp(code, "captcha") == 0)
 		return "check did not pass: please try again.";
 	return "contains characters that are not allowed.";
@@ -335,6 +347,41 @@ req_origin_ok(const struct req *q)
 		    strncasecmp(q->form->origins[i], o, len) == 0)
 			return 1;
 	return 0;
+}
+
+/* CORS (Fetch standard): the allowed origin the request's Origin names,
+ * as written in config (never the visitor's bytes), or NULL. */
+static const char *
+req_cors_origin(const struct req *q)
+{
+	const char	*o = req_param(q, "HTTP_ORIGIN");
+	size_t		 i;
+
+	if (o == NULL || q->form == NULL)
+		return NULL;
+	for (i = 0; i < q->form->norigins; i++)
+		if (strcasecmp(q->form->origins[i], o) == 0)
+			return q->form->origins[i];
+	return NULL;
+}
+
+/* OPTIONS: the CORS preflight of a cross-origin fetch() post. */
+static void
+req_preflight(struct req *q)
+{
+	const char	*m = req_param(q, "HTTP_ACCESS_CONTROL_REQUEST_METHOD");
+
+	q->outcome = "options";
+	if (q->cors == NULL || m == NULL) {
+		/* Not a preflight we allow: plain OPTIONS, no CORS grant. */
+		q->cors = NULL;
+		req_send(q, 204, NULL, "Allow: POST, OPTIONS\r\n", NULL, 0);
+		return;
+	}
+	req_send(q, 204, NULL, "Allow: POST, OPTIONS\r\n"
+	    "Access-Control-Allow-Methods: POST\r\n"
+	    "Access-Control-Allow-Headers: Content-Type, Accept\r\n"
+	    "Access-Control-Max-Age: 600\r\n", NULL, 0);
 }
 
 static int
@@ -598,6 +645,107 @@ req_dup_check(struct req *q, const struct form *f, char *key, size_t keysize)
 	return 0;
 }
 
+/* The names users bring from other form services (issue 4, item 5). */
+static const char *const req_honeypots[] = { "_gotcha", "_honey", "botcheck" };
+
+static int
+req_is_honeypot(const struct req *q, const struct form *f)
+{
+	const struct form_field	*v;
+	size_t			 i;
+
+	if (q->form->honeypot != NULL &&
+	    (v = form_get(f, q->form->honeypot)) != NULL && v->value_len > 0)
+		return 1;
+	for (i = 0; i < sizeof(req_honeypots) / sizeof(req_honeypots[0]); i++)
+		if ((v = form_get(f, req_honeypots[i])) != NULL &&
+		    v->value_len > 0)
+			return 1;
+	return 0;
+}
+
+/* A visitor-chosen Reply-To must be one plain address, header-safe. */
+static int
+req_addr_ok(const struct form_field *v)
+{
+	return validate_header_text(v->value, v->value_len) ==
+	    VALIDATE_TEXT_OK && validate_addr_spec(v->value, v->value_len);
+}
+
+/*
+ * Decides recipients (a route choice: the route field, or NMS "recipient"
+ * as its alias), Reply-To (a configured reply_to field wins over
+ * "_replyto", then "email"), the subject (_subject only when the form
+ * allows it) and _format.  Nothing here can name an address config did
+ * not list.  Adds to errs and returns the new count.
+ */
+static size_t
+req_resolve(struct req *q, const struct form *f, struct validate_error *errs,
+    size_t n)
+{
+	const struct conf_form	*cf = q->form;
+	const struct form_field	*v;
+	size_t			 i;
+
+	q->to = cf->to;
+	q->nto = cf->nto;
+	if (cf->route_field != NULL) {
+		if ((v = form_get(f, cf->route_field)) == NULL)
+			v = form_get(f, "recipient");
+		q->nto = 0;
+		for (i = 0; v != NULL && i < cf->nchoices; i++)
+			if (strlen(cf->choices[i].value) == v->value_len &&
+			    memcmp(cf->choices[i].value, v->value,
+			    v->value_len) == 0) {
+				q->to = cf->choices[i].to;
+				q->nto = cf->choices[i].nto;
+			}
+		if (q->nto == 0 && n < VALIDATE_MAX_ERRORS)
+			errs[n++] = (struct validate_error){ cf->route_field,
+			    v == NULL || v->value_len == 0 ? "required" :
+			    "choice" };
+	}
+	q->reply = NULL;
+	for (i = 0; i < cf->nfields; i++)
+		if (cf->fields[i].reply_to)
+			q->reply = form_get(f, cf->fields[i].name);
+	if (q->reply == NULL) {
+		for (i = 0; i < cf->nfields; i++)
+			if (cf->fields[i].reply_to)
+				break;
+		if (i == cf->nfields) {
+			if ((v = form_get(f, "_replyto")) == NULL ||
+			    v->value_len == 0)
+				v = form_get(f, "email");
+			if (v != NULL && v->value_len > 0) {
+				if (req_addr_ok(v))
+					q->reply = v;
+				else if (n < VALIDATE_MAX_ERRORS)
+					errs[n++] = (struct validate_error){
+					    v->name, "email" };
+			}
+		}
+	}
+	if (q->reply != NULL && q->reply->value_len == 0)
+		q->reply = NULL;
+	q->subject = NULL;
+	if (cf->allow_subject_field && (v = form_get(f, "_subject")) != NULL &&
+	    v->value_len > 0) {
+		if (validate_header_text(v->value, v->value_len) !=
+		    VALIDATE_TEXT_OK || validate_utf8_len(v->value,
+		    v->value_len) > 200) {
+			if (n < VALIDATE_MAX_ERRORS)
+				errs[n++] = (struct validate_error){ "_subject",
+				    "invalid" };
+		} else
+			q->subject = v;
+	}
+	v = form_get(f, "_format");
+	q->plain = v != NULL && v->value_len == 5 &&
+	    memcmp(v->value, "plain", 5) == 0;
+	return n;
+}
+
 /* ---- the submission ----------------------------------------------- */
 
 struct req_val {
@@ -699,7 +847,7 @@ req_submit(struct req *q, const struct form *f)
 	vars = calloc(f->nfields + cfm->nfields + 5, sizeof(*vars));
 	iv = calloc(f->nfields + cfm->nfields, sizeof(*iv));
 	items = calloc(f->nfields + cfm->nfields, sizeof(*items));
-	to = calloc(cfm->nto + 1, sizeof(*to));
+	to = calloc(q->nto + 1, sizeof(*to));
 	cc = calloc(cfm->ncc + 1, sizeof(*cc));
 	if (vals == NULL || vars == NULL || iv == NULL || items == NULL ||
 	    to == NULL || cc == NULL)
@@ -750,7 +898,11 @@ req_submit(struct req *q, const struct form *f)
 	root = (struct tmpl_scope){ vars, nv, NULL };
 
 	maxout = 2 * cf->max_body + 65536;
-	if (tmpl_render(cfm->subject, TMPL_TEXT, &root, REQ_MAX_SUBJECT,
+	if (q->subject != NULL) {
+		if (buf_add(&subj, q->subject->value, q->subject->value_len) ==
+		    -1)
+			goto out;
+	} else if (tmpl_render(cfm->subject, TMPL_TEXT, &root, REQ_MAX_SUBJECT,
 	    &subj) == -1 || subj.data == NULL) {
 		log_warn("request %s: subject empty or over %d octets", q->id,
 		    REQ_MAX_SUBJECT);
@@ -772,26 +924,26 @@ req_submit(struct req *q, const struct form *f)
 		goto out;
 	}
 	if (tmpl_render(cfm->text, TMPL_TEXT, &root, maxout, &text) == -1 ||
-	    (cfm->html != NULL &&
+	    (cfm->html != NULL && !q->plain &&
 	    tmpl_render(cfm->html, TMPL_HTML, &root, maxout, &html) == -1)) {
 		log_err("request %s: rendering failed", q->id);
 		goto out;
 	}
 
-	for (i = 0; i < cfm->nto; i++)
-		to[i] = (struct message_mailbox){ cfm->to[i].display,
-		    cfm->to[i].addr };
+	for (i = 0; i < q->nto; i++)
+		to[i] = (struct message_mailbox){ q->to[i].display,
+		    q->to[i].addr };
 	for (i = 0; i < cfm->ncc; i++)
 		cc[i] = (struct message_mailbox){ cfm->cc[i].display,
 		    cfm->cc[i].addr };
 	m.from = (struct message_mailbox){ cf->from.display, cf->from.addr };
-	for (i = 0; i < cfm->nfields; i++)
-		if (cfm->fields[i].reply_to && vals[i].len > 0) {
-			reply = (struct message_mailbox){ NULL, vals[i].value };
-			m.reply_to = &reply;
-		}
+	if (q->reply != NULL) {
+		/* Checked: one addr-spec, no controls, NUL-free. */
+		reply = (struct message_mailbox){ NULL, q->reply->value };
+		m.reply_to = &reply;
+	}
 	m.to = to;
-	m.nto = cfm->nto;
+	m.nto = q->nto;
 	m.cc = cc;
 	m.ncc = cfm->ncc;
 	m.subject = subj.data;
@@ -801,7 +953,7 @@ req_submit(struct req *q, const struct form *f)
 	m.client_ip = q->ip[0] ? q->ip : NULL;
 	m.text = text.data ? text.data : "";
 	m.text_len = text.len;
-	m.html = html.data;
+	m.html = q->plain ? NULL : html.data;
 	m.html_len = html.len;
 	if (message_build(&m, &msg) == -1) {
 		log_err("request %s: message could not be built", q->id);
@@ -813,8 +965,8 @@ req_submit(struct req *q, const struct form *f)
 	snprintf(meta.from, sizeof(meta.from), "%s", cf->envelope_from);
 	meta.created = now;
 	meta.next_try = now;
-	for (i = 0; i < cfm->nto && meta.nrcpt < SPOOL_MAX_RCPT; i++)
-		meta.rcpt[meta.nrcpt++] = cfm->to[i].addr;
+	for (i = 0; i < q->nto && meta.nrcpt < SPOOL_MAX_RCPT; i++)
+		meta.rcpt[meta.nrcpt++] = q->to[i].addr;
 	for (i = 0; i < cfm->ncc && meta.nrcpt < SPOOL_MAX_RCPT; i++)
 		meta.rcpt[meta.nrcpt++] = cfm->cc[i].addr;
 	for (i = 0; i < cfm->nbcc && meta.nrcpt < SPOOL_MAX_RCPT; i++)
@@ -921,7 +1073,6 @@ req_post(struct req *q)
 {
 	struct validate_error	 errs[VALIDATE_MAX_ERRORS];
 	struct form		*f = NULL;
-	const struct form_field	*hp;
 	const char		*cl, *ct, *why;
 	char			*body = NULL, *end;
 	char			 dupkey[THROTTLE_KEY_MAX + 1];
@@ -997,9 +1148,7 @@ req_post(struct req *q)
 		goto out;
 	}
 	/* A filled honeypot gets the answer of an accepted post. */
-	if (q->form->honeypot != NULL &&
-	    (hp = form_get(f, q->form->honeypot)) != NULL &&
-	    hp->value_len > 0) {
+	if (req_is_honeypot(q, f)) {
 		q->outcome = "honeypot";
 		req_accepted(q, NULL);
 		goto out;
@@ -1025,7 +1174,9 @@ req_post(struct req *q)
 		q->outcome = "captcha_failed";
 		goto out;
 	}
-	if ((nerr = validate_form(q->form, f, errs, VALIDATE_MAX_ERRORS)) > 0) {
+	nerr = validate_form(q->form, f, errs, VALIDATE_MAX_ERRORS);
+	if ((nerr = req_resolve(q, f, errs, nerr < VALIDATE_MAX_ERRORS ? nerr :
+	    VALIDATE_MAX_ERRORS)) > 0) {
 		req_invalid(q, errs, nerr < VALIDATE_MAX_ERRORS ? nerr :
 		    VALIDATE_MAX_ERRORS);
 		goto out;
@@ -1111,13 +1262,15 @@ request_handle(const struct request_ctx *ctx, FCGX_Request *r)
 			    "This address only gives challenges.");
 	}
 	else if (strcmp(method, "OPTIONS") == 0) {
-		q.outcome = "options";
-		req_send(&q, 204, NULL, "Allow: POST, OPTIONS\r\n", NULL, 0);
+		q.cors = req_cors_origin(&q);
+		req_preflight(&q);
 	} else if (strcmp(method, "POST") != 0)
 		req_fail(&q, 405, "Allow: POST, OPTIONS\r\n", "bad_method",
 		    "This address only takes form posts.");
-	else
+	else {
+		q.cors = req_cors_origin(&q);
 		req_post(&q);
+	}
 
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	log_info("request id=%s form=\"%s\" ip=%s outcome=%s status=%d ms=%ld",

@@ -396,7 +396,7 @@ validate_loopback_host(const char *host, size_t len, int localhost)
 int
 validate_reserved_name(const char *name, size_t len)
 {
-	static const char *const names[] = { "redirect", "altcha",
+	static const char *const names[] = { "redirect", "altcha", "botcheck",
 	    "g-recaptcha-response", "h-captcha-response",
 	    "cf-turnstile-response" };
 	size_t	 i;

@@ -84,7 +84,8 @@ int	 validate_loopback_host(const char *host, size_t len, int localhost);
 /*
  * Returns 1 for the names of fields that machinery reads and that are
  * never shown or checked as fields: '_' names (_next, _gotcha, ...),
- * "redirect", the ALTCHA payload "altcha" and the captcha tokens
+ * "redirect", the honeypot alias "botcheck", the ALTCHA payload "altcha"
+ * and the captcha tokens
  * "g-recaptcha-response", "h-captcha-response", "cf-turnstile-response".
  */
 int	 validate_reserved_name(const char *name, size_t len);

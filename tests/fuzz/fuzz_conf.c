@@ -56,7 +56,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (!validate_addr_spec(cf->from.addr, strlen(cf->from.addr)))
 			abort();
 		for (i = 0; i < cf->nforms; i++) {
-			if (cf->forms[i].nto == 0)
+			if (cf->forms[i].nto == 0 && cf->forms[i].nchoices == 0)
 				abort();
 			check_mailboxes(cf->forms[i].to, cf->forms[i].nto);
 			check_mailboxes(cf->forms[i].cc, cf->forms[i].ncc);

@@ -1,0 +1,203 @@
+"""Many forms and the names users bring from other services: recipient
+routing by a visitor's choice (and NMS "recipient" as its alias),
+_replyto / email as Reply-To, _subject only when allowed, _format=plain,
+honeypot aliases, and CORS with its preflight.  Checked in the spool: the
+envelope and headers exactly as they will be sent."""
+import json
+import os
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import harness as h  # noqa: E402
+
+FAILS = []
+PASSED = [0]
+JSON = {"Accept": "application/json"}
+
+
+def check(cond, what, expected=None, got=None):
+    if cond:
+        PASSED[0] += 1
+        return True
+    msg = "FAIL: " + what
+    if expected is not None or got is not None:
+        msg += "\n  expected: %r\n  got:      %r" % (expected, got)
+    FAILS.append(msg)
+    print(msg, flush=True)
+    return False
+
+
+def spooled(cfg, sid):
+    p = os.path.join(cfg["spool_dir"], "queue", sid)
+    if not os.path.exists(p):
+        return None, None
+    with open(p, "rb") as f:
+        head, _, msg = f.read().partition(b"\n\n")
+    env = {}
+    for line in head.split(b"\n")[1:]:
+        k, _, v = line.decode().partition(" ")
+        env.setdefault(k, []).append(v)
+    return env, h.parse_message(msg)
+
+
+def main():
+    with h.Workdir() as wd:
+        pki = h.make_pki(wd.sub("pki"))
+        keys = h.make_dkim_keys(wd.sub("dkim"), "example.test")
+        d = wd.sub("f2m")
+        cfg = h.default_config(d, pki=pki, dkim=keys)
+        h.write_secret(cfg["smtp"]["password_file"], "unused\n")
+        cfg["smtp"]["url"] = "smtps://localhost:%d" % h.free_port()
+        cfg["duplicate_window"] = 0
+        cfg["forms"]["dept"] = {
+            "route": {"field": "department", "choices": {
+                "sales": ["Sales <sales@example.test>"],
+                "support": ["support@example.test", "help@example.test"]}},
+            "subject": "To {{department}}",
+            "fields": {"name": {"required": True},
+                       "department": {"label": "Department"}},
+            "allow_missing_origin": True}
+        cfg["forms"]["legacy"] = {
+            "recipients": ["owner@example.test"],
+            "allow_subject_field": True,
+            "fields": {"name": {}, "comments": {"multiline": True}},
+            "allowed_origins": ["https://site.test"],
+            "allow_missing_origin": True}
+        cfg["forms"]["strictsubj"] = {
+            "recipients": ["owner@example.test"],
+            "subject": "Fixed subject",
+            "fields": {"name": {}}, "allow_missing_origin": True}
+        path = os.path.join(d, "form2mail.json")
+        h.write_config(path, cfg)
+        f2m = h.Form2mail(path)
+        f2m.start()
+        ngx = h.Nginx(wd.sub("nginx"), pki, f2m.socket)
+        ngx.start()
+        try:
+            routing(ngx, cfg)
+            names(ngx, cfg)
+            cors(ngx)
+        finally:
+            ngx.stop()
+            f2m.stop()
+    print("%d passed, %d failed" % (PASSED[0], len(FAILS)))
+    return 1 if FAILS else 0
+
+
+def post(ngx, form, fields, headers=None):
+    s, hd, b = ngx.post("/f2m/" + form, fields, dict(JSON, **(headers or {})))
+    try:
+        return s, hd, json.loads(b)
+    except ValueError:
+        return s, hd, b
+
+
+def routing(ngx, cfg):
+    for choice, rcpt in (("sales", ["sales@example.test"]),
+                         ("support", ["support@example.test",
+                                      "help@example.test"])):
+        s, _, j = post(ngx, "dept", {"name": "Ada", "department": choice})
+        env, m = spooled(cfg, j.get("id", "")) if s == 200 else (None, None)
+        check(env is not None and env.get("rcpt") == rcpt,
+              "route %s: envelope" % choice, rcpt, env and env.get("rcpt"))
+        check(m is not None and [a.addr_spec for a in m["To"].addresses] ==
+              rcpt, "route %s: To" % choice, rcpt, m and str(m["To"]))
+    s, _, j = post(ngx, "dept", {"name": "Ada", "recipient": "support"})
+    env, m = spooled(cfg, j.get("id", "")) if s == 200 else (None, None)
+    check(env is not None and env.get("rcpt") == ["support@example.test",
+                                                  "help@example.test"],
+          "NMS recipient= is an alias of the route field", None, (s, j, env))
+    for bad in ("marketing", "evil@evil.test", "sales\r\nBcc: x@evil.test",
+                "Sales"):
+        s, _, j = post(ngx, "dept", {"name": "Ada", "department": bad})
+        check(s == 422 and j.get("errors", {}).get("department") in
+              ("choice", "invalid"), "unknown choice %r: 422" % bad, 422,
+              (s, j))
+    s, _, j = post(ngx, "dept", {"name": "Ada"})
+    check(s == 422 and j.get("errors") == {"department": "required"},
+          "no choice: 422 required", 422, (s, j))
+
+
+def names(ngx, cfg):
+    s, _, j = post(ngx, "legacy", {"name": "Ada", "_replyto": "ada@example.org",
+                                   "email": "other@example.org"})
+    env, m = spooled(cfg, j.get("id", ""))
+    check(m is not None and str(m["Reply-To"]) == "ada@example.org",
+          "_replyto gives Reply-To", "ada@example.org", m and m["Reply-To"])
+    check(env is not None and env.get("rcpt") == ["owner@example.test"],
+          "_replyto does not add a recipient", None, env)
+    s, _, j = post(ngx, "legacy", {"name": "Ada", "email": "bob@example.org"})
+    env, m = spooled(cfg, j.get("id", ""))
+    check(m is not None and str(m["Reply-To"]) == "bob@example.org",
+          "email gives Reply-To without _replyto", None, m and m["Reply-To"])
+    s, _, j = post(ngx, "legacy", {"name": "Ada",
+                                   "_replyto": "a@example.org\r\nBcc: x@e.test"})
+    check(s == 422, "_replyto with CRLF: 422", 422, (s, j))
+    s, _, j = post(ngx, "legacy", {"name": "Ada",
+                                   "_replyto": "a@example.org, b@example.org"})
+    check(s == 422, "_replyto with two addresses: 422", 422, (s, j))
+    s, _, j = post(ngx, "legacy", {"name": "Ada", "_subject": "Devis été"})
+    env, m = spooled(cfg, j.get("id", ""))
+    check(m is not None and str(m["Subject"]) == "Devis été",
+          "_subject with allow_subject_field", "Devis été",
+          m and str(m["Subject"]))
+    s, _, j = post(ngx, "legacy", {"name": "Ada",
+                                   "_subject": "x\r\nBcc: evil@evil.test"})
+    check(s == 422 and "_subject" in j.get("errors", {}),
+          "_subject with CRLF: 422", 422, (s, j))
+    s, _, j = post(ngx, "strictsubj", {"name": "Ada", "_subject": "Mine"})
+    env, m = spooled(cfg, j.get("id", ""))
+    check(m is not None and str(m["Subject"]) == "Fixed subject",
+          "_subject ignored without allow_subject_field", "Fixed subject",
+          m and str(m["Subject"]))
+    s, _, j = post(ngx, "legacy", {"name": "Ada", "_format": "plain"})
+    env, m = spooled(cfg, j.get("id", ""))
+    check(m is not None and m.get_content_type() == "text/plain",
+          "_format=plain: text/plain only", "text/plain",
+          m and m.get_content_type())
+    s, _, j = post(ngx, "legacy", {"name": "Ada"})
+    env, m = spooled(cfg, j.get("id", ""))
+    check(m is not None and m.get_content_type() == "multipart/alternative",
+          "without _format: text and HTML", None, m and m.get_content_type())
+    check(m is not None and m["Reply-To"] is None, "no Reply-To without an "
+          "address")
+    for hp in ("_gotcha", "_honey", "botcheck"):
+        before = set(os.listdir(os.path.join(cfg["spool_dir"], "queue")))
+        s, _, j = post(ngx, "legacy", {"name": "Ada", hp: "1"})
+        after = set(os.listdir(os.path.join(cfg["spool_dir"], "queue")))
+        check(s == 200 and j.get("ok") and after == before,
+              "honeypot alias %s: accepted, nothing kept" % hp, None, (s, j))
+    s, _, j = post(ngx, "legacy", {"name": "Ada", "botcheck": ""})
+    env, m = spooled(cfg, j.get("id", ""))
+    body = m.get_body(("plain",)).get_content() if m else ""
+    check(s == 200 and "botcheck" not in body, "an empty botcheck is not "
+          "shown in the mail", None, body)
+
+
+def cors(ngx):
+    s, hd, b = ngx.request("OPTIONS", "/f2m/legacy", headers={
+        "Origin": "https://site.test",
+        "Access-Control-Request-Method": "POST",
+        "Access-Control-Request-Headers": "content-type"})
+    check(s == 204 and hd.get("Access-Control-Allow-Origin") ==
+          "https://site.test" and "POST" in hd.get(
+              "Access-Control-Allow-Methods", ""), "preflight from an "
+          "allowed origin", None, (s, dict(hd)))
+    s, hd, b = ngx.request("OPTIONS", "/f2m/legacy", headers={
+        "Origin": "https://evil.test",
+        "Access-Control-Request-Method": "POST"})
+    check("Access-Control-Allow-Origin" not in hd, "no CORS grant for "
+          "another origin", None, dict(hd))
+    s, hd, b = ngx.post("/f2m/legacy", {"name": "Ada"}, dict(JSON, Origin=
+                        "https://site.test"))
+    check(s == 200 and hd.get("Access-Control-Allow-Origin") ==
+          "https://site.test" and "Origin" in hd.get("Vary", ""),
+          "CORS header on the answer", None, (s, dict(hd)))
+    s, hd, b = ngx.post("/f2m/legacy", {"name": "Ada"}, dict(JSON, Origin=
+                        "https://evil.test"))
+    check(s == 403 and "Access-Control-Allow-Origin" not in hd,
+          "another origin: 403 without a CORS grant", 403, (s, dict(hd)))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
