@@ -803,7 +803,7 @@ static const char *const conf_dkim_keys[] = {
 };
 static const char *const conf_form_keys[] = {
 	"recipients", "route", "allow_subject_field", "cc", "bcc", "subject",
-	"template", "fields",
+	"template", "pages", "fields",
 	"success_url", "error_url", "allowed_origins", "allow_missing_origin",
 	"honeypot", "extra_fields", "redirect_allowlist", "max_links",
 	"blocked_phrases", "challenge", "captcha", NULL
@@ -1386,6 +1386,49 @@ conf_route(struct conf_ctx *c, const char *fp, json_t *fo,
 	}
 }
 
+/*
+ * "pages": {"thanks": NAME, "error": NAME}: the answer pages, NAME.en.html
+ * and NAME.fr.html in templates_dir.  Without "pages", the shipped
+ * thanks.*.html and error.*.html serve when they are there.
+ */
+static void
+conf_pages(struct conf_ctx *c, const char *fp, json_t *fo,
+    struct conf_form *f)
+{
+	static const char *const keys[] = { "thanks", "error", NULL };
+	static const char *const langs[] = { "en", "fr" };
+	json_t		*o = conf_obj(c, fp, fo, "pages", 0);
+	const char	*dir = c->conf->templates_dir;
+	char		 p[CONF_MAX_PATH], name[96];
+	char		*thanks = NULL, *error = NULL;
+	size_t		 i;
+
+	if (dir == NULL)
+		return;
+	conf_path(p, "%s/pages", fp);
+	if (o != NULL) {
+		conf_known(c, p, o, keys);
+		thanks = conf_str(c, p, o, "thanks", NULL, 0);
+		error = conf_str(c, p, o, "error", NULL, 0);
+		if ((thanks != NULL && !conf_is_token(thanks, 64)) ||
+		    (error != NULL && !conf_is_token(error, 64)))
+			conf_err(c, p, 0, "page names are letters, digits, '_' "
+			    "or '-'");
+	}
+	for (i = 0; i < 2 && c->errors == 0; i++) {
+		snprintf(name, sizeof(name), "%s.%s", thanks ? thanks :
+		    "thanks", langs[i]);
+		f->thanks[i] = conf_tmpl_file(c, p, dir, name, "html",
+		    thanks != NULL && i == CONF_LANG_EN);
+		snprintf(name, sizeof(name), "%s.%s", error ? error : "error",
+		    langs[i]);
+		f->error[i] = conf_tmpl_file(c, p, dir, name, "html",
+		    error != NULL && i == CONF_LANG_EN);
+	}
+	free(thanks);
+	free(error);
+}
+
 struct conf_subj_arg {
 	struct conf_ctx		*c;
 	struct conf_form	*f;
@@ -1512,6 +1555,7 @@ conf_form(struct conf_ctx *c, const char *id, json_t *fo,
 		    tname ? tname : "default", "html", 0);
 	}
 	free(tname);
+	conf_pages(c, p, fo, f);
 }
 
 static void
@@ -1798,6 +1842,10 @@ conf_free(struct conf *cf)
 		tmpl_free(f->subject);
 		tmpl_free(f->text);
 		tmpl_free(f->html);
+		for (j = 0; j < 2; j++) {
+			tmpl_free(f->thanks[j]);
+			tmpl_free(f->error[j]);
+		}
 	}
 	free(cf->forms);
 	for (i = 0; i < cf->ndkim; i++) {

@@ -36,6 +36,8 @@ struct conf_field {
 	int	 letters;	/* must hold at least one letter */
 };
 
+enum conf_lang { CONF_LANG_EN, CONF_LANG_FR };
+
 enum conf_extra {
 	CONF_EXTRA_INCLUDE,	/* unknown fields shown after the others */
 	CONF_EXTRA_IGNORE,
@@ -114,6 +116,10 @@ struct conf_form {
 	struct tmpl		*subject;	/* compiled "subject" */
 	struct tmpl		*text;		/* <template>.txt */
 	struct tmpl		*html;		/* <template>.html or NULL */
+	/* Answer pages by language (CONF_LANG_*): thanks and error, from
+	 * templates_dir/<name>.<lang>.html; NULL: the built-in page. */
+	struct tmpl		*thanks[2];
+	struct tmpl		*error[2];
 };
 
 enum conf_smtp_tls {

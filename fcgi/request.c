@@ -254,6 +254,96 @@ req_send_page(struct req *q, int status, const char *extra,
 	buf_free(&out);
 }
 
+/*
+ * English or French by Accept-Language (RFC 9110 section 12.5.4): the
+ * language with the higher q wins, English on a tie or when neither is
+ * named.  Only the two letters before '-' count ("fr-CH" is French).
+ */
+static enum conf_lang
+req_lang(const struct req *q)
+{
+	const char	*a = req_param(q, "HTTP_ACCEPT_LANGUAGE"), *p, *e;
+	double		 qv, en = -1, fr = -1;
+	size_t		 n;
+
+	if (a == NULL)
+		return CONF_LANG_EN;
+	for (p = a; *p != '\0'; p = *e ? e + 1 : e) {
+		e = p + strcspn(p, ",");
+		while (*p == ' ')
+			p++;
+		n = strcspn(p, ";-, ");
+		qv = 1;
+		for (const char *s = p; s < e; s++)
+			if (strncmp(s, ";q=", 3) == 0) {
+				qv = strtod(s + 3, NULL);
+				break;
+			}
+		if (qv < 0 || qv > 1)
+			continue;
+		if (n == 2 && strncasecmp(p, "fr", 2) == 0 && qv > fr)
+			fr = qv;
+		else if (n == 2 && strncasecmp(p, "en", 2) == 0 && qv > en)
+			en = qv;
+	}
+	return fr > 0 && fr > en ? CONF_LANG_FR : CONF_LANG_EN;
+}
+
+static const char *const req_codes[] = { "required", "max_length", "email",
+    "invalid", "unknown", "letters", "choice", "challenge", "captcha",
+    "type", "size" };
+#define REQ_NCODES	(sizeof(req_codes) / sizeof(req_codes[0]))
+
+/*
+ * Renders an answer page template of the form (thanks or error) in the
+ * visitor's language, HTML-escaped: _form, _id and, for error pages, a
+ * list "errors" with name, label, code and one flag per code (every flag
+ * present, "" when false, so lookups never reach outer variables).
+ * Returns 0 when sent, -1 when there is no such template.
+ */
+static int
+req_send_tmpl(struct req *q, int status, struct tmpl *const *pages,
+    const struct validate_error *errs, size_t nerrs)
+{
+	const struct tmpl	*t;
+	struct tmpl_var		 vars[4];
+	struct tmpl_var		 ev[VALIDATE_MAX_ERRORS][3 + REQ_NCODES];
+	struct tmpl_scope	 items[VALIDATE_MAX_ERRORS], root;
+	struct buf		 out = BUF_INIT;
+	size_t			 i, k, n = 0;
+	enum conf_lang		 lang = req_lang(q);
+
+	if ((t = pages[lang]) == NULL && (t = pages[CONF_LANG_EN]) == NULL)
+		return -1;
+	for (i = 0; i < nerrs && i < VALIDATE_MAX_ERRORS; i++) {
+		const char *l = req_label(q, errs[i].field);
+
+		ev[i][0] = (struct tmpl_var){ "name", errs[i].field,
+		    strlen(errs[i].field), NULL, 0 };
+		ev[i][1] = (struct tmpl_var){ "label", l, strlen(l), NULL, 0 };
+		ev[i][2] = (struct tmpl_var){ "code", errs[i].code,
+		    strlen(errs[i].code), NULL, 0 };
+		for (k = 0; k < REQ_NCODES; k++)
+			ev[i][3 + k] = (struct tmpl_var){ req_codes[k],
+			    "1", strcmp(errs[i].code, req_codes[k]) == 0, NULL, 0 };
+		items[i] = (struct tmpl_scope){ ev[i], 3 + REQ_NCODES, NULL };
+	}
+	vars[n++] = (struct tmpl_var){ "_form", q->form->id,
+	    strlen(q->form->id), NULL, 0 };
+	vars[n++] = (struct tmpl_var){ "_id", q->id, strlen(q->id), NULL, 0 };
+	vars[n++] = (struct tmpl_var){ "errors", NULL, 0, items, i };
+	root = (struct tmpl_scope){ vars, n, NULL };
+	if (tmpl_render(t, TMPL_HTML, &root, 256 * 1024, &out) == -1) {
+		buf_free(&out);
+		return -1;
+	}
+	req_send(q, status, "text/html; charset=utf-8", lang == CONF_LANG_FR ?
+	    "Content-Language: fr\r\n" : "Content-Language: en\r\n",
+	    out.data, out.len);
+	buf_free(&out);
+	return 0;
+}
+
 /* An error answer without field details, as JSON or as a page. */
 static void
 req_fail(struct req *q, int status, const char *extra, const char *outcome,
@@ -1032,6 +1122,8 @@ req_accepted(struct req *q, const char *next)
 		return;
 	}
 	buf_free(&h);
+	if (req_send_tmpl(q, 200, q->form->thanks, NULL, 0) == 0)
+		return;
 	req_send_page(q, 200, NULL, "Thank you",
 	    "Your message has been received.", NULL, 0, q->id);
 }
@@ -1064,6 +1156,8 @@ req_invalid(struct req *q, const struct validate_error *errs, size_t n)
 		return;
 	}
 	buf_free(&h);
+	if (req_send_tmpl(q, 422, q->form->error, errs, n) == 0)
+		return;
 	req_send_page(q, 422, NULL, "Please check the form",
 	    "Some fields need your attention:", errs, n, NULL);
 }

@@ -63,6 +63,17 @@ def main():
             "fields": {"name": {}, "comments": {"multiline": True}},
             "allowed_origins": ["https://site.test"],
             "allow_missing_origin": True}
+        # a templates_dir of our own, with a page of the form "custom"
+        tdir = wd.sub("templates")
+        for n in os.listdir(os.path.join(h.REPO, "templates")):
+            with open(os.path.join(h.REPO, "templates", n), "rb") as f:
+                h.write_file(os.path.join(tdir, n), f.read())
+        h.write_file(os.path.join(tdir, "ours.en.html"),
+                     "<p>Custom thanks for {{_form}}: {{_id}}</p>\n")
+        cfg["templates_dir"] = tdir
+        cfg["forms"]["custom"] = {
+            "recipients": ["owner@example.test"], "fields": {"name": {}},
+            "pages": {"thanks": "ours"}, "allow_missing_origin": True}
         cfg["forms"]["strictsubj"] = {
             "recipients": ["owner@example.test"],
             "subject": "Fixed subject",
@@ -77,6 +88,7 @@ def main():
             routing(ngx, cfg)
             names(ngx, cfg)
             cors(ngx)
+            pages(ngx)
         finally:
             ngx.stop()
             f2m.stop()
@@ -197,6 +209,29 @@ def cors(ngx):
                         "https://evil.test"))
     check(s == 403 and "Access-Control-Allow-Origin" not in hd,
           "another origin: 403 without a CORS grant", 403, (s, dict(hd)))
+
+
+def pages(ngx):
+    s, hd, b = ngx.post("/f2m/dept", {"name": ""},
+                        {"Accept-Language": "fr-CH, fr;q=0.9, en;q=0.8"})
+    check(s == 422 and "ce champ est obligatoire".encode() in b and
+          hd.get("Content-Language") == "fr", "French error page by "
+          "Accept-Language", None, (s, b[:300]))
+    s, hd, b = ngx.post("/f2m/dept", {"name": ""},
+                        {"Accept-Language": "de, en;q=0.5, fr;q=0.4"})
+    check(s == 422 and b"is required" in b and hd.get("Content-Language") ==
+          "en", "English error page", None, (s, b[:300]))
+    s, hd, b = ngx.post("/f2m/dept", {"name": "Ada", "department": "sales"},
+                        {"Accept-Language": "fr"})
+    check(s == 200 and "Merci".encode() in b and b"<!DOCTYPE html>" in b,
+          "French thank-you page", None, (s, b[:300]))
+    s, hd, b = ngx.post("/f2m/custom", {"name": "Ada"})
+    check(s == 200 and b.startswith(b"<p>Custom thanks for custom: "),
+          "a form's own thank-you page", None, (s, b[:300]))
+    s, hd, b = ngx.post("/f2m/custom", {"name": "Ada"},
+                        {"Accept-Language": "fr"})
+    check(s == 200 and b.startswith(b"<p>Custom thanks"), "its English "
+          "page serves when there is no French one", None, (s, b[:300]))
 
 
 if __name__ == "__main__":
