@@ -803,7 +803,7 @@ static const char *const conf_dkim_keys[] = {
 };
 static const char *const conf_form_keys[] = {
 	"recipients", "route", "allow_subject_field", "cc", "bcc", "subject",
-	"template", "pages", "fields",
+	"template", "pages", "autoresponder", "fields",
 	"success_url", "error_url", "allowed_origins", "allow_missing_origin",
 	"honeypot", "extra_fields", "redirect_allowlist", "max_links",
 	"blocked_phrases", "challenge", "captcha", NULL
@@ -1429,6 +1429,103 @@ conf_pages(struct conf_ctx *c, const char *fp, json_t *fo,
 	free(error);
 }
 
+struct conf_auto_arg {
+	struct conf_ctx		*c;
+	const struct conf_form	*f;
+	const char		*path;
+};
+
+/* The autoresponder may greet the visitor by name, never echo the
+ * message: only metadata and single-line fields. */
+static void
+conf_auto_name(const char *name, void *arg)
+{
+	struct conf_auto_arg	*a = arg;
+	size_t			 i;
+
+	if (strcmp(name, "_form") == 0 || strcmp(name, "_id") == 0 ||
+	    strcmp(name, "_date") == 0)
+		return;
+	for (i = 0; i < a->f->nfields; i++)
+		if (strcmp(a->f->fields[i].name, name) == 0) {
+			if (a->f->fields[i].multiline)
+				conf_err(a->c, a->path, 0, "the autoresponder "
+				    "may not show multiline field \"%s\"", name);
+			return;
+		}
+	/* Not a field of this form: renders empty, like any missing value
+	 * (the shipped template greets {{name}}, which a form may lack). */
+}
+
+/*
+ * "autoresponder": {"field": "email", "subject": "...", "template": NAME,
+ * "per_address": "1d", "max_per_day": 200}
+ */
+static void
+conf_autoresponder(struct conf_ctx *c, const char *fp, json_t *fo,
+    struct conf_form *f)
+{
+	static const char *const keys[] = { "field", "subject", "template",
+	    "per_address", "max_per_day", NULL };
+	struct conf_auto_arg	 a;
+	json_t			*o = conf_obj(c, fp, fo, "autoresponder", 0);
+	char			 p[CONF_MAX_PATH], err[256];
+	char			*s, *tname;
+	size_t			 i;
+
+	if (o == NULL || c->conf->templates_dir == NULL)
+		return;
+	conf_path(p, "%s/autoresponder", fp);
+	conf_known(c, p, o, keys);
+	if (!f->altcha && f->captcha.kind == CONF_CAPTCHA_NONE)
+		conf_err(c, p, 0, "an autoresponder needs a \"challenge\" or a "
+		    "\"captcha\" on the form: it writes to an address anyone "
+		    "can type");
+	f->auto_field = conf_str(c, p, o, "field", "email", 0);
+	for (i = 0; f->auto_field != NULL && i < f->nfields; i++)
+		if (strcmp(f->fields[i].name, f->auto_field) == 0)
+			break;
+	if (f->auto_field != NULL && (i == f->nfields || !f->fields[i].email))
+		conf_err(c, p, 0, "autoresponder \"field\" must name a field "
+		    "of \"type\": \"email\"");
+	else if (f->auto_field != NULL)
+		f->fields[i].header = 1;	/* it becomes To */
+	f->auto_per_address = conf_dur(c, p, o, "per_address", 86400);
+	f->auto_max_per_day = (long)conf_int(c, p, o, "max_per_day", 200, 1,
+	    100000);
+	a.c = c;
+	a.f = f;
+	a.path = p;
+	s = conf_str(c, p, o, "subject", "We received your message", 0);
+	if (s != NULL) {
+		if (tmpl_parse(s, strlen(s), &f->auto_subject, err,
+		    sizeof(err)) == -1)
+			conf_err(c, p, 0, "autoresponder subject: %s", err);
+		else
+			tmpl_names(f->auto_subject, conf_auto_name, &a);
+		free(s);
+	}
+	tname = conf_str(c, p, o, "template", "autoreply", 0);
+	if (tname != NULL && !conf_is_token(tname, 64))
+		conf_err(c, p, 0, "autoresponder \"template\" must be a name");
+	else if (tname != NULL) {
+		f->auto_text = conf_tmpl_file(c, p, c->conf->templates_dir,
+		    tname, "txt", 1);
+		f->auto_html = conf_tmpl_file(c, p, c->conf->templates_dir,
+		    tname, "html", 0);
+		if (f->auto_text != NULL)
+			tmpl_names(f->auto_text, conf_auto_name, &a);
+		if (f->auto_html != NULL)
+			tmpl_names(f->auto_html, conf_auto_name, &a);
+	}
+	free(tname);
+	/* Subject fields are header-bound: check them as such. */
+	if (f->auto_subject != NULL)
+		for (i = 0; i < f->nfields; i++)
+			if (tmpl_uses(f->auto_subject, f->fields[i].name))
+				f->fields[i].header = 1;
+}
+
 struct conf_subj_arg {
 	struct conf_ctx		*c;
 	struct conf_form	*f;
@@ -1556,6 +1653,7 @@ conf_form(struct conf_ctx *c, const char *id, json_t *fo,
 	}
 	free(tname);
 	conf_pages(c, p, fo, f);
+	conf_autoresponder(c, p, fo, f);
 }
 
 static void
@@ -1846,6 +1944,10 @@ conf_free(struct conf *cf)
 			tmpl_free(f->thanks[j]);
 			tmpl_free(f->error[j]);
 		}
+		tmpl_free(f->auto_subject);
+		tmpl_free(f->auto_text);
+		tmpl_free(f->auto_html);
+		free(f->auto_field);
 	}
 	free(cf->forms);
 	for (i = 0; i < cf->ndkim; i++) {

@@ -120,6 +120,15 @@ struct conf_form {
 	 * templates_dir/<name>.<lang>.html; NULL: the built-in page. */
 	struct tmpl		*thanks[2];
 	struct tmpl		*error[2];
+	/* Autoresponder (off when auto_text is NULL): to the address in
+	 * auto_field, at most one per address per auto_per_address seconds
+	 * and auto_max_per_day in all; only behind a challenge or captcha. */
+	struct tmpl		*auto_subject;
+	struct tmpl		*auto_text;
+	struct tmpl		*auto_html;
+	char			*auto_field;
+	long			 auto_per_address;
+	long			 auto_max_per_day;
 };
 
 enum conf_smtp_tls {

@@ -7,6 +7,7 @@
 #include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,6 +34,7 @@
 
 #define REQ_MAX_HEADER		8192	/* Origin, Referer, Accept... */
 #define REQ_MAX_SUBJECT		900	/* octets of a rendered subject */
+#define CONF_MAX_AUTO_VARS	104	/* fields + metadata of an autoreply */
 
 struct req {
 	const struct request_ctx *ctx;
@@ -836,6 +838,119 @@ req_resolve(struct req *q, const struct form *f, struct validate_error *errs,
 	return n;
 }
 
+/*
+ * The autoresponder (issue 4, item 6): to the address the visitor typed
+ * (checked as a header-bound email field), only after the challenge or
+ * captcha passed (conf enforces that the form has one), at most one per
+ * address per auto_per_address and auto_max_per_day in all, rendered from
+ * metadata and single-line fields only, Auto-Submitted: auto-replied.  A
+ * failure here never changes the visitor's answer.
+ */
+static void
+req_autoreply(struct req *q, const struct form *f)
+{
+	const struct conf_form	*cfm = q->form;
+	const struct conf	*cf = q->cf;
+	const struct form_field	*to, *v;
+	struct tmpl_var		 vars[CONF_MAX_AUTO_VARS];
+	struct tmpl_scope	 root;
+	struct throttle_key	 k;
+	struct message		 m;
+	struct message_mailbox	 rcpt;
+	struct spool_meta	 meta;
+	struct buf		 subj = BUF_INIT, text = BUF_INIT, html = BUF_INIT;
+	struct buf		 msg = BUF_INIT;
+	unsigned char		 md[EVP_MAX_MD_SIZE];
+	unsigned int		 mdlen = 0;
+	char			 key[80], date[64];
+	size_t			 i, nv = 0;
+	time_t			 now = time(NULL);
+	long			 after;
+	int			 rc;
+
+	if (cfm->auto_text == NULL || q->ctx->throttle == NULL ||
+	    (to = form_get(f, cfm->auto_field)) == NULL || to->value_len == 0 ||
+	    !req_addr_ok(to))
+		return;
+	/* Per address: a digest, so the table holds no address. */
+	EVP_Digest(to->value, to->value_len, md, &mdlen, EVP_sha256(), NULL);
+	rc = snprintf(key, sizeof(key), "auto:");
+	for (i = 0; i < 16 && i < mdlen; i++)
+		rc += snprintf(key + rc, sizeof(key) - (size_t)rc, "%02x", md[i]);
+	if (throttle_once(q->ctx->throttle, key, "", req_now_us() +
+	    (int64_t)cfm->auto_per_address * 1000000, req_now_us(), NULL,
+	    0) != 1) {
+		log_info("request id=%s autoreply skipped: this address had one",
+		    q->id);
+		return;
+	}
+	k = (struct throttle_key){ "auto:global", { cfm->auto_max_per_day,
+	    86400 } };
+	if (throttle_check(q->ctx->throttle, &k, 1, req_now_us(), &after) !=
+	    THROTTLE_OK) {
+		log_warn("request id=%s autoreply skipped: max_per_day reached",
+		    q->id);
+		return;
+	}
+	message_date(now, date, sizeof(date));
+	for (i = 0; i < cfm->nfields && nv + 3 < CONF_MAX_AUTO_VARS; i++) {
+		if (cfm->fields[i].multiline ||
+		    (v = form_get(f, cfm->fields[i].name)) == NULL)
+			continue;
+		vars[nv++] = (struct tmpl_var){ cfm->fields[i].name, v->value,
+		    v->value_len, NULL, 0 };
+	}
+	vars[nv++] = (struct tmpl_var){ "_form", cfm->id, strlen(cfm->id),
+	    NULL, 0 };
+	vars[nv++] = (struct tmpl_var){ "_id", q->id, strlen(q->id), NULL, 0 };
+	vars[nv++] = (struct tmpl_var){ "_date", date, strlen(date), NULL, 0 };
+	root = (struct tmpl_scope){ vars, nv, NULL };
+	memset(&m, 0, sizeof(m));
+	memset(&meta, 0, sizeof(meta));
+	if (tmpl_render(cfm->auto_subject, TMPL_TEXT, &root, REQ_MAX_SUBJECT,
+	    &subj) == -1 || subj.data == NULL ||
+	    validate_header_text(subj.data, subj.len) != VALIDATE_TEXT_OK ||
+	    tmpl_render(cfm->auto_text, TMPL_TEXT, &root, 65536, &text) == -1 ||
+	    (cfm->auto_html != NULL && tmpl_render(cfm->auto_html, TMPL_HTML,
+	    &root, 65536, &html) == -1)) {
+		log_err("request id=%s autoreply could not be rendered", q->id);
+		goto out;
+	}
+	rcpt = (struct message_mailbox){ NULL, to->value };
+	m.from = (struct message_mailbox){ cf->from.display, cf->from.addr };
+	m.to = &rcpt;
+	m.nto = 1;
+	m.subject = subj.data;
+	if (spool_new_id(meta.id) == -1)
+		goto out;
+	m.id = meta.id;
+	m.hostname = cf->hostname;
+	m.date = now;
+	m.auto_submitted = "auto-replied";
+	m.text = text.data ? text.data : "";
+	m.text_len = text.len;
+	m.html = html.data;
+	m.html_len = html.len;
+	if (message_build(&m, &msg) == -1) {
+		log_err("request id=%s autoreply could not be built", q->id);
+		goto out;
+	}
+	snprintf(meta.form, sizeof(meta.form), "%s", cfm->id);
+	snprintf(meta.from, sizeof(meta.from), "%s", cf->envelope_from);
+	meta.created = meta.next_try = now;
+	meta.rcpt[0] = (char *)(uintptr_t)to->value;
+	meta.nrcpt = 1;
+	if (spool_commit(cf->spool_dir, &meta, msg.data, msg.len) == -1)
+		log_err("request id=%s autoreply not spooled: %m", q->id);
+	else
+		log_info("request id=%s autoreply queued as %s", q->id, meta.id);
+out:
+	buf_free(&subj);
+	buf_free(&text);
+	buf_free(&html);
+	buf_free(&msg);
+}
+
 /* ---- the submission ----------------------------------------------- */
 
 struct req_val {
@@ -1313,6 +1428,9 @@ req_post(struct req *q)
 	}
 	q->outcome = rc == 2 ? "held" : "accepted";
 	req_accepted(q, req_redirect(q, f));
+	/* Only once the notification itself is durable. */
+	if (rc == 0 && q->form->auto_text != NULL)
+		req_autoreply(q, f);
 out:
 	form_free(f);
 	free(body);

@@ -126,9 +126,12 @@ server_shared(const struct conf *cf)
 	size_t		 i;
 	int		 need_table = cf->duplicate_window > 0, need_key = 0;
 
-	for (i = 0; i < cf->nforms; i++)
+	for (i = 0; i < cf->nforms; i++) {
 		if (cf->forms[i].altcha)
 			need_table = need_key = 1;
+		if (cf->forms[i].auto_text != NULL)
+			need_table = 1;
+	}
 	if (cf->throttle.per_ip.count || cf->throttle.per_form.count ||
 	    cf->throttle.global.count)
 		need_table = 1;

@@ -95,6 +95,9 @@ def main():
         cfg["forms"]["quick"] = h.contact_form(
             challenge={"type": "altcha", "max_number": 2000,
                        "expires": "2s"})
+        cfg["forms"]["auto"] = h.contact_form(
+            challenge={"type": "altcha", "max_number": 2000},
+            autoresponder={"field": "email", "subject": "Thanks {{name}}"})
         cfg["forms"]["human"] = h.contact_form(captcha={
             "provider": "turnstile", "secret_file": secret,
             "verify_url": "http://127.0.0.1:%d/siteverify" % vport,
@@ -113,6 +116,7 @@ def main():
             throttle(ngx, f2m, cfg)
             duplicates(ngx, cfg)
             altcha(ngx)
+            autoresponder(ngx, cfg)
             captcha(ngx, srv)
         finally:
             ngx.stop()
@@ -225,6 +229,49 @@ def altcha(ngx):
                             {"X-Forwarded-For": "192.0.2.34"})[2])
     s, hd, b = post(ngx, "slow", dict(GOOD, altcha=solve(ch)), "192.0.2.34")
     check(s == 422, "posted sooner than min_seconds: refused", 422, s)
+
+
+def spool_msgs(cfg):
+    out = {}
+    q = os.path.join(cfg["spool_dir"], "queue")
+    for n in os.listdir(q):
+        with open(os.path.join(q, n), "rb") as f:
+            head, _, msg = f.read().partition(b"\n\n")
+        out[n] = (head.decode(), h.parse_message(msg))
+    return out
+
+
+def autoresponder(ngx, cfg):
+    def solved(ip):
+        return solve(json.loads(ngx.get("/f2m/auto/challenge",
+                                        {"X-Forwarded-For": ip})[2]))
+    before = set(spool_msgs(cfg))
+    s, hd, b = post(ngx, "auto", dict(GOOD, name="Zoé", message="SECRET "
+                    "TEXT", altcha=solved("192.0.2.60")), "192.0.2.60")
+    check(s == 200, "post with an autoresponder", 200, (s, b))
+    new = {k: v for k, v in spool_msgs(cfg).items() if k not in before}
+    autos = [(e, m) for e, m in new.values()
+             if m["Auto-Submitted"] == "auto-replied"]
+    check(len(new) == 2 and len(autos) == 1, "the notification and one "
+          "autoreply are queued", 2, len(new))
+    if autos:
+        env, m = autos[0]
+        check("rcpt ada@example.org" in env and env.count("rcpt ") == 1,
+              "the autoreply goes to the visitor only", None, env)
+        check(str(m["Subject"]) == "Thanks Zoé", "its subject greets the "
+              "visitor", "Thanks Zoé", str(m["Subject"]))
+        body = m.get_body(("plain",)).get_content()
+        check("Zoé" in body and "SECRET" not in body, "it may use the name, "
+              "never the message", None, body)
+        check(str(m["From"]).endswith("<forms@example.test>") and
+              m["Reply-To"] is None, "from the site, no Reply-To", None,
+              (str(m["From"]), m["Reply-To"]))
+    before = set(spool_msgs(cfg))
+    s, hd, b = post(ngx, "auto", dict(GOOD, message="second", altcha=solved(
+        "192.0.2.61")), "192.0.2.61")
+    new = {k: v for k, v in spool_msgs(cfg).items() if k not in before}
+    check(s == 200 and len(new) == 1, "a second post from the same address "
+          "gets no second autoreply", 1, (s, len(new)))
 
 
 def captcha(ngx, srv):

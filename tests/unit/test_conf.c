@@ -289,6 +289,29 @@ static const struct {
 	  "\"secret_file\": \"@DIR@/pw\" },\n"
 	  "    \"fields\": { \"name\": {} } } }\n}\n", 1,
 	  "\"provider\" must be" },
+	{ "autoresponder without a challenge", GOOD_HEAD
+	  "  \"forms\": { \"contact\": {\n"
+	  "    \"recipients\": [\"a@example.test\"],\n"
+	  "    \"autoresponder\": { \"field\": \"email\" },\n"
+	  "    \"fields\": { \"name\": {}, \"email\": { \"type\": \"email\" }"
+	  " } } }\n}\n", 1, "an autoresponder needs a \"challenge\" or a "
+	  "\"captcha\"" },
+	{ "autoresponder echoing the message", GOOD_HEAD
+	  "  \"forms\": { \"contact\": {\n"
+	  "    \"recipients\": [\"a@example.test\"],\n"
+	  "    \"challenge\": { \"type\": \"altcha\" },\n"
+	  "    \"autoresponder\": { \"subject\": \"Re: {{message}}\" },\n"
+	  "    \"fields\": { \"message\": { \"multiline\": true }, "
+	  "\"email\": { \"type\": \"email\" } } } }\n}\n", 1,
+	  "may not show multiline field \"message\"" },
+	{ "autoresponder ok", GOOD_HEAD
+	  "  \"forms\": { \"contact\": {\n"
+	  "    \"recipients\": [\"a@example.test\"],\n"
+	  "    \"challenge\": { \"type\": \"altcha\" },\n"
+	  "    \"autoresponder\": { \"per_address\": \"1d\", "
+	  "\"max_per_day\": 50 },\n"
+	  "    \"fields\": { \"name\": {}, \"email\": { \"type\": \"email\" }"
+	  " } } }\n}\n", 0, NULL },
 	{ "bad duration", "{ \"max_age\": \"5 days\",\n" GOOD_BODY
 	  GOOD_FORMS, 1, "form2mail.json:1:14: \"max_age\" must be a "
 	  "duration" },
