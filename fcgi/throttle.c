@@ -1,5 +1,7 @@
 /*
- * throttle: GCRA over a file-backed shared table; see throttle.h.
+ * throttle: GCRA over a file-backed shared table; see throttle.h.  The
+ * public functions check their arguments here and hand the calls on a
+ * Redis handle to throttle_redis.c.
  *
  * File layout: a THROTTLE_HDR_SIZE header (magic, layout, SipHash key,
  * counters, the robust mutex), then the slots.  Times in the file are
@@ -47,7 +49,14 @@
  * 30 days; the margin tolerates a clock stepped back). */
 #define THROTTLE_SPAN_MAX_NS	(2 * THROTTLE_ONCE_MAX_US * 1000)
 
-enum { KIND_FREE, KIND_RATE, KIND_ONCE };
+enum { KIND_FREE, KIND_RATE, KIND_ONCE, KIND_WINDOW };
+
+/* A window entry's counts: one per slice, 20 bits each (up to 1048575 >=
+ * THROTTLE_WINDOW_MAX), in a ring of THROTTLE_WIN_RING slices. */
+#define THROTTLE_WIN_RING	(THROTTLE_WINDOW_SLICES + 1)
+#define THROTTLE_WIN_BITS	20
+#define THROTTLE_WIN_CMAX	((1u << THROTTLE_WIN_BITS) - 1)
+#define THROTTLE_US		1000000LL
 
 struct throttle_hdr {
 	char		 magic[8];
@@ -72,10 +81,11 @@ struct throttle_slot {
 	uint8_t		 keylen;
 	uint8_t		 digest;	/* key holds a digest of a long key */
 	uint8_t		 vallen;
-	uint8_t		 pad[4];
+	uint32_t	 aux;		/* KIND_WINDOW: slice width, ms */
 	union {
 		int64_t	 tat;		/* KIND_RATE, ns */
 		char	 value[THROTTLE_VALUE_MAX];	/* KIND_ONCE */
+		uint8_t	 win[THROTTLE_VALUE_MAX];	/* KIND_WINDOW */
 	} u;
 	unsigned char	 key[THROTTLE_KEY_MAX];
 };
@@ -86,6 +96,10 @@ _Static_assert(sizeof(struct throttle_slot) == THROTTLE_SLOT_SIZE,
     "throttle slot size");
 _Static_assert(THROTTLE_MAX_KEYS < THROTTLE_PROBE,
     "a probe window must keep a slot for every key of one check");
+_Static_assert(THROTTLE_WIN_RING * THROTTLE_WIN_BITS <=
+    8 * THROTTLE_VALUE_MAX, "window counts fit a slot");
+_Static_assert(THROTTLE_WINDOW_MAX <= THROTTLE_WIN_CMAX,
+    "a slice count holds any limit");
 
 struct throttle {
 	int			 fd;
@@ -94,6 +108,7 @@ struct throttle {
 	struct throttle_hdr	*hdr;
 	struct throttle_slot	*slots;
 	uint8_t			 sipkey[16];
+	struct throttle_redis	*redis;		/* set: the Redis backend */
 };
 
 /* A key as stored: verbatim or digest, with its hash. */
@@ -638,11 +653,41 @@ inval:
 	return -1;
 }
 
+int
+throttle_open_redis(const char *url, long timeout_ms, struct throttle **out,
+    char *err, size_t errsize)
+{
+	struct throttle	*t;
+
+	if (err != NULL && errsize > 0)
+		err[0] = '\0';
+	if (out == NULL) {
+		errno = EINVAL;
+		throttle_err(err, errsize, "throttle_open_redis: invalid "
+		    "arguments");
+		return -1;
+	}
+	*out = NULL;
+	if ((t = calloc(1, sizeof(*t))) == NULL) {
+		throttle_err(err, errsize, "redis: %s", strerror(errno));
+		return -1;
+	}
+	t->fd = -1;
+	if (throttle_redis_open(url, timeout_ms, &t->redis, err,
+	    errsize) == -1) {
+		free(t);
+		return -1;
+	}
+	*out = t;
+	return 0;
+}
+
 void
 throttle_close(struct throttle *t)
 {
 	if (t == NULL)
 		return;
+	throttle_redis_close(t->redis);
 	throttle_unmap(t);
 	if (t->fd != -1)
 		close(t->fd);
@@ -693,6 +738,47 @@ throttle_unlock(struct throttle *t)
 
 /* Keys and slots. */
 
+/* The key's length, or 0 for NULL, "" or a key over
+ * THROTTLE_KEY_INPUT_MAX octets. */
+static size_t
+throttle_key_len(const char *key)
+{
+	size_t	 len;
+
+	if (key == NULL)
+		return 0;
+	len = strnlen(key, THROTTLE_KEY_INPUT_MAX + 1);
+	return len > THROTTLE_KEY_INPUT_MAX ? 0 : len;
+}
+
+static int
+throttle_rate_ok(const struct throttle_rate *r)
+{
+	return r->count >= 1 && r->count <= THROTTLE_COUNT_MAX &&
+	    r->period >= 1 && r->period <= THROTTLE_PERIOD_MAX;
+}
+
+/* The checks throttle_check() makes before it asks Redis: rates in range,
+ * keys well formed, none twice.  Returns 0 or -1. */
+static int
+throttle_keys_ok(const struct throttle_key *keys, size_t nkeys)
+{
+	size_t	 i, j;
+
+	for (i = 0; i < nkeys; i++) {
+		if (keys[i].rate.count == 0)
+			continue;
+		if (!throttle_rate_ok(&keys[i].rate) ||
+		    throttle_key_len(keys[i].key) == 0)
+			return -1;
+		for (j = 0; j < i; j++)
+			if (keys[j].rate.count != 0 &&
+			    strcmp(keys[j].key, keys[i].key) == 0)
+				return -1;
+	}
+	return 0;
+}
+
 static int
 throttle_prepare(const struct throttle *t, int kind, const char *key,
     struct throttle_pkey *pk)
@@ -701,10 +787,7 @@ throttle_prepare(const struct throttle *t, int kind, const char *key,
 	uint8_t		 h[8];
 	size_t		 len;
 
-	if (key == NULL)
-		return -1;
-	len = strnlen(key, THROTTLE_KEY_INPUT_MAX + 1);
-	if (len == 0 || len > THROTTLE_KEY_INPUT_MAX)
+	if ((len = throttle_key_len(key)) == 0)
 		return -1;
 	memset(pk, 0, sizeof(*pk));
 	pk->kind = (uint8_t)kind;
@@ -738,7 +821,10 @@ throttle_pkey_eq(const struct throttle_pkey *a, const struct throttle_pkey *b)
 static int
 throttle_wellformed(const struct throttle_slot *s)
 {
-	if (s->kind != KIND_RATE && s->kind != KIND_ONCE)
+	if (s->kind != KIND_RATE && s->kind != KIND_ONCE &&
+	    s->kind != KIND_WINDOW)
+		return 0;
+	if (s->kind == KIND_WINDOW && s->aux == 0)
 		return 0;
 	return s->keylen > 0 && s->keylen <= THROTTLE_KEY_MAX &&
 	    s->digest <= 1 &&
@@ -783,8 +869,10 @@ throttle_taken(size_t i, const size_t *taken, size_t ntaken)
 /*
  * Looks at the THROTTLE_PROBE slots after the key's home slot.  Returns
  * 1 and the live entry's index, or 0 and the index of the slot to take:
- * the first one not live, else the live one expiring first; slots in
- * `taken` (used by this call already) are never chosen.
+ * the first one not live, else the live rate or once entry expiring
+ * first, else SIZE_MAX (every candidate is a live window entry, which is
+ * never evicted: evicting it would forget admissions and break the cap);
+ * slots in `taken` (used by this call already) are never chosen.
  */
 static int
 throttle_find(const struct throttle *t, const struct throttle_pkey *pk,
@@ -808,7 +896,8 @@ throttle_find(const struct throttle *t, const struct throttle_pkey *pk,
 		if (!throttle_live(s, now)) {
 			if (freei == SIZE_MAX)
 				freei = i;
-		} else if (s->expires < oldest || oldi == SIZE_MAX) {
+		} else if (s->kind != KIND_WINDOW &&
+		    (s->expires < oldest || oldi == SIZE_MAX)) {
 			oldest = s->expires;
 			oldi = i;
 		}
@@ -858,16 +947,21 @@ throttle_check(struct throttle *t, const struct throttle_key *keys,
 	if (retry_after != NULL)
 		*retry_after = 0;
 	if (t == NULL || (keys == NULL && nkeys > 0) ||
-	    nkeys > THROTTLE_MAX_KEYS || !throttle_now_ok(now_us))
+	    nkeys > THROTTLE_MAX_KEYS)
+		goto inval;
+	if (t->redis != NULL) {
+		if (throttle_keys_ok(keys, nkeys) == -1)
+			goto inval;
+		return throttle_redis_check(t->redis, keys, nkeys,
+		    retry_after);
+	}
+	if (!throttle_now_ok(now_us))
 		goto inval;
 	now = now_us * 1000;
 	for (i = 0; i < nkeys; i++) {
 		if (keys[i].rate.count == 0)
 			continue;
-		if (keys[i].rate.count < 0 ||
-		    keys[i].rate.count > THROTTLE_COUNT_MAX ||
-		    keys[i].rate.period < 1 ||
-		    keys[i].rate.period > THROTTLE_PERIOD_MAX ||
+		if (!throttle_rate_ok(&keys[i].rate) ||
 		    throttle_prepare(t, KIND_RATE, keys[i].key, &pk[n]) == -1)
 			goto inval;
 		for (j = 0; j < n; j++)
@@ -902,16 +996,27 @@ throttle_check(struct throttle *t, const struct throttle_key *keys,
 	}
 	if (res == THROTTLE_OK) {
 		/* A new key never takes a slot found or placed by this call:
-		 * idx[] lists those, SIZE_MAX for the keys still to place. */
+		 * idx[] lists those, SIZE_MAX for the keys still to place.
+		 * Every key is placed before any is written, so a key that
+		 * finds no slot charges none. */
 		for (i = 0; i < n; i++)
 			if (!found[i])
 				idx[i] = SIZE_MAX;
+		for (i = 0; i < n && res == THROTTLE_OK; i++) {
+			if (found[i])
+				continue;
+			(void)throttle_find(t, &pk[i], now, idx, n, &idx[i]);
+			if (idx[i] == SIZE_MAX) {
+				res = THROTTLE_ERROR;
+				errno = ENOSPC;
+			}
+		}
+	}
+	if (res == THROTTLE_OK) {
 		for (i = 0; i < n; i++) {
-			if (!found[i]) {
-				(void)throttle_find(t, &pk[i], now, idx, n,
-				    &idx[i]);
+			if (!found[i])
 				s = throttle_claim(t, idx[i], &pk[i], now);
-			} else
+			else
 				s = &t->slots[idx[i]];
 			s->u.tat = ntat[i];
 			s->expires = ntat[i];
@@ -920,6 +1025,8 @@ throttle_check(struct throttle *t, const struct throttle_key *keys,
 		}
 	}
 	throttle_unlock(t);
+	if (res == THROTTLE_ERROR)
+		return res;
 	if (res == THROTTLE_LIMITED && retry_after != NULL) {
 		wait = (wait + THROTTLE_NS - 1) / THROTTLE_NS;
 		*retry_after = wait < 1 ? 1 : (long)wait;
@@ -948,7 +1055,14 @@ throttle_once(struct throttle *t, const char *key, const char *value,
 	    (value_out != NULL && value_outsize <= THROTTLE_VALUE_MAX) ||
 	    (vlen = strnlen(value, THROTTLE_VALUE_MAX + 1)) >
 	    THROTTLE_VALUE_MAX ||
-	    throttle_prepare(t, KIND_ONCE, key, &pk) == -1) {
+	    throttle_key_len(key) == 0) {
+		errno = EINVAL;
+		return -1;
+	}
+	if (t->redis != NULL)
+		return throttle_redis_once(t->redis, key, value,
+		    (expires_us - now_us + 999) / 1000, value_out);
+	if (throttle_prepare(t, KIND_ONCE, key, &pk) == -1) {
 		errno = EINVAL;
 		return -1;
 	}
@@ -961,6 +1075,9 @@ throttle_once(struct throttle *t, const char *key, const char *value,
 			value_out[s->vallen] = '\0';
 		}
 		rc = 0;
+	} else if (i == SIZE_MAX) {
+		errno = ENOSPC;
+		rc = -1;
 	} else {
 		s = throttle_claim(t, i, &pk, now_us * 1000);
 		memcpy(s->u.value, value, vlen);
@@ -982,7 +1099,13 @@ throttle_forget(struct throttle *t, const char *key)
 	size_t			 home, k;
 	int			 rc = 0;
 
-	if (t == NULL || throttle_prepare(t, KIND_ONCE, key, &pk) == -1) {
+	if (t == NULL || throttle_key_len(key) == 0) {
+		errno = EINVAL;
+		return -1;
+	}
+	if (t->redis != NULL)
+		return throttle_redis_forget(t->redis, key);
+	if (throttle_prepare(t, KIND_ONCE, key, &pk) == -1) {
 		errno = EINVAL;
 		return -1;
 	}
@@ -1000,6 +1123,209 @@ throttle_forget(struct throttle *t, const char *key)
 	return rc;
 }
 
+/*
+ * Shared-memory window (throttle.h): one admission count per slice of
+ * w = ceil(PERIOD / 15) ms; slice j covers [j w, (j + 1) w) of the
+ * caller's clock, and counts while it overlaps the window (t - P, t], that
+ * is while t < (j + 1) w + P.
+ *
+ * Why the cap holds.  At a call at t the sum S counts every admission in
+ * a slice that overlaps (t - P, t]; every admission at s in (t - P, t]
+ * lies in such a slice, so S >= the admissions in (t - P, t].  A call is
+ * admitted only when S < limit, so after it (t - P, t] holds at most
+ * limit.  Suppose a span [a, a + P) held limit + 1 admissions: at the
+ * last of them, t < a + P, the other limit lay in [a, t] within (t - P, t]
+ * (a > t - P), so that call saw S >= limit and was refused.  A clock
+ * stepped back is taken as standing at the latest slice's start, which
+ * only counts more.
+ *
+ * Why 16 counts suffice.  The oldest slice overlapping (t - P, t] is
+ * floor((t - P) / w) >= floor(t / w) - 15, since P <= 15 w: slices
+ * b - 15 .. b (b = floor(t / w)) are all that can count, kept in a ring
+ * indexed j % 16.  The latest slice charged, L, is not stored: the
+ * slot's expiry is (L + 1) w + P, when L stops counting, and L is
+ * recovered from it; so the slot is live exactly while a count matters.
+ * Moving from L to b clears ring entries L + 1 .. b, which held slices
+ * <= b - 16.
+ *
+ * An admission in slice j counts until (j + 1) w + P, at most w after the
+ * exact log would release it: that is the waiting this costs.
+ */
+static uint32_t
+throttle_win_get(const uint8_t *c, size_t j)
+{
+	size_t		 bit = j * THROTTLE_WIN_BITS, o = bit / 8;
+	uint32_t	 v;
+
+	v = (uint32_t)c[o] | (uint32_t)c[o + 1] << 8 |
+	    (uint32_t)c[o + 2] << 16;
+	return (v >> (bit % 8)) & THROTTLE_WIN_CMAX;
+}
+
+static void
+throttle_win_set(uint8_t *c, size_t j, uint32_t n)
+{
+	size_t		 bit = j * THROTTLE_WIN_BITS, o = bit / 8;
+	uint32_t	 v;
+
+	v = (uint32_t)c[o] | (uint32_t)c[o + 1] << 8 |
+	    (uint32_t)c[o + 2] << 16;
+	v &= ~(THROTTLE_WIN_CMAX << (bit % 8));
+	v |= (n & THROTTLE_WIN_CMAX) << (bit % 8);
+	c[o] = (uint8_t)v;
+	c[o + 1] = (uint8_t)(v >> 8);
+	c[o + 2] = (uint8_t)(v >> 16);
+}
+
+/* Writes a window entry (claiming slot i first when it is new).  The
+ * counts go before the expiry that dates them. */
+static void
+throttle_win_store(struct throttle *t, size_t i, int found,
+    const struct throttle_pkey *pk, int64_t now, uint32_t wms,
+    const uint32_t *cnt, int64_t expires)
+{
+	struct throttle_slot	*s;
+	size_t			 j;
+
+	s = found ? &t->slots[i] : throttle_claim(t, i, pk, now);
+	for (j = 0; j < THROTTLE_WIN_RING; j++)
+		throttle_win_set(s->u.win, j, cnt[j]);
+	s->aux = wms;
+	atomic_signal_fence(memory_order_seq_cst);
+	s->expires = expires;
+	atomic_signal_fence(memory_order_seq_cst);
+	s->kind = KIND_WINDOW;
+}
+
+int
+throttle_window(struct throttle *t, const char *key, long limit,
+    long period_s, int64_t now_us, long *wait_s)
+{
+	struct throttle_pkey	 pk;
+	struct throttle_slot	*s;
+	uint32_t		 cnt[THROTTLE_WIN_RING], wms;
+	uint64_t		 sum, left;
+	int64_t			 wus, per, b, j, last, tnow, e, wait = 0;
+	size_t			 i, k;
+	int			 found, lump = 0, rc;
+
+	if (wait_s != NULL)
+		*wait_s = 0;
+	if (t == NULL || limit < 1 || limit > THROTTLE_WINDOW_MAX ||
+	    period_s < 1 || period_s > THROTTLE_PERIOD_MAX ||
+	    throttle_key_len(key) == 0)
+		goto inval;
+	if (t->redis != NULL)
+		return throttle_redis_window(t->redis, key, limit, period_s,
+		    wait_s);
+	if (!throttle_now_ok(now_us) ||
+	    throttle_prepare(t, KIND_WINDOW, key, &pk) == -1)
+		goto inval;
+	wms = (uint32_t)((period_s * 1000 + THROTTLE_WINDOW_SLICES - 1) /
+	    THROTTLE_WINDOW_SLICES);
+	wus = (int64_t)wms * 1000;
+	per = (int64_t)period_s * THROTTLE_US;
+	b = now_us / wus;
+	tnow = now_us;
+	memset(cnt, 0, sizeof(cnt));
+
+	if (throttle_lock(t) == -1)
+		return -1;
+	found = throttle_find(t, &pk, now_us * 1000, NULL, 0, &i);
+	if (!found && i == SIZE_MAX) {
+		errno = ENOSPC;
+		rc = -1;
+		goto out;
+	}
+	if (found) {
+		s = &t->slots[i];
+		for (k = 0; k < THROTTLE_WIN_RING; k++)
+			cnt[k] = throttle_win_get(s->u.win, k);
+		e = s->expires / 1000 - per;
+		if (s->aux == wms && s->expires % 1000 == 0 && e >= wus &&
+		    e % wus == 0) {
+			last = e / wus - 1;
+			if (b < last) {
+				b = last;
+				tnow = last * wus;
+			}
+			for (j = last + 1; j <= b && j <= last +
+			    THROTTLE_WIN_RING; j++)
+				cnt[j % THROTTLE_WIN_RING] = 0;
+		} else {
+			/* Counted with another period (or not ours): all
+			 * of it is held one new period from now. */
+			for (k = 0, sum = 0; k < THROTTLE_WIN_RING; k++) {
+				sum += cnt[k];
+				cnt[k] = 0;
+			}
+			cnt[b % THROTTLE_WIN_RING] = sum > THROTTLE_WIN_CMAX ?
+			    THROTTLE_WIN_CMAX : (uint32_t)sum;
+			lump = 1;
+		}
+	}
+	for (k = 0, sum = 0; k < THROTTLE_WIN_RING; k++) {
+		j = b - (THROTTLE_WIN_RING - 1) + (int64_t)k;
+		if (j >= 0 && (j + 1) * wus + per > tnow)
+			sum += cnt[j % THROTTLE_WIN_RING];
+	}
+	if (sum < (uint64_t)limit) {
+		cnt[b % THROTTLE_WIN_RING]++;
+		throttle_win_store(t, i, found, &pk, now_us * 1000, wms, cnt,
+		    ((b + 1) * wus + per) * 1000);
+		rc = 1;
+		goto out;
+	}
+	/* The oldest counted slices leave first: wait for the one whose
+	 * leaving brings the sum under the limit. */
+	left = sum;
+	for (k = 0; k < THROTTLE_WIN_RING; k++) {
+		j = b - (THROTTLE_WIN_RING - 1) + (int64_t)k;
+		if (j < 0 || (j + 1) * wus + per <= tnow)
+			continue;
+		left -= cnt[j % THROTTLE_WIN_RING];
+		if (left < (uint64_t)limit) {
+			wait = (j + 1) * wus + per - tnow;
+			break;
+		}
+	}
+	if (lump)
+		throttle_win_store(t, i, found, &pk, now_us * 1000, wms, cnt,
+		    ((b + 1) * wus + per) * 1000);
+	rc = 0;
+out:
+	throttle_unlock(t);
+	if (rc == 0 && wait_s != NULL) {
+		wait = (wait + THROTTLE_US - 1) / THROTTLE_US;
+		*wait_s = wait < 1 ? 1 : (long)wait;
+	}
+	return rc;
+inval:
+	errno = EINVAL;
+	return -1;
+}
+
+int
+throttle_ping(struct throttle *t, char *err, size_t errsize)
+{
+	if (err != NULL && errsize > 0)
+		err[0] = '\0';
+	if (t == NULL) {
+		errno = EINVAL;
+		throttle_err(err, errsize, "throttle_ping: no handle");
+		return -1;
+	}
+	if (t->redis != NULL)
+		return throttle_redis_ping(t->redis, err, errsize);
+	if (throttle_lock(t) == -1) {
+		throttle_err(err, errsize, "throttle table lock: %s",
+		    strerror(errno));
+		return -1;
+	}
+	throttle_unlock(t);
+	return 0;
+}
+
 int
 throttle_stats(struct throttle *t, int64_t now_us, struct throttle_stats *st)
 {
@@ -1007,6 +1333,10 @@ throttle_stats(struct throttle *t, int64_t now_us, struct throttle_stats *st)
 
 	if (t == NULL || st == NULL || !throttle_now_ok(now_us)) {
 		errno = EINVAL;
+		return -1;
+	}
+	if (t->redis != NULL) {
+		errno = ENOTSUP;
 		return -1;
 	}
 	memset(st, 0, sizeof(*st));
@@ -1025,7 +1355,8 @@ throttle_stats(struct throttle *t, int64_t now_us, struct throttle_stats *st)
 void
 throttle_test_lock_and_hang(struct throttle *t, int ready_fd)
 {
-	if (throttle_lock(t) == -1 || write(ready_fd, "L", 1) != 1)
+	if (t == NULL || t->redis != NULL || throttle_lock(t) == -1 ||
+	    write(ready_fd, "L", 1) != 1)
 		_exit(1);
 	for (;;)
 		pause();

@@ -1,8 +1,8 @@
 /*
  * test_throttle: rate parsing, client keys, GCRA with a driven clock,
  * all-or-nothing charging, once() and forget(), eviction, persistence,
- * damaged files, several processes on one table, and a lock holder killed
- * or stopped.
+ * damaged files, several processes on one table, a lock holder killed
+ * or stopped, and window pacing (against a model of the exact log).
  */
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -749,17 +749,251 @@ test_damage(void)
 	}
 }
 
+/* The slice width of throttle.h's shm window, in microseconds. */
+static int64_t
+win_w(long period)
+{
+	return (period * 1000 + THROTTLE_WINDOW_SLICES - 1) /
+	    THROTTLE_WINDOW_SLICES * 1000;
+}
+
+/* Admissions in (from, to] among the n times in adm. */
+static long
+win_count(const int64_t *adm, long n, int64_t from, int64_t to)
+{
+	long	 i, c = 0;
+
+	for (i = 0; i < n; i++)
+		c += adm[i] > from && adm[i] <= to;
+	return c;
+}
+
+/*
+ * Random arrivals against a model: never more than `limit` admitted in
+ * any span of PERIOD; a refusal only when the span lengthened by one
+ * slice holds `limit` already; Retry-After between the exact log's wait
+ * and one slice more.
+ */
+static void
+test_window_model(struct throttle *t)
+{
+	static const struct {
+		long	 limit, period;
+	} c[] = { { 1, 1 }, { 3, 10 }, { 10, 60 }, { 7, 3600 }, { 2, 5 } };
+	enum { CALLS = 1500 };
+	static int64_t	 adm[CALLS];
+	int64_t		 now, w, per, exact, lo, hi;
+	long		 n, i, k, wait, bad_cap, bad_slack, bad_wait;
+	size_t		 ci;
+	char		 key[32];
+	int		 rc;
+
+	srand(11);
+	for (ci = 0; ci < sizeof(c) / sizeof(c[0]); ci++) {
+		snprintf(key, sizeof(key), "model%zu", ci);
+		per = c[ci].period * SEC;
+		w = win_w(c[ci].period);
+		now = BASE + (int64_t)ci * 7777777;
+		n = bad_cap = bad_slack = bad_wait = 0;
+		for (i = 0; i < CALLS; i++) {
+			/* Gaps around the mean interval, some bursts. */
+			now += (int64_t)((double)rand() / RAND_MAX * 2.0 *
+			    (double)per / (double)c[ci].limit) *
+			    (rand() % 4 == 0 ? 0 : 1);
+			rc = throttle_window(t, key, c[ci].limit,
+			    c[ci].period, now, &wait);
+			if (rc == 1) {
+				adm[n++] = now;
+				if (win_count(adm, n, now - per, now) >
+				    c[ci].limit)
+					bad_cap++;
+				continue;
+			}
+			if (rc != 0) {
+				bad_cap++;
+				continue;
+			}
+			if (win_count(adm, n, now - per - w, now) <
+			    c[ci].limit)
+				bad_slack++;
+			/* The exact log's wait: until the admission whose
+			 * leaving brings (t - P, t] under the limit. */
+			k = win_count(adm, n, now - per, now) - c[ci].limit;
+			exact = k >= 0 ? adm[n - 1 - (c[ci].limit - 1)] + per -
+			    now : 0;
+			lo = (exact + SEC - 1) / SEC;
+			hi = (exact + w + SEC - 1) / SEC;
+			if (lo < 1)
+				lo = 1;
+			if (wait < lo || wait > hi)
+				bad_wait++;
+		}
+		T_INT(bad_cap, 0, "never over the cap");
+		T_INT(bad_slack, 0, "refused only within one slice of the cap");
+		T_INT(bad_wait, 0, "Retry-After within [exact, exact + slice]");
+		T_OK(n >= c[ci].limit, "%s admitted %ld", key, n);
+	}
+}
+
+static void
+test_window(void)
+{
+	struct throttle		*t = topen("win.shm", 1024);
+	struct throttle_stats	 st;
+	int64_t			 w, now, exp_us;
+	long			 wait, i, n;
+	char			 key[32];
+
+	/* 3/10s at one instant: 3, then a wait until their slice leaves. */
+	w = win_w(10);
+	for (i = 0; i < 3; i++) {
+		wait = -1;
+		T_INT(throttle_window(t, "p", 3, 10, BASE, &wait), 1,
+		    "3/10s admitted");
+		T_INT(wait, 0, "no wait when admitted");
+	}
+	T_INT(throttle_window(t, "p", 3, 10, BASE, &wait), 0, "4th waits");
+	exp_us = (BASE / w + 1) * w + 10 * SEC - BASE;
+	T_INT(wait, (exp_us + SEC - 1) / SEC, "until (j + 1) w + P");
+	T_OK(wait >= 10 && wait <= 11, "about the period: %ld", wait);
+	T_INT(throttle_window(t, "p", 3, 10, BASE + exp_us - 1, &wait), 0,
+	    "1 us early");
+	T_INT(wait, 1, "1 us rounds up to 1 s");
+	for (i = n = 0; i < 5; i++)
+		n += throttle_window(t, "p", 3, 10, BASE + exp_us, NULL) == 1;
+	T_INT(n, 3, "the whole slice leaves at once");
+
+	/* 1/1s polled every 0.5 s for 50 s: the exact log would admit
+	 * every 1 s (50); the slice (67 ms) makes it every 1.5 s, never
+	 * more than P + w + one poll apart. */
+	for (i = n = 0, now = BASE; i < 100; i++, now += SEC / 2)
+		n += throttle_window(t, "half", 1, 1, now, NULL) == 1;
+	T_OK(n >= 33 && n <= 50, "1/1s polled twice a second: %ld", n);
+
+	/* 1000000 at one instant: the largest limit, exact. */
+	for (i = n = 0; i < THROTTLE_WINDOW_MAX + 10; i++)
+		n += throttle_window(t, "max", THROTTLE_WINDOW_MAX, 3600, BASE,
+		    NULL) == 1;
+	T_INT(n, THROTTLE_WINDOW_MAX, "limit 1000000 exact");
+	T_INT(throttle_window(t, "max", THROTTLE_WINDOW_MAX, 3600, BASE,
+	    &wait), 0, "1000001st");
+	T_OK(wait >= 3600 && wait <= 3600 + 241, "wait %ld", wait);
+
+	/* A lowered limit waits, a raised one admits. */
+	T_INT(throttle_window(t, "p", 2, 10, BASE + exp_us, &wait), 0,
+	    "lowered");
+	T_INT(throttle_window(t, "p", 4, 10, BASE + exp_us, &wait), 1,
+	    "raised");
+
+	/* Another period: what was counted is held a new period. */
+	for (i = 0; i < 3; i++)
+		T_INT(throttle_window(t, "chg", 3, 10, BASE, NULL), 1, "chg");
+	T_INT(throttle_window(t, "chg", 3, 20, BASE + 5 * SEC, &wait), 0,
+	    "period changed: still full");
+	T_OK(wait >= 20 && wait <= 22, "held a new period: %ld", wait);
+	T_INT(throttle_window(t, "chg", 3, 20, BASE + 15 * SEC, &wait), 0,
+	    "still held after the old period");
+	T_INT(throttle_window(t, "chg", 3, 20, BASE + 5 * SEC + 23 * SEC,
+	    &wait), 1, "free after the new one");
+
+	/* The clock stepped back: counts as standing still. */
+	for (i = 0; i < 2; i++)
+		T_INT(throttle_window(t, "back", 2, 60, BASE, NULL), 1, "back");
+	T_INT(throttle_window(t, "back", 2, 60, BASE - 86400 * SEC, &wait), 0,
+	    "a day back: still full");
+	T_OK(wait >= 1 && wait <= 65, "wait within the period: %ld", wait);
+
+	/* Name spaces: window, rate and once keys of one text. */
+	T_INT(throttle_window(t, "ns", 1, 60, BASE, NULL), 1, "window ns");
+	T_INT(chk1(t, "ns", 1, 60, BASE, NULL), THROTTLE_OK, "rate ns");
+	T_INT(throttle_once(t, "ns", "", BASE + SEC, BASE, NULL, 0), 1,
+	    "once ns");
+	T_INT(throttle_forget(t, "ns"), 1, "forget the once entry");
+	T_INT(throttle_window(t, "ns", 1, 60, BASE, NULL), 0,
+	    "the window stays");
+
+	/* Arguments. */
+	T_INT(throttle_window(t, "x", 0, 60, BASE, &wait), -1, "limit 0");
+	T_INT(errno, EINVAL, "EINVAL");
+	T_INT(throttle_window(t, "x", THROTTLE_WINDOW_MAX + 1, 60, BASE,
+	    &wait), -1, "limit too big");
+	T_INT(throttle_window(t, "x", 1, 0, BASE, &wait), -1, "period 0");
+	T_INT(throttle_window(t, "x", 1, THROTTLE_PERIOD_MAX + 1, BASE,
+	    &wait), -1, "period too long");
+	T_INT(throttle_window(t, "", 1, 60, BASE, &wait), -1, "empty key");
+	T_INT(throttle_window(t, NULL, 1, 60, BASE, &wait), -1, "NULL key");
+	T_INT(throttle_window(NULL, "x", 1, 60, BASE, &wait), -1, "NULL t");
+	T_INT(throttle_window(t, "x", 1, 60, -1, &wait), -1, "now < 0");
+	T_INT(throttle_window(t, "x", 1, 60, THROTTLE_NOW_MAX_US + 1, &wait),
+	    -1, "now too far");
+	T_INT(throttle_window(t, "x", 1, THROTTLE_PERIOD_MAX, BASE, &wait), 1,
+	    "longest period");
+	T_INT(throttle_window(t, "x", 1, THROTTLE_PERIOD_MAX,
+	    BASE + (THROTTLE_PERIOD_MAX - 1) * SEC, &wait), 0,
+	    "a second before the longest period ends");
+
+	test_window_model(t);
+
+	/* Live window entries count in the stats, and expire. */
+	T_INT(throttle_stats(t, BASE + 40 * 86400 * SEC, &st), 0, "stats");
+	T_INT(st.used, 0, "everything expired 40 days on");
+	throttle_close(t);
+
+	/* Persistence. */
+	t = topen("win.shm", 1024);
+	T_INT(throttle_window(t, "p", 3, 10, BASE + exp_us, &wait), 0,
+	    "still full after reopening");
+	throttle_close(t);
+
+	/* Never evicted: a flood of long-lived rate keys in a small table
+	 * leaves the window alone. */
+	t = topen("winflood.shm", THROTTLE_MIN_ENTRIES);
+	for (i = 0; i < 5; i++)
+		T_INT(throttle_window(t, "provider", 5, 3600, BASE, NULL), 1,
+		    "provider");
+	for (i = n = 0; i < 3000; i++) {
+		snprintf(key, sizeof(key), "ip:10.1.%ld.%ld", i / 256, i % 256);
+		n += chk1(t, key, 1, 86400, BASE + i, NULL) == THROTTLE_OK;
+	}
+	T_INT(n, 3000, "the flood's keys still find slots");
+	T_INT(throttle_stats(t, BASE + 3000, &st), 0, "stats");
+	T_OK(st.evictions > 0, "evictions %llu",
+	    (unsigned long long)st.evictions);
+	T_INT(throttle_window(t, "provider", 5, 3600, BASE + 3000, &wait), 0,
+	    "the cap survived the flood");
+	/* Windows filling a probe window: ENOSPC, nothing else breaks. */
+	for (i = n = 0; i < 200; i++) {
+		snprintf(key, sizeof(key), "w%ld", i);
+		switch (throttle_window(t, key, 1, 3600, BASE, NULL)) {
+		case 1:
+			break;
+		case -1:
+			T_INT(errno, ENOSPC, "ENOSPC");
+			n++;
+			break;
+		default:
+			T_OK(0, "new window key refused");
+		}
+	}
+	T_OK(n > 0 && n <= 200 - (THROTTLE_MIN_ENTRIES - THROTTLE_PROBE),
+	    "some window keys find no slot: %ld", n);
+	T_INT(throttle_stats(t, BASE, &st), 0, "stats");
+	T_OK(st.used <= THROTTLE_MIN_ENTRIES, "used %zu", st.used);
+	throttle_close(t);
+}
+
 /* Children forked after open (and some opening the table themselves)
  * hammer one key at one instant: exactly N are admitted in all. */
 static void
 test_processes(void)
 {
-	enum { NPROC = 6, TRIES = 3000, N = 5000 };
+	enum { NPROC = 6, TRIES = 3000, N = 5000, W = 4000 };
 	struct throttle		*t = topen("mp.shm", 65536);
 	struct throttle_stats	 st;
 	pid_t			 pid[NPROC];
 	int			 p[2], i, j, status;
-	long			 got[3], total = 0, once = 0, distinct = 0;
+	long			 got[4], total = 0, once = 0, distinct = 0;
+	long			 win = 0;
 
 	T_INT(pipe(p), 0, "pipe");
 	for (i = 0; i < NPROC; i++) {
@@ -770,13 +1004,15 @@ test_processes(void)
 			close(p[0]);
 			if (i % 2)
 				mine = topen("mp.shm", 65536);
-			got[0] = got[1] = got[2] = 0;
+			got[0] = got[1] = got[2] = got[3] = 0;
 			for (j = 0; j < TRIES; j++) {
 				got[0] += chk1(mine, "global", N, 3600, BASE,
 				    NULL) == THROTTLE_OK;
 				snprintf(key, sizeof(key), "ip:%d.%d", i, j);
 				got[2] += chk1(mine, key, 1, 3600, BASE,
 				    NULL) == THROTTLE_OK;
+				got[3] += throttle_window(mine, "pwin", W,
+				    3600, BASE, NULL) == 1;
 			}
 			got[1] = throttle_once(mine, "race", "", BASE + SEC,
 			    BASE, NULL, 0) == 1;
@@ -792,6 +1028,7 @@ test_processes(void)
 		total += got[0];
 		once += got[1];
 		distinct += got[2];
+		win += got[3];
 	}
 	close(p[0]);
 	for (i = 0; i < NPROC; i++) {
@@ -802,10 +1039,11 @@ test_processes(void)
 	T_INT(total, N, "admitted in all, no lost update");
 	T_INT(once, 1, "exactly one once() winner");
 	T_INT(distinct, NPROC * TRIES, "every distinct key admitted");
+	T_INT(win, W, "window: exactly W admitted in all");
 	T_INT(chk1(t, "global", N, 3600, BASE, NULL), THROTTLE_LIMITED,
 	    "parent sees the budget spent");
 	T_INT(throttle_stats(t, BASE, &st), 0, "stats");
-	T_INT(st.used, NPROC * TRIES + 2, "entries");
+	T_INT(st.used, NPROC * TRIES + 3, "entries");
 	throttle_close(t);
 }
 
@@ -880,7 +1118,7 @@ cleanup(void)
 	static const char *const names[] = { "a", "gcra.shm", "keys.shm",
 	    "once.shm", "full.shm", "p.shm", "short.shm", "hdr.shm",
 	    "slots.shm", "l.shm", "new.shm", "crash.shm", "mp.shm",
-	    "robust.shm" };
+	    "robust.shm", "win.shm", "winflood.shm" };
 	size_t	 i;
 
 	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
@@ -906,6 +1144,7 @@ main(void)
 	test_damage();
 	test_processes();
 	test_robust();
+	test_window();
 	cleanup();
 	T_DONE();
 }
