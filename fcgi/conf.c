@@ -904,11 +904,8 @@ conf_throttle(struct conf_ctx *c, json_t *root)
 		return;
 	conf_known(c, "/throttle", o, conf_throttle_keys);
 	s = conf_str(c, "/throttle", o, "backend", "shm", 0);
-	if (s != NULL && strcmp(s, "redis") == 0) {
+	if (s != NULL && strcmp(s, "redis") == 0)
 		t->redis = 1;
-		conf_err(c, "/throttle/backend", 0, "the \"redis\" backend is "
-		    "not available in this version; use \"shm\"");
-	}
 	else if (s != NULL && strcmp(s, "shm") != 0)
 		conf_err(c, "/throttle/backend", 0, "\"backend\" must be "
 		    "\"shm\" or \"redis\"");

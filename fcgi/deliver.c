@@ -18,90 +18,63 @@
 #include "sign.h"
 #include "smtp.h"
 #include "spool.h"
+#include "throttle.h"
 
 #define DELIVER_MAX_IDS		10000	/* claimed per round */
-#define DELIVER_PACE_MAX	100000	/* entries of the pacing log */
 
 struct deliver {
 	const struct conf	*cf;
 	struct sign		*sign;
 	struct smtp		*smtp;
 	char			*password;
-	/* Provider pacing: times of the sends of the last hour, a ring. */
-	time_t			*sent;
-	size_t			 nsent, headsent;
+	struct throttle		*pace;	/* NULL: no max_per_hour */
 };
 
 /* ---- provider pacing (smtp.max_per_hour) -------------------------- */
 
 /*
- * The log of send times lives in state_dir/pacing so a restart does not
- * reset the hourly budget.  It is a plain list of decimal times.
+ * At most max_per_hour messages in any window of pacing_period: a sliding
+ * window in the throttle table (throttle_window()), in Redis when the
+ * throttle backend is Redis (so every node shares the provider's cap),
+ * else in a small table of its own, state_dir/pacing.shm, kept across
+ * restarts.  A slot is taken before the send, so a failed send still
+ * counts: the cap is never passed.  Returns 0 when a message may go now,
+ * else the time it may.
  */
-static void
-deliver_pace_load(struct deliver *d)
-{
-	char		 path[4096];
-	FILE		*f;
-	long long	 t;
-	time_t		 now = time(NULL);
-
-	snprintf(path, sizeof(path), "%s/pacing", d->cf->state_dir);
-	if ((f = fopen(path, "re")) == NULL)
-		return;
-	while (fscanf(f, "%lld", &t) == 1)
-		if (t > now - d->cf->smtp.pacing_period && t <= now &&
-		    d->nsent < (size_t)d->cf->smtp.max_per_hour)
-			d->sent[(d->headsent + d->nsent++) %
-			    (size_t)d->cf->smtp.max_per_hour] = (time_t)t;
-	fclose(f);
-}
-
-static void
-deliver_pace_save(struct deliver *d)
-{
-	char	 path[4096], tmp[4200];
-	FILE	*f;
-	size_t	 i, cap = (size_t)d->cf->smtp.max_per_hour;
-
-	snprintf(path, sizeof(path), "%s/pacing", d->cf->state_dir);
-	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-	if ((f = fopen(tmp, "we")) == NULL)
-		return;
-	for (i = 0; i < d->nsent; i++)
-		fprintf(f, "%lld\n", (long long)d->sent[(d->headsent + i) % cap]);
-	if (fclose(f) == 0)
-		rename(tmp, path);
-}
-
-/* Returns 0 when a message may be sent now, else the time it may. */
 static time_t
 deliver_pace_wait(struct deliver *d, time_t now)
 {
-	size_t	 cap = (size_t)d->cf->smtp.max_per_hour;
+	struct timespec	 ts;
+	long		 wait = 0;
+	int		 rc;
 
-	if (cap == 0)
+	if (d->pace == NULL)
 		return 0;
-	while (d->nsent > 0 &&
-	    d->sent[d->headsent] <= now - d->cf->smtp.pacing_period) {
-		d->headsent = (d->headsent + 1) % cap;
-		d->nsent--;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	rc = throttle_window(d->pace, "provider", d->cf->smtp.max_per_hour,
+	    d->cf->smtp.pacing_period, (int64_t)ts.tv_sec * 1000000 +
+	    ts.tv_nsec / 1000, &wait);
+	if (rc == 1)
+		return 0;
+	if (rc == -1) {
+		/* Not knowing the count, do not risk passing the cap. */
+		log_err("deliver: pacing: %s; waiting", strerror(errno));
+		return now + 5;
 	}
-	if (d->nsent < cap)
-		return 0;
-	return d->sent[d->headsent] + d->cf->smtp.pacing_period;
+	return now + (wait > 0 ? wait : 1);
 }
 
-static void
-deliver_pace_note(struct deliver *d, time_t now)
+static int
+deliver_pace_open(struct deliver *d, char *err, size_t errsize)
 {
-	size_t	 cap = (size_t)d->cf->smtp.max_per_hour;
+	char	 path[4096];
 
-	if (cap == 0)
-		return;
-	d->sent[(d->headsent + d->nsent) % cap] = now;
-	d->nsent++;
-	deliver_pace_save(d);
+	if (d->cf->throttle.redis)
+		return throttle_open_redis(d->cf->throttle.redis_url,
+		    THROTTLE_REDIS_TIMEOUT_MS, &d->pace, err, errsize);
+	snprintf(path, sizeof(path), "%s/pacing.shm", d->cf->state_dir);
+	return throttle_open(path, THROTTLE_MIN_ENTRIES, &d->pace, err,
+	    errsize);
 }
 
 /* ---- runner ------------------------------------------------------- */
@@ -118,16 +91,9 @@ deliver_open(const struct conf *cf, struct deliver **out, char *err,
 		return -1;
 	}
 	d->cf = cf;
-	if (cf->smtp.max_per_hour > DELIVER_PACE_MAX) {
-		snprintf(err, errsize, "smtp.max_per_hour over %d",
-		    DELIVER_PACE_MAX);
+	if (cf->smtp.max_per_hour > 0 && deliver_pace_open(d, err, errsize) ==
+	    -1)
 		goto fail;
-	}
-	if (cf->smtp.max_per_hour > 0 && (d->sent = calloc((size_t)
-	    cf->smtp.max_per_hour, sizeof(*d->sent))) == NULL) {
-		snprintf(err, errsize, "out of memory");
-		goto fail;
-	}
 	if (sign_open(cf, &d->sign, err, errsize) == -1)
 		goto fail;
 	if (cf->smtp.username != NULL &&
@@ -144,8 +110,6 @@ deliver_open(const struct conf *cf, struct deliver **out, char *err,
 		free(d->password);
 		d->password = NULL;
 	}
-	if (cf->smtp.max_per_hour > 0)
-		deliver_pace_load(d);
 	*out = d;
 	return 0;
 fail:
@@ -164,7 +128,7 @@ deliver_close(struct deliver *d)
 		explicit_bzero(d->password, strlen(d->password));
 		free(d->password);
 	}
-	free(d->sent);
+	throttle_close(d->pace);
 	free(d);
 }
 
@@ -243,7 +207,6 @@ deliver_one(struct deliver *d, struct spool_item *it)
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	switch (r) {
 	case SMTP_SENT:
-		deliver_pace_note(d, now);
 		log_info("deliver id=%s form=%s outcome=sent rcpt=%zu "
 		    "attempts=%u ms=%ld", it->meta.id, it->meta.form,
 		    it->meta.nrcpt, it->meta.attempts + 1,

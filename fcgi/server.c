@@ -135,7 +135,17 @@ server_shared(const struct conf *cf)
 	if (cf->throttle.per_ip.count || cf->throttle.per_form.count ||
 	    cf->throttle.global.count)
 		need_table = 1;
-	if (need_table) {
+	if (need_table && cf->throttle.redis) {
+		/* Connects lazily, in each worker: a Redis that is down
+		 * fails requests (or admits them, fail_open), not the start. */
+		if (throttle_open_redis(cf->throttle.redis_url,
+		    THROTTLE_REDIS_TIMEOUT_MS, &t, err, sizeof(err)) == -1) {
+			log_err("throttle: %s", err);
+			return -1;
+		}
+		if (throttle_ping(t, err, sizeof(err)) == -1)
+			log_warn("throttle: redis not reachable yet: %s", err);
+	} else if (need_table) {
 		snprintf(path, sizeof(path), "%s/throttle.shm", cf->state_dir);
 		if (throttle_open(path, cf->throttle.entries, &t, err,
 		    sizeof(err)) == -1) {
