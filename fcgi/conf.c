@@ -1426,10 +1426,14 @@ conf_pages(struct conf_ctx *c, const char *fp, json_t *fo,
 	free(error);
 }
 
+/* Longest visitor text an autoreply may carry: a name, not a message. */
+#define CONF_AUTO_MAX_FIELD	60
+
 struct conf_auto_arg {
 	struct conf_ctx		*c;
 	const struct conf_form	*f;
 	const char		*path;
+	int			 subject;
 };
 
 /* The autoresponder may greet the visitor by name, never echo the
@@ -1443,11 +1447,21 @@ conf_auto_name(const char *name, void *arg)
 	if (strcmp(name, "_form") == 0 || strcmp(name, "_id") == 0 ||
 	    strcmp(name, "_date") == 0)
 		return;
+	if (a->subject) {
+		conf_err(a->c, a->path, 0, "the autoresponder subject may not "
+		    "use \"%s\": no visitor text in the subject of a mail to "
+		    "an address anyone can type", name);
+		return;
+	}
 	for (i = 0; i < a->f->nfields; i++)
 		if (strcmp(a->f->fields[i].name, name) == 0) {
-			if (a->f->fields[i].multiline)
+			if (a->f->fields[i].multiline ||
+			    a->f->fields[i].max_length == 0 ||
+			    a->f->fields[i].max_length > CONF_AUTO_MAX_FIELD)
 				conf_err(a->c, a->path, 0, "the autoresponder "
-				    "may not show multiline field \"%s\"", name);
+				    "may show only single-line fields with a "
+				    "max_length of at most %d (a name), not \"%s\"",
+				    CONF_AUTO_MAX_FIELD, name);
 			return;
 		}
 	/* Not a field of this form: renders empty, like any missing value
@@ -1493,6 +1507,7 @@ conf_autoresponder(struct conf_ctx *c, const char *fp, json_t *fo,
 	a.c = c;
 	a.f = f;
 	a.path = p;
+	a.subject = 1;
 	s = conf_str(c, p, o, "subject", "We received your message", 0);
 	if (s != NULL) {
 		if (tmpl_parse(s, strlen(s), &f->auto_subject, err,
@@ -1502,6 +1517,7 @@ conf_autoresponder(struct conf_ctx *c, const char *fp, json_t *fo,
 			tmpl_names(f->auto_subject, conf_auto_name, &a);
 		free(s);
 	}
+	a.subject = 0;
 	tname = conf_str(c, p, o, "template", "autoreply", 0);
 	if (tname != NULL && !conf_is_token(tname, 64))
 		conf_err(c, p, 0, "autoresponder \"template\" must be a name");
@@ -1516,11 +1532,6 @@ conf_autoresponder(struct conf_ctx *c, const char *fp, json_t *fo,
 			tmpl_names(f->auto_html, conf_auto_name, &a);
 	}
 	free(tname);
-	/* Subject fields are header-bound: check them as such. */
-	if (f->auto_subject != NULL)
-		for (i = 0; i < f->nfields; i++)
-			if (tmpl_uses(f->auto_subject, f->fields[i].name))
-				f->fields[i].header = 1;
 }
 
 struct conf_subj_arg {

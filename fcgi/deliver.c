@@ -3,6 +3,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,7 +28,9 @@ struct deliver {
 	struct sign		*sign;
 	struct smtp		*smtp;
 	char			*password;
-	struct throttle		*pace;	/* NULL: no max_per_hour */
+	struct throttle		*pace;	/* provider cap, autoreply count */
+	long			 pause;		/* after a config error, s */
+	time_t			 pause_until;
 };
 
 /* ---- provider pacing (smtp.max_per_hour) -------------------------- */
@@ -48,7 +51,7 @@ deliver_pace_wait(struct deliver *d, time_t now)
 	long		 wait = 0;
 	int		 rc;
 
-	if (d->pace == NULL)
+	if (d->cf->smtp.max_per_hour <= 0)
 		return 0;
 	clock_gettime(CLOCK_REALTIME, &ts);
 	rc = throttle_window(d->pace, "provider", d->cf->smtp.max_per_hour,
@@ -91,8 +94,8 @@ deliver_open(const struct conf *cf, struct deliver **out, char *err,
 		return -1;
 	}
 	d->cf = cf;
-	if (cf->smtp.max_per_hour > 0 && deliver_pace_open(d, err, errsize) ==
-	    -1)
+	/* The table also counts autoreplies (deliver_envelope_ok). */
+	if (deliver_pace_open(d, err, errsize) == -1)
 		goto fail;
 	if (sign_open(cf, &d->sign, err, errsize) == -1)
 		goto fail;
@@ -159,23 +162,91 @@ deliver_collect(const struct spool_meta *m, void *arg)
 	return 0;
 }
 
+struct deliver_due_id {
+	time_t	 due;
+	char	 id[SPOOL_ID_LEN + 1];
+};
+
+static int
+deliver_cmp(const void *a, const void *b)
+{
+	const struct deliver_due_id *x = a, *y = b;
+
+	return x->due < y->due ? -1 : x->due > y->due;
+}
+
 /* Oldest due first, so a backlog drains in order. */
 static void
 deliver_sort(struct deliver_list *l)
 {
-	char	 id[SPOOL_ID_LEN + 1];
-	time_t	 t;
-	size_t	 i, j;
+	struct deliver_due_id	*v;
+	size_t			 i;
 
-	for (i = 1; i < l->n; i++)
-		for (j = i; j > 0 && l->due[j - 1] > l->due[j]; j--) {
-			t = l->due[j];
-			l->due[j] = l->due[j - 1];
-			l->due[j - 1] = t;
-			memcpy(id, l->ids[j], sizeof(id));
-			memcpy(l->ids[j], l->ids[j - 1], sizeof(id));
-			memcpy(l->ids[j - 1], id, sizeof(id));
-		}
+	if (l->n < 2 || (v = calloc(l->n, sizeof(*v))) == NULL)
+		return;
+	for (i = 0; i < l->n; i++) {
+		v[i].due = l->due[i];
+		memcpy(v[i].id, l->ids[i], sizeof(v[i].id));
+	}
+	qsort(v, l->n, sizeof(*v), deliver_cmp);
+	for (i = 0; i < l->n; i++) {
+		l->due[i] = v[i].due;
+		memcpy(l->ids[i], v[i].id, sizeof(v[i].id));
+	}
+	free(v);
+}
+
+static int
+deliver_in(const struct conf_mailbox *m, size_t n, const char *addr)
+{
+	size_t	 i;
+
+	for (i = 0; i < n; i++)
+		if (strcmp(m[i].addr, addr) == 0)
+			return 1;
+	return 0;
+}
+
+/*
+ * The spool is written by the workers, which face the visitors: a
+ * compromised one could drop a file of its own for us to sign and send.
+ * So the envelope must be one the config allows: our envelope sender, a
+ * form of the config, recipients among that form's addresses, or one
+ * recipient of a form with an autoresponder, within its daily count here.
+ * Returns NULL when it is, else the reason.
+ */
+static const char *
+deliver_envelope_ok(struct deliver *d, const struct spool_meta *m)
+{
+	const struct conf_form	*f;
+	struct timespec		 ts;
+	char			 key[160];
+	size_t			 i, k;
+	long			 wait;
+	int			 all = 1;
+
+	if (strcmp(m->from, d->cf->envelope_from) != 0)
+		return "envelope sender not in config";
+	if ((f = conf_form_find(d->cf, m->form, strlen(m->form))) == NULL)
+		return "form not in config";
+	for (i = 0; i < m->nrcpt && all; i++) {
+		all = deliver_in(f->to, f->nto, m->rcpt[i]) ||
+		    deliver_in(f->cc, f->ncc, m->rcpt[i]) ||
+		    deliver_in(f->bcc, f->nbcc, m->rcpt[i]);
+		for (k = 0; !all && k < f->nchoices; k++)
+			all = deliver_in(f->choices[k].to, f->choices[k].nto,
+			    m->rcpt[i]);
+	}
+	if (all)
+		return NULL;
+	if (f->auto_text == NULL || m->nrcpt != 1)
+		return "recipients not in config";
+	clock_gettime(CLOCK_REALTIME, &ts);
+	snprintf(key, sizeof(key), "autoreply:%s", f->id);
+	if (throttle_window(d->pace, key, f->auto_max_per_day, 86400,
+	    (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000, &wait) != 1)
+		return "autoreplies over max_per_day";
+	return NULL;
 }
 
 /* Delivers one claimed message; the item is released in every case. */
@@ -185,11 +256,19 @@ deliver_one(struct deliver *d, struct spool_item *it)
 	struct buf		 data = BUF_INIT;
 	struct timespec		 t0, t1;
 	char			 err[512];
+	const char		*why;
 	enum smtp_result	 r;
 	time_t			 now;
 	int			 sent = 0;
 
 	clock_gettime(CLOCK_MONOTONIC, &t0);
+	if ((why = deliver_envelope_ok(d, &it->meta)) != NULL) {
+		log_err("deliver id=%s form=%s outcome=failed error=\"%s\" "
+		    "(not sent: is something writing into the spool?)",
+		    it->meta.id, it->meta.form, why);
+		spool_fail(it, why);
+		return 0;
+	}
 	if (sign_message(d->sign, it->msg, it->len, &data, err,
 	    sizeof(err)) == -1 || buf_add(&data, it->msg, it->len) == -1) {
 		/* The message itself is at fault and would fail every time:
@@ -207,6 +286,7 @@ deliver_one(struct deliver *d, struct spool_item *it)
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	switch (r) {
 	case SMTP_SENT:
+		d->pause = 0;
 		log_info("deliver id=%s form=%s outcome=sent rcpt=%zu "
 		    "attempts=%u ms=%ld", it->meta.id, it->meta.form,
 		    it->meta.nrcpt, it->meta.attempts + 1,
@@ -223,10 +303,22 @@ deliver_one(struct deliver *d, struct spool_item *it)
 		spool_fail(it, err);
 		break;
 	case SMTP_CONFIG:
+		/*
+		 * Login refused, certificate wrong, no STARTTLS: the same for
+		 * every message.  Keep this one queued whatever its age, and
+		 * pause the whole queue (60 s doubling to 1 h) so a wrong
+		 * password is not tried once per message: providers lock
+		 * accounts for less.
+		 */
+		d->pause = d->pause ? (d->pause * 2 < 3600 ? d->pause * 2 :
+		    3600) : 60;
+		d->pause_until = now + d->pause;
 		log_err("deliver id=%s form=%s outcome=config_error "
 		    "error=\"%s\" (kept in the queue; the admin must fix the "
-		    "smtp settings)", it->meta.id, it->meta.form, err);
-		spool_defer(it, now, d->cf->max_age, err);
+		    "smtp settings; next try in %lds)", it->meta.id,
+		    it->meta.form, err, d->pause);
+		spool_defer(it, now, LONG_MAX, err);
+		sent = -1;
 		break;
 	default:
 		log_warn("deliver id=%s form=%s outcome=deferred error=\"%s\"",
@@ -261,6 +353,12 @@ deliver_due(struct deliver *d, volatile sig_atomic_t *stop, time_t *next_due)
 		return -1;
 	}
 	deliver_sort(&l);
+	if (d->pause_until > l.now) {
+		*next_due = d->pause_until;
+		free(l.ids);
+		free(l.due);
+		return 0;
+	}
 	for (i = 0; i < l.n && !*stop; i++) {
 		if ((pace = deliver_pace_wait(d, time(NULL))) != 0) {
 			log_info("deliver: smtp.max_per_hour reached, %zu "
@@ -281,7 +379,12 @@ deliver_due(struct deliver *d, volatile sig_atomic_t *stop, time_t *next_due)
 			spool_release(it);
 			continue;
 		}
-		n += deliver_one(d, it);
+		if ((rc = deliver_one(d, it)) == -1) {
+			l.next = d->pause_until;
+			i = l.n;	/* the rest waits for the pause */
+			break;
+		}
+		n += rc;
 	}
 	if (i < l.n && l.next == 0)
 		l.next = time(NULL);

@@ -35,6 +35,7 @@
 #define REQ_MAX_HEADER		8192	/* Origin, Referer, Accept... */
 #define REQ_MAX_SUBJECT		900	/* octets of a rendered subject */
 #define CONF_MAX_AUTO_VARS	104	/* fields + metadata of an autoreply */
+#define REQ_DUP_PENDING		"pending"	/* not a submission id */
 
 struct req {
 	const struct request_ctx *ctx;
@@ -724,12 +725,16 @@ req_dup_check(struct req *q, const struct form *f, char *key, size_t keysize)
 	rc = snprintf(key, keysize, "dup:");
 	for (i = 0; i < 16 && i < mdlen; i++)
 		rc += snprintf(key + rc, keysize - (size_t)rc, "%02x", md[i]);
-	rc = throttle_once(q->ctx->throttle, key, q->id, req_now_us() +
-	    (int64_t)q->cf->duplicate_window * 1000000, req_now_us(), first,
-	    sizeof(first));
-	if (rc == 0 && spool_id_valid(first)) {
-		memcpy(q->id, first, sizeof(q->id));
+	/* "pending" until our commit is durable (req_dup_done): a repeat
+	 * meanwhile must not be told "accepted" for what may still fail. */
+	rc = throttle_once(q->ctx->throttle, key, REQ_DUP_PENDING,
+	    req_now_us() + (int64_t)q->cf->duplicate_window * 1000000,
+	    req_now_us(), first, sizeof(first));
+	if (rc == 0) {
 		key[0] = '\0';
+		if (!spool_id_valid(first))
+			return 2;
+		memcpy(q->id, first, sizeof(q->id));
 		return 1;
 	}
 	if (rc != 1)
@@ -737,8 +742,32 @@ req_dup_check(struct req *q, const struct form *f, char *key, size_t keysize)
 	return 0;
 }
 
+/* The first post is durable: record its id for the repeats. */
+static void
+req_dup_done(struct req *q, const char *key)
+{
+	if (key[0] == '\0' ||
+	    throttle_forget(q->ctx->throttle, key) == -1 ||
+	    throttle_once(q->ctx->throttle, key, q->id, req_now_us() +
+	    (int64_t)q->cf->duplicate_window * 1000000, req_now_us(), NULL,
+	    0) == -1)
+		log_warn("request id=%s: duplicate key not recorded", q->id);
+}
+
 /* The names users bring from other form services (issue 4, item 5). */
 static const char *const req_honeypots[] = { "_gotcha", "_honey", "botcheck" };
+
+/* Is name a field the form's config names (then it is never an alias)? */
+static int
+req_is_field(const struct req *q, const char *name)
+{
+	size_t	 i;
+
+	for (i = 0; i < q->form->nfields; i++)
+		if (strcmp(q->form->fields[i].name, name) == 0)
+			return 1;
+	return 0;
+}
 
 static int
 req_is_honeypot(const struct req *q, const struct form *f)
@@ -751,7 +780,7 @@ req_is_honeypot(const struct req *q, const struct form *f)
 		return 1;
 	for (i = 0; i < sizeof(req_honeypots) / sizeof(req_honeypots[0]); i++)
 		if ((v = form_get(f, req_honeypots[i])) != NULL &&
-		    v->value_len > 0)
+		    v->value_len > 0 && !req_is_field(q, req_honeypots[i]))
 			return 1;
 	return 0;
 }
@@ -838,6 +867,26 @@ req_resolve(struct req *q, const struct form *f, struct validate_error *errs,
 	return n;
 }
 
+/* The lower-cased address without a "+tag" in its local part. */
+static int
+req_addr_canon(const char *a, size_t len, char *out, size_t outsize)
+{
+	const char	*at = memchr(a, '@', len), *plus;
+	size_t		 i, o = 0, local;
+
+	if (at == NULL || len >= outsize)
+		return -1;
+	local = (size_t)(at - a);
+	if ((plus = memchr(a, '+', local)) != NULL && plus > a)
+		local = (size_t)(plus - a);
+	for (i = 0; i < local; i++)
+		out[o++] = (char)tolower((unsigned char)a[i]);
+	for (i = (size_t)(at - a); i < len; i++)
+		out[o++] = (char)tolower((unsigned char)a[i]);
+	out[o] = '\0';
+	return 0;
+}
+
 /*
  * The autoresponder (issue 4, item 6): to the address the visitor typed
  * (checked as a header-bound email field), only after the challenge or
@@ -862,7 +911,7 @@ req_autoreply(struct req *q, const struct form *f)
 	struct buf		 msg = BUF_INIT;
 	unsigned char		 md[EVP_MAX_MD_SIZE];
 	unsigned int		 mdlen = 0;
-	char			 key[80], date[64];
+	char			 key[80], date[64], canon[VALIDATE_MAX_ADDR + 1];
 	size_t			 i, nv = 0;
 	time_t			 now = time(NULL);
 	long			 after;
@@ -872,8 +921,15 @@ req_autoreply(struct req *q, const struct form *f)
 	    (to = form_get(f, cfm->auto_field)) == NULL || to->value_len == 0 ||
 	    !req_addr_ok(to))
 		return;
-	/* Per address: a digest, so the table holds no address. */
-	EVP_Digest(to->value, to->value_len, md, &mdlen, EVP_sha256(), NULL);
+	/*
+	 * Per mailbox, not per spelling: case folded and a "+tag" dropped,
+	 * so Victim@, victim@EXAMPLE and victim+1@ share one budget.  A
+	 * digest, so the table holds no address.
+	 */
+	if (req_addr_canon(to->value, to->value_len, canon,
+	    sizeof(canon)) == -1)
+		return;
+	EVP_Digest(canon, strlen(canon), md, &mdlen, EVP_sha256(), NULL);
 	rc = snprintf(key, sizeof(key), "auto:");
 	for (i = 0; i < 16 && i < mdlen; i++)
 		rc += snprintf(key + rc, sizeof(key) - (size_t)rc, "%02x", md[i]);
@@ -1356,12 +1412,6 @@ req_post(struct req *q)
 		req_fail(q, 503, NULL, "no_random", "Please try again later.");
 		goto out;
 	}
-	/* A filled honeypot gets the answer of an accepted post. */
-	if (req_is_honeypot(q, f)) {
-		q->outcome = "honeypot";
-		req_accepted(q, NULL);
-		goto out;
-	}
 	if (q->form->altcha && (why = req_check_challenge(q, f)) != NULL) {
 		log_info("request id=%s challenge refused: %s", q->id, why);
 		errs[0] = (struct validate_error){ CHALLENGE_FIELD, "challenge" };
@@ -1390,16 +1440,32 @@ req_post(struct req *q)
 		    VALIDATE_MAX_ERRORS);
 		goto out;
 	}
-	/* Spam by content: answered like an accepted post, nothing sent. */
-	if ((why = validate_content(q->form, f)) != NULL) {
-		q->outcome = why[0] == 'l' ? "spam_links" : "spam_phrase";
-		req_accepted(q, NULL);
+	/*
+	 * A filled honeypot, or spam by content: answered exactly like an
+	 * accepted post (after the same checks, with the same redirect), and
+	 * nothing is sent.
+	 */
+	if (req_is_honeypot(q, f)) {
+		q->outcome = "honeypot";
+		req_accepted(q, req_redirect(q, f));
 		goto out;
 	}
-	if (req_dup_check(q, f, dupkey, sizeof(dupkey)) == 1) {
+	if ((why = validate_content(q->form, f)) != NULL) {
+		q->outcome = why[0] == 'l' ? "spam_links" : "spam_phrase";
+		req_accepted(q, req_redirect(q, f));
+		goto out;
+	}
+	switch (req_dup_check(q, f, dupkey, sizeof(dupkey))) {
+	case 1:
 		q->outcome = "duplicate";
 		req_accepted(q, req_redirect(q, f));
 		goto out;
+	case 2:
+		req_fail(q, 503, "Retry-After: 2\r\n", "duplicate_in_flight",
+		    "The same message is being sent. Please wait a moment.");
+		goto out;
+	default:
+		break;
 	}
 	if ((rc = req_submit(q, f)) < 0 && dupkey[0] != '\0' &&
 	    throttle_forget(q->ctx->throttle, dupkey) == -1)
@@ -1407,6 +1473,7 @@ req_post(struct req *q)
 		    "repeat within %lds is answered but not sent", q->id,
 		    q->cf->duplicate_window);
 	if (rc == 1) {
+		req_dup_done(q, dupkey);	/* a repeat gets the same answer */
 		q->outcome = "spam_rspamd";
 		req_accepted(q, req_redirect(q, f));
 		goto out;
@@ -1426,6 +1493,7 @@ req_post(struct req *q)
 		req_fail(q, 500, NULL, "internal", "Something went wrong.");
 		goto out;
 	}
+	req_dup_done(q, dupkey);
 	q->outcome = rc == 2 ? "held" : "accepted";
 	req_accepted(q, req_redirect(q, f));
 	/* Only once the notification itself is durable. */

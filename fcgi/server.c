@@ -105,8 +105,7 @@ server_prepare_dirs(const struct conf *cf)
 		log_err("spool %s: %s", cf->spool_dir, strerror(errno));
 		return -1;
 	}
-	if ((mkdir(cf->state_dir, 0700) == -1 && errno != EEXIST) ||
-	    (u != -1 && chown(cf->state_dir, (uid_t)u, (gid_t)g) == -1)) {
+	if (spool_mkdir_owned(cf->state_dir, u, g) == -1) {
 		log_err("state_dir %s: %s", cf->state_dir, strerror(errno));
 		return -1;
 	}
@@ -118,10 +117,20 @@ server_prepare_dirs(const struct conf *cf)
  * replays, duplicates) and the ALTCHA key.  Opened by the master as the
  * user it starts as, before the workers are forked.  Returns 0 or -1.
  */
+static void
+server_no_core(void)
+{
+	struct rlimit	 rl = { 0, 0 };
+
+	setrlimit(RLIMIT_CORE, &rl);
+	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+}
+
 static int
 server_shared(const struct conf *cf)
 {
 	struct throttle	*t = NULL;
+	unsigned char	 key[CHALLENGE_KEY_LEN];
 	char		 path[4096], err[512];
 	size_t		 i;
 	int		 need_table = cf->duplicate_window > 0, need_key = 0;
@@ -135,13 +144,24 @@ server_shared(const struct conf *cf)
 	if (cf->throttle.per_ip.count || cf->throttle.per_form.count ||
 	    cf->throttle.global.count)
 		need_table = 1;
+	if (need_key) {
+		if (cf->altcha_key_file != NULL)
+			snprintf(path, sizeof(path), "%s", cf->altcha_key_file);
+		else
+			snprintf(path, sizeof(path), "%s/altcha.key",
+			    cf->state_dir);
+		if (challenge_key_load(path, key, err, sizeof(err)) == -1) {
+			log_err("challenge key: %s", err);
+			return -1;
+		}
+	}
 	if (need_table && cf->throttle.redis) {
 		/* Connects lazily, in each worker: a Redis that is down
 		 * fails requests (or admits them, fail_open), not the start. */
 		if (throttle_open_redis(cf->throttle.redis_url,
 		    THROTTLE_REDIS_TIMEOUT_MS, &t, err, sizeof(err)) == -1) {
 			log_err("throttle: %s", err);
-			return -1;
+			goto fail;
 		}
 		if (throttle_ping(t, err, sizeof(err)) == -1)
 			log_warn("throttle: redis not reachable yet: %s", err);
@@ -150,25 +170,49 @@ server_shared(const struct conf *cf)
 		if (throttle_open(path, cf->throttle.entries, &t, err,
 		    sizeof(err)) == -1) {
 			log_err("throttle: %s", err);
-			return -1;
+			goto fail;
 		}
 	}
+	/* Everything loaded: only now replace what the workers get. */
 	throttle_close(server_thr);
 	server_thr = t;
-	if (need_key) {
-		if (cf->altcha_key_file != NULL)
-			snprintf(path, sizeof(path), "%s", cf->altcha_key_file);
-		else
-			snprintf(path, sizeof(path), "%s/altcha.key",
-			    cf->state_dir);
-		if (challenge_key_load(path, server_altcha_key, err,
-		    sizeof(err)) == -1) {
-			log_err("challenge key: %s", err);
-			return -1;
-		}
-	}
+	memcpy(server_altcha_key, key, sizeof(key));
 	server_have_key = need_key;
+	explicit_bzero(key, sizeof(key));
 	return 0;
+fail:
+	explicit_bzero(key, sizeof(key));
+	return -1;
+}
+
+/*
+ * Checks, in a short-lived child (the master never holds them), that the
+ * deliverer of cf will be able to load its DKIM keys and SMTP password:
+ * a reload must not swap in a config whose deliverer cannot start.
+ */
+static int
+server_check_secrets(const struct conf *cf)
+{
+	struct deliver	*d;
+	char		 err[512];
+	pid_t		 pid;
+	int		 status;
+
+	if ((pid = fork()) == -1)
+		return -1;
+	if (pid == 0) {
+		server_no_core();
+		if (deliver_open(cf, &d, err, sizeof(err)) == -1) {
+			log_err("reload: %s", err);
+			_exit(1);
+		}
+		deliver_close(d);
+		_exit(0);
+	}
+	while (waitpid(pid, &status, 0) == -1)
+		if (errno != EINTR)
+			return -1;
+	return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : -1;
 }
 
 /* ---- listening socket --------------------------------------------- */
@@ -210,7 +254,8 @@ server_listen(const struct conf *cf)
 	}
 	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1)
 		return -1;
-	old = umask(0177);
+	/* The mode comes from the umask at bind(): no chmod by path later. */
+	old = umask(~cf->listen_mode & 0777);
 	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) == -1) {
 		umask(old);
 		log_err("bind %s: %s", path, strerror(errno));
@@ -222,11 +267,11 @@ server_listen(const struct conf *cf)
 		if (cf->listen_group != NULL &&
 		    (gr = getgrnam(cf->listen_group)) != NULL)
 			gid = gr->gr_gid;
-		if (chown(path, uid, gid) == -1)
+		if (fchownat(AT_FDCWD, path, uid, gid,
+		    AT_SYMLINK_NOFOLLOW) == -1)
 			log_warn("chown %s: %s", path, strerror(errno));
 	}
-	if (chmod(path, cf->listen_mode) == -1 ||
-	    listen(fd, SERVER_BACKLOG) == -1) {
+	if (listen(fd, SERVER_BACKLOG) == -1) {
 		log_err("listen %s: %s", path, strerror(errno));
 		close(fd);
 		unlink(path);
@@ -249,27 +294,20 @@ server_child_signals(void)
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
 	sa.sa_handler = SIG_DFL;
-	sigaction(SIGHUP, &sa, NULL);
 	sigaction(SIGCHLD, &sa, NULL);
+	/* A stray `pkill -HUP form2mail` reloads the master, not children. */
 	sa.sa_handler = SIG_IGN;
+	sigaction(SIGHUP, &sa, NULL);
 	sigaction(SIGPIPE, &sa, NULL);
 	sigemptyset(&all);
 	sigprocmask(SIG_SETMASK, &all, NULL);
 }
 
 static void
-server_no_core(void)
-{
-	struct rlimit	 rl = { 0, 0 };
-
-	setrlimit(RLIMIT_CORE, &rl);
-	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
-}
-
-static void
 server_worker(const struct conf *cf, int lfd)
 {
 	FCGX_Request		 req;
+	sigset_t		 term;
 	int			 rc;
 
 	struct request_ctx	 ctx;
@@ -289,9 +327,19 @@ server_worker(const struct conf *cf, int lfd)
 		_exit(1);
 	}
 	log_info("worker ready");
+	/*
+	 * SIGTERM may interrupt only the wait for a request: during one it
+	 * is held back, so a reload or stop lets the request in hand finish
+	 * (a read interrupted mid-body would otherwise fail it).
+	 */
+	sigemptyset(&term);
+	sigaddset(&term, SIGTERM);
+	sigaddset(&term, SIGINT);
 	while (!server_stop) {
 		rc = FCGX_Accept_r(&req);
+		sigprocmask(SIG_BLOCK, &term, NULL);
 		if (rc < 0) {
+			sigprocmask(SIG_UNBLOCK, &term, NULL);
 			if (server_stop || rc == -EINTR)
 				continue;
 			log_err("accept: %s", strerror(-rc));
@@ -300,6 +348,7 @@ server_worker(const struct conf *cf, int lfd)
 		}
 		request_handle(&ctx, &req);
 		FCGX_Finish_r(&req);
+		sigprocmask(SIG_UNBLOCK, &term, NULL);
 	}
 	FCGX_Free(&req, 0);
 	request_ctx_free(&ctx);
@@ -397,6 +446,16 @@ master_signal(struct master *m, int gen, int sig)
 			kill(m->kids[i].pid, sig);
 }
 
+static void
+master_signal_old(struct master *m)
+{
+	size_t	 i;
+
+	for (i = 0; i < m->nkids; i++)
+		if (m->kids[i].generation != m->generation)
+			kill(m->kids[i].pid, SIGTERM);
+}
+
 /* Reaps children; restarts those of the current generation. */
 static void
 master_reap(struct master *m, int restart)
@@ -449,7 +508,8 @@ master_reload(struct master *m)
 	}
 	if (strcmp(ncf->listen, m->cf->listen) != 0)
 		log_warn("reload: a new \"listen\" takes effect at restart");
-	if (server_prepare_dirs(ncf) == -1 || server_shared(ncf) == -1) {
+	if (server_prepare_dirs(ncf) == -1 || server_check_secrets(ncf) == -1 ||
+	    server_shared(ncf) == -1) {
 		conf_free(ncf);
 		log_err("reload: keeping the running config");
 		return;
@@ -467,17 +527,19 @@ master_reload(struct master *m)
 static void
 master_stop(struct master *m)
 {
-	time_t	 t0 = time(NULL);
+	time_t	 t0 = time(NULL), last = t0;
 
 	log_info("stopping: waiting for %zu children", m->nkids);
 	master_signal(m, -1, SIGTERM);
 	while (m->nkids > 0) {
 		usleep(50 * 1000);
 		master_reap(m, 0);
-		/* SIGTERM again: a worker between its stop check and accept()
-		 * would otherwise sleep in accept(). */
-		if (m->nkids > 0 && (time(NULL) - t0) >= 1)
+		/* SIGTERM again, once a second: a worker between its stop
+		 * check and accept() would otherwise sleep in accept(). */
+		if (m->nkids > 0 && time(NULL) > last) {
+			last = time(NULL);
 			master_signal(m, -1, SIGTERM);
+		}
 		if (time(NULL) - t0 >= SERVER_STOP_GRACE) {
 			log_warn("children still running after %d s: killing",
 			    SERVER_STOP_GRACE);
@@ -532,6 +594,10 @@ server_run(struct conf *cf)
 		if (sig == SIGHUP)
 			master_reload(&m);
 		master_reap(&m, 1);
+		/* Children of an older config: remind them to stop (one in
+		 * the gap between its stop check and accept() missed it). */
+		if (sig == -1)
+			master_signal_old(&m);
 	}
 	master_stop(&m);
 	if (m.sockpath != NULL)

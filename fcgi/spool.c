@@ -70,23 +70,34 @@ spool_id_valid(const char *s)
 	return i == SPOOL_ID_LEN;
 }
 
-static int
-spool_mkdir(const char *path, long uid, long gid)
+/*
+ * Creates path (0700) when missing and gives it to uid/gid.  The service
+ * user owns the parent: never follow a symbolic link it may have put
+ * there, or root would chown the link's target to it.
+ */
+int
+spool_mkdir_owned(const char *path, long uid, long gid)
 {
 	struct stat	 st;
+	int		 fd, saved;
 
 	if (mkdir(path, 0700) == -1 && errno != EEXIST)
 		return -1;
-	if (stat(path, &st) == -1)
+	if ((fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+	    O_CLOEXEC)) == -1)
 		return -1;
-	if (!S_ISDIR(st.st_mode)) {
-		errno = ENOTDIR;
-		return -1;
-	}
+	if (fstat(fd, &st) == -1)
+		goto fail;
 	if (uid != -1 && (st.st_uid != (uid_t)uid || st.st_gid != (gid_t)gid) &&
-	    chown(path, (uid_t)uid, (gid_t)gid) == -1)
-		return -1;
+	    fchown(fd, (uid_t)uid, (gid_t)gid) == -1)
+		goto fail;
+	close(fd);
 	return 0;
+fail:
+	saved = errno;
+	close(fd);
+	errno = saved;
+	return -1;
 }
 
 int
@@ -95,11 +106,11 @@ spool_init(const char *dir, long uid, long gid)
 	char	 p[PATH_MAX];
 	size_t	 i;
 
-	if (spool_mkdir(dir, uid, gid) == -1)
+	if (spool_mkdir_owned(dir, uid, gid) == -1)
 		return -1;
 	for (i = 0; i < sizeof(spool_subdirs) / sizeof(spool_subdirs[0]); i++) {
 		snprintf(p, sizeof(p), "%s/%s", dir, spool_subdirs[i]);
-		if (spool_mkdir(p, uid, gid) == -1)
+		if (spool_mkdir_owned(p, uid, gid) == -1)
 			return -1;
 	}
 	return 0;

@@ -48,6 +48,10 @@ int	 spool_new_id(char id[SPOOL_ID_LEN + 1]) F2M_WUR;
 /* Returns 1 when s is a well-formed submission id (used for paths). */
 int	 spool_id_valid(const char *s);
 
+/* Creates one directory (0700) for uid/gid (-1: as is) without following
+ * a symbolic link at path.  Returns 0 or -1 with errno set. */
+int	 spool_mkdir_owned(const char *path, long uid, long gid) F2M_WUR;
+
 /* Creates dir and its subdirectories (mode 0700) when missing, owned by
  * uid/gid when uid != (uid_t)-1.  Returns 0 or -1 with errno set. */
 int	 spool_init(const char *dir, long uid, long gid) F2M_WUR;

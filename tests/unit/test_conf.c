@@ -303,15 +303,30 @@ static const struct {
 	  "    \"autoresponder\": { \"subject\": \"Re: {{message}}\" },\n"
 	  "    \"fields\": { \"message\": { \"multiline\": true }, "
 	  "\"email\": { \"type\": \"email\" } } } }\n}\n", 1,
-	  "may not show multiline field \"message\"" },
+	  "subject may not use \"message\"" },
 	{ "autoresponder ok", GOOD_HEAD
 	  "  \"forms\": { \"contact\": {\n"
 	  "    \"recipients\": [\"a@example.test\"],\n"
 	  "    \"challenge\": { \"type\": \"altcha\" },\n"
 	  "    \"autoresponder\": { \"per_address\": \"1d\", "
 	  "\"max_per_day\": 50 },\n"
-	  "    \"fields\": { \"name\": {}, \"email\": { \"type\": \"email\" }"
-	  " } } }\n}\n", 0, NULL },
+	  "    \"fields\": { \"name\": { \"max_length\": 60 }, \"email\": { "
+	  "\"type\": \"email\" } } } }\n}\n", 0, NULL },
+	{ "autoresponder subject with visitor text", GOOD_HEAD
+	  "  \"forms\": { \"contact\": {\n"
+	  "    \"recipients\": [\"a@example.test\"],\n"
+	  "    \"challenge\": { \"type\": \"altcha\" },\n"
+	  "    \"autoresponder\": { \"subject\": \"Hi {{name}}\" },\n"
+	  "    \"fields\": { \"name\": { \"max_length\": 60 }, \"email\": { "
+	  "\"type\": \"email\" } } } }\n}\n", 1,
+	  "subject may not use \"name\"" },
+	{ "autoresponder showing a long field", GOOD_HEAD
+	  "  \"forms\": { \"contact\": {\n"
+	  "    \"recipients\": [\"a@example.test\"],\n"
+	  "    \"challenge\": { \"type\": \"altcha\" },\n"
+	  "    \"autoresponder\": {},\n"
+	  "    \"fields\": { \"name\": {}, \"email\": { \"type\": \"email\" } "
+	  "} } }\n}\n", 1, "may show only single-line fields" },
 	{ "bad duration", "{ \"max_age\": \"5 days\",\n" GOOD_BODY
 	  GOOD_FORMS, 1, "form2mail.json:1:14: \"max_age\" must be a "
 	  "duration" },
