@@ -2,6 +2,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include "buf.h"
@@ -17,6 +18,8 @@
 #define EW_OVERHEAD	12	/* strlen(EW_PREFIX) + strlen(EW_SUFFIX) */
 #define EW_BYTES	45	/* (EW_MAX - EW_OVERHEAD) / 4 * 3 */
 #define BOUNDARY_PREFIX	"=_f2m"
+#define MIXED_PREFIX	"=_f2m_"
+#define PARAM_CHARSET	"UTF-8''"	/* RFC 2231 section 4, no language */
 
 static const char	 b64_alphabet[] =
     "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
@@ -709,14 +712,8 @@ part_headers(struct buf *b, const char *type)
  * its folded line within 78.
  */
 static int
-body_put(struct buf *b, const struct message *m)
+alternative_put(struct buf *b, const struct message *m)
 {
-	if (m->html == NULL) {
-		if (part_headers(b, "text/plain") == -1 ||
-		    qp_encode(b, m->text, m->text_len, 1) == -1)
-			return -1;
-		return 0;
-	}
 	if (buf_printf(b, "Content-Type: multipart/alternative;\r\n"
 	    " boundary=\"" BOUNDARY_PREFIX "%s\"\r\n"
 	    "Content-Transfer-Encoding: 7bit\r\n\r\n"
@@ -734,6 +731,316 @@ body_put(struct buf *b, const struct message *m)
 	return 0;
 }
 
+/* Bidirectional formatting characters can show "gpj.exe" as "exe.jpg"
+ * (Unicode TR 9, section 2); form.c refuses them too. */
+static int
+filename_cp_ok(uint32_t cp)
+{
+	return !(cp < 0x20 || (cp >= 0x7f && cp <= 0x9f) || cp == 0x061c ||
+	    cp == 0x200e || cp == 0x200f || (cp >= 0x2028 && cp <= 0x202e) ||
+	    (cp >= 0x2066 && cp <= 0x2069) || cp == '/' || cp == '\\');
+}
+
+static int
+filename_ok(const char *s)
+{
+	const unsigned char	*p = (const unsigned char *)s;
+	size_t			 len, i, n;
+	uint32_t		 cp;
+
+	len = strnlen(s, MESSAGE_MAX_FILENAME + 1);
+	if (len == 0 || len > MESSAGE_MAX_FILENAME || strcmp(s, ".") == 0 ||
+	    strcmp(s, "..") == 0)
+		return 0;
+	for (i = 0; i < len; i += n) {
+		if ((n = utf8_char(p + i, len - i, &cp)) == 0 ||
+		    !filename_cp_ok(cp))
+			return 0;
+	}
+	return 1;
+}
+
+/* RFC 2045 section 5.1 token: printable ASCII but SPACE and tspecials. */
+static int
+mime_token_char(int c)
+{
+	return c > 0x20 && c < 0x7f && strchr("()<>@,;:\\\"/[]?=", c) == NULL;
+}
+
+/*
+ * type "/" subtype, each a token of at most MESSAGE_MAX_SUBTYPE (RFC 6838
+ * section 4.2).  Multipart and message types are refused: RFC 2045
+ * section 6.4 allows them no encoding but 7bit, 8bit and binary.
+ */
+static int
+type_ok(const char *s)
+{
+	size_t	 i, n = 0;
+	int	 slash = 0;
+
+	for (i = 0; s[i] != '\0'; i++) {
+		if (s[i] == '/') {
+			if (slash || n == 0)
+				return 0;
+			slash = 1;
+			n = 0;
+		} else if (!mime_token_char((unsigned char)s[i]) ||
+		    ++n > MESSAGE_MAX_SUBTYPE)
+			return 0;
+	}
+	if (!slash || n == 0)
+		return 0;
+	return strncasecmp(s, "multipart/", 10) != 0 &&
+	    strncasecmp(s, "message/", 8) != 0;
+}
+
+static int
+attachments_ok(const struct message *m)
+{
+	const struct message_attachment	*a;
+	size_t				 i;
+
+	if (m->nattachments > MESSAGE_MAX_ATTACHMENTS ||
+	    (m->nattachments > 0 && m->attachments == NULL))
+		return 0;
+	for (i = 0; i < m->nattachments; i++) {
+		a = &m->attachments[i];
+		if (a->filename == NULL || !filename_ok(a->filename) ||
+		    a->type == NULL || !type_ok(a->type) ||
+		    (a->data == NULL && a->len > 0))
+			return 0;
+	}
+	return 1;
+}
+
+/*
+ * RFC 5987 section 3.2.1 attr-char: what an extended value carries as it
+ * is.  RFC 2231 section 7 allows a few more; these are the ones every
+ * reader takes, and '=' is not among them.
+ */
+static int
+attr_char(int c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+	    (c >= '0' && c <= '9') ||
+	    (c != '\0' && strchr("!#$&+-.^_`|~", c) != NULL);
+}
+
+/* The character s[0..n) as an extended value (at most 12 octets). */
+static size_t
+pct_char(const unsigned char *s, size_t n, char *out)
+{
+	size_t	 k, o = 0;
+
+	if (n == 1 && attr_char(s[0])) {
+		out[0] = (char)s[0];
+		return 1;
+	}
+	for (k = 0; k < n; k++) {
+		out[o++] = '%';
+		out[o++] = hexdigits[s[k] >> 4];
+		out[o++] = hexdigits[s[k] & 15];
+	}
+	return o;
+}
+
+/*
+ * "; " and one parameter, or ";" and a fold when the parameter would not
+ * end by column 77: a ';' may have to follow it.
+ */
+static int
+param_item(struct hdr *h, const char *s, size_t len)
+{
+	if (hdr_put(h, ";", 1) == -1)
+		return -1;
+	if (h->col + 1 + len + 1 > HDR_SOFT) {
+		if (hdr_fold(h) == -1)
+			return -1;
+	} else if (hdr_put(h, " ", 1) == -1)
+		return -1;
+	return hdr_put(h, s, len);
+}
+
+/* attr="value" with '"' and '\' as quoted-pairs (RFC 2045 section 5.1,
+ * RFC 5322 section 3.2.4).  value is printable ASCII. */
+static int
+param_quoted(struct hdr *h, struct buf *t, const char *attr, const char *s,
+    size_t len)
+{
+	size_t	 i;
+
+	buf_reset(t);
+	if (buf_printf(t, "%s=\"", attr) == -1)
+		return -1;
+	for (i = 0; i < len; i++) {
+		if ((s[i] == '"' || s[i] == '\\') && buf_addc(t, '\\') == -1)
+			return -1;
+		if (buf_addc(t, s[i]) == -1)
+			return -1;
+	}
+	if (buf_addc(t, '"') == -1)
+		return -1;
+	return param_item(h, t->data, t->len);
+}
+
+/*
+ * A parameter whose value is a checked filename.  Printable ASCII is a
+ * quoted-string, unless it holds "=?": some readers decode RFC 2047 words
+ * even inside quotes (section 5 forbids it), which would change the name.
+ * Anything else is an RFC 2231 extended value, in sections (section 3)
+ * when one line of 78 cannot hold it.  A section holds whole characters:
+ * readers such as Python's email decode each section on its own.  Then an
+ * ASCII fallback for readers without RFC 2231, after the extended value:
+ * RFC 2231 readers prefer the extended one (Python's parser keeps the
+ * first of two "filename" at section 0, Thunderbird the extended one
+ * wherever it stands), the others skip "filename*" and take the quoted
+ * one.  The fallback has '_' for each non-ASCII character and for '?', so
+ * it cannot hold "=?".
+ */
+static int
+param_put(struct hdr *h, const char *attr, const char *s)
+{
+	const unsigned char	*p = (const unsigned char *)s;
+	struct buf		 t = BUF_INIT, fb = BUF_INIT;
+	char			 enc[12];
+	size_t			 len, alen, i, n, w, total, start, sect;
+	uint32_t		 cp;
+	int			 rc = -1;
+
+	len = strlen(s);
+	alen = strlen(attr);
+	if (plain_ascii(s, len)) {
+		rc = param_quoted(h, &t, attr, s, len);
+		goto out;
+	}
+	for (total = 0, i = 0; i < len; i += n) {
+		if ((n = utf8_char(p + i, len - i, &cp)) == 0)
+			goto out;
+		total += pct_char(p + i, n, enc);
+		if (buf_addc(&fb, n == 1 && cp != '?' ? (int)cp : '_') == -1)
+			goto out;
+	}
+	if (1 + alen + 2 + sizeof(PARAM_CHARSET) - 1 + total + 1 <= HDR_SOFT) {
+		if (buf_printf(&t, "%s*=" PARAM_CHARSET, attr) == -1)
+			goto out;
+		for (i = 0; i < len; i += n) {
+			n = utf8_char(p + i, len - i, &cp);
+			w = pct_char(p + i, n, enc);
+			if (buf_add(&t, enc, w) == -1)
+				goto out;
+		}
+		if (param_item(h, t.data, t.len) == -1)
+			goto out;
+	} else {
+		for (sect = 0, i = 0; i < len; sect++) {
+			buf_reset(&t);
+			if (buf_printf(&t, "%s*%zu*=%s", attr, sect,
+			    sect == 0 ? PARAM_CHARSET : "") == -1)
+				goto out;
+			/* Sized for a folded line: SP, the section, ';'. */
+			start = t.len;
+			for (; i < len; i += n) {
+				n = utf8_char(p + i, len - i, &cp);
+				w = pct_char(p + i, n, enc);
+				if (t.len > start && 1 + t.len + w + 1 > HDR_SOFT)
+					break;
+				if (buf_add(&t, enc, w) == -1)
+					goto out;
+			}
+			if (param_item(h, t.data, t.len) == -1)
+				goto out;
+		}
+	}
+	rc = param_quoted(h, &t, attr, fb.data, fb.len);
+out:
+	buf_free(&t);
+	buf_free(&fb);
+	return rc;
+}
+
+/*
+ * One attachment part, its base64 without the last CRLF: that one belongs
+ * to the delimiter that follows (RFC 2046 section 5.1.1).
+ */
+static int
+attachment_put(struct buf *b, const struct message_attachment *a)
+{
+	struct hdr	 h;
+	size_t		 mark;
+
+	h.b = b;
+	h.col = h.max = 0;
+	if (hdr_puts(&h, "Content-Type: ") == -1 || hdr_puts(&h, a->type) == -1 ||
+	    param_put(&h, "name", a->filename) == -1 ||
+	    buf_add(b, "\r\n", 2) == -1)
+		return -1;
+	h.col = 0;
+	if (hdr_puts(&h, "Content-Disposition: attachment") == -1 ||
+	    param_put(&h, "filename", a->filename) == -1 ||
+	    buf_adds(b, "\r\nContent-Transfer-Encoding: base64\r\n\r\n") == -1)
+		return -1;
+	mark = b->len;
+	if (b64_encode(b, a->data, a->len, 1) == -1)
+		return -1;
+	if (b->len > mark)
+		buf_cut(b, b->len - 2);
+	return 0;
+}
+
+/*
+ * The outer boundary "=_f2m_<id>" cannot occur at the start of a line in
+ * any part (RFC 2046 section 5.1.1), and is not the inner one:
+ *  - QP output has '=' only before two hex digits or CRLF (RFC 2045
+ *    section 6.7), never before '_';
+ *  - base64 output (section 6.8) is the 64 characters A-Z a-z 0-9 + /,
+ *    then '=' padding only at the end of the data, before CRLF: no '-',
+ *    no '_', no "=_";
+ *  - each part header line starts with a field name or, folded, with a
+ *    space, never with "--", whatever a filename holds;
+ *  - the inner delimiter "--=_f2m<id>" has an id character (A-Za-z0-9)
+ *    where the outer one has '_': neither is a prefix of the other, as
+ *    section 5.1.2 requires of nested multiparts.
+ * With the longest id the boundary has 66 characters (section 5.1.1: at
+ * most 70) and its folded line 78.
+ */
+static int
+mixed_put(struct buf *b, const struct message *m)
+{
+	size_t	 i;
+
+	if (buf_printf(b, "Content-Type: multipart/mixed;\r\n"
+	    " boundary=\"" MIXED_PREFIX "%s\"\r\n"
+	    "Content-Transfer-Encoding: 7bit\r\n\r\n"
+	    "This is a multi-part message in MIME format.\r\n"
+	    "--" MIXED_PREFIX "%s\r\n", m->id, m->id) == -1)
+		return -1;
+	if (m->html == NULL) {
+		if (part_headers(b, "text/plain") == -1 ||
+		    qp_encode(b, m->text, m->text_len, 0) == -1)
+			return -1;
+	} else if (alternative_put(b, m) == -1)
+		return -1;
+	for (i = 0; i < m->nattachments; i++) {
+		if (buf_printf(b, "\r\n--" MIXED_PREFIX "%s\r\n", m->id) == -1 ||
+		    attachment_put(b, &m->attachments[i]) == -1)
+			return -1;
+	}
+	return buf_printf(b, "\r\n--" MIXED_PREFIX "%s--\r\n", m->id);
+}
+
+static int
+body_put(struct buf *b, const struct message *m)
+{
+	if (m->nattachments > 0)
+		return mixed_put(b, m);
+	if (m->html != NULL)
+		return alternative_put(b, m);
+	if (part_headers(b, "text/plain") == -1 ||
+	    qp_encode(b, m->text, m->text_len, 1) == -1)
+		return -1;
+	return 0;
+}
+
 static int
 build(const struct message *m, struct buf *out)
 {
@@ -745,7 +1052,7 @@ build(const struct message *m, struct buf *out)
 	    m->hostname == NULL || !host_ok(m->hostname) ||
 	    (m->client_ip != NULL && !ip_ok(m->client_ip)) ||
 	    (m->text == NULL && m->text_len > 0) ||
-	    !hdr_text_ok(m->subject, strlen(m->subject)))
+	    !hdr_text_ok(m->subject, strlen(m->subject)) || !attachments_ok(m))
 		return -1;
 	as = m->auto_submitted != NULL ? m->auto_submitted : "auto-generated";
 	if (!token_ok(as))

@@ -19,10 +19,25 @@
 #define MESSAGE_MAX_HOST	253
 #define MESSAGE_MAX_ADDR	254	/* RFC 5321 section 4.5.3.1 */
 #define MESSAGE_MAX_IP		45	/* INET6_ADDRSTRLEN - 1 */
+#define MESSAGE_MAX_ATTACHMENTS	64
+#define MESSAGE_MAX_FILENAME	255	/* octets; FORM_MAX_FILENAME */
+#define MESSAGE_MAX_SUBTYPE	127	/* RFC 6838 section 4.2, each half */
 
 struct message_mailbox {
 	const char	*display;	/* UTF-8 or "" / NULL */
 	const char	*addr;		/* validated addr-spec */
+};
+
+/*
+ * An uploaded file.  filename: UTF-8, already stripped of any path, no
+ * controls; type: the sniffed "type/subtype"; data[0..len) any octets.
+ * All borrowed: message_build() copies what it needs into its output.
+ */
+struct message_attachment {
+	const char	*filename;
+	const char	*type;
+	const void	*data;
+	size_t		 len;
 };
 
 struct message {
@@ -43,22 +58,44 @@ struct message {
 	size_t		 text_len;
 	const char	*html;		/* NULL: text/plain only */
 	size_t		 html_len;
+	const struct message_attachment *attachments;	/* NULL: none */
+	size_t		 nattachments;
 };
 
 /*
  * Appends the whole message to out:
  *   From, Reply-To, To, Cc, Subject, Date (RFC 5322 section 3.3, +0000),
  *   Message-ID <id@hostname>, MIME-Version: 1.0, Auto-Submitted,
- *   X-Originating-IP: [ip], then either
+ *   X-Originating-IP: [ip], then the body B, either
  *   Content-Type: text/plain; charset=utf-8 with quoted-printable, or
- *   multipart/alternative (text/plain then text/html, both QP) with a
- *   boundary that cannot occur in QP output.
+ *   multipart/alternative (text/plain then text/html, both QP) with the
+ *   boundary "=_f2m<id>", which cannot occur in QP output.
+ * With nattachments > 0 the body is multipart/mixed with the boundary
+ * "=_f2m_<id>": B first (the text/plain part then has no final soft break),
+ * then one part per attachment, in order:
+ *   Content-Type: <type>; name=..., Content-Disposition: attachment;
+ *   filename=..., Content-Transfer-Encoding: base64 (lines of 76).
+ * name and filename carry the same value: printable ASCII without "=?" as
+ * a quoted-string ('"' and '\' escaped); anything else as an RFC 2231
+ * extended value "filename*=UTF-8''%E2%82%AC..." (split into
+ * "filename*0*=", "filename*1*=" ... sections of whole characters when one
+ * line of 78 cannot hold it), followed by a quoted ASCII fallback in which
+ * each non-ASCII character and '?' is '_'.  Quoted strings are not folded:
+ * their line may pass 78 octets, never 998.
  * At least one To mailbox is required.  Refused: a display name or subject
  * with controls (C0 incl. TAB, DEL, C1, U+2028/9) or invalid UTF-8; an addr
  * outside dot-atom@LDH-domain; id not [A-Za-z0-9]{1,60}; hostname not LDH
  * labels; client_ip with anything but hex digits, '.', ':'; a date whose
- * year is outside 1900..9999.  The text/plain body decodes back to text
- * exactly (a text without a final line break ends in a soft break).
+ * year is outside 1900..9999; more than MESSAGE_MAX_ATTACHMENTS
+ * attachments; a filename that is empty, ".", "..", over
+ * MESSAGE_MAX_FILENAME octets, not well-formed UTF-8, or holds a control
+ * (as above), a bidirectional formatting character (U+061C, U+200E/F,
+ * U+202A-E, U+2066-9), '/' or '\'; a type that is not RFC 2045
+ * token "/" token of 1..MESSAGE_MAX_SUBTYPE octets each, or of the top
+ * types multipart and message (RFC 2045 section 6.4: never base64); data
+ * NULL with len > 0.
+ * The text/plain body decodes back to text exactly (a text without a final
+ * line break ends in a soft break).
  * Returns 0, or -1 on ENOMEM or an input a header cannot carry; on -1 out
  * is left as it was.  Every function below also leaves the buffer as it
  * was when it returns -1.

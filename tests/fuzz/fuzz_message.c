@@ -1,7 +1,11 @@
 /*
  * fuzz_message: message building with hostile header and body text.
  *
- * Input: one flag octet, then subject NUL display NUL text [NUL html].
+ * Input: one flag octet, then subject NUL display NUL text [NUL html],
+ * then optionally ATT_MARK and attachments: a count octet (0..3 in its low
+ * bits), then per attachment filename NUL type NUL, two octets of length
+ * (big-endian) and that many data octets (fewer at the end of the input);
+ * an empty type is "application/pdf", a missing attachment "x.pdf".
  * Invariants (abort() when broken):
  *   - a header value is refused exactly when an independent predicate
  *     finds a control, DEL, C1, U+2028/9 or invalid UTF-8 in it;
@@ -11,12 +15,23 @@
  *     decoders below, not message.c's code) back to the input;
  *   - QP lines stay within 76 octets, '=' only starts =XX or a soft break,
  *     no line starts with '.' or "From ";
- *   - the multipart boundary appears only as the three delimiters.
+ *   - the multipart boundary appears only as the three delimiters;
+ *   - attachments: the message is refused exactly when an independent
+ *     predicate finds a bad filename or type; else the top header is the
+ *     one without attachments but for Content-Type, the first part is
+ *     that message's body, the outer delimiter stands exactly at n + 2
+ *     line starts, and each attachment part holds exactly Content-Type,
+ *     Content-Disposition and base64 that decodes back to the data, with
+ *     name and filename (quoted, RFC 2231 extended or in sections, each
+ *     section whole UTF-8, plus the ASCII fallback) reading back as the
+ *     filename; part header lines within 78 but for quoted-strings and
+ *     types too long to fold.
  */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "buf.h"
 #include "message.h"
@@ -24,6 +39,9 @@
 int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 
 #define FUZZ_MAX	65536
+#define ATT_MARK	"\xfe\xff" "ATT"
+#define ATT_MAX		3
+#define FUZZ_ID		"abcdefghijklmnopqrstuvwxyz"
 
 static void
 fail(const char *why, const char *s, size_t len)
@@ -42,6 +60,37 @@ xadd(struct buf *b, const void *p, size_t len)
 		fail("out of memory", NULL, 0);
 }
 
+/* One well-formed UTF-8 character at s: its length, or 0. */
+static size_t
+utf8_next(const unsigned char *s, size_t len, uint32_t *cp)
+{
+	size_t		 n, k;
+	uint32_t	 c = s[0];
+
+	if (c < 0x80)
+		n = 1;
+	else if (c >= 0xc2 && c <= 0xdf)
+		n = 2, c &= 0x1f;
+	else if (c >= 0xe0 && c <= 0xef)
+		n = 3, c &= 0x0f;
+	else if (c >= 0xf0 && c <= 0xf4)
+		n = 4, c &= 0x07;
+	else
+		return 0;
+	if (len < n)
+		return 0;
+	for (k = 1; k < n; k++) {
+		if ((s[k] & 0xc0) != 0x80)
+			return 0;
+		c = (c << 6) | (s[k] & 0x3f);
+	}
+	if ((n == 3 && c < 0x800) || (n == 4 && c < 0x10000) ||
+	    c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff))
+		return 0;
+	*cp = c;
+	return n;
+}
+
 /*
  * What a header may not carry: not well-formed UTF-8 (RFC 3629), or a
  * C0 control, DEL, C1 control, U+2028 or U+2029.
@@ -49,37 +98,59 @@ xadd(struct buf *b, const void *p, size_t len)
 static int
 header_forbidden(const unsigned char *s, size_t len)
 {
-	size_t		 i = 0, n, k;
+	size_t		 i, n;
 	uint32_t	 c;
 
-	while (i < len) {
-		c = s[i];
-		if (c < 0x80)
-			n = 1;
-		else if (c >= 0xc2 && c <= 0xdf)
-			n = 2, c &= 0x1f;
-		else if (c >= 0xe0 && c <= 0xef)
-			n = 3, c &= 0x0f;
-		else if (c >= 0xf0 && c <= 0xf4)
-			n = 4, c &= 0x07;
-		else
-			return 1;
-		if (len - i < n)
-			return 1;
-		for (k = 1; k < n; k++) {
-			if ((s[i + k] & 0xc0) != 0x80)
-				return 1;
-			c = (c << 6) | (s[i + k] & 0x3f);
-		}
-		if ((n == 3 && c < 0x800) || (n == 4 && c < 0x10000) ||
-		    c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff))
+	for (i = 0; i < len; i += n) {
+		if ((n = utf8_next(s + i, len - i, &c)) == 0)
 			return 1;
 		if (c < 0x20 || (c >= 0x7f && c <= 0x9f) || c == 0x2028 ||
 		    c == 0x2029)
 			return 1;
-		i += n;
 	}
 	return 0;
+}
+
+/* A filename message.h refuses. */
+static int
+filename_forbidden(const char *s)
+{
+	const unsigned char	*p = (const unsigned char *)s;
+	size_t			 len = strlen(s), i, n;
+	uint32_t		 c;
+
+	if (len == 0 || len > 255 || strcmp(s, ".") == 0 ||
+	    strcmp(s, "..") == 0 || header_forbidden(p, len))
+		return 1;
+	for (i = 0; i < len; i += n) {
+		n = utf8_next(p + i, len - i, &c);
+		if (c == '/' || c == '\\' || c == 0x061c || c == 0x200e ||
+		    c == 0x200f || (c >= 0x202a && c <= 0x202e) ||
+		    (c >= 0x2066 && c <= 0x2069))
+			return 1;
+	}
+	return 0;
+}
+
+/* A type message.h refuses: not token "/" token (RFC 2045 section 5.1),
+ * a half over 127, or a multipart or message type. */
+static int
+type_forbidden(const char *s)
+{
+	const char	*slash = strchr(s, '/');
+	size_t		 i;
+
+	if (slash == NULL || slash == s || slash[1] == '\0' ||
+	    strchr(slash + 1, '/') != NULL || (size_t)(slash - s) > 127 ||
+	    strlen(slash + 1) > 127)
+		return 1;
+	for (i = 0; s[i] != '\0'; i++)
+		if (s + i != slash && ((unsigned char)s[i] <= 0x20 ||
+		    (unsigned char)s[i] >= 0x7f ||
+		    strchr("()<>@,;:\\\"/[]?=", s[i]) != NULL))
+			return 1;
+	return strncasecmp(s, "multipart/", 10) == 0 ||
+	    strncasecmp(s, "message/", 8) == 0;
 }
 
 /* Line rules: CRLF only, each line at most max octets, 7-bit. */
@@ -422,18 +493,365 @@ count(const char *hay, size_t len, const char *needle)
 	return n;
 }
 
+/* RFC 5987 attr-char. */
+static int
+attr_char(int c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+	    (c >= '0' && c <= '9') ||
+	    (c != '\0' && strchr("!#$&+-.^_`|~", c) != NULL);
+}
+
+/* One extended section, percent-decoded, whole UTF-8 on its own. */
+static int
+section_decode(const char *s, size_t len, struct buf *out)
+{
+	struct buf	 t = BUF_INIT;
+	size_t		 i;
+	int		 h, l, rc = -1;
+	unsigned char	 o;
+
+	for (i = 0; i < len; i++) {
+		if (s[i] != '%') {
+			if (!attr_char((unsigned char)s[i]))
+				goto out;
+			xadd(&t, s + i, 1);
+			continue;
+		}
+		if (i + 2 >= len || (h = hexval(s[i + 1])) < 0 ||
+		    (l = hexval(s[i + 2])) < 0)
+			goto out;
+		o = (unsigned char)(h * 16 + l);
+		xadd(&t, &o, 1);
+		i += 2;
+	}
+	/* controls are refused, so only UTF-8 validity matters here */
+	if (t.len > 0 && header_forbidden((unsigned char *)t.data, t.len))
+		goto out;
+	xadd(out, t.data ? t.data : "", t.len);
+	rc = 0;
+out:
+	buf_free(&t);
+	return rc;
+}
+
+/*
+ * Parameter attr of an unfolded header field value: the quoted form alone
+ * (into value), or an extended one, single or sections 0..n-1 in order,
+ * with a quoted fallback (into fallback).  first gets the value before the
+ * first ';'.  Returns 0 quoted, 1 extended, -1 broken.
+ */
+static int
+param_read(const char *u, size_t len, const char *attr, struct buf *first,
+    struct buf *value, struct buf *fallback)
+{
+	struct buf	 name = BUF_INIT, val = BUF_INIT;
+	size_t		 i, alen = strlen(attr), n, nsect = 0;
+	char		*end;
+	int		 rc = -1, quoted, plain = 0, single = 0;
+
+	for (i = 0; i < len && u[i] != ';'; i++)
+		xadd(first, u + i, 1);
+	while (i < len) {
+		if (u[i++] != ';')
+			goto out;
+		while (i < len && u[i] == ' ')
+			i++;
+		buf_reset(&name);
+		buf_reset(&val);
+		for (; i < len && u[i] != '='; i++) {
+			if (u[i] == ' ' || u[i] == ';' || u[i] == '"')
+				goto out;
+			xadd(&name, u + i, 1);
+		}
+		if (i++ == len || name.len == 0)
+			goto out;
+		quoted = i < len && u[i] == '"';
+		if (quoted) {
+			for (i++; i < len && u[i] != '"'; i++) {
+				if (u[i] == '\\' && ++i == len)
+					goto out;
+				xadd(&val, u + i, 1);
+			}
+			if (i++ == len)
+				goto out;
+		} else
+			for (; i < len && u[i] != ';'; i++)
+				xadd(&val, u + i, 1);
+		xadd(&val, "", 0);
+		xadd(&name, "", 0);
+		if (strncmp(name.data, attr, alen) != 0)
+			goto out;	/* we write no other parameter */
+		if (name.len == alen) {
+			if (!quoted || plain++)
+				goto out;
+			xadd(fallback, val.data, val.len);
+			continue;
+		}
+		if (quoted || name.data[alen] != '*')
+			goto out;
+		if (name.len == alen + 1) {
+			if (single++ || nsect > 0 ||
+			    strncmp(val.data, "UTF-8''", 7) != 0 ||
+			    section_decode(val.data + 7, val.len - 7, value) == -1)
+				goto out;
+			continue;
+		}
+		n = strtoul(name.data + alen + 1, &end, 10);
+		if (single || n != nsect || end == name.data + alen + 1 ||
+		    *end != '*' || end[1] != '\0' ||
+		    (n > 0 && name.data[alen + 1] == '0'))
+			goto out;
+		if (n == 0 && strncmp(val.data, "UTF-8''", 7) != 0)
+			goto out;
+		if (section_decode(val.data + (n == 0 ? 7 : 0),
+		    val.len - (n == 0 ? 7 : 0), value) == -1)
+			goto out;
+		nsect++;
+	}
+	if (!plain)
+		goto out;
+	if (!single && nsect == 0) {
+		xadd(value, fallback->data, fallback->len);
+		buf_reset(fallback);
+		rc = 0;
+	} else
+		rc = 1;
+	xadd(value, "", 0);
+	xadd(fallback, "", 0);
+	xadd(first, "", 0);
+out:
+	buf_free(&name);
+	buf_free(&val);
+	return rc;
+}
+
+/* Printable ASCII without "=?": the filenames written as quoted-strings. */
+static int
+quoted_form(const char *s)
+{
+	for (; *s != '\0'; s++)
+		if (*s < 0x20 || *s > 0x7e || (s[0] == '=' && s[1] == '?'))
+			return 0;
+	return 1;
+}
+
+/* Each non-ASCII character and '?' as '_'. */
+static void
+fallback_of(const char *s, struct buf *out)
+{
+	const unsigned char	*p = (const unsigned char *)s;
+	char			 c;
+
+	for (; *p != '\0'; p++) {
+		if ((*p & 0xc0) == 0x80)
+			continue;
+		c = *p >= 0x80 || *p == '?' ? '_' : (char)*p;
+		xadd(out, &c, 1);
+	}
+	xadd(out, "", 0);
+}
+
+/*
+ * The header field "name" (e.g. "Content-Type: ") that starts at line
+ * start p, unfolded into u; returns the first octet after the field.
+ */
+static const char *
+field_read(const char *p, const char *end, const char *name, struct buf *u,
+    const char *all, size_t alen)
+{
+	size_t	 n = strlen(name);
+
+	if ((size_t)(end - p) < n || memcmp(p, name, n) != 0)
+		fail("part header missing", all, alen);
+	for (p += n; p < end; p++) {
+		if (p[0] == '\r' && p + 2 < end && p[1] == '\n' && p[2] == ' ') {
+			p++;
+			continue;
+		}
+		if (p[0] == '\r')
+			return p + 2;
+		xadd(u, p, 1);
+	}
+	fail("part header not ended", all, alen);
+	return NULL;
+}
+
+static void
+check_attachment(const struct message_attachment *a, const char *p,
+    const char *end, const char *all, size_t alen)
+{
+	static const char	*hdr[] = { "Content-Type: ", "name",
+		"Content-Disposition: ", "filename" };
+	struct buf		 u = BUF_INIT, first = BUF_INIT, v = BUF_INIT,
+				 fb = BUF_INIT, want = BUF_INIT, d = BUF_INIT;
+	const char		*hend, *s, *e;
+	int			 k, ext;
+
+	if ((hend = memmem(p, (size_t)(end - p), "\r\n\r\n", 4)) == NULL)
+		fail("attachment part without a blank line", all, alen);
+	for (s = p; s < hend + 2; s = e + 2) {
+		e = memmem(s, (size_t)(hend + 2 - s), "\r\n", 2);
+		/* over 78: a quoted-string, or a type too long to fold */
+		if ((size_t)(e - s) > 78 && (memmem(s, (size_t)(e - s), "=\"",
+		    2) == NULL || (size_t)(e - s) > 998) && !(s == p &&
+		    (size_t)(e - s) <= 15 + strlen(a->type)))
+			fail("part header line over 78", all, alen);
+		if (e - s >= 2 && s[0] == '-' && s[1] == '-')
+			fail("part header line starts with --", all, alen);
+	}
+	fallback_of(a->filename, &want);
+	s = p;
+	for (k = 0; k < 4; k += 2) {
+		buf_reset(&u);
+		buf_reset(&first);
+		buf_reset(&v);
+		buf_reset(&fb);
+		s = field_read(s, hend + 2, hdr[k], &u, all, alen);
+		ext = param_read(u.data, u.len, hdr[k + 1], &first, &v, &fb);
+		if (ext == -1)
+			fail("parameter does not parse", all, alen);
+		if (strcmp(first.data, k == 0 ? a->type : "attachment") != 0)
+			fail("part type or disposition", all, alen);
+		if (strcmp(v.data, a->filename) != 0)
+			fail("filename does not read back", all, alen);
+		if (ext == quoted_form(a->filename))
+			fail("quoted or extended form chosen wrongly", all, alen);
+		if (ext && strcmp(fb.data, want.data) != 0)
+			fail("fallback filename", all, alen);
+	}
+	if (s + 35 != hend + 2 ||
+	    memcmp(s, "Content-Transfer-Encoding: base64\r\n", 35) != 0)
+		fail("not exactly Content-Transfer-Encoding: base64 last", all,
+		    alen);
+	if (!wire_ok(hend + 4, (size_t)(end - hend - 4), 76, 1) ||
+	    b64_decode(hend + 4, (size_t)(end - hend - 4), &d) == -1 ||
+	    !same(&d, a->data, a->len))
+		fail("attachment data does not read back", all, alen);
+	buf_free(&u);
+	buf_free(&first);
+	buf_free(&v);
+	buf_free(&fb);
+	buf_free(&want);
+	buf_free(&d);
+}
+
+/*
+ * The first part p[0..plen) against the body of the message without
+ * attachments o[0..olen): the same, but that a text/plain part has no
+ * final soft break, so its last line may wrap differently (75 or 76
+ * octets); then it must have the QP shape and decode the same.
+ */
+static void
+check_first(const struct message *m, const char *p, size_t plen,
+    const char *o, size_t olen, const struct buf *b)
+{
+	static const char	 th[] = "Content-Type: text/plain; "
+	    "charset=utf-8\r\nContent-Transfer-Encoding: quoted-printable"
+	    "\r\n\r\n";
+	struct buf		 d = BUF_INIT, d0 = BUF_INIT;
+	size_t			 n = sizeof(th) - 1;
+
+	if (plen == olen && memcmp(p, o, plen) == 0)
+		return;
+	if (m->html != NULL || plen < n || olen < n ||
+	    memcmp(p, th, n) != 0 || memcmp(o, th, n) != 0 ||
+	    !qp_shape_ok(p + n, plen - n) ||
+	    qp_decode(p + n, plen - n, &d) == -1 ||
+	    qp_decode(o + n, olen - n, &d0) == -1 || !same(&d, d0.data, d0.len))
+		fail("first part is not the body", b->data, b->len);
+	buf_free(&d);
+	buf_free(&d0);
+}
+
+/*
+ * b: the message with attachments; b0: without.  Same header but for
+ * Content-Type; first part b0's body; outer delimiters only where they
+ * belong.
+ */
+static void
+check_mixed(const struct message *m, const struct buf *b,
+    const struct buf *b0)
+{
+	static const char	 top[] = "\r\nContent-Type: multipart/mixed;\r\n"
+	    " boundary=\"=_f2m_" FUZZ_ID "\"\r\n"
+	    "Content-Transfer-Encoding: 7bit\r\n\r\n"
+	    "This is a multi-part message in MIME format.\r\n";
+	static const char	 delim[] = "\r\n--=_f2m_" FUZZ_ID;
+	const char		*ct, *ct0, *p, *q, *body0, *end = b->data + b->len;
+	size_t			 i;
+
+	ct = strstr(b->data, "\r\nContent-Type: ");
+	ct0 = strstr(b0->data, "\r\nContent-Type: ");
+	if (ct == NULL || ct0 == NULL || ct - b->data != ct0 - b0->data ||
+	    memcmp(b->data, b0->data, (size_t)(ct - b->data)) != 0 ||
+	    strncmp(ct, top, sizeof(top) - 1) != 0)
+		fail("top header", b->data, b->len);
+	if (count(b->data, b->len, delim) != m->nattachments + 2)
+		fail("outer delimiter count", b->data, b->len);
+	p = ct + sizeof(top) - 3;
+	body0 = ct0 + 2;
+	for (i = 0; i <= m->nattachments; i++) {
+		if (strncmp(p, delim, sizeof(delim) - 1) != 0 ||
+		    strncmp(p + sizeof(delim) - 1, "\r\n", 2) != 0)
+			fail("delimiter line", b->data, b->len);
+		p += sizeof(delim) + 1;
+		q = memmem(p, (size_t)(end - p), delim, sizeof(delim) - 1);
+		if (q == NULL)
+			fail("part not closed", b->data, b->len);
+		if (i == 0)
+			check_first(m, p, (size_t)(q - p), body0,
+			    b0->len - (size_t)(body0 - b0->data), b);
+		else
+			check_attachment(&m->attachments[i - 1], p, q, b->data,
+			    b->len);
+		p = q;
+	}
+	if (strcmp(p + sizeof(delim) - 1, "--\r\n") != 0)
+		fail("close delimiter", b->data, b->len);
+}
+
+/* What every message shows: lines, Subject, the alternative boundary. */
+static void
+check_plain(const char *subject, const char *html, const struct buf *b)
+{
+	struct buf	 d = BUF_INIT;
+	const char	*hend, *s, *e;
+
+	if (!wire_ok(b->data, b->len, 998, 0))
+		fail("message lines", b->data, b->len);
+	if ((hend = strstr(b->data, "\r\n\r\n")) == NULL)
+		fail("no header end", b->data, b->len);
+	if ((s = strstr(b->data, "\r\nSubject: ")) == NULL || s > hend)
+		fail("no Subject", b->data, b->len);
+	s += 11;
+	for (e = s; !(e[0] == '\r' && e[2] != ' '); e++)
+		;
+	if (hdr_decode(s, (size_t)(e - s), &d) == -1 ||
+	    !same(&d, subject, strlen(subject)))
+		fail("Subject does not read back", b->data, b->len);
+	/* The header may quote anything; the body holds only delimiters. */
+	if (html != NULL && (count(hend, b->len - (size_t)(hend - b->data),
+	    "=_f2m" FUZZ_ID) != 3 ||
+	    count(hend, b->len - (size_t)(hend - b->data),
+	    "\r\n--=_f2m" FUZZ_ID) != 3))
+		fail("boundary in a part", b->data, b->len);
+	buf_free(&d);
+}
+
 static void
 check_build(uint8_t flags, const char *subject, const char *display,
-    const char *text, size_t tlen, const char *html, size_t hlen)
+    const char *text, size_t tlen, const char *html, size_t hlen,
+    const struct message_attachment *att, size_t natt)
 {
 	struct message_mailbox	 to[2] = {
 		{ display, "to@example.com" }, { "Plain", "x@example.org" }
 	};
 	struct message_mailbox	 reply = { display, "visitor@example.net" };
 	struct message		 m;
-	struct buf		 b = BUF_INIT, d = BUF_INIT;
-	const char		*hend, *s, *e;
-	int			 rc, bad;
+	struct buf		 b = BUF_INIT, b0 = BUF_INIT;
+	size_t			 i;
+	int			 rc, bad, bad_att = 0;
 
 	memset(&m, 0, sizeof(m));
 	m.from.display = "Forms";
@@ -444,7 +862,7 @@ check_build(uint8_t flags, const char *subject, const char *display,
 	m.cc = (flags & 4) ? to : NULL;
 	m.ncc = (flags & 4) ? 2 : 0;
 	m.subject = subject;
-	m.id = "abcdefghijklmnopqrstuvwxyz";
+	m.id = FUZZ_ID;
 	m.hostname = "www.example.com";
 	m.date = 1795825586;
 	m.client_ip = (flags & 8) ? "2001:db8::7" : NULL;
@@ -452,57 +870,112 @@ check_build(uint8_t flags, const char *subject, const char *display,
 	m.text_len = tlen;
 	m.html = html;
 	m.html_len = hlen;
+	m.attachments = att;
+	m.nattachments = natt;
 	rc = message_build(&m, &b);
 	bad = header_forbidden((const unsigned char *)subject,
 	    strlen(subject)) ||
 	    header_forbidden((const unsigned char *)display, strlen(display));
-	if ((rc == -1) != bad)
+	for (i = 0; i < natt; i++)
+		if (filename_forbidden(att[i].filename) ||
+		    type_forbidden(att[i].type))
+			bad_att = 1;
+	if ((rc == -1) != (bad || bad_att))
 		fail(rc ? "message refused" : "message accepted", subject,
 		    strlen(subject));
+	if (rc == -1 && !bad && natt > 0) {
+		/* refused for an attachment: fine without it */
+		m.nattachments = 0;
+		if (message_build(&m, &b0) == -1)
+			fail("refused without attachments", subject,
+			    strlen(subject));
+		check_plain(subject, html, &b0);
+	}
 	if (rc == -1)
 		goto out;
+	if (natt == 0) {
+		check_plain(subject, html, &b);
+		goto out;
+	}
+	m.nattachments = 0;
+	if (message_build(&m, &b0) == -1)
+		fail("refused without attachments", subject, strlen(subject));
+	m.nattachments = natt;
+	check_plain(subject, html, &b0);
 	if (!wire_ok(b.data, b.len, 998, 0))
 		fail("message lines", b.data, b.len);
-	if ((hend = strstr(b.data, "\r\n\r\n")) == NULL)
-		fail("no header end", b.data, b.len);
-	if ((s = strstr(b.data, "\r\nSubject: ")) == NULL || s > hend)
-		fail("no Subject", b.data, b.len);
-	s += 11;
-	for (e = s; !(e[0] == '\r' && e[2] != ' '); e++)
-		;
-	if (hdr_decode(s, (size_t)(e - s), &d) == -1 ||
-	    !same(&d, subject, strlen(subject)))
-		fail("Subject does not read back", b.data, b.len);
-	/* The header may quote anything; the body holds only delimiters. */
-	if (html != NULL && (count(hend, b.len - (size_t)(hend - b.data),
-	    "=_f2mabcdefghijklmnopqrstuvwxyz") != 3 ||
-	    count(hend, b.len - (size_t)(hend - b.data),
-	    "\r\n--=_f2mabcdefghijklmnopqrstuvwxyz") != 3))
-		fail("boundary in a part", b.data, b.len);
+	check_mixed(&m, &b, &b0);
 out:
 	buf_free(&b);
-	buf_free(&d);
+	buf_free(&b0);
+}
+
+/*
+ * The attachments section after ATT_MARK (see the top).  Strings point
+ * into p, which is modified (NULs end them).
+ */
+static size_t
+read_attachments(char *p, size_t len, struct message_attachment *att)
+{
+	size_t	 n, i, dl;
+	char	*q, *end = p + len;
+
+	if (len == 0)
+		return 0;
+	n = (unsigned char)*p++ & 3;
+	for (i = 0; i < n; i++) {
+		att[i] = (struct message_attachment){ "x.pdf", "application/pdf",
+		    "", 0 };
+		if (p >= end || (q = memchr(p, '\0', (size_t)(end - p))) == NULL)
+			continue;
+		att[i].filename = p;
+		p = q + 1;
+		if (p >= end || (q = memchr(p, '\0', (size_t)(end - p))) == NULL)
+			continue;
+		if (q > p)
+			att[i].type = p;
+		p = q + 1;
+		if (end - p < 2)
+			continue;
+		dl = (size_t)(unsigned char)p[0] << 8 | (unsigned char)p[1];
+		p += 2;
+		if (dl > (size_t)(end - p))
+			dl = (size_t)(end - p);
+		att[i].data = p;
+		att[i].len = dl;
+		p += dl;
+	}
+	return n;
 }
 
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	char		*copy, *p, *end, *q, *field[4] = { NULL, NULL, NULL, NULL };
-	size_t		 len[4] = { 0, 0, 0, 0 }, k;
-	uint8_t		 flags;
+	struct message_attachment	 att[ATT_MAX];
+	char				*copy, *p, *end, *q, *mark;
+	char				*field[4] = { NULL, NULL, NULL, NULL };
+	size_t				 len[4] = { 0, 0, 0, 0 }, k, natt = 0;
+	uint8_t				 flags;
 
 	if (size < 1 || size > FUZZ_MAX)
 		return 0;
 	flags = data[0];
 	check_qp_b64((const char *)data + 1, size - 1, flags & 1);
 
-	/* Fields end at NUL; the html, last, runs to the end. */
+	/* Fields end at NUL; the html, last, runs to ATT_MARK or the end. */
 	if ((copy = malloc(size)) == NULL)
 		return 0;
 	memcpy(copy, data + 1, size - 1);
 	copy[size - 1] = '\0';
 	p = copy;
 	end = copy + size - 1;
+	if ((mark = memmem(copy, size - 1, ATT_MARK, sizeof(ATT_MARK) - 1)) !=
+	    NULL) {
+		natt = read_attachments(mark + sizeof(ATT_MARK) - 1,
+		    (size_t)(end - mark) - (sizeof(ATT_MARK) - 1), att);
+		*mark = '\0';
+		end = mark;
+	}
 	for (k = 0; k < 4; k++) {
 		field[k] = p;
 		if (k == 3 || (q = memchr(p, '\0', (size_t)(end - p))) == NULL) {
@@ -516,7 +989,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (field[1] != NULL)
 		check_display(field[1]);
 	check_build(flags, field[0], field[1] != NULL ? field[1] : "",
-	    field[2], len[2], field[3], len[3]);
+	    field[2], len[2], field[3], len[3], att, natt);
 	free(copy);
 	return 0;
 }

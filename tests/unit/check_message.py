@@ -1,8 +1,13 @@
 #!/usr/bin/python3
 """Reads the message golden files with Python's email package (strict
-policy: any defect raises) and checks that headers and bodies decode back to
-the inputs of tests/unit/test_message.c.  Run from the repo root with
-/usr/bin/python3; exit status 0 when all match."""
+policy: any defect raises) and checks that headers, bodies and attachments
+(filename and bytes) decode back to the inputs of tests/unit/test_message.c.
+Run from the repo root with /usr/bin/python3; exit status 0 when all match.
+
+An attachment whose name is not plain ASCII carries filename*= (RFC 2231)
+and then an ASCII filename= for readers without RFC 2231: the new parser
+takes the first (and notes a "duplicate parameter name" defect on the
+header, the only one allowed), the legacy compat32 one takes the second."""
 import email
 import email.policy
 import sys
@@ -40,6 +45,27 @@ HTML = (
     "</body></html>\n"
 )
 
+ATT_TEXT = "Devis en pièce jointe.\n--=_f2m_AttachGolden2026\n"
+ATT_HTML = (
+    "<!DOCTYPE html>\n"
+    "<html><body><p>Devis en pièce jointe.</p>\n"
+    "--=_f2m_AttachGolden2026\n"
+    "--=_f2m_AttachGolden2026--\n"
+    "--=_f2mAttachGolden2026\n"
+    "</body></html>\n"
+)
+PDF = (
+    b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n"
+    b"1 0 obj\n<< /Type /Catalog /Pages 2 0 R >>\nendobj\n"
+    b"2 0 obj\n<< /Type /Pages /Kids [] /Count 0 >>\nendobj\n"
+    b"\r\n--=_f2m_AttachGolden2026--\r\n\0\1\2\376\377\n"
+    b"trailer\n<< /Root 1 0 R >>\n%%EOF\n"
+)
+NOTES = "Merci !\nRéunion le 3 mars.\n".encode()
+JPEG = b"\xff\xd8\xff\xe0\0\20JFIF\0\1\1\0\0\1\0\1\0\0\xff\xd9"
+PHOTO = ("Photographie du chantier — façade nord après la pose des "
+         "échafaudages (vue depuis la rue Émile-Zola).jpg")
+
 CASES = {
     "text.eml": {
         "headers": {
@@ -66,7 +92,56 @@ CASES = {
         },
         "parts": {"text/plain": HTML_TEXT, "text/html": HTML},
     },
+    "attachments.eml": {
+        "headers": {
+            "From": "Example Forms <forms@example.com>",
+            "To": "Signups <signups@example.com>",
+            "Subject": "Demande de devis — 3 pièces jointes",
+            "Message-ID": "<AttachGolden2026@forms.example.com>",
+        },
+        "parts": {"text/plain": ATT_TEXT, "text/html": ATT_HTML},
+        # name, type, bytes, what a reader without RFC 2231 sees
+        "attachments": [
+            ("Devis été 2026 – n°1.pdf", "application/pdf", PDF,
+             "Devis _t_ 2026 _ n_1.pdf"),
+            ('notes "v2".txt', "text/plain", NOTES, 'notes "v2".txt'),
+            (PHOTO, "image/jpeg", JPEG,
+             "Photographie du chantier _ fa_ade nord apr_s la pose des "
+             "_chafaudages (vue depuis la rue _mile-Zola).jpg"),
+        ],
+    },
 }
+
+
+def check_attachments(name, raw, msg, want):
+    bad = 0
+    got = list(msg.iter_attachments())
+    if len(got) != len(want):
+        print(f"{name}: {len(got)} attachments, expected {len(want)}")
+        return 1
+    old = [p for p in email.message_from_bytes(
+        raw, policy=email.policy.compat32).walk()
+        if p.get_content_disposition() == "attachment"]
+    for part, legacy, (fname, ctype, data, fallback) in zip(got, old, want):
+        for h in ("content-type", "content-disposition"):
+            for d in part[h].defects:
+                if "duplicate parameter name" not in str(d) or \
+                        fname == fallback:
+                    print(f"{name}: {fname}: {h}: {d!r}")
+                    bad += 1
+        checks = [
+            ("get_filename()", part.get_filename(), fname),
+            ("content type", part.get_content_type(), ctype),
+            ("bytes", part.get_payload(decode=True), data),
+            ("legacy get_filename()", legacy.get_filename(), fallback),
+        ]
+        if part.get_content_maintype() != "text":
+            checks.append(("get_content()", part.get_content(), data))
+        for what, g, w in checks:
+            if g != w:
+                print(f"{name}: {fname}: {what}: expected {w!r}, got {g!r}")
+                bad += 1
+    return bad
 
 
 def crlf(s):
@@ -77,7 +152,8 @@ def main():
     bad = 0
     for name, want in CASES.items():
         with open(DIR + name, "rb") as f:
-            msg = email.message_from_bytes(f.read(), policy=email.policy.strict)
+            raw = f.read()
+        msg = email.message_from_bytes(raw, policy=email.policy.strict)
         for part in msg.walk():
             if part.defects:
                 print(f"{name}: {part.get_content_type()}: {part.defects}")
@@ -92,6 +168,8 @@ def main():
             if got != crlf(body):
                 print(f"{name}: {ctype}: expected {crlf(body)!r}, got {got!r}")
                 bad += 1
+        if "attachments" in want:
+            bad += check_attachments(name, raw, msg, want["attachments"])
     print("check_message:", "ok" if bad == 0 else f"{bad} mismatches")
     return 1 if bad else 0
 

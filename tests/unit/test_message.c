@@ -4,7 +4,8 @@
  * text, decoded again with decoders written here independently of
  * message.c and compared with the input.
  *
- * F2M_UPDATE_GOLDEN=1 rewrites the .eml files in tests/data/message/ (then inspect them).
+ * F2M_UPDATE_GOLDEN=1 rewrites the .eml files in tests/data/message/ (then
+ * inspect them, and run tests/unit/check_message.py).
  */
 #include <locale.h>
 #include <stdint.h>
@@ -1124,6 +1125,418 @@ out:
 	buf_free(&close);
 }
 
+/* ---- attachments: a reader of Content-Type / Content-Disposition ---- */
+
+#define ATT_ID		"AttachGolden2026"
+
+static const char	 g_att_html[] =
+    "<!DOCTYPE html>\n"
+    "<html><body><p>Devis en pi\xc3\xa8" "ce jointe.</p>\n"
+    "--=_f2m_" ATT_ID "\n"
+    "--=_f2m_" ATT_ID "--\n"
+    "--=_f2m" ATT_ID "\n"
+    "</body></html>\n";
+
+static const char	 g_att_text[] =
+    "Devis en pi\xc3\xa8" "ce jointe.\n"
+    "--=_f2m_" ATT_ID "\n";
+
+/* A small fake PDF holding the outer delimiter, NULs and 8-bit octets. */
+static const char	 g_pdf[] =
+    "%PDF-1.7\n%\xe2\xe3\xcf\xd3\n"
+    "1 0 obj\n<< /Type /Catalog /Pages 2 0 R >>\nendobj\n"
+    "2 0 obj\n<< /Type /Pages /Kids [] /Count 0 >>\nendobj\n"
+    "\r\n--=_f2m_" ATT_ID "--\r\n\0\1\2\376\377\n"
+    "trailer\n<< /Root 1 0 R >>\n%%EOF\n";
+
+static const char	 g_notes[] = "Merci !\nR\xc3\xa9union le 3 mars.\n";
+
+static const char	 g_jpeg[] = "\xff\xd8\xff\xe0\0\20JFIF\0\1\1\0\0\1\0\1\0\0"
+    "\xff\xd9";
+
+#define DEVIS_NAME	"Devis \xc3\xa9t\xc3\xa9 2026 \xe2\x80\x93 n\xc2\xb0" "1.pdf"
+#define PHOTO_NAME	"Photographie du chantier \xe2\x80\x94 fa\xc3\xa7" \
+	"ade nord apr\xc3\xa8s la pose des \xc3\xa9" "chafaudages (vue " \
+	"depuis la rue \xc3\x89mile-Zola).jpg"
+
+static const struct message_attachment	 g_att[] = {
+	{ DEVIS_NAME, "application/pdf", g_pdf, sizeof(g_pdf) - 1 },
+	{ "notes \"v2\".txt", "text/plain", g_notes, sizeof(g_notes) - 1 },
+	{ PHOTO_NAME, "image/jpeg", g_jpeg, sizeof(g_jpeg) - 1 },
+};
+
+static void
+golden_attach(struct message *m)
+{
+	golden_html(m);
+	m->id = ATT_ID;
+	m->subject = "Demande de devis \xe2\x80\x94 3 pi\xc3\xa8" "ces jointes";
+	m->text = g_att_text;
+	m->text_len = sizeof(g_att_text) - 1;
+	m->html = g_att_html;
+	m->html_len = sizeof(g_att_html) - 1;
+	m->attachments = g_att;
+	m->nattachments = sizeof(g_att) / sizeof(g_att[0]);
+}
+
+/* RFC 5987 attr-char, what an extended value may hold unencoded. */
+static int
+test_attr_char(int c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+	    (c >= '0' && c <= '9') ||
+	    (c != '\0' && strchr("!#$&+-.^_`|~", c) != NULL);
+}
+
+/* Percent-decodes one extended section into out; -1 on junk. */
+static int
+pct_decode(const char *s, size_t len, struct buf *out)
+{
+	size_t	 i;
+	int	 h, l;
+
+	for (i = 0; i < len; i++) {
+		if (s[i] != '%') {
+			if (!test_attr_char((unsigned char)s[i]) ||
+			    buf_addc(out, s[i]) == -1)
+				return -1;
+			continue;
+		}
+		if (i + 2 >= len || (h = hexval(s[i + 1])) < 0 ||
+		    (l = hexval(s[i + 2])) < 0 || buf_addc(out, h * 16 + l) == -1)
+			return -1;
+		i += 2;
+	}
+	return 0;
+}
+
+struct param_read {
+	struct buf	 value;		/* decoded, extended one if any */
+	struct buf	 fallback;	/* the quoted one next to an extended */
+	int		 extended;	/* 0 quoted, 1 single, 2 sections */
+	size_t		 nsect;
+};
+
+/*
+ * Reads parameter attr of a header field value (as it stands after
+ * "Name: ", folds included): "first; a=b; c*=UTF-8''..; c*0*=..".  The
+ * quoted form alone, or an extended one (single, or sections 0..n-1 in
+ * order, each whole UTF-8 on its own) with a quoted fallback.  *first
+ * gets the value before the first ';'.  -1 when it does not parse.
+ */
+static int
+param_read(const char *s, size_t len, const char *attr, struct buf *first,
+    struct param_read *r)
+{
+	struct buf	 u = BUF_INIT, name = BUF_INIT, val = BUF_INIT,
+			 sect = BUF_INIT;
+	size_t		 i, alen = strlen(attr), n;
+	char		*end;
+	int		 rc = -1, quoted, have_plain = 0, have_single = 0;
+
+	memset(r, 0, sizeof(*r));
+	for (i = 0; i < len; i++) {
+		if (s[i] == '\r' && i + 2 < len && s[i + 1] == '\n' &&
+		    s[i + 2] == ' ') {
+			i++;
+			continue;
+		}
+		if (s[i] == '\r' || s[i] == '\n' || buf_addc(&u, s[i]) == -1)
+			goto out;
+	}
+	for (i = 0; i < u.len && u.data[i] != ';'; i++)
+		if (buf_addc(first, u.data[i]) == -1)
+			goto out;
+	while (i < u.len) {
+		if (u.data[i++] != ';')
+			goto out;
+		while (i < u.len && u.data[i] == ' ')
+			i++;
+		buf_reset(&name);
+		buf_reset(&val);
+		for (; i < u.len && u.data[i] != '='; i++)
+			if (u.data[i] == ' ' || u.data[i] == ';' ||
+			    buf_addc(&name, u.data[i]) == -1)
+				goto out;
+		if (i++ == u.len || name.len == 0)
+			goto out;
+		quoted = i < u.len && u.data[i] == '"';
+		if (quoted) {
+			for (i++; i < u.len && u.data[i] != '"'; i++) {
+				if (u.data[i] == '\\' && ++i == u.len)
+					goto out;
+				if (buf_addc(&val, u.data[i]) == -1)
+					goto out;
+			}
+			if (i++ == u.len)
+				goto out;
+		} else
+			for (; i < u.len && u.data[i] != ';'; i++)
+				if (buf_addc(&val, u.data[i]) == -1)
+					goto out;
+		if (buf_add(&val, "", 0) == -1 || buf_add(&name, "", 0) == -1)
+			goto out;
+		if (strncasecmp(name.data, attr, alen) != 0)
+			continue;
+		if (name.len == alen) {
+			if (!quoted || have_plain++)
+				goto out;
+			if (buf_add(&r->fallback, val.data, val.len) == -1)
+				goto out;
+			continue;
+		}
+		if (quoted || name.data[alen] != '*')
+			goto out;
+		buf_reset(&sect);
+		if (name.len == alen + 1) {
+			if (have_single++ || r->nsect > 0 ||
+			    strncmp(val.data, "UTF-8''", 7) != 0 ||
+			    pct_decode(val.data + 7, val.len - 7, &sect) == -1)
+				goto out;
+		} else {
+			n = strtoul(name.data + alen + 1, &end, 10);
+			if (have_single || n != r->nsect || *end != '*' ||
+			    end[1] != '\0' || end == name.data + alen + 1 ||
+			    (n > 0 && name.data[alen + 1] == '0'))
+				goto out;
+			if (n == 0 && strncmp(val.data, "UTF-8''", 7) != 0)
+				goto out;
+			if (pct_decode(val.data + (n == 0 ? 7 : 0),
+			    val.len - (n == 0 ? 7 : 0), &sect) == -1)
+				goto out;
+			r->nsect++;
+		}
+		if (!utf8_ok((unsigned char *)sect.data, sect.len) ||
+		    buf_add(&r->value, sect.data ? sect.data : "", sect.len) == -1)
+			goto out;
+	}
+	r->extended = have_single ? 1 : (r->nsect > 0 ? 2 : 0);
+	if (!have_plain)
+		goto out;
+	if (r->extended == 0) {
+		if (buf_add(&r->value, r->fallback.data, r->fallback.len) == -1)
+			goto out;
+		buf_reset(&r->fallback);
+	}
+	if (buf_add(&r->value, "", 0) == -1 ||
+	    buf_add(&r->fallback, "", 0) == -1 || buf_add(first, "", 0) == -1)
+		goto out;
+	rc = 0;
+out:
+	buf_free(&u);
+	buf_free(&name);
+	buf_free(&val);
+	buf_free(&sect);
+	return rc;
+}
+
+static void
+param_read_free(struct param_read *r)
+{
+	buf_free(&r->value);
+	buf_free(&r->fallback);
+}
+
+/* What the fallback must be: '_' for each non-ASCII character and '?'. */
+static void
+want_fallback(const char *s, struct buf *out)
+{
+	const unsigned char	*p = (const unsigned char *)s;
+
+	for (; *p != '\0'; p++) {
+		if ((*p & 0xc0) == 0x80)
+			continue;
+		if (buf_addc(out, *p >= 0x80 || *p == '?' ? '_' : *p) == -1)
+			abort();
+	}
+	if (buf_add(out, "", 0) == -1)
+		abort();
+}
+
+/* Printable ASCII without "=?": the names that stay a quoted-string. */
+static int
+want_quoted(const char *s)
+{
+	for (; *s != '\0'; s++)
+		if (*s < 0x20 || *s > 0x7e || (s[0] == '=' && s[1] == '?'))
+			return 0;
+	return 1;
+}
+
+/* The value of header field name in [p, end), folds included. */
+static const char *
+field(const char *p, const char *end, const char *name, size_t *len)
+{
+	const char	*s, *e;
+	size_t		 n = strlen(name);
+
+	for (s = p; s < end; s = e + 2) {
+		if ((e = memmem(s, (size_t)(end - s), "\r\n", 2)) == NULL)
+			return NULL;
+		while (e + 2 < end && e[2] == ' ')
+			e = memmem(e + 2, (size_t)(end - e - 2), "\r\n", 2);
+		if (e == NULL)
+			return NULL;
+		if ((size_t)(e - s) > n && strncasecmp(s, name, n) == 0) {
+			*len = (size_t)(e - s) - n;
+			return s + n;
+		}
+	}
+	return NULL;
+}
+
+/*
+ * One attachment part [p, end): exactly Content-Type, Content-Disposition,
+ * Content-Transfer-Encoding: base64, a blank line and base64 of the data;
+ * name and filename read back as the filename.  *nsect gets the number of
+ * RFC 2231 sections of filename (0 when not in sections).
+ */
+static void
+check_attachment(const char *what, const struct message_attachment *a,
+    const char *p, const char *end, size_t *nsect)
+{
+	struct buf		 first = BUF_INIT, fb = BUF_INIT, d = BUF_INIT;
+	struct param_read	 r;
+	const char		*hend, *v, *why, *s;
+	size_t			 vlen;
+	static const char	*attrs[] = { "Content-Type: ", "name",
+		"Content-Disposition: ", "filename" };
+	int			 k;
+
+	*nsect = 0;
+	hend = memmem(p, (size_t)(end - p), "\r\n\r\n", 4);
+	T_OK(hend != NULL, "%s: no blank line in the part", what);
+	if (hend == NULL)
+		return;
+	T_OK(strncmp(p, "Content-Type: ", 14) == 0 &&
+	    memmem(p, (size_t)(hend - p), "\r\nContent-Disposition: ", 23) !=
+	    NULL && hend - p > 35 && memcmp(hend - 35,
+	    "\r\nContent-Transfer-Encoding: base64", 35) == 0,
+	    "%s: part headers [%s]", what, show(p, (size_t)(hend - p)));
+	/* header lines: 78 unless a quoted-string is on it; never 998 */
+	for (s = p; s < hend + 2;) {
+		v = memmem(s, (size_t)(hend + 2 - s), "\r\n", 2);
+		T_OK((size_t)(v - s) <= 78 || (memmem(s, (size_t)(v - s),
+		    "=\"", 2) != NULL && (size_t)(v - s) <= 998),
+		    "%s: part header line of %zu: [%s]", what, (size_t)(v - s),
+		    show(s, (size_t)(v - s)));
+		s = v + 2;
+	}
+	want_fallback(a->filename, &fb);
+	for (k = 0; k < 4; k += 2) {
+		buf_reset(&first);
+		v = field(p, hend + 2, attrs[k], &vlen);
+		T_OK(v != NULL && param_read(v, vlen, attrs[k + 1], &first, &r) ==
+		    0, "%s: %s does not parse", what, attrs[k]);
+		if (v == NULL)
+			continue;
+		T_STR(first.data, k == 0 ? a->type : "attachment", attrs[k]);
+		T_STR(r.value.data, a->filename, attrs[k + 1]);
+		T_OK((r.extended != 0) == !want_quoted(a->filename),
+		    "%s: %s extended %d for [%s]", what, attrs[k + 1],
+		    r.extended, show(a->filename, strlen(a->filename)));
+		if (r.extended)
+			T_STR(r.fallback.data, fb.data, "fallback");
+		if (k == 2)
+			*nsect = r.nsect;
+		param_read_free(&r);
+	}
+	why = wire_problem(hend + 4, (size_t)(end - hend - 4), 76, 1);
+	T_OK(why == NULL, "%s: base64 lines: %s", what, why);
+	T_OK(b64_decode(hend + 4, (size_t)(end - hend - 4), &d) == 0 &&
+	    d.len == a->len && (a->len == 0 || memcmp(d.data, a->data,
+	    a->len) == 0), "%s: data does not read back", what);
+	buf_free(&first);
+	buf_free(&fb);
+	buf_free(&d);
+}
+
+/*
+ * A multipart/mixed message: the top header as without attachments but
+ * for Content-Type, the first part what the message without attachments
+ * holds as its body (checked there by check_message()), then one part
+ * per attachment; the outer delimiter exactly at the n + 2 places.
+ * *nsect gets the filename sections of the last attachment.
+ */
+static void
+check_mixed(const char *what, const struct message *m, const char *msg,
+    size_t len, size_t hdr_max, size_t *nsect)
+{
+	struct message	 m0 = *m;
+	struct buf	 b0 = BUF_INIT, delim = BUF_INIT, top = BUF_INIT,
+			 d = BUF_INIT, nt = BUF_INIT;
+	const char	*why, *ct0, *ct, *p, *q, *body0;
+	size_t		 i, n, plen, olen, th;
+
+	*nsect = 0;
+	why = wire_problem(msg, len, 998, 0);
+	T_OK(why == NULL, "%s: %s", what, why);
+	m0.attachments = NULL;
+	m0.nattachments = 0;
+	T_INT(message_build(&m0, &b0), 0, "without attachments");
+	if (b0.data == NULL)
+		return;
+	check_message(what, &m0, b0.data, b0.len, hdr_max);
+	ct0 = strstr(b0.data, "\r\nContent-Type: ");
+	if (buf_printf(&top, "\r\nContent-Type: multipart/mixed;\r\n"
+	    " boundary=\"=_f2m_%s\"\r\nContent-Transfer-Encoding: 7bit\r\n\r\n"
+	    "This is a multi-part message in MIME format.\r\n", m->id) == -1 ||
+	    buf_printf(&delim, "\r\n--=_f2m_%s", m->id) == -1)
+		abort();
+	ct = strstr(msg, "\r\nContent-Type: ");
+	T_OK(ct0 != NULL && ct != NULL && ct - msg == ct0 - b0.data &&
+	    memcmp(msg, b0.data, (size_t)(ct - msg)) == 0 &&
+	    strncmp(ct, top.data, top.len) == 0,
+	    "%s: top header [%s]", what, show(msg, len));
+	if (ct == NULL || ct0 == NULL || strncmp(ct, top.data, top.len) != 0)
+		goto out;
+	n = 0;
+	for (p = msg; (p = memmem(p, len - (size_t)(p - msg), delim.data,
+	    delim.len)) != NULL; p += delim.len)
+		n++;
+	T_INT(n, m->nattachments + 2, "outer delimiters");
+	th = strlen("Content-Type: text/plain; charset=utf-8\r\n"
+	    "Content-Transfer-Encoding: quoted-printable\r\n\r\n");
+	p = ct + top.len - 2;	/* the CRLF before the first delimiter */
+	body0 = ct0 + 2;
+	for (i = 0; i <= m->nattachments; i++) {
+		T_OK(strncmp(p, delim.data, delim.len) == 0 &&
+		    strncmp(p + delim.len, "\r\n", 2) == 0,
+		    "%s: delimiter %zu", what, i);
+		p += delim.len + 2;
+		q = memmem(p, len - (size_t)(p - msg), delim.data, delim.len);
+		T_OK(q != NULL, "%s: part %zu not closed", what, i);
+		if (q == NULL)
+			goto out;
+		if (i == 0) {
+			/* the same but for the wrap of a last text line
+			 * without a soft break after it */
+			plen = (size_t)(q - p);
+			olen = b0.len - (size_t)(body0 - b0.data);
+			buf_reset(&d);
+			buf_reset(&nt);
+			T_OK((olen == plen && memcmp(p, body0, plen) == 0) ||
+			    (m->html == NULL && plen > th && memcmp(p, body0,
+			    th) == 0 && wire_problem(p + th, plen - th, 76, 1) ==
+			    NULL && qp_decode(p + th, plen - th, &d) == 0 &&
+			    (crlf_norm(m->text, m->text_len, &nt), d.len ==
+			    nt.len) && memcmp(d.data, nt.data, d.len) == 0),
+			    "%s: first part is not the body without "
+			    "attachments: [%s]", what, show(p, plen));
+		} else
+			check_attachment(what, &m->attachments[i - 1], p, q, nsect);
+		p = q;
+	}
+	T_OK(strncmp(p + delim.len, "--\r\n", 4) == 0 &&
+	    p + delim.len + 4 == msg + len, "%s: close delimiter", what);
+out:
+	buf_free(&b0);
+	buf_free(&delim);
+	buf_free(&top);
+	buf_free(&d);
+	buf_free(&nt);
+}
+
 static void
 golden_compare(const char *file, const struct message *m)
 {
@@ -1131,13 +1544,16 @@ golden_compare(const char *file, const struct message *m)
 	char		 path[256], *want = NULL;
 	FILE		*f;
 	long		 n = -1;
-	size_t		 i;
+	size_t		 i, ns;
 
 	snprintf(path, sizeof(path), GOLDEN_DIR "%s", file);
 	T_INT(message_build(m, &b), 0, file);
 	if (b.data == NULL)
 		return;
-	check_message(file, m, b.data, b.len, 78);
+	if (m->nattachments > 0)
+		check_mixed(file, m, b.data, b.len, 78, &ns);
+	else
+		check_message(file, m, b.data, b.len, 78);
 	if (getenv("F2M_UPDATE_GOLDEN") != NULL) {
 		if ((f = fopen(path, "wb")) == NULL ||
 		    fwrite(b.data, 1, b.len, f) != b.len || fclose(f) != 0) {
@@ -1175,6 +1591,8 @@ test_golden(void)
 	golden_compare("text.eml", &m);
 	golden_html(&m);
 	golden_compare("alternative.eml", &m);
+	golden_attach(&m);
+	golden_compare("attachments.eml", &m);
 }
 
 /* Header order, optional headers, folding of long lists. */
@@ -1335,6 +1753,394 @@ test_build_refusals(void)
 	buf_free(&b);
 }
 
+/* ---- attachments ---- */
+
+/* A message with one attachment a, built and checked; the Content-Type
+ * and Content-Disposition of its part go to ct and cd. */
+static int
+attach_one(const char *what, const struct message_attachment *a,
+    struct buf *ct, struct buf *cd, size_t *nsect)
+{
+	static const char	 delim[] =
+	    "\r\n--=_f2m_01hzx3k9q4w7m2n8p5r6t0v1yb\r\n";
+	struct message		 m;
+	struct buf		 b = BUF_INIT;
+	const char		*p, *v;
+	size_t			 vlen;
+	int			 rc;
+
+	golden_text(&m);
+	m.attachments = a;
+	m.nattachments = 1;
+	buf_reset(ct);
+	buf_reset(cd);
+	*nsect = 0;
+	if ((rc = message_build(&m, &b)) == 0) {
+		check_mixed(what, &m, b.data, b.len, 78, nsect);
+		/* the second delimiter opens the attachment */
+		if ((p = strstr(b.data, delim)) == NULL ||
+		    (p = strstr(p + 1, delim)) == NULL)
+			abort();
+		p += sizeof(delim) - 1;
+		if ((v = field(p, b.data + b.len, "Content-Type: ", &vlen)) ==
+		    NULL || buf_add(ct, v - 14, vlen + 14) == -1)
+			abort();
+		if ((v = field(p, b.data + b.len, "Content-Disposition: ",
+		    &vlen)) == NULL || buf_add(cd, v - 21, vlen + 21) == -1)
+			abort();
+	}
+	buf_free(&b);
+	return rc;
+}
+
+static void
+test_attach_names(void)
+{
+	static const struct {
+		const char	*name, *ct, *cd;
+	} v[] = {
+		{ "x.pdf",
+		  "Content-Type: application/pdf; name=\"x.pdf\"",
+		  "Content-Disposition: attachment; filename=\"x.pdf\"" },
+		{ "say \"hi\".txt",
+		  "Content-Type: application/pdf; name=\"say \\\"hi\\\".txt\"",
+		  "Content-Disposition: attachment; filename=\"say \\\"hi\\\".txt\"" },
+		{ "What? 100% 'sure' *now*; (1).pdf",
+		  "Content-Type: application/pdf;"
+		  " name=\"What? 100% 'sure' *now*; (1).pdf\"",
+		  "Content-Disposition: attachment;"
+		  " filename=\"What? 100% 'sure' *now*; (1).pdf\"" },
+		{ "caf\xc3\xa9.pdf",
+		  "Content-Type: application/pdf; name*=UTF-8''caf%C3%A9.pdf;"
+		  " name=\"caf_.pdf\"",
+		  "Content-Disposition: attachment; filename*=UTF-8''caf%C3%A9.pdf;"
+		  "\r\n filename=\"caf_.pdf\"" },
+		{ "=?UTF-8?B?SGk=?=.pdf",
+		  "Content-Type: application/pdf;\r\n"
+		  " name*=UTF-8''%3D%3FUTF-8%3FB%3FSGk%3D%3F%3D.pdf;"
+		  " name=\"=_UTF-8_B_SGk=_=.pdf\"",
+		  "Content-Disposition: attachment;\r\n"
+		  " filename*=UTF-8''%3D%3FUTF-8%3FB%3FSGk%3D%3F%3D.pdf;\r\n"
+		  " filename=\"=_UTF-8_B_SGk=_=.pdf\"" },
+		{ SMILE ".png",
+		  "Content-Type: application/pdf; name*=UTF-8''%F0%9F%98%80.png;"
+		  " name=\"_.png\"",
+		  "Content-Disposition: attachment; filename*=UTF-8''%F0%9F%98%80.png;"
+		  "\r\n filename=\"_.png\"" },
+		/* 59 encoded octets: the longest single extended filename */
+		{ "\xc3\xa9" A10 A10 A10 A10 "aaaaaaaaa.pdf",
+		  "Content-Type: application/pdf;\r\n"
+		  " name*=UTF-8''%C3%A9" A10 A10 A10 A10 "aaaaaaaaa.pdf;\r\n"
+		  " name=\"_" A10 A10 A10 A10 "aaaaaaaaa.pdf\"",
+		  "Content-Disposition: attachment;\r\n"
+		  " filename*=UTF-8''%C3%A9" A10 A10 A10 A10 "aaaaaaaaa.pdf;\r\n"
+		  " filename=\"_" A10 A10 A10 A10 "aaaaaaaaa.pdf\"" },
+		/* 60: two sections, each whole characters, within 78 */
+		{ "\xc3\xa9" A10 A10 A10 A10 A10 ".pdf",
+		  "Content-Type: application/pdf;\r\n"
+		  " name*=UTF-8''%C3%A9" A10 A10 A10 A10 A10 ".pdf;\r\n"
+		  " name=\"_" A10 A10 A10 A10 A10 ".pdf\"",
+		  "Content-Disposition: attachment;\r\n"
+		  " filename*0*=UTF-8''%C3%A9" A10 A10 A10 A10 A10 ".;\r\n"
+		  " filename*1*=pdf;\r\n"
+		  " filename=\"_" A10 A10 A10 A10 A10 ".pdf\"" },
+		{ "aaaaaaa" "\xe2\x82\xac\xe2\x82\xac\xe2\x82\xac\xe2\x82\xac"
+		  "\xe2\x82\xac\xe2\x82\xac\xe2\x82\xac" ".txt",
+		  "Content-Type: application/pdf;\r\n"
+		  " name*0*=UTF-8''aaaaaaa%E2%82%AC%E2%82%AC%E2%82%AC%E2%82%AC"
+		  "%E2%82%AC%E2%82%AC;\r\n"
+		  " name*1*=%E2%82%AC.txt; name=\"aaaaaaa_______.txt\"",
+		  "Content-Disposition: attachment;\r\n"
+		  " filename*0*=UTF-8''aaaaaaa%E2%82%AC%E2%82%AC%E2%82%AC%E2%82%AC"
+		  "%E2%82%AC;\r\n"
+		  " filename*1*=%E2%82%AC%E2%82%AC.txt; filename=\"aaaaaaa_______.txt\"" },
+	};
+	struct message_attachment	 a = { NULL, "application/pdf", "%PDF-", 5 };
+	struct buf			 ct = BUF_INIT, cd = BUF_INIT;
+	size_t				 i, ns;
+
+	for (i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
+		a.filename = v[i].name;
+		T_INT(attach_one("name", &a, &ct, &cd, &ns), 0, v[i].name);
+		T_STR(ct.data, v[i].ct, "Content-Type");
+		if (ct.data != NULL && strcmp(ct.data, v[i].ct) != 0)
+			fprintf(stderr, "  as shown: [%s]\n", show(ct.data, ct.len));
+		T_STR(cd.data, v[i].cd, "Content-Disposition");
+		if (cd.data != NULL && strcmp(cd.data, v[i].cd) != 0)
+			fprintf(stderr, "  as shown: [%s]\n", show(cd.data, cd.len));
+	}
+	buf_free(&ct);
+	buf_free(&cd);
+}
+
+/*
+ * Names of every length up to the limit, made of units of every width and
+ * of the characters a quoted-string or an extended value must escape,
+ * each starting at every offset against the section ends: all read back,
+ * lines within 78 but for quoted-strings.
+ */
+static void
+test_attach_sweep(void)
+{
+	static const char	*unit[] = {
+		"a", "\xc3\xa9", "\xe2\x82\xac", SMILE, " ", "\"", "=?", "%",
+		"'", "*", "?", ";", "a\xc3\xa9", "\xe2\x80\x94 x",
+	};
+	struct message_attachment	 a = { NULL, "image/png", "\x89PNG", 4 };
+	struct buf			 s = BUF_INIT, ct = BUF_INIT, cd = BUF_INIT;
+	size_t				 u, k, j, x, ns, maxsect = 0, nbuilt = 0;
+
+	for (u = 0; u < sizeof(unit) / sizeof(unit[0]); u++) {
+		for (j = 0; j < 4; j++) {
+			for (k = 1;; k++) {
+				buf_reset(&s);
+				for (x = 0; x < j; x++)
+					if (buf_addc(&s, 'b') == -1)
+						abort();
+				for (x = 0; x < k; x++)
+					if (buf_adds(&s, unit[u]) == -1)
+						abort();
+				if (buf_adds(&s, ".pdf") == -1)
+					abort();
+				if (s.len > MESSAGE_MAX_FILENAME)
+					break;
+				a.filename = s.data;
+				T_INT(attach_one("sweep", &a, &ct, &cd, &ns), 0,
+				    show(s.data, s.len));
+				if (ns > maxsect)
+					maxsect = ns;
+				nbuilt++;
+			}
+		}
+	}
+	T_OK(maxsect >= 10, "longest names in %zu sections", maxsect);
+	T_OK(nbuilt > 2000, "%zu names", nbuilt);
+	buf_free(&s);
+	buf_free(&ct);
+	buf_free(&cd);
+}
+
+static void
+test_attach_refusals(void)
+{
+	static const struct {
+		const char	*name, *type;
+	} v[] = {
+		{ NULL, "application/pdf" },
+		{ "", "application/pdf" },
+		{ ".", "application/pdf" },
+		{ "..", "application/pdf" },
+		{ "dir/x.pdf", "application/pdf" },
+		{ "..\\x.pdf", "application/pdf" },
+		{ "C:\\x.pdf", "application/pdf" },
+		{ "tab\tx.pdf", "application/pdf" },
+		{ "x.pdf\r\nBcc: victim@example.net", "application/pdf" },
+		{ "x\n.pdf", "application/pdf" },
+		{ "nul\x01.pdf", "application/pdf" },
+		{ "esc\x1b[31m.pdf", "application/pdf" },
+		{ "del\x7f.pdf", "application/pdf" },
+		{ "c1 \xc2\x85.pdf", "application/pdf" },
+		{ "ls \xe2\x80\xa8.pdf", "application/pdf" },
+		{ "ps \xe2\x80\xa9.pdf", "application/pdf" },
+		{ "gpj\xe2\x80\xae" "exe.jpg", "image/jpeg" },	/* U+202E */
+		{ "x\xe2\x80\x8e.pdf", "application/pdf" },	/* U+200E */
+		{ "x\xd8\x9c.pdf", "application/pdf" },		/* U+061C */
+		{ "x\xe2\x81\xa6.pdf", "application/pdf" },	/* U+2066 */
+		{ "x\xe2\x81\xa9.pdf", "application/pdf" },	/* U+2069 */
+		{ "latin-1 caf\xe9.pdf", "application/pdf" },
+		{ "bad \xff.pdf", "application/pdf" },
+		{ "overlong \xc0\xaf.pdf", "application/pdf" },
+		{ "overlong \xe0\x80\xaf.pdf", "application/pdf" },
+		{ "surrogate \xed\xa0\x80.pdf", "application/pdf" },
+		{ "too big \xf4\x90\x80\x80.pdf", "application/pdf" },
+		{ "truncated \xe2\x82", "application/pdf" },
+		{ "x.pdf", NULL },
+		{ "x.pdf", "" },
+		{ "x.pdf", "pdf" },
+		{ "x.pdf", "application/" },
+		{ "x.pdf", "/pdf" },
+		{ "x.pdf", "application//pdf" },
+		{ "x.pdf", "a/b/c" },
+		{ "x.pdf", "application/pdf; name=evil.exe" },
+		{ "x.pdf", "application/pdf\r\nBcc: victim@example.net" },
+		{ "x.pdf", "text/plain " },
+		{ "x.pdf", "text /plain" },
+		{ "x.pdf", "text/pl\"ain" },
+		{ "x.pdf", "text/pl=ain" },
+		{ "x.pdf", "text/pl\xc3\xa9" },
+		{ "x.pdf", "multipart/mixed" },
+		{ "x.pdf", "Multipart/Alternative" },
+		{ "x.pdf", "message/rfc822" },
+		{ "x.pdf", "MESSAGE/partial" },
+	};
+	struct message_attachment	 a[MESSAGE_MAX_ATTACHMENTS + 1];
+	struct message			 m;
+	struct buf			 b = BUF_INIT, s = BUF_INIT;
+	char				 sub[MESSAGE_MAX_SUBTYPE + 16];
+	size_t				 i;
+
+	for (i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
+		golden_text(&m);
+		a[0] = (struct message_attachment){ "ok.pdf", "application/pdf",
+		    "%PDF-", 5 };
+		a[1] = (struct message_attachment){ v[i].name, v[i].type,
+		    "%PDF-", 5 };
+		m.attachments = a;
+		m.nattachments = 2;
+		buf_reset(&b);
+		if (buf_adds(&b, "keep") == -1)
+			abort();
+		T_INT(message_build(&m, &b), -1, v[i].name ?
+		    show(v[i].name, strlen(v[i].name)) : "(null)");
+		T_OK(b.len == 4 && strcmp(b.data, "keep") == 0,
+		    "attachment case %zu: buffer changed on refusal", i);
+	}
+
+	/* Limits: 255 octets of filename, 127 of subtype, 64 attachments. */
+	golden_text(&m);
+	m.attachments = a;
+	m.nattachments = 1;
+	for (i = 0; i < MESSAGE_MAX_FILENAME - 4; i++)
+		if (buf_addc(&s, 'n') == -1)
+			abort();
+	if (buf_adds(&s, ".pdf") == -1)
+		abort();
+	a[0] = (struct message_attachment){ s.data, "application/pdf", "x", 1 };
+	buf_reset(&b);
+	T_INT(message_build(&m, &b), 0, "255-octet filename");
+	if (buf_addc(&s, 'x') == -1)
+		abort();
+	a[0].filename = s.data;
+	buf_reset(&b);
+	T_INT(message_build(&m, &b), -1, "256-octet filename");
+	memset(sub, 'x', sizeof(sub));
+	memcpy(sub, "application/", 12);
+	sub[12 + MESSAGE_MAX_SUBTYPE] = '\0';
+	a[0] = (struct message_attachment){ "x.bin", sub, "x", 1 };
+	buf_reset(&b);
+	T_INT(message_build(&m, &b), 0, "127-octet subtype");
+	sub[12 + MESSAGE_MAX_SUBTYPE] = 'x';
+	sub[13 + MESSAGE_MAX_SUBTYPE] = '\0';
+	buf_reset(&b);
+	T_INT(message_build(&m, &b), -1, "128-octet subtype");
+	a[0] = (struct message_attachment){ "x.bin", "application/pdf", NULL, 1 };
+	buf_reset(&b);
+	T_INT(message_build(&m, &b), -1, "NULL data");
+	a[0].len = 0;
+	buf_reset(&b);
+	T_INT(message_build(&m, &b), 0, "NULL data, len 0");
+	m.attachments = NULL;
+	buf_reset(&b);
+	T_INT(message_build(&m, &b), -1, "NULL attachments");
+	for (i = 0; i <= MESSAGE_MAX_ATTACHMENTS; i++)
+		a[i] = (struct message_attachment){ "x.pdf", "application/pdf",
+		    "%PDF-", 5 };
+	m.attachments = a;
+	m.nattachments = MESSAGE_MAX_ATTACHMENTS;
+	buf_reset(&b);
+	T_INT(message_build(&m, &b), 0, "64 attachments");
+	m.nattachments = MESSAGE_MAX_ATTACHMENTS + 1;
+	buf_reset(&b);
+	T_INT(message_build(&m, &b), -1, "65 attachments");
+	buf_free(&b);
+	buf_free(&s);
+}
+
+/* Text only, empty and large files, the longest id, many parts. */
+static void
+test_attach_build(void)
+{
+	struct message_attachment	 a[MESSAGE_MAX_ATTACHMENTS];
+	struct message			 m;
+	struct buf			 b = BUF_INIT, big = BUF_INIT;
+	char				 names[MESSAGE_MAX_ATTACHMENTS][32];
+	size_t				 i, k, ns;
+	const char			*p;
+
+	/* text/plain first, text with and without a final line break; a
+	 * last line of 76 stays whole without the final soft break */
+	for (i = 0; i < 4; i++) {
+		golden_text(&m);
+		if (i == 1)
+			m.text_len--;	/* no final LF */
+		if (i == 2) {
+			m.text = A76;
+			m.text_len = 76;
+		}
+		if (i == 3)
+			m.text_len = 0;
+		m.attachments = g_att;
+		m.nattachments = 3;
+		buf_reset(&b);
+		T_INT(message_build(&m, &b), 0, "text + attachments");
+		check_mixed("text + attachments", &m, b.data, b.len, 78, &ns);
+		if (i == 2)
+			T_OK(strstr(b.data, "\r\n\r\n" A76 "\r\n--=_f2m_") !=
+			    NULL, "76-octet last line: [%s]", show(b.data, b.len));
+	}
+	T_OK(strstr(b.data, "\r\n--=_f2m_01hzx3k9q4w7m2n8p5r6t0v1yb\r\n"
+	    "Content-Type: text/plain; charset=utf-8\r\n"
+	    "Content-Transfer-Encoding: quoted-printable\r\n\r\n"
+	    "\r\n--=_f2m_01hzx3k9q4w7m2n8p5r6t0v1yb\r\n") != NULL,
+	    "empty text part: [%s]", show(b.data, b.len));
+
+	/* empty file, and one byte to four lines of base64 */
+	for (i = 0; i < 240; i += i < 4 ? 1 : 57) {
+		buf_reset(&big);
+		for (k = 0; k < i; k++)
+			if (buf_addc(&big, (int)(k * 131 + 7)) == -1)
+				abort();
+		golden_html(&m);
+		a[0] = (struct message_attachment){ "data.bin",
+		    "application/octet-stream", big.data, big.len };
+		m.attachments = a;
+		m.nattachments = 1;
+		buf_reset(&b);
+		T_INT(message_build(&m, &b), 0, "file size");
+		check_mixed("file size", &m, b.data, b.len, 78, &ns);
+	}
+	/* 2 MiB of mixed octets in one part */
+	buf_reset(&big);
+	for (i = 0; i < 2 * 1024 * 1024; i++)
+		if (buf_addc(&big, (int)((i * 7919) >> 3)) == -1)
+			abort();
+	golden_html(&m);
+	a[0] = (struct message_attachment){ "big.bin",
+	    "application/octet-stream", big.data, big.len };
+	m.attachments = a;
+	m.nattachments = 1;
+	buf_reset(&b);
+	T_INT(message_build(&m, &b), 0, "2 MB");
+	check_mixed("2 MB", &m, b.data, b.len, 78, &ns);
+
+	/* the longest id: both boundary lines within 78 */
+	golden_html(&m);
+	m.id = "a23456789012345678901234567890123456789012345678901234567890";
+	m.attachments = g_att;
+	m.nattachments = 3;
+	buf_reset(&b);
+	T_INT(message_build(&m, &b), 0, "60-octet id with attachments");
+	check_mixed("60-octet id", &m, b.data, b.len, 998, &ns);
+	p = strstr(b.data, "\r\n boundary=\"=_f2m_a2345678901234567890123456789"
+	    "0123456789012345678901234567890\"\r\n");
+	T_OK(p != NULL && p[80] == '\r', "outer boundary line of 78");
+
+	/* 64 parts, names distinct, each back in its place */
+	for (i = 0; i < MESSAGE_MAX_ATTACHMENTS; i++) {
+		snprintf(names[i], sizeof(names[i]), "pi\xc3\xa8" "ce %zu.pdf", i);
+		a[i] = (struct message_attachment){ names[i], "application/pdf",
+		    names[i], strlen(names[i]) };
+	}
+	golden_text(&m);
+	m.attachments = a;
+	m.nattachments = MESSAGE_MAX_ATTACHMENTS;
+	buf_reset(&b);
+	T_INT(message_build(&m, &b), 0, "64 attachments");
+	check_mixed("64 attachments", &m, b.data, b.len, 78, &ns);
+	buf_free(&b);
+	buf_free(&big);
+}
+
 int
 main(void)
 {
@@ -1349,6 +2155,10 @@ main(void)
 	test_mailbox_long();
 	test_build();
 	test_build_refusals();
+	test_attach_names();
+	test_attach_sweep();
+	test_attach_refusals();
+	test_attach_build();
 	test_golden();
 	T_DONE();
 }
