@@ -803,7 +803,7 @@ static const char *const conf_dkim_keys[] = {
 };
 static const char *const conf_form_keys[] = {
 	"recipients", "route", "allow_subject_field", "cc", "bcc", "subject",
-	"template", "pages", "autoresponder", "fields",
+	"template", "pages", "autoresponder", "uploads", "fields",
 	"success_url", "error_url", "allowed_origins", "allow_missing_origin",
 	"honeypot", "extra_fields", "redirect_allowlist", "max_links",
 	"blocked_phrases", "challenge", "captcha", NULL
@@ -1270,6 +1270,46 @@ conf_challenge(struct conf_ctx *c, const char *fp, json_t *fo,
 		    "\"min_seconds\"");
 }
 
+/* A MIME type "type/subtype" of token characters (RFC 2045 section 5.1). */
+static int
+conf_ok_mime(const char *s)
+{
+	size_t	 n = strspn(s, "abcdefghijklmnopqrstuvwxyz0123456789!#$&^_.+-");
+
+	return n > 0 && s[n] == '/' && s[n + 1] != '\0' &&
+	    strspn(s + n + 1, "abcdefghijklmnopqrstuvwxyz0123456789!#$&^_.+-") ==
+	    strlen(s + n + 1) && strlen(s) <= 100;
+}
+
+/*
+ * "uploads": {"allowed_types": [...], "max_file_size": N, "max_files": N,
+ * "max_total": N}; the types are those form_sniff() finds by content.
+ */
+static void
+conf_uploads(struct conf_ctx *c, const char *fp, json_t *fo,
+    struct conf_form *f)
+{
+	static const char *const keys[] = { "allowed_types", "max_file_size",
+	    "max_files", "max_total", NULL };
+	json_t	*o = conf_obj(c, fp, fo, "uploads", 0);
+	char	 p[CONF_MAX_PATH];
+
+	if (o == NULL)
+		return;
+	conf_path(p, "%s/uploads", fp);
+	conf_known(c, p, o, keys);
+	conf_strings(c, p, o, "allowed_types", conf_ok_mime, "a MIME type "
+	    "such as \"application/pdf\" (lower case)", &f->up_allowed,
+	    &f->nup_allowed);
+	if (f->nup_allowed == 0)
+		conf_err(c, p, 0, "\"uploads\" needs \"allowed_types\"");
+	f->up_max_file_size = (size_t)conf_int(c, p, o, "max_file_size",
+	    5 * 1024 * 1024, 1, 64 * 1024 * 1024);
+	f->up_max_files = (size_t)conf_int(c, p, o, "max_files", 3, 1, 20);
+	f->up_max_total = (size_t)conf_int(c, p, o, "max_total",
+	    10 * 1024 * 1024, 1, 64 * 1024 * 1024);
+}
+
 static int
 conf_ok_hostname(const char *s)
 {
@@ -1534,6 +1574,52 @@ conf_autoresponder(struct conf_ctx *c, const char *fp, json_t *fo,
 	free(tname);
 }
 
+struct conf_warn_arg {
+	struct conf_ctx		*c;
+	const struct conf_form	*f;
+	const char		*path;
+	const char		*file;
+};
+
+/* Names the notification templates get besides the form's fields. */
+static const char *const conf_tmpl_vars[] = { "fields", "name", "label",
+    "value", "multiline", "_form", "_id", "_date", "_ip", NULL };
+
+static void
+conf_tmpl_name(const char *name, void *arg)
+{
+	struct conf_warn_arg	*a = arg;
+	const struct conf_pos	*pos;
+	size_t			 i;
+
+	for (i = 0; conf_tmpl_vars[i] != NULL; i++)
+		if (strcmp(conf_tmpl_vars[i], name) == 0)
+			return;
+	for (i = 0; i < a->f->nfields; i++)
+		if (strcmp(a->f->fields[i].name, name) == 0)
+			return;
+	/* A warning, not an error: the value just renders empty. */
+	pos = conf_pos_find(a->c, a->path);
+	fprintf(stderr, "%s:%d:%d: warning: template %s uses \"%s\", which is "
+	    "not a field of form \"%s\"\n", a->c->file, pos ? pos->vline : 1,
+	    pos ? pos->vcol : 1, a->file, name, a->f->id);
+}
+
+static void
+conf_tmpl_check(struct conf_ctx *c, const char *path,
+    const struct conf_form *f, const struct tmpl *t, const char *name,
+    const char *ext)
+{
+	struct conf_warn_arg	 a;
+	char			 file[160];
+
+	if (t == NULL)
+		return;
+	snprintf(file, sizeof(file), "%s.%s", name, ext);
+	a = (struct conf_warn_arg){ c, f, path, file };
+	tmpl_names(t, conf_tmpl_name, &a);
+}
+
 struct conf_subj_arg {
 	struct conf_ctx		*c;
 	struct conf_form	*f;
@@ -1614,6 +1700,7 @@ conf_form(struct conf_ctx *c, const char *id, json_t *fo,
 	    "an https:// URL prefix", &f->redirect_allowlist, &f->nredirect);
 	conf_challenge(c, p, fo, f);
 	conf_captcha(c, p, fo, &f->captcha);
+	conf_uploads(c, p, fo, f);
 	f->max_links = (long)conf_int(c, p, fo, "max_links", -1, 0, 1000);
 	conf_strings(c, p, fo, "blocked_phrases", conf_ok_phrase,
 	    "a phrase of 1 to 200 octets", &f->blocked_phrases, &f->nblocked);
@@ -1659,6 +1746,10 @@ conf_form(struct conf_ctx *c, const char *id, json_t *fo,
 		f->html = conf_tmpl_file(c, tname ? q : p, dir,
 		    tname ? tname : "default", "html", 0);
 	}
+	conf_tmpl_check(c, tname ? q : p, f, f->text, tname ? tname : "default",
+	    "txt");
+	conf_tmpl_check(c, tname ? q : p, f, f->html, tname ? tname : "default",
+	    "html");
 	free(tname);
 	conf_pages(c, p, fo, f);
 	conf_autoresponder(c, p, fo, f);
@@ -1935,6 +2026,7 @@ conf_free(struct conf *cf)
 		conf_strings_free(f->origins, f->norigins);
 		conf_strings_free(f->redirect_allowlist, f->nredirect);
 		conf_strings_free(f->blocked_phrases, f->nblocked);
+		conf_strings_free(f->up_allowed, f->nup_allowed);
 		if (f->captcha.secret != NULL) {
 			explicit_bzero(f->captcha.secret,
 			    strlen(f->captcha.secret));

@@ -110,6 +110,12 @@ struct conf_form {
 	long			 altcha_min_seconds;
 	long			 altcha_expires;	/* seconds */
 	struct conf_captcha	 captcha;
+	/* Uploads (multipart/form-data); up_allowed NULL: no uploads. */
+	char			**up_allowed;	/* sniffed types allowed */
+	size_t			 nup_allowed;
+	size_t			 up_max_file_size;
+	size_t			 up_max_files;
+	size_t			 up_max_total;
 	long			 max_links;	/* -1: no limit */
 	char			**blocked_phrases;
 	size_t			 nblocked;

@@ -36,6 +36,7 @@
 #define REQ_MAX_SUBJECT		900	/* octets of a rendered subject */
 #define CONF_MAX_AUTO_VARS	104	/* fields + metadata of an autoreply */
 #define REQ_DUP_PENDING		"pending"	/* not a submission id */
+#define REQ_MAX_ATTACH		20	/* conf caps uploads.max_files */
 
 struct req {
 	const struct request_ctx *ctx;
@@ -189,6 +190,10 @@ req_code_text(const char *code)
 		return "check did not pass: please try again.";
 	if (strcmp(code, "choice") == 0)
 		return "is not one of the choices.";
+	if (strcmp(code, "type") == 0)
+		return "is not a kind of file this form takes.";
+	if (strcmp(code, "size") == 0)
+		return "is too large.";
 	if (strcmp(code, "captcha") == 0)
 		return "check did not pass: please try again.";
 	return "contains characters that are not allowed.";
@@ -720,6 +725,12 @@ req_dup_check(struct req *q, const struct form *f, char *key, size_t keysize)
 		EVP_DigestUpdate(mc, &n, sizeof(n));
 		EVP_DigestUpdate(mc, f->fields[i].value, n);
 	}
+	for (i = 0; i < f->nfiles; i++) {
+		n = f->files[i].len;
+		EVP_DigestUpdate(mc, &n, sizeof(n));
+		if (f->files[i].data != NULL)
+			EVP_DigestUpdate(mc, f->files[i].data, n);
+	}
 	EVP_DigestFinal_ex(mc, md, &mdlen);
 	EVP_MD_CTX_free(mc);
 	rc = snprintf(key, keysize, "dup:");
@@ -752,6 +763,37 @@ req_dup_done(struct req *q, const char *key)
 	    (int64_t)q->cf->duplicate_window * 1000000, req_now_us(), NULL,
 	    0) == -1)
 		log_warn("request id=%s: duplicate key not recorded", q->id);
+}
+
+/*
+ * Uploaded files: each within max_file_size ("size") and of a type the
+ * form allows by its content, never by the browser's claim ("type").  An
+ * empty file part (a file input left empty) is no file.
+ */
+static size_t
+req_check_files(struct req *q, const struct form *f,
+    struct validate_error *errs, size_t n)
+{
+	const struct form_file	*ff;
+	size_t			 i, k;
+
+	for (i = 0; i < f->nfiles; i++) {
+		ff = &f->files[i];
+		if (ff->len == 0)
+			continue;
+		if (ff->too_large) {
+			if (n < VALIDATE_MAX_ERRORS)
+				errs[n++] = (struct validate_error){ ff->field,
+				    "size" };
+			continue;
+		}
+		for (k = 0; k < q->form->nup_allowed; k++)
+			if (strcmp(q->form->up_allowed[k], ff->sniffed_type) == 0)
+				break;
+		if (k == q->form->nup_allowed && n < VALIDATE_MAX_ERRORS)
+			errs[n++] = (struct validate_error){ ff->field, "type" };
+	}
+	return n;
 }
 
 /* The names users bring from other form services (issue 4, item 5). */
@@ -1100,6 +1142,8 @@ req_submit(struct req *q, const struct form *f)
 	const struct form_field	*ff;
 	size_t			 i, n = 0, nv = 0, maxout;
 	time_t			 now = time(NULL);
+	struct message_attachment att[REQ_MAX_ATTACH];
+	size_t			 natt = 0;
 	int			 rc = -1, held;
 
 	memset(&meta, 0, sizeof(meta));
@@ -1215,6 +1259,14 @@ req_submit(struct req *q, const struct form *f)
 	m.text = text.data ? text.data : "";
 	m.text_len = text.len;
 	m.html = q->plain ? NULL : html.data;
+	for (i = 0; i < f->nfiles && natt < REQ_MAX_ATTACH; i++) {
+		if (f->files[i].len == 0 || f->files[i].data == NULL)
+			continue;
+		att[natt++] = (struct message_attachment){ f->files[i].filename,
+		    f->files[i].sniffed_type, f->files[i].data, f->files[i].len };
+	}
+	m.attachments = natt ? att : NULL;
+	m.nattachments = natt;
 	m.html_len = html.len;
 	if (message_build(&m, &msg) == -1) {
 		log_err("request %s: message could not be built", q->id);
@@ -1341,7 +1393,8 @@ req_post(struct req *q)
 	const char		*cl, *ct, *why;
 	char			*body = NULL, *end;
 	char			 dupkey[THROTTLE_KEY_MAX + 1];
-	int			 unavailable;
+	struct form_limits	 fl;
+	int			 unavailable, multipart;
 	unsigned long long	 len;
 	size_t			 i, nerr, got;
 	enum form_err		 fe;
@@ -1361,7 +1414,9 @@ req_post(struct req *q)
 	}
 	/* Throttle: issue 3 charges every POST to a known form here. */
 	ct = req_param(q, "CONTENT_TYPE");
-	if (!req_is_urlencoded(ct)) {
+	multipart = ct != NULL && strncasecmp(ct, "multipart/form-data", 19) ==
+	    0 && (ct[19] == ';' || ct[19] == ' ');
+	if (!req_is_urlencoded(ct) && !(multipart && q->form->up_allowed)) {
 		req_fail(q, 415, NULL, "bad_type", "The form was sent in a "
 		    "format this service does not take.");
 		return;
@@ -1391,7 +1446,16 @@ req_post(struct req *q)
 		req_fail(q, 400, NULL, "short_body", "Bad request.");
 		goto out;
 	}
-	fe = form_parse_urlencoded(body, (size_t)len, q->cf->max_fields, &f);
+	if (multipart) {
+		fl.max_fields = q->cf->max_fields + q->form->up_max_files;
+		fl.max_files = q->form->up_max_files;
+		fl.max_file_size = q->form->up_max_file_size;
+		fl.max_total = q->form->up_max_total;
+		fl.max_part_header = 8192;
+		fe = form_parse_multipart(body, (size_t)len, ct, &fl, &f);
+	} else
+		fe = form_parse_urlencoded(body, (size_t)len,
+		    q->cf->max_fields, &f);
 	if (fe == FORM_ETOOMANY || fe == FORM_ETOOBIG) {
 		req_fail(q, 413, NULL, "too_many_fields", "The form has too "
 		    "many or too large fields.");
@@ -1434,6 +1498,8 @@ req_post(struct req *q)
 		goto out;
 	}
 	nerr = validate_form(q->form, f, errs, VALIDATE_MAX_ERRORS);
+	nerr = req_check_files(q, f, errs, nerr < VALIDATE_MAX_ERRORS ? nerr :
+	    VALIDATE_MAX_ERRORS);
 	if ((nerr = req_resolve(q, f, errs, nerr < VALIDATE_MAX_ERRORS ? nerr :
 	    VALIDATE_MAX_ERRORS)) > 0) {
 		req_invalid(q, errs, nerr < VALIDATE_MAX_ERRORS ? nerr :

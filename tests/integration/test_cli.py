@@ -80,6 +80,24 @@ def main():
         check(rc == 1 and keys.ed_key in err, "key of the wrong algorithm: "
               "exit 1", 1, (rc, err))
 
+        tdir = wd.sub("templates")
+        for n in os.listdir(os.path.join(h.REPO, "templates")):
+            with open(os.path.join(h.REPO, "templates", n), "rb") as f:
+                h.write_file(os.path.join(tdir, n), f.read())
+        h.write_file(os.path.join(tdir, "mine.txt"), "{{name}} {{nosuch}}\n")
+        tw = h.merge(cfg, {"templates_dir": tdir})
+        tw["forms"]["contact"]["template"] = "mine"
+        p = os.path.join(d, "tmplwarn.json")
+        h.write_config(p, tw)
+        rc, out, err = f2m("check", "-c", p)
+        check(rc == 0 and 'warning: template mine.txt uses "nosuch", which '
+              'is not a field of form "contact"' in err, "check warns about "
+              "a template field that does not exist", 0, (rc, err))
+        h.write_file(os.path.join(tdir, "mine.txt"), "{{#fields}}\n")
+        rc, out, err = f2m("check", "-c", p)
+        check(rc == 1 and "mine.txt:1:" in err, "a template that does not "
+              "parse: exit 1, file:line:column", 1, (rc, err))
+
         rc, out, err = f2m("version")
         check(rc == 0 and out.startswith("form2mail "), "version", 0, out)
         rc, out, err = f2m("frobnicate")

@@ -74,6 +74,14 @@ def main():
         cfg["forms"]["custom"] = {
             "recipients": ["owner@example.test"], "fields": {"name": {}},
             "pages": {"thanks": "ours"}, "allow_missing_origin": True}
+        cfg["forms"]["files"] = {
+            "recipients": ["owner@example.test"],
+            "fields": {"name": {}},
+            "uploads": {"allowed_types": ["application/pdf", "image/png"],
+                        "max_file_size": 2000, "max_files": 2,
+                        "max_total": 3000},
+            "allow_missing_origin": True}
+        cfg["limits"]["max_fields"] = 20
         cfg["forms"]["strictsubj"] = {
             "recipients": ["owner@example.test"],
             "subject": "Fixed subject",
@@ -89,6 +97,7 @@ def main():
             names(ngx, cfg)
             cors(ngx)
             pages(ngx)
+            uploads(ngx, cfg)
         finally:
             ngx.stop()
             f2m.stop()
@@ -232,6 +241,56 @@ def pages(ngx):
                         {"Accept-Language": "fr"})
     check(s == 200 and b.startswith(b"<p>Custom thanks"), "its English "
           "page serves when there is no French one", None, (s, b[:300]))
+
+
+PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+PNG = b"\x89PNG\r\n\x1a\n" + b"\0" * 40
+
+
+def upload(ngx, form, files, fields=None):
+    body, ctype = h.multipart(fields or {"name": "Ada"}, files)
+    s, hd, b = ngx.post("/f2m/" + form, body, dict(JSON, **{
+        "Content-Type": ctype}))
+    try:
+        return s, json.loads(b)
+    except ValueError:
+        return s, b
+
+
+def uploads(ngx, cfg):
+    s, j = upload(ngx, "files", [("doc", "C:\\Users\\x\\..\\Devis été.pdf",
+                                  "application/pdf", PDF),
+                                 ("pic", "../../etc/passwd.png", "image/png",
+                                  PNG)])
+    env, m = spooled(cfg, j.get("id", "")) if s == 200 else (None, None)
+    check(s == 200 and m is not None, "two files accepted", 200, (s, j))
+    if m is not None:
+        atts = [(p.get_filename(), p.get_content_type(), p.get_content())
+                for p in m.iter_attachments()]
+        check(atts == [("Devis été.pdf", "application/pdf", PDF),
+                       ("passwd.png", "image/png", PNG)],
+              "attached with paths stripped, names and bytes kept", None,
+              [(a, b_, len(c)) for a, b_, c in atts])
+    s, j = upload(ngx, "files", [("doc", "invoice.pdf", "application/pdf",
+                                  b"MZ\x90\0 this is an exe")])
+    check(s == 422 and j.get("errors") == {"doc": "type"}, "type decided by "
+          "content, not the claim", 422, (s, j))
+    s, j = upload(ngx, "files", [("doc", "big.pdf", "application/pdf",
+                                  PDF + b"x" * 3000)])
+    check(s == 422 and j.get("errors") == {"doc": "size"}, "file over "
+          "max_file_size: 422 size", 422, (s, j))
+    s, j = upload(ngx, "files", [("a", "a.pdf", "application/pdf", PDF)] * 3)
+    check(s == 413, "more than max_files: 413", 413, (s, j))
+    s, j = upload(ngx, "legacy", [("doc", "a.pdf", "application/pdf", PDF)])
+    check(s == 415, "multipart to a form without uploads: 415", 415, (s, j))
+    s, j = upload(ngx, "files", [("doc", "", "application/octet-stream", b"")])
+    check(s == 200, "an empty file input is no file", 200, (s, j))
+    body = (b"--XyZ\r\nContent-Disposition: form-data; name=\"name\"\r\n\r\n"
+            b"Ada\r\n--XyZ\r\nContent-Disposition: form-data; name=\"doc\"; "
+            b"filename=\"a.pdf\"\r\n\r\n" + PDF)   # no final boundary
+    s, hd, b = ngx.post("/f2m/files", body, dict(JSON, **{
+        "Content-Type": "multipart/form-data; boundary=XyZ"}))
+    check(s == 400, "missing final boundary: 400", 400, (s, b[:200]))
 
 
 if __name__ == "__main__":
