@@ -1662,3 +1662,23 @@ def proc_rss_kb(pid, field="VmRSS"):
     except FileNotFoundError:
         return None
     return None
+
+
+# --------------------------------------------------------------------------
+# Checks: every test reports what it expected and what it got
+
+FAILS = []
+PASSED = [0]
+
+
+def check(cond, what, expected=None, got=None):
+    """Count a check; on failure print what was expected and what came."""
+    if cond:
+        PASSED[0] += 1
+        return True
+    msg = "FAIL: " + what
+    if expected is not None or got is not None:
+        msg += "\n  expected: %r\n  got:      %r" % (expected, got)
+    FAILS.append(msg)
+    print(msg, flush=True)
+    return False

@@ -16,23 +16,10 @@ import urllib.parse
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness as h  # noqa: E402
+from harness import FAILS, PASSED, check  # noqa: E402
 
-FAILS = []
-PASSED = [0]
 JSON = {"Accept": "application/json"}
 GOOD = {"name": "Ada", "email": "ada@example.org", "message": "Hello"}
-
-
-def check(cond, what, expected=None, got=None):
-    if cond:
-        PASSED[0] += 1
-        return True
-    msg = "FAIL: " + what
-    if expected is not None or got is not None:
-        msg += "\n  expected: %r\n  got:      %r" % (expected, got)
-    FAILS.append(msg)
-    print(msg, flush=True)
-    return False
 
 
 def queued(cfg):

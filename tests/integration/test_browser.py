@@ -34,6 +34,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness as h  # noqa: E402
+from harness import FAILS, PASSED, check  # noqa: E402
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMEDRIVER = "/usr/bin/chromedriver"
@@ -53,21 +54,6 @@ PAGE_TIMEOUT = 15      # a page load or a form answer
 SOLVE_TIMEOUT = 30     # the ALTCHA widget's proof of work
 MAIL_TIMEOUT = 20      # post accepted -> mail in the Maildir
 HOST = "www.example.test"
-
-FAILS = []
-PASSED = [0]
-
-
-def check(cond, what, expected=None, got=None):
-    if cond:
-        PASSED[0] += 1
-        return True
-    msg = "FAIL: " + what
-    if expected is not None or got is not None:
-        msg += "\n  expected: %r\n  got:      %r" % (expected, got)
-    FAILS.append(msg)
-    print(msg, flush=True)
-    return False
 
 
 def skip(why):

@@ -10,24 +10,11 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(os.path.dirname(HERE), "unit"))
 import harness as h  # noqa: E402
+from harness import FAILS, PASSED, check  # noqa: E402
 import rspamd_ctl  # noqa: E402
 
-FAILS = []
-PASSED = [0]
 JSON = {"Accept": "application/json"}
 GTUBE = "XJS*C4JDBQADN1.NSBN3*2IDNEN*GTUBE-STANDARD-ANTI-UBE-TEST-EMAIL*C.34X"
-
-
-def check(cond, what, expected=None, got=None):
-    if cond:
-        PASSED[0] += 1
-        return True
-    msg = "FAIL: " + what
-    if expected is not None or got is not None:
-        msg += "\n  expected: %r\n  got:      %r" % (expected, got)
-    FAILS.append(msg)
-    print(msg, flush=True)
-    return False
 
 
 def ls(cfg, state):
