@@ -771,7 +771,7 @@ static const char *const conf_top_keys[] = {
 	"listen", "listen_mode", "listen_group", "workers", "spool_dir",
 	"state_dir", "templates_dir", "user", "require_https", "log",
 	"limits", "max_age", "sender", "smtp", "dkim", "forms", "throttle",
-	"spam", "duplicate_window", "altcha_key_file", NULL
+	"spam", "duplicate_window", "altcha_key_file", "metrics", NULL
 };
 static const char *const conf_throttle_keys[] = {
 	"backend", "per_ip", "per_form", "global", "redis", "fail_open",
@@ -890,6 +890,31 @@ conf_top(struct conf_ctx *c, json_t *root)
 	if (cf->altcha_key_file != NULL && cf->altcha_key_file[0] != '/')
 		conf_err(c, "/altcha_key_file", 0, "\"altcha_key_file\" must "
 		    "be an absolute path");
+}
+
+static int
+conf_ok_ip(const char *s)
+{
+	unsigned char	 a[16];
+
+	return inet_pton(AF_INET, s, a) == 1 || inet_pton(AF_INET6, s, a) == 1;
+}
+
+/* "metrics": {"allow": ["127.0.0.1", "::1"]}: GET <prefix>/_metrics. */
+static void
+conf_metrics(struct conf_ctx *c, json_t *root)
+{
+	static const char *const keys[] = { "allow", NULL };
+	json_t	*o = conf_obj(c, "", root, "metrics", 0);
+
+	if (o == NULL)
+		return;
+	conf_known(c, "/metrics", o, keys);
+	conf_strings(c, "/metrics", o, "allow", conf_ok_ip, "an IP address",
+	    &c->conf->metrics_allow, &c->conf->nmetrics_allow);
+	if (c->conf->nmetrics_allow == 0)
+		conf_err(c, "/metrics", 0, "\"metrics\" needs \"allow\": the "
+		    "addresses that may read them");
 }
 
 static void
@@ -1661,9 +1686,9 @@ conf_form(struct conf_ctx *c, const char *id, json_t *fo,
 
 	conf_path(p, "/forms/%s", id);
 	f->id = strdup(id);
-	if (!conf_is_token(id, 64))
+	if (!conf_is_token(id, 64) || id[0] == '_')
 		conf_err(c, p, 1, "form id \"%s\" must be 1 to 64 letters, "
-		    "digits, '_' or '-'", id);
+		    "digits, '_' or '-', not starting with '_'", id);
 	conf_known(c, p, fo, conf_form_keys);
 	conf_mailboxes(c, p, fo, "recipients", &f->to, &f->nto);
 	conf_mailboxes(c, p, fo, "cc", &f->cc, &f->ncc);
@@ -1854,6 +1879,7 @@ conf_load(const char *path, struct conf **out)
 	conf_limits(&c, root);
 	conf_throttle(&c, root);
 	conf_spam(&c, root);
+	conf_metrics(&c, root);
 	conf_sender(&c, root);
 	conf_smtp(&c, root);
 	conf_dkim(&c, root);
@@ -2074,5 +2100,6 @@ conf_free(struct conf *cf)
 	free(cf->altcha_key_file);
 	free(cf->throttle.redis_url);
 	free(cf->spam.rspamd_url);
+	conf_strings_free(cf->metrics_allow, cf->nmetrics_allow);
 	free(cf);
 }

@@ -206,6 +206,9 @@ struct conf {
 	char			*altcha_key_file; /* NULL: state_dir/altcha.key */
 	struct conf_throttle	 throttle;
 	struct conf_spam	 spam;
+	char			**metrics_allow; /* client addresses allowed to
+						   GET .../_metrics; NULL: off */
+	size_t			 nmetrics_allow;
 	struct conf_mailbox	 from;		/* sender.from */
 	char			*envelope_from;	/* sender.envelope_from */
 	char			*hostname;	/* sender.hostname */

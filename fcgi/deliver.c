@@ -19,6 +19,7 @@
 #include "sign.h"
 #include "smtp.h"
 #include "spool.h"
+#include "stats.h"
 #include "throttle.h"
 
 #define DELIVER_MAX_IDS		10000	/* claimed per round */
@@ -29,6 +30,7 @@ struct deliver {
 	struct smtp		*smtp;
 	char			*password;
 	struct throttle		*pace;	/* provider cap, autoreply count */
+	struct stats		*stats;	/* NULL: not counted */
 	long			 pause;		/* after a config error, s */
 	time_t			 pause_until;
 };
@@ -94,6 +96,8 @@ deliver_open(const struct conf *cf, struct deliver **out, char *err,
 		return -1;
 	}
 	d->cf = cf;
+	if (stats_open(cf->state_dir, &d->stats, err, errsize) == -1)
+		log_warn("stats: %s; counting nothing", err);
 	/* The table also counts autoreplies (deliver_envelope_ok). */
 	if (deliver_pace_open(d, err, errsize) == -1)
 		goto fail;
@@ -132,6 +136,7 @@ deliver_close(struct deliver *d)
 		free(d->password);
 	}
 	throttle_close(d->pace);
+	stats_close(d->stats);
 	free(d);
 }
 
@@ -287,6 +292,7 @@ deliver_one(struct deliver *d, struct spool_item *it)
 	switch (r) {
 	case SMTP_SENT:
 		d->pause = 0;
+		stats_inc(d->stats, STATS_DELIVERED);
 		log_info("deliver id=%s form=%s outcome=sent rcpt=%zu "
 		    "attempts=%u ms=%ld", it->meta.id, it->meta.form,
 		    it->meta.nrcpt, it->meta.attempts + 1,
@@ -298,6 +304,7 @@ deliver_one(struct deliver *d, struct spool_item *it)
 		sent = 1;
 		break;
 	case SMTP_FAIL:
+		stats_inc(d->stats, STATS_FAILED);
 		log_err("deliver id=%s form=%s outcome=failed error=\"%s\"",
 		    it->meta.id, it->meta.form, err);
 		spool_fail(it, err);
@@ -318,11 +325,13 @@ deliver_one(struct deliver *d, struct spool_item *it)
 		    "smtp settings; next try in %lds)", it->meta.id,
 		    it->meta.form, err, d->pause);
 		spool_defer(it, now, LONG_MAX, err);
+		stats_inc(d->stats, STATS_DEFERRED);
 		sent = -1;
 		break;
 	default:
 		log_warn("deliver id=%s form=%s outcome=deferred error=\"%s\"",
 		    it->meta.id, it->meta.form, err);
+		stats_inc(d->stats, STATS_DEFERRED);
 		if (spool_defer(it, now, d->cf->max_age, err) == 1)
 			log_err("deliver id=%s: older than max_age, moved to "
 			    "failed/", it->meta.id);

@@ -18,6 +18,7 @@
 #include "server.h"
 #include "sign.h"
 #include "spool.h"
+#include "stats.h"
 
 static volatile sig_atomic_t	 main_stop;
 
@@ -38,6 +39,7 @@ usage(void)
 	    " retry [ID] |\n"
 	    "                           delete ID | release ID | drop ID |"
 	    " run [--once]\n"
+	    "       form2mail stats     [-c FILE]\n"
 	    "       form2mail version\n"
 	    "FILE defaults to $FORM2MAIL_CONFIG, else " CONF_DEFAULT_PATH "\n");
 }
@@ -323,6 +325,36 @@ main_queue(const char *path, int argc, char **argv)
 	return rc;
 }
 
+/* Prometheus text of the counters under state_dir and the spool. */
+static int
+main_stats(const char *path)
+{
+	struct conf	*cf;
+	struct stats	*s;
+	struct buf	 b = BUF_INIT;
+	char		 err[512];
+	int		 rc = 0;
+
+	if (conf_load(path, &cf) != 0)
+		return 2;
+	/* Open first: the master may have made the file as root. */
+	if (server_prepare_dirs(cf) == -1 ||
+	    stats_open(cf->state_dir, &s, err, sizeof(err)) == -1 ||
+	    server_drop(cf) == -1) {
+		fprintf(stderr, "stats: cannot open the counters\n");
+		conf_free(cf);
+		return 1;
+	}
+	if (stats_render(s, cf->spool_dir, &b) == -1)
+		rc = 1;
+	else
+		fwrite(b.data, 1, b.len, stdout);
+	buf_free(&b);
+	stats_close(s);
+	conf_free(cf);
+	return rc;
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -372,6 +404,8 @@ main(int argc, char *argv[])
 		return main_check(path);
 	if (strcmp(cmd, "queue") == 0)
 		return main_queue(path, n, args);
+	if (strcmp(cmd, "stats") == 0 && n == 0)
+		return main_stats(path);
 	if (strcmp(cmd, "serve") == 0 && n == 0) {
 		if ((rc = conf_load(path, &cf)) != 0)
 			return 2;

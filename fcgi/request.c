@@ -28,6 +28,7 @@
 #include "request.h"
 #include "spam.h"
 #include "spool.h"
+#include "stats.h"
 #include "throttle.h"
 #include "tmpl.h"
 #include "validate.h"
@@ -1570,6 +1571,70 @@ out:
 	free(body);
 }
 
+/* One counter per answered request (stats.h), by outcome and status. */
+static void
+req_count(const struct req *q)
+{
+	struct stats	*s = q->ctx->stats;
+	const char	*o = q->outcome;
+
+	if (strcmp(o, "accepted") == 0 || strcmp(o, "held") == 0) {
+		stats_inc(s, STATS_ACCEPTED);
+		if (o[0] == 'h')
+			stats_inc(s, STATS_HELD);
+	} else if (strcmp(o, "honeypot") == 0 || strncmp(o, "spam_", 5) == 0)
+		stats_inc(s, STATS_SPAM);
+	else if (strcmp(o, "duplicate") == 0)
+		stats_inc(s, STATS_DUPLICATE);
+	else if (strcmp(o, "challenge_failed") == 0 ||
+	    strcmp(o, "captcha_failed") == 0)
+		stats_inc(s, STATS_CHALLENGE);
+	else if (strcmp(o, "invalid") == 0)
+		stats_inc(s, STATS_INVALID);
+	else if (q->status == 429)
+		stats_inc(s, STATS_THROTTLED);
+	else if (q->status == 403)
+		stats_inc(s, STATS_FORBIDDEN);
+	else if (q->status == 413)
+		stats_inc(s, STATS_TOO_LARGE);
+	else if (q->status == 415)
+		stats_inc(s, STATS_BAD_TYPE);
+	else if (q->status == 404)
+		stats_inc(s, STATS_NOT_FOUND);
+	else if (q->status == 405)
+		stats_inc(s, STATS_BAD_METHOD);
+	else if (q->status == 400 || q->status == 414)
+		stats_inc(s, STATS_BAD_REQUEST);
+	else if (q->status >= 500)
+		stats_inc(s, STATS_UNAVAILABLE);
+}
+
+/* GET <prefix>/_metrics from an allowed address: Prometheus text. */
+static int
+req_metrics(struct req *q, const char *id, size_t idlen)
+{
+	struct buf	 b = BUF_INIT;
+	size_t		 i;
+
+	if (idlen != 8 || memcmp(id, "_metrics", 8) != 0)
+		return 0;
+	for (i = 0; i < q->cf->nmetrics_allow; i++)
+		if (strcmp(q->cf->metrics_allow[i], q->ip) == 0)
+			break;
+	if (i == q->cf->nmetrics_allow || q->ctx->stats == NULL) {
+		req_fail(q, 404, NULL, "unknown_form", "There is no such form.");
+		return 1;
+	}
+	q->outcome = "metrics";
+	if (stats_render(q->ctx->stats, q->cf->spool_dir, &b) == -1)
+		req_fail(q, 503, NULL, "metrics_error", "Try again later.");
+	else
+		req_send(q, 200, "text/plain; version=0.0.4; charset=utf-8",
+		    NULL, b.data, b.len);
+	buf_free(&b);
+	return 1;
+}
+
 void
 request_handle(const struct request_ctx *ctx, FCGX_Request *r)
 {
@@ -1597,6 +1662,9 @@ request_handle(const struct request_ctx *ctx, FCGX_Request *r)
 
 	if (req_form_id(&q, &id, &idlen, &challenge) == -1)
 		req_fail(&q, 414, NULL, "uri_too_long", "Bad request.");
+	else if (!challenge && strcmp(method, "GET") == 0 &&
+	    req_metrics(&q, id, idlen))
+		;
 	else if ((q.form = conf_form_find(q.cf, id, idlen)) == NULL)
 		req_fail(&q, 404, NULL, "unknown_form", "There is no such "
 		    "form.");
@@ -1618,6 +1686,7 @@ request_handle(const struct request_ctx *ctx, FCGX_Request *r)
 		req_post(&q);
 	}
 
+	req_count(&q);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	log_info("request id=%s form=\"%s\" ip=%s outcome=%s status=%d ms=%ld",
 	    q.id[0] ? q.id : "-", q.formname, q.ip[0] ? q.ip : "-", q.outcome,

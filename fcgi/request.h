@@ -14,6 +14,7 @@
 struct captcha;
 struct conf;
 struct spam;
+struct stats;
 struct throttle;
 
 /* Longest request path considered; longer ones are answered 414. */
@@ -31,6 +32,7 @@ struct request_ctx {
 	const unsigned char	*altcha_key;	/* NULL: no form has one */
 	struct captcha		**captcha;	/* per form, in cf->forms order */
 	struct spam		*spam;		/* NULL: no rspamd check */
+	struct stats		*stats;		/* NULL: no counters */
 };
 
 /*

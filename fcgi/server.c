@@ -28,6 +28,7 @@
 #include "request.h"
 #include "server.h"
 #include "spool.h"
+#include "stats.h"
 #include "throttle.h"
 
 #define SERVER_BACKLOG		128
@@ -46,6 +47,7 @@ static volatile sig_atomic_t	 server_stop;
 
 /* Opened by the master, inherited by the workers it forks. */
 static struct throttle		*server_thr;
+static struct stats		*server_stats;
 static unsigned char		 server_altcha_key[CHALLENGE_KEY_LEN];
 static int			 server_have_key;
 
@@ -321,6 +323,7 @@ server_worker(const struct conf *cf, int lfd)
 		log_err("worker: %s", err);
 		_exit(1);
 	}
+	ctx.stats = server_stats;
 	if (FCGX_Init() != 0 || FCGX_InitRequest(&req, lfd,
 	    FCGI_FAIL_ACCEPT_ON_INTR) != 0) {
 		log_err("FastCGI initialisation failed");
@@ -559,6 +562,7 @@ server_run(struct conf *cf)
 	sigset_t	 set;
 	siginfo_t	 si;
 	struct timespec	 ts = { 1, 0 };
+	char		 errbuf[512];
 	int		 sig;
 
 	memset(&m, 0, sizeof(m));
@@ -566,6 +570,9 @@ server_run(struct conf *cf)
 	log_role("master");
 	if (server_prepare_dirs(cf) == -1 || server_shared(cf) == -1)
 		goto fail;
+	if (stats_open(cf->state_dir, &server_stats, errbuf,
+	    sizeof(errbuf)) == -1)
+		log_warn("stats: %s; counting nothing", errbuf);
 	if (server_fd0_listening()) {
 		m.lfd = 0;
 		log_info("listening on fd 0 (spawn-fcgi)");
