@@ -219,6 +219,33 @@ server_check_secrets(const struct conf *cf)
 
 /* ---- listening socket --------------------------------------------- */
 
+/*
+ * systemd socket activation (sd_listen_fds(3)): LISTEN_PID names us and
+ * LISTEN_FDS >= 1: the first passed descriptor, fd 3, is the socket.
+ * The variables are removed so children do not take them for theirs.
+ */
+static int
+server_listen_fds(void)
+{
+	const char	*pid = getenv("LISTEN_PID"), *n = getenv("LISTEN_FDS");
+	int		 v = 0;
+	socklen_t	 len = sizeof(v);
+
+	if (pid == NULL || n == NULL || atol(pid) != (long)getpid() ||
+	    atoi(n) < 1)
+		return -1;
+	unsetenv("LISTEN_PID");
+	unsetenv("LISTEN_FDS");
+	unsetenv("LISTEN_FDNAMES");
+	if (getsockopt(3, SOL_SOCKET, SO_ACCEPTCONN, &v, &len) == -1 || !v) {
+		log_err("LISTEN_FDS: fd 3 is not a listening socket");
+		return -1;
+	}
+	if (atoi(n) > 1)
+		log_warn("LISTEN_FDS=%s: only fd 3 is used", n);
+	return 3;
+}
+
 /* Is fd 0 a listening socket (spawn-fcgi, inetd-style)? */
 static int
 server_fd0_listening(void)
@@ -573,7 +600,9 @@ server_run(struct conf *cf)
 	if (stats_open(cf->state_dir, &server_stats, errbuf,
 	    sizeof(errbuf)) == -1)
 		log_warn("stats: %s; counting nothing", errbuf);
-	if (server_fd0_listening()) {
+	if ((m.lfd = server_listen_fds()) != -1) {
+		log_info("listening on fd %d (systemd socket activation)", m.lfd);
+	} else if (server_fd0_listening()) {
 		m.lfd = 0;
 		log_info("listening on fd 0 (spawn-fcgi)");
 	} else {
