@@ -10,15 +10,19 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <fcgiapp.h>
 #include <jansson.h>
 
+#include "challenge.h"
 #include "conf.h"
 #include "deliver.h"
+#include "request.h"
 #include "log.h"
 #include "server.h"
 #include "sign.h"
 #include "spool.h"
 #include "stats.h"
+#include "throttle.h"
 
 static volatile sig_atomic_t	 main_stop;
 
@@ -355,6 +359,84 @@ main_stats(const char *path)
 	return rc;
 }
 
+/*
+ * CGI (DESIGN.md "Processes"): one request from the environment and
+ * stdin, spooled and answered; then, with the answer closed, one try at
+ * delivering what is due.  `form2mail queue run` on a timer retries the
+ * rest.  There is no process split under CGI: the CGI user reads the
+ * keys, so give it its own account (suexec) on shared hosting.
+ */
+static int
+main_cgi(const char *path)
+{
+	struct request_ctx	 ctx;
+	struct conf		*cf;
+	struct throttle		*t = NULL;
+	struct stats		*st = NULL;
+	struct deliver		*d;
+	char			 err[512], tpath[4096];
+	unsigned char		 key[CHALLENGE_KEY_LEN];
+	time_t			 next;
+	int			 rc, have_key;
+
+	log_role("cgi");
+	if ((rc = conf_load(path, &cf)) != 0) {
+		fputs("Status: 503 Service Unavailable\r\nContent-Type: "
+		    "text/plain\r\n\r\nThe form service is not configured.\n",
+		    stdout);
+		return 0;
+	}
+	log_init("form2mail", cf->log_syslog);
+	if (server_prepare_dirs(cf) == -1)
+		goto unavailable;
+	snprintf(tpath, sizeof(tpath), "%s/throttle.shm", cf->state_dir);
+	if (cf->throttle.redis)
+		rc = throttle_open_redis(cf->throttle.redis_url,
+		    THROTTLE_REDIS_TIMEOUT_MS, &t, err, sizeof(err));
+	else
+		rc = throttle_open(tpath, cf->throttle.entries, &t, err,
+		    sizeof(err));
+	if (rc == -1) {
+		log_err("throttle: %s", err);
+		t = NULL;
+	}
+	snprintf(tpath, sizeof(tpath), "%s", cf->altcha_key_file ?
+	    cf->altcha_key_file : "");
+	if (tpath[0] == '\0')
+		snprintf(tpath, sizeof(tpath), "%s/altcha.key", cf->state_dir);
+	have_key = challenge_key_load(tpath, key, err, sizeof(err)) == 0;
+	if (stats_open(cf->state_dir, &st, err, sizeof(err)) == -1)
+		st = NULL;
+	if (request_ctx_init(&ctx, cf, t, have_key ? key : NULL, err,
+	    sizeof(err)) == -1) {
+		log_err("%s", err);
+		goto unavailable;
+	}
+	ctx.stats = st;
+	request_handle_cgi(&ctx);
+	request_ctx_free(&ctx);
+	fflush(stdout);
+	/* The visitor has the answer: the web server sees EOF now. */
+	close(1);
+	close(0);
+	if (deliver_open(cf, &d, err, sizeof(err)) == 0) {
+		if (deliver_due(d, &main_stop, &next) < 0)
+			log_err("cgi: queue not readable");
+		deliver_close(d);
+	} else
+		log_err("cgi: no delivery: %s", err);
+	throttle_close(t);
+	stats_close(st);
+	explicit_bzero(key, sizeof(key));
+	conf_free(cf);
+	return 0;
+unavailable:
+	fputs("Status: 503 Service Unavailable\r\nContent-Type: text/plain"
+	    "\r\n\r\nPlease try again later.\n", stdout);
+	conf_free(cf);
+	return 0;
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -392,6 +474,11 @@ main(int argc, char *argv[])
 	}
 	args[n] = NULL;
 	log_init("form2mail", 0);
+	/* Run by a web server as CGI: no subcommand, GATEWAY_INTERFACE set,
+	 * and stdin is not a FastCGI listening socket. */
+	if (cmd == NULL && getenv("GATEWAY_INTERFACE") != NULL &&
+	    FCGX_IsCGI())
+		return main_cgi(path);
 	if (cmd == NULL) {
 		usage();
 		return 2;

@@ -7,12 +7,14 @@
 #include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
+#include <limits.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <fcgiapp.h>
 #include <jansson.h>
@@ -42,7 +44,7 @@
 struct req {
 	const struct request_ctx *ctx;
 	const struct conf	*cf;
-	FCGX_Request		*r;
+	FCGX_Request		*r;	/* NULL: CGI, on stdin/stdout */
 	const struct conf_form	*form;
 	struct timespec		 t0;
 	int			 json;
@@ -64,11 +66,47 @@ struct req {
 static const char *
 req_param(const struct req *q, const char *name)
 {
-	const char	*v = FCGX_GetParam(name, q->r->envp);
+	const char	*v = q->r != NULL ? FCGX_GetParam(name, q->r->envp) :
+	    getenv(name);
 
 	if (v != NULL && strlen(v) > REQ_MAX_HEADER)
 		return NULL;
 	return v;
+}
+
+/* The body, from the FastCGI stream or, under CGI, from stdin. */
+static int
+req_read(struct req *q, char *p, size_t n)
+{
+	ssize_t	 got;
+
+	if (n > INT_MAX)
+		n = INT_MAX;
+	if (q->r != NULL)
+		return FCGX_GetStr(p, (int)n, q->r->in);
+	while ((got = read(0, p, n)) == -1 && errno == EINTR)
+		;
+	return (int)got;
+}
+
+static void
+req_write(struct req *q, const char *p, size_t n)
+{
+	ssize_t	 w;
+
+	if (q->r != NULL) {
+		FCGX_PutStr(p, (int)n, q->r->out);
+		return;
+	}
+	while (n > 0) {
+		if ((w = write(1, p, n)) == -1) {
+			if (errno == EINTR)
+				continue;
+			return;
+		}
+		p += w;
+		n -= (size_t)w;
+	}
 }
 
 static const char *
@@ -137,9 +175,9 @@ req_send(struct req *q, int status, const char *ctype, const char *extra,
 		buf_free(&h);
 		return;
 	}
-	FCGX_PutStr(h.data, (int)h.len, q->r->out);
+	req_write(q, h.data, h.len);
 	if (len > 0)
-		FCGX_PutStr(body, (int)len, q->r->out);
+		req_write(q, body, len);
 	buf_free(&h);
 }
 
@@ -1440,8 +1478,7 @@ req_post(struct req *q)
 		return;
 	}
 	for (got = 0; got < len; got += (size_t)n)
-		if ((n = FCGX_GetStr(body + got, (int)(len - got),
-		    q->r->in)) <= 0)
+		if ((n = req_read(q, body + got, len - got)) <= 0)
 			break;
 	if (got != len) {
 		req_fail(q, 400, NULL, "short_body", "Bad request.");
@@ -1759,4 +1796,10 @@ request_ctx_free(struct request_ctx *ctx)
 	ctx->captcha = NULL;
 	spam_close(ctx->spam);
 	ctx->spam = NULL;
+}
+
+void
+request_handle_cgi(const struct request_ctx *ctx)
+{
+	request_handle(ctx, NULL);
 }

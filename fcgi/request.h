@@ -53,4 +53,8 @@ void	 request_ctx_free(struct request_ctx *);
  */
 void	 request_handle(const struct request_ctx *, FCGX_Request *);
 
+/* The same for one CGI request: parameters from the environment, the
+ * body from stdin, the answer to stdout. */
+void	 request_handle_cgi(const struct request_ctx *);
+
 #endif
