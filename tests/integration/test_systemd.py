@@ -17,13 +17,14 @@ def main():
     with h.Workdir() as wd:
         if shutil.which("systemd-analyze"):
             d = wd.sub("units")
-            for u in ("form2mail.service", "form2mail.socket"):
+            units = ("form2mail.service", "form2mail.socket",
+                     "form2mail-queue.service", "form2mail-queue.timer")
+            for u in units:
                 with open(os.path.join(h.REPO, "config", "systemd", u)) as f:
                     text = f.read().replace("/usr/sbin/form2mail", h.f2m_bin())
                 h.write_file(os.path.join(d, u), text)
-            p = subprocess.run(["systemd-analyze", "verify", "--man=no",
-                                os.path.join(d, "form2mail.service"),
-                                os.path.join(d, "form2mail.socket")],
+            p = subprocess.run(["systemd-analyze", "verify", "--man=no"] +
+                               [os.path.join(d, u) for u in units],
                                capture_output=True, text=True, timeout=60)
             check(p.returncode == 0 and "rror" not in p.stderr,
                   "systemd-analyze verify", 0, (p.returncode, p.stderr))
