@@ -16,6 +16,7 @@
 #include "challenge.h"
 #include "conf.h"
 #include "deliver.h"
+#include "keys.h"
 #include "request.h"
 #include "log.h"
 #include "server.h"
@@ -61,6 +62,9 @@ usage(void)
 	    "                           delete ID | release ID | drop ID |"
 	    " run [--once]\n"
 	    "       form2mail stats     [-c FILE]\n"
+	    "       form2mail keygen    --domain D --selector S"
+	    " [--algorithm rsa-sha256|ed25519-sha256] --out FILE\n"
+	    "       form2mail dns       [-c FILE] [--spf TERMS] [--rua ADDR]\n"
 	    "       form2mail version\n"
 	    "FILE defaults to $FORM2MAIL_CONFIG, else " CONF_DEFAULT_PATH "\n");
 }
@@ -376,6 +380,104 @@ main_stats(const char *path)
 	return rc;
 }
 
+/* Takes "--opt VALUE" or "--opt=VALUE" at argv[*i]; 1 when it matched. */
+static int
+main_opt(int argc, char **argv, int *i, const char *opt, const char **val)
+{
+	size_t	 len = strlen(opt);
+
+	if (strncmp(argv[*i], opt, len) != 0)
+		return 0;
+	if (argv[*i][len] == '=') {
+		*val = argv[*i] + len + 1;
+		return 1;
+	}
+	if (argv[*i][len] != '\0' || *i + 1 >= argc)
+		return 0;
+	*val = argv[++*i];
+	return 1;
+}
+
+/* form2mail keygen --domain D --selector S [--algorithm A] --out FILE */
+static int
+main_keygen(int argc, char **argv)
+{
+	struct buf	 txt = BUF_INIT, line = BUF_INIT, name = BUF_INIT;
+	const char	*domain = NULL, *selector = NULL, *out = NULL;
+	const char	*alg = "rsa-sha256";
+	char		 err[512];
+	int		 i, rc = 2;
+
+	for (i = 0; i < argc; i++)
+		if (!main_opt(argc, argv, &i, "--domain", &domain) &&
+		    !main_opt(argc, argv, &i, "--selector", &selector) &&
+		    !main_opt(argc, argv, &i, "--algorithm", &alg) &&
+		    !main_opt(argc, argv, &i, "--out", &out)) {
+			usage();
+			return 2;
+		}
+	if (domain == NULL || selector == NULL || out == NULL ||
+	    *domain == '\0' || *selector == '\0') {
+		usage();
+		return 2;
+	}
+	if (buf_printf(&name, "%s._domainkey.%s.", selector, domain) == -1) {
+		fprintf(stderr, "form2mail: out of memory\n");
+		goto out;
+	}
+	if (keys_generate(alg, out, err, sizeof(err)) == -1 ||
+	    keys_dkim_txt(out, alg, &txt, err, sizeof(err)) == -1 ||
+	    keys_record(&line, name.data, "TXT", txt.data, err,
+	    sizeof(err)) == -1) {
+		fprintf(stderr, "form2mail: keygen: %s\n", err);
+		goto out;
+	}
+	if (fputs(line.data, stdout) == EOF || fflush(stdout) == EOF) {
+		fprintf(stderr, "form2mail: stdout: %s\n", strerror(errno));
+		goto out;
+	}
+	rc = 0;
+out:
+	buf_free(&txt);
+	buf_free(&line);
+	buf_free(&name);
+	return rc;
+}
+
+/* form2mail dns [-c FILE] [--spf TERMS] [--rua ADDR] */
+static int
+main_dns(const char *path, int argc, char **argv)
+{
+	struct conf	*cf = NULL;
+	struct buf	 out = BUF_INIT;
+	const char	*spf = NULL, *rua = NULL;
+	char		 err[512];
+	int		 i, rc = 2;
+
+	for (i = 0; i < argc; i++)
+		if (!main_opt(argc, argv, &i, "--spf", &spf) &&
+		    !main_opt(argc, argv, &i, "--rua", &rua)) {
+			usage();
+			return 2;
+		}
+	if (conf_load(path, &cf) != 0)
+		return 2;
+	if (keys_dns_records(cf, spf, rua, &out, err, sizeof(err)) == -1) {
+		fprintf(stderr, "form2mail: dns: %s\n", err);
+		goto out;
+	}
+	if (out.data != NULL && (fputs(out.data, stdout) == EOF ||
+	    fflush(stdout) == EOF)) {
+		fprintf(stderr, "form2mail: stdout: %s\n", strerror(errno));
+		goto out;
+	}
+	rc = 0;
+out:
+	buf_free(&out);
+	conf_free(cf);
+	return rc;
+}
+
 /*
  * CGI (DESIGN.md "Processes"): one request from the environment and
  * stdin, spooled and answered; then, with the answer closed, one try at
@@ -510,6 +612,10 @@ main(int argc, char *argv[])
 		return main_queue(path, n, args);
 	if (strcmp(cmd, "stats") == 0 && n == 0)
 		return main_stats(path);
+	if (strcmp(cmd, "keygen") == 0)
+		return main_keygen(n, args);
+	if (strcmp(cmd, "dns") == 0)
+		return main_dns(path, n, args);
 	if (strcmp(cmd, "serve") == 0 && n == 0) {
 		if ((rc = conf_load(path, &cf)) != 0)
 			return 2;

@@ -85,6 +85,29 @@ def main():
         check(rc == 1 and "mine.txt:1:" in err, "a template that does not "
               "parse: exit 1, file:line:column", 1, (rc, err))
 
+        # keygen + dns: the keys it makes sign mail that verifies against
+        # the records dns prints (checked in unit test_keys); here the CLI
+        kd = wd.sub("newkeys")
+        rc, out, err = f2m("keygen", "--domain", "example.test", "--selector",
+                           "k1", "--algorithm", "ed25519-sha256", "--out",
+                           os.path.join(kd, "k1.pem"))
+        check(rc == 0 and out.startswith('k1._domainkey.example.test. TXT '
+              '"v=DKIM1; k=ed25519; p=') and os.stat(os.path.join(
+                  kd, "k1.pem")).st_mode & 0o777 == 0o600,
+              "keygen writes a 0600 key and prints its TXT record", 0,
+              (rc, out, err))
+        rc, out, err = f2m("keygen", "--domain", "example.test", "--selector",
+                           "k1", "--out", os.path.join(kd, "k1.pem"))
+        check(rc == 2, "keygen refuses to overwrite", 2, (rc, err))
+        rc, out, err = f2m("dns", "-c", good, "--spf",
+                           "include:_spf.example.net", "--rua",
+                           "dmarc@example.test")
+        check(rc == 0 and 'example.test. TXT "v=spf1 include:_spf.example.net'
+              ' -all"' in out and "f2mr._domainkey.example.test. TXT" in out
+              and '_dmarc.example.test. TXT "v=DMARC1; p=quarantine; '
+              'rua=mailto:dmarc@example.test"' in out, "dns prints SPF, "
+              "DKIM and DMARC records", None, (rc, out, err))
+
         rc, out, err = f2m("version")
         check(rc == 0 and out.startswith("form2mail "), "version", 0, out)
         rc, out, err = f2m("frobnicate")
