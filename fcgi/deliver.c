@@ -49,16 +49,13 @@ struct deliver {
 static time_t
 deliver_pace_wait(struct deliver *d, time_t now)
 {
-	struct timespec	 ts;
 	long		 wait = 0;
 	int		 rc;
 
 	if (d->cf->smtp.max_per_hour <= 0)
 		return 0;
-	clock_gettime(CLOCK_REALTIME, &ts);
 	rc = throttle_window(d->pace, "provider", d->cf->smtp.max_per_hour,
-	    d->cf->smtp.pacing_period, (int64_t)ts.tv_sec * 1000000 +
-	    ts.tv_nsec / 1000, &wait);
+	    d->cf->smtp.pacing_period, throttle_now_us(), &wait);
 	if (rc == 1)
 		return 0;
 	if (rc == -1) {
@@ -224,7 +221,6 @@ static const char *
 deliver_envelope_ok(struct deliver *d, const struct spool_meta *m)
 {
 	const struct conf_form	*f;
-	struct timespec		 ts;
 	char			 key[160];
 	size_t			 i, k;
 	long			 wait;
@@ -246,10 +242,9 @@ deliver_envelope_ok(struct deliver *d, const struct spool_meta *m)
 		return NULL;
 	if (f->auto_text == NULL || m->nrcpt != 1)
 		return "recipients not in config";
-	clock_gettime(CLOCK_REALTIME, &ts);
 	snprintf(key, sizeof(key), "autoreply:%s", f->id);
 	if (throttle_window(d->pace, key, f->auto_max_per_day, 86400,
-	    (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000, &wait) != 1)
+	    throttle_now_us(), &wait) != 1)
 		return "autoreplies over max_per_day";
 	return NULL;
 }

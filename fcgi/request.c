@@ -577,14 +577,6 @@ req_redirect(const struct req *q, const struct form *f)
 
 /* ---- abuse ------------------------------------------------------- */
 
-static int64_t
-req_now_us(void)
-{
-	struct timespec	 ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
 
 /*
  * Charges the client, the form and the global budget (DESIGN.md
@@ -617,7 +609,7 @@ req_throttle(struct req *q)
 		    t->global.period } };
 	if (n == 0)
 		return 0;
-	r = throttle_check(q->ctx->throttle, k, n, req_now_us(), &after);
+	r = throttle_check(q->ctx->throttle, k, n, throttle_now_us(), &after);
 	if (r == THROTTLE_OK)
 		return 0;
 	if (r == THROTTLE_ERROR) {
@@ -686,7 +678,7 @@ req_check_challenge(struct req *q, const struct form *f)
 	if (q->ctx->throttle == NULL)
 		return "no replay store";
 	once = throttle_once(q->ctx->throttle, rkey, "", (int64_t)(expires + 1)
-	    * 1000000, req_now_us(), NULL, 0);
+	    * 1000000, throttle_now_us(), NULL, 0);
 	if (once == 0)
 		return "replayed";
 	if (once == -1)
@@ -778,8 +770,8 @@ req_dup_check(struct req *q, const struct form *f, char *key, size_t keysize)
 	/* "pending" until our commit is durable (req_dup_done): a repeat
 	 * meanwhile must not be told "accepted" for what may still fail. */
 	rc = throttle_once(q->ctx->throttle, key, REQ_DUP_PENDING,
-	    req_now_us() + (int64_t)q->cf->duplicate_window * 1000000,
-	    req_now_us(), first, sizeof(first));
+	    throttle_now_us() + (int64_t)q->cf->duplicate_window * 1000000,
+	    throttle_now_us(), first, sizeof(first));
 	if (rc == 0) {
 		key[0] = '\0';
 		if (!spool_id_valid(first))
@@ -798,8 +790,8 @@ req_dup_done(struct req *q, const char *key)
 {
 	if (key[0] == '\0' ||
 	    throttle_forget(q->ctx->throttle, key) == -1 ||
-	    throttle_once(q->ctx->throttle, key, q->id, req_now_us() +
-	    (int64_t)q->cf->duplicate_window * 1000000, req_now_us(), NULL,
+	    throttle_once(q->ctx->throttle, key, q->id, throttle_now_us() +
+	    (int64_t)q->cf->duplicate_window * 1000000, throttle_now_us(), NULL,
 	    0) == -1)
 		log_warn("request id=%s: duplicate key not recorded", q->id);
 }
@@ -1014,8 +1006,8 @@ req_autoreply(struct req *q, const struct form *f)
 	rc = snprintf(key, sizeof(key), "auto:");
 	for (i = 0; i < 16 && i < mdlen; i++)
 		rc += snprintf(key + rc, sizeof(key) - (size_t)rc, "%02x", md[i]);
-	if (throttle_once(q->ctx->throttle, key, "", req_now_us() +
-	    (int64_t)cfm->auto_per_address * 1000000, req_now_us(), NULL,
+	if (throttle_once(q->ctx->throttle, key, "", throttle_now_us() +
+	    (int64_t)cfm->auto_per_address * 1000000, throttle_now_us(), NULL,
 	    0) != 1) {
 		log_info("request id=%s autoreply skipped: this address had one",
 		    q->id);
@@ -1023,7 +1015,7 @@ req_autoreply(struct req *q, const struct form *f)
 	}
 	k = (struct throttle_key){ "auto:global", { cfm->auto_max_per_day,
 	    86400 } };
-	if (throttle_check(q->ctx->throttle, &k, 1, req_now_us(), &after) !=
+	if (throttle_check(q->ctx->throttle, &k, 1, throttle_now_us(), &after) !=
 	    THROTTLE_OK) {
 		log_warn("request id=%s autoreply skipped: max_per_day reached",
 		    q->id);

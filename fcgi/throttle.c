@@ -1361,3 +1361,12 @@ throttle_test_lock_and_hang(struct throttle *t, int ready_fd)
 	for (;;)
 		pause();
 }
+
+int64_t
+throttle_now_us(void)
+{
+	struct timespec	 ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}

@@ -128,6 +128,9 @@ struct throttle_rate {
  */
 int	throttle_parse_rate(const char *s, struct throttle_rate *out) F2M_WUR;
 
+/* The clock every caller of this module uses: CLOCK_REALTIME in us. */
+int64_t	throttle_now_us(void);
+
 struct throttle;
 
 /*

@@ -43,42 +43,11 @@ def main():
             snippet = f.read().replace("/run/form2mail/form2mail.sock",
                                        f2m.socket)
         h.write_file(os.path.join(ad, "form2mail.conf"), snippet)
-        conf = """ServerRoot "{ad}"
-PidFile "{ad}/httpd.pid"
-ErrorLog "{ad}/error.log"
-LogLevel warn
-Listen 127.0.0.1:{port}
-ServerName localhost
-User nobody
-Group nogroup
-LoadModule mpm_event_module {m}/mod_mpm_event.so
-LoadModule authz_core_module {m}/mod_authz_core.so
-LoadModule proxy_module {m}/mod_proxy.so
-LoadModule proxy_fcgi_module {m}/mod_proxy_fcgi.so
-LoadModule ssl_module {m}/mod_ssl.so
-LoadModule headers_module {m}/mod_headers.so
-DocumentRoot "{ad}"
-<VirtualHost 127.0.0.1:{port}>
-  SSLEngine on
-  SSLCertificateFile "{cert}"
-  SSLCertificateKeyFile "{key}"
-  Include "{ad}/form2mail.conf"
-</VirtualHost>
-""".format(ad=ad, port=port, m=MODS, cert=pki.cert, key=pki.key)
-        h.write_file(os.path.join(ad, "httpd.conf"), conf)
-        env = dict(os.environ, APACHE_RUN_DIR=ad, APACHE_LOCK_DIR=ad,
-                   APACHE_LOG_DIR=ad)
-        p = subprocess.Popen(["apache2", "-f", os.path.join(ad, "httpd.conf"),
-                              "-DFOREGROUND"], env=env, start_new_session=True,
-                             stdout=subprocess.DEVNULL,
-                             stderr=open(os.path.join(ad, "stderr"), "wb"))
+        p = start_apache(ad, port, pki, 'Include "%s/form2mail.conf"' % ad,
+                         "LoadModule proxy_module %s/mod_proxy.so\n"
+                         "LoadModule proxy_fcgi_module %s/mod_proxy_fcgi.so"
+                         % (MODS, MODS))
         try:
-            h.wait_until(lambda: h.tcp_listening(port) or p.poll() is not None,
-                         10, what="apache")
-            if p.poll() is not None:
-                with open(os.path.join(ad, "stderr")) as f:
-                    raise h.HarnessError("apache exited: " + f.read())
-
             def post(fields, json_=True):
                 c = http.client.HTTPSConnection("localhost", port, timeout=10,
                                                 context=pki.client_context())
@@ -103,19 +72,25 @@ DocumentRoot "{ad}"
             s, hd, b = post({"name": ""})
             check(s == 422, "invalid post: 422", 422, (s, b[:200]))
         finally:
-            os.killpg(p.pid, signal.SIGTERM)
-            try:
-                p.wait(10)
-            except subprocess.TimeoutExpired:
-                os.killpg(p.pid, signal.SIGKILL)
-                p.wait()
+            stop_apache(p)
             f2m.stop()
         cgi(wd, pki, keys)
     print("%d passed, %d failed" % (PASSED[0], len(FAILS)))
     return 1 if FAILS else 0
 
 
+def stop_apache(p):
+    os.killpg(p.pid, signal.SIGTERM)
+    try:
+        p.wait(10)
+    except subprocess.TimeoutExpired:
+        os.killpg(p.pid, signal.SIGKILL)
+        p.wait()
+
+
 def start_apache(ad, port, pki, body, mods):
+    """apache2 in the foreground, HTTPS on 127.0.0.1:port, body inside the
+    virtual host, mods: extra LoadModule lines."""
     conf = """ServerRoot "{ad}"
 PidFile "{ad}/httpd.pid"
 ErrorLog "{ad}/error.log"
@@ -130,7 +105,6 @@ LoadModule ssl_module {m}/mod_ssl.so
 LoadModule env_module {m}/mod_env.so
 LoadModule alias_module {m}/mod_alias.so
 {mods}
-ScriptSock "{ad}/cgid.sock"
 DocumentRoot "{ad}"
 <VirtualHost 127.0.0.1:{port}>
   SSLEngine on
@@ -173,7 +147,8 @@ def cgi(wd, pki, keys):
             .replace("/etc/form2mail/form2mail.json", path)
     h.write_file(os.path.join(ad, "form2mail-cgi.conf"), snippet)
     p = start_apache(ad, port, pki, 'Include "%s/form2mail-cgi.conf"' % ad,
-                     "LoadModule cgid_module %s/mod_cgid.so" % MODS)
+                     "LoadModule cgid_module %s/mod_cgid.so\n"
+                     'ScriptSock "%s/cgid.sock"' % (MODS, ad))
     try:
         c = http.client.HTTPSConnection("localhost", port, timeout=20,
                                         context=pki.client_context())
@@ -223,12 +198,7 @@ def cgi(wd, pki, keys):
               "queue run --once delivers what CGI left", 2,
               (q.returncode, q.stderr[-300:], mta.by_message_id()))
     finally:
-        os.killpg(p.pid, signal.SIGTERM)
-        try:
-            p.wait(10)
-        except subprocess.TimeoutExpired:
-            os.killpg(p.pid, signal.SIGKILL)
-            p.wait()
+        stop_apache(p)
         mta.stop()
 
 
