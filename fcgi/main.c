@@ -65,6 +65,7 @@ usage(void)
 	    "       form2mail keygen    --domain D --selector S"
 	    " [--algorithm rsa-sha256|ed25519-sha256] --out FILE\n"
 	    "       form2mail dns       [-c FILE] [--spf TERMS] [--rua ADDR]\n"
+	    "       form2mail send-test [-c FILE] FORM\n"
 	    "       form2mail version\n"
 	    "FILE defaults to $FORM2MAIL_CONFIG, else " CONF_DEFAULT_PATH "\n");
 }
@@ -248,6 +249,45 @@ main_queue_one(const struct conf *cf, const char *op, const char *id,
 	else
 		fprintf(stderr, "%s: %s\n", id, strerror(errno));
 	return 1;
+}
+
+/*
+ * Queues a sample submission of FORM through the workers' own path
+ * (validation, templates, message, rspamd when configured, spool), as the
+ * service user; the running deliverer (or `queue run`) sends it.
+ */
+static int
+main_send_test(const char *path, const char *form)
+{
+	struct request_ctx	 ctx;
+	struct conf		*cf;
+	char			 err[512], id[SPOOL_ID_LEN + 1];
+	int			 rc;
+
+	log_role("send-test");
+	if ((rc = conf_load(path, &cf)) != 0)
+		return 2;
+	if (conf_form_find(cf, form, strlen(form)) == NULL) {
+		fprintf(stderr, "form2mail: no form \"%s\" in %s\n", form,
+		    path);
+		conf_free(cf);
+		return 2;
+	}
+	rc = 1;
+	if (server_prepare_dirs(cf) == -1 || server_drop(cf) == -1)
+		goto out;
+	if (request_ctx_init(&ctx, cf, NULL, NULL, err, sizeof(err)) == -1) {
+		log_err("%s", err);
+		goto out;
+	}
+	if (request_send_test(&ctx, form, id, sizeof(id)) == 0) {
+		printf("queued %s (form %s)\n", id, form);
+		rc = 0;
+	}
+	request_ctx_free(&ctx);
+out:
+	conf_free(cf);
+	return rc;
 }
 
 static int
@@ -616,6 +656,8 @@ main(int argc, char *argv[])
 		return main_keygen(n, args);
 	if (strcmp(cmd, "dns") == 0)
 		return main_dns(path, n, args);
+	if (strcmp(cmd, "send-test") == 0 && n == 1)
+		return main_send_test(path, args[0]);
 	if (strcmp(cmd, "serve") == 0 && n == 0) {
 		if ((rc = conf_load(path, &cf)) != 0)
 			return 2;

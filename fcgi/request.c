@@ -16,6 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <curl/curl.h>
 #include <fcgiapp.h>
 #include <jansson.h>
 
@@ -1794,4 +1795,107 @@ void
 request_handle_cgi(const struct request_ctx *ctx)
 {
 	request_handle(ctx, NULL);
+}
+
+/*
+ * A sample value for a configured field that passes its rules: an address
+ * for email fields, a letter-bearing text cut to max_length otherwise.
+ */
+static int
+req_sample(const struct conf *cf, const struct conf_field *fd, struct buf *b)
+{
+	const char	*at;
+	size_t		 n;
+
+	if (fd->email) {
+		at = strrchr(cf->envelope_from, '@');
+		return buf_printf(b, "send-test@%s", at ? at + 1 :
+		    "example.com");
+	}
+	if (buf_adds(b, fd->multiline ? "This is a test submission queued by "
+	    "form2mail send-test.\nIf it reached you, the form's mail path "
+	    "works." : "form2mail send-test") == -1)
+		return -1;
+	/* ASCII sample: octets are code points. */
+	n = fd->max_length;
+	if (n > 0 && b->len > n) {
+		b->len = n;
+		b->data[n] = '\0';
+	}
+	return 0;
+}
+
+int
+request_send_test(const struct request_ctx *ctx, const char *form_id,
+    char *id, size_t idsize)
+{
+	struct req		 q;
+	struct form		*f = NULL;
+	struct validate_error	 errs[VALIDATE_MAX_ERRORS];
+	struct buf		 body = BUF_INIT, v = BUF_INIT;
+	const struct conf_field	*fd;
+	char			*enc;
+	size_t			 i, nerr;
+	int			 rc = -1;
+
+	memset(&q, 0, sizeof(q));
+	q.ctx = ctx;
+	q.cf = ctx->cf;
+	q.outcome = "send_test";
+	if ((q.form = conf_form_find(q.cf, form_id, strlen(form_id))) == NULL) {
+		log_err("send-test: no form \"%s\" in the config", form_id);
+		return -1;
+	}
+	for (i = 0; i < q.form->nfields; i++) {
+		fd = &q.form->fields[i];
+		v.len = 0;
+		if (req_sample(q.cf, fd, &v) == -1)
+			goto out;
+		if ((enc = curl_easy_escape(NULL, v.data ? v.data : "",
+		    (int)v.len)) == NULL)
+			goto out;
+		rc = buf_printf(&body, "%s%s=%s", body.len ? "&" : "",
+		    fd->name, enc);
+		curl_free(enc);
+		if (rc == -1)
+			goto out;
+		rc = -1;
+	}
+	if (q.form->route_field != NULL && q.form->nchoices > 0) {
+		if ((enc = curl_easy_escape(NULL, q.form->choices[0].value,
+		    0)) == NULL)
+			goto out;
+		rc = buf_printf(&body, "%s%s=%s", body.len ? "&" : "",
+		    q.form->route_field, enc);
+		curl_free(enc);
+		if (rc == -1)
+			goto out;
+		rc = -1;
+	}
+	if (form_parse_urlencoded(body.data ? body.data : "", body.len,
+	    q.cf->max_fields, &f) != FORM_OK)
+		goto out;
+	nerr = validate_form(q.form, f, errs, VALIDATE_MAX_ERRORS);
+	if ((nerr = req_resolve(&q, f, errs, nerr < VALIDATE_MAX_ERRORS ?
+	    nerr : VALIDATE_MAX_ERRORS)) > 0) {
+		for (i = 0; i < nerr && i < VALIDATE_MAX_ERRORS; i++)
+			log_err("send-test: field %s: %s (the form's rules "
+			    "refuse the sample value)", errs[i].field,
+			    errs[i].code);
+		goto out;
+	}
+	if (spool_new_id(q.id) == -1)
+		goto out;
+	snprintf(q.ip, sizeof(q.ip), "127.0.0.1");
+	if (req_submit(&q, f) != 0) {
+		log_err("send-test: the sample could not be queued");
+		goto out;
+	}
+	snprintf(id, idsize, "%s", q.id);
+	rc = 0;
+out:
+	form_free(f);
+	buf_free(&body);
+	buf_free(&v);
+	return rc;
 }

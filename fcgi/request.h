@@ -57,4 +57,13 @@ void	 request_handle(const struct request_ctx *, FCGX_Request *);
  * body from stdin, the answer to stdout. */
 void	 request_handle_cgi(const struct request_ctx *);
 
+/*
+ * form2mail send-test: builds a submission of the form form_id from sample
+ * values that pass its field rules (the first route choice when routed),
+ * and commits it to the spool like a post.  Writes the submission id into
+ * id.  Returns 0 when queued, -1 otherwise (logged).
+ */
+int	 request_send_test(const struct request_ctx *, const char *form_id,
+	    char *id, size_t idsize);
+
 #endif

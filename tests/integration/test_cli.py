@@ -124,6 +124,26 @@ def main():
         check(rc == 2, "queue show refuses a path as id", 2, (rc, err))
         rc, out, err = f2m("queue", "-c", good, "retry")
         check(rc == 0, "queue retry with an empty queue", 0, (rc, err))
+
+        # send-test: a sample through the workers' path into the queue.
+        form = next(iter(cfg["forms"]))
+        rc, out, err = f2m("send-test", "-c", good, form)
+        check(rc == 0 and out.startswith("queued "), "send-test queues a "
+              "sample", 0, (rc, out, err))
+        sid = out.split()[1] if rc == 0 else ""
+        rc, out, err = f2m("queue", "list", "--json", "-c", good)
+        q = json.loads(out) if rc == 0 else []
+        check([m.get("id") for m in q] == [sid], "send-test's message is "
+              "the one queued", [sid], q)
+        rc, out, err = f2m("queue", "-c", good, "show", sid)
+        check(rc == 0 and "form2mail send-test" in out and
+              "Message-ID: <%s@" % sid in out, "send-test message holds "
+              "the sample and its id", None, (rc, out[:400], err))
+        rc, out, err = f2m("send-test", "-c", good, "no-such-form")
+        check(rc == 2 and "no-such-form" in err, "send-test of an unknown "
+              "form: exit 2, named", 2, (rc, err))
+        rc, out, err = f2m("queue", "-c", good, "delete", sid)
+        check(rc == 0, "queue delete of the sample", 0, (rc, err))
     print("%d passed, %d failed" % (PASSED[0], len(FAILS)))
     return 1 if FAILS else 0
 
