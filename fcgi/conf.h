@@ -212,6 +212,9 @@ struct conf {
 	struct conf_mailbox	 from;		/* sender.from */
 	char			*envelope_from;	/* sender.envelope_from */
 	char			*hostname;	/* sender.hostname */
+	char			*sender_spf;	/* sender.spf: SPF terms naming
+						   the relay, checked by
+						   conf_spf_terms(); NULL: none */
 	struct conf_smtp	 smtp;
 	struct conf_dkim	*dkim;
 	size_t			 ndkim;
@@ -253,6 +256,21 @@ char	*conf_read_secret(const char *path, char *err, size_t errsize);
  * when malformed or over ten years.
  */
 long	 conf_duration(const char *);
+
+/*
+ * Checks SPF terms as sender.spf and `form2mail dns --spf` take them: the
+ * mechanisms that name a mail relay (RFC 7208 5), space-separated, each
+ * with an optional qualifier: ip4:ADDR[/N], ip6:ADDR[/N], include:DOMAIN,
+ * exists:DOMAIN, a[:DOMAIN][/N][//N], mx[:DOMAIN][/N][//N].  Refused: all
+ * (the published record ends in -all), v=, modifiers (redirect=, exp=),
+ * ptr (RFC 7208 5.5: do not use), macros, more than CONF_SPF_LOOKUPS terms
+ * that cost a DNS lookup (RFC 7208 4.6.4), and more than CONF_SPF_MAX
+ * octets.  Returns 0, or -1 with the reason (naming the bad term, escaped)
+ * in err.
+ */
+#define CONF_SPF_MAX		1024
+#define CONF_SPF_LOOKUPS	10
+int	 conf_spf_terms(const char *terms, char *err, size_t errsize) F2M_WUR;
 
 /* The service user's uid/gid: user, else "form2mail" if it exists, else
  * "nobody".  Returns 0 or -1. */

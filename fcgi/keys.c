@@ -34,7 +34,6 @@ static int	keys_no_pass(char *, int, int, void *);
 static int	keys_fsync_dir(const char *);
 static int	keys_domain_ok(const char *);
 static const char *keys_domain_of(const char *);
-static int	keys_terms_ok(const char *);
 static void	keys_truncate(struct buf *, size_t);
 
 /* Returns the EVP type of the algorithm name, or -1 with a reason. */
@@ -324,39 +323,13 @@ keys_domain_of(const char *addr)
 	return at + 1;
 }
 
-/* SPF terms (RFC 7208 4.6.1): printable ASCII separated by spaces; no
- * "all" (the record ends in -all) and no nested "v=". */
-static int
-keys_terms_ok(const char *s)
-{
-	const char	*p, *t;
-	size_t		 n;
-
-	for (p = s; *p != '\0'; p++)
-		if (*p < 0x20 || *p > 0x7e || *p == '"' || *p == '\\' ||
-		    *p == ';')
-			return 0;
-	for (t = s; *t != '\0'; t += n) {
-		t += strspn(t, " ");
-		n = strcspn(t, " ");
-		if (n == 0)
-			continue;
-		p = (*t == '+' || *t == '-' || *t == '~' || *t == '?') ? t + 1 :
-		    t;
-		if ((size_t)(p - t) + 3 == n && strncasecmp(p, "all", 3) == 0)
-			return 0;
-		if (strncasecmp(t, "v=", 2) == 0)
-			return 0;
-	}
-	return 1;
-}
-
 int
 keys_dns_records(const struct conf *cf, const char *spf_hint,
     const char *rua, struct buf *out, char *err, size_t errsize)
 {
 	struct buf	 v = BUF_INIT, name = BUF_INIT;
 	const char	*envdom, *fromdom, *p;
+	char		 why[256];
 	size_t		 i;
 	int		 rc = -1;
 
@@ -368,11 +341,11 @@ keys_dns_records(const struct conf *cf, const char *spf_hint,
 		    "has no usable domain");
 		goto out;
 	}
+	if (spf_hint == NULL)
+		spf_hint = cf->sender_spf;
 	if (spf_hint != NULL && spf_hint[strspn(spf_hint, " ")] != '\0') {
-		if (!keys_terms_ok(spf_hint)) {
-			snprintf(err, errsize, "SPF hint \"%s\": give "
-			    "mechanisms like \"include:_spf.example.net "
-			    "ip4:192.0.2.1\", without v= or all", spf_hint);
+		if (conf_spf_terms(spf_hint, why, sizeof(why)) == -1) {
+			snprintf(err, errsize, "SPF terms: %s", why);
 			goto out;
 		}
 		p = spf_hint + strspn(spf_hint, " ");
@@ -386,9 +359,9 @@ keys_dns_records(const struct conf *cf, const char *spf_hint,
 		if (keys_record(out, name.data, "TXT", v.data, err, errsize) ==
 		    -1)
 			goto out;
-	} else if (buf_printf(out, "; %s. TXT: no SPF hint given: name the "
-	    "mechanisms of your SMTP relay (include:..., ip4:...)\n",
-	    envdom) == -1)
+	} else if (buf_printf(out, "; %s. TXT: no SPF terms given: set "
+	    "sender.spf to the mechanisms of your SMTP relay (include:..., "
+	    "ip4:...)\n", envdom) == -1)
 		goto nomem;
 
 	for (i = 0; i < cf->ndkim; i++) {

@@ -16,6 +16,7 @@
 #include "challenge.h"
 #include "conf.h"
 #include "deliver.h"
+#include "doctor.h"
 #include "keys.h"
 #include "request.h"
 #include "log.h"
@@ -65,6 +66,7 @@ usage(void)
 	    "       form2mail keygen    --domain D --selector S"
 	    " [--algorithm rsa-sha256|ed25519-sha256] --out FILE\n"
 	    "       form2mail dns       [-c FILE] [--spf TERMS] [--rua ADDR]\n"
+	    "       form2mail doctor    [-c FILE] [--resolver IP[:PORT]]\n"
 	    "       form2mail send-test [-c FILE] FORM\n"
 	    "       form2mail version\n"
 	    "FILE defaults to $FORM2MAIL_CONFIG, else " CONF_DEFAULT_PATH "\n");
@@ -656,6 +658,8 @@ main(int argc, char *argv[])
 		return main_keygen(n, args);
 	if (strcmp(cmd, "dns") == 0)
 		return main_dns(path, n, args);
+	if (strcmp(cmd, "doctor") == 0)
+		return doctor_main(path, n, args);
 	if (strcmp(cmd, "send-test") == 0 && n == 1)
 		return main_send_test(path, args[0]);
 	if (strcmp(cmd, "serve") == 0 && n == 0) {
