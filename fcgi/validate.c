@@ -150,7 +150,11 @@ validate_utf8_next(const unsigned char *p, size_t len, uint32_t *cp)
 
 /*
  * Code points that could end or fold a header, or hide text from the
- * reader: C0 (allowed ones aside), DEL, C1, LINE and PARAGRAPH SEPARATOR.
+ * reader: C0 (allowed ones aside), DEL, C1, LINE and PARAGRAPH SEPARATOR;
+ * in a header also the bidi embeddings, overrides and isolates (U+202A..
+ * U+202E, U+2066..U+2069), which reorder what a mail client shows
+ * (Unicode UAX #9, CVE-2021-42574).  The marks (U+200E, U+200F) stay:
+ * right-to-left names need them and they cannot reorder other text.
  */
 static enum validate_text
 validate_text(const char *s, size_t len, int body)
@@ -166,6 +170,9 @@ validate_text(const char *s, size_t len, int body)
 			continue;
 		if (c < 0x20 || (c >= 0x7f && c <= 0x9f) || c == 0x2028 ||
 		    c == 0x2029)
+			return VALIDATE_TEXT_CONTROL;
+		if (!body && ((c >= 0x202a && c <= 0x202e) ||
+		    (c >= 0x2066 && c <= 0x2069)))
 			return VALIDATE_TEXT_CONTROL;
 	}
 	return VALIDATE_TEXT_OK;

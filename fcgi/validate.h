@@ -54,13 +54,14 @@ enum validate_text {
 /*
  * For a value bound for a header: well-formed UTF-8 without any C0
  * control (TAB included), DEL, C1 control (U+0080..U+009F), U+2028 or
- * U+2029.  DESIGN.md "Details that tests rely on".
+ * U+2029 (DESIGN.md "Details that tests rely on"), nor a bidi embedding,
+ * override or isolate (U+202A..U+202E, U+2066..U+2069).
  */
 enum validate_text validate_header_text(const char *s, size_t len);
 
 /*
  * For a value shown only in the body: as validate_header_text(), but TAB,
- * CR and LF are allowed.
+ * CR, LF and the bidi controls are allowed.
  */
 enum validate_text validate_body_text(const char *s, size_t len);
 

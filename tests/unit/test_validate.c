@@ -235,7 +235,14 @@ static const struct text_case text_cases[] = {
 	{ B("\xc2\xa0"), OK, OK, 1 },			/* NBSP */
 	{ B("\xc2\xa0\xc2\xbf"), OK, OK, 2 },
 	{ B("\xe2\x80\xa7"), OK, OK, 1 },		/* U+2027 */
-	{ B("\xe2\x80\xaa"), OK, OK, 1 },		/* U+202A */
+	/* Bidi embeddings, overrides and isolates reorder what a reader
+	 * sees ("Trojan Source"): refused in headers, kept in the body. */
+	{ B("\xe2\x80\xaa"), CT, OK, 1 },		/* U+202A */
+	{ B("a\xe2\x80\xae" "b"), CT, OK, 3 },	/* U+202E RLO */
+	{ B("\xe2\x81\xa6" "x"), CT, OK, 2 },	/* U+2066 LRI */
+	{ B("\xe2\x81\xa9"), CT, OK, 1 },		/* U+2069 PDI */
+	{ B("\xe2\x81\xa5"), OK, OK, 1 },		/* U+2065, unassigned */
+	{ B("\xe2\x80\x8f"), OK, OK, 1 },		/* U+200F RLM: kept */
 	{ B("\xed\x9f\xbf"), OK, OK, 1 },		/* U+D7FF */
 	{ B("\xee\x80\x80"), OK, OK, 1 },		/* U+E000 */
 	{ B("\xef\xbb\xbf"), OK, OK, 1 },		/* BOM */
