@@ -23,6 +23,7 @@
 #include "throttle.h"
 
 #define DELIVER_MAX_IDS		10000	/* claimed per round */
+#define DELIVER_MAX_UNREMOVED	256	/* sent, not removable: ids kept */
 
 struct deliver {
 	const struct conf	*cf;
@@ -33,6 +34,14 @@ struct deliver {
 	struct stats		*stats;	/* NULL: not counted */
 	long			 pause;		/* after a config error, s */
 	time_t			 pause_until;
+	/*
+	 * Sent, but the spool file could not be removed (queue/ read-only
+	 * or not writable): never sent again by this runner, only its
+	 * removal is tried again at each round.
+	 */
+	char			 unremoved[DELIVER_MAX_UNREMOVED]
+				    [SPOOL_ID_LEN + 1];
+	size_t			 nunremoved;
 };
 
 /* ---- provider pacing (smtp.max_per_hour) -------------------------- */
@@ -249,6 +258,61 @@ deliver_envelope_ok(struct deliver *d, const struct spool_meta *m)
 	return NULL;
 }
 
+/* ---- sent but not removed ----------------------------------------- */
+
+static int
+deliver_unremoved_find(const struct deliver *d, const char *id)
+{
+	size_t	 k;
+
+	for (k = 0; k < d->nunremoved; k++)
+		if (strcmp(d->unremoved[k], id) == 0)
+			return (int)k;
+	return -1;
+}
+
+static void
+deliver_unremoved_drop(struct deliver *d, size_t k)
+{
+	if (--d->nunremoved != k)
+		memcpy(d->unremoved[k], d->unremoved[d->nunremoved],
+		    sizeof(d->unremoved[k]));
+}
+
+/* Forgets the ids whose file is gone (removed by someone else). */
+static void
+deliver_unremoved_purge(struct deliver *d)
+{
+	char	 path[4096];
+	size_t	 k = 0;
+
+	while (k < d->nunremoved) {
+		snprintf(path, sizeof(path), "%s/queue/%s", d->cf->spool_dir,
+		    d->unremoved[k]);
+		if (access(path, F_OK) == -1 && errno == ENOENT)
+			deliver_unremoved_drop(d, k);
+		else
+			k++;
+	}
+}
+
+/* A message sent earlier: try to remove it again, never send it. */
+static void
+deliver_unremoved_retry(struct deliver *d, size_t k)
+{
+	struct spool_item	*it;
+	char			 id[SPOOL_ID_LEN + 1];
+
+	memcpy(id, d->unremoved[k], sizeof(id));
+	if (spool_claim(d->cf->spool_dir, id, &it) != 0)
+		return;
+	if (spool_done(it) == 0) {
+		deliver_unremoved_drop(d, k);
+		log_info("deliver id=%s: sent earlier, now removed from the "
+		    "spool", id);
+	}
+}
+
 /* Delivers one claimed message; the item is released in every case. */
 static int
 deliver_one(struct deliver *d, struct spool_item *it)
@@ -259,9 +323,11 @@ deliver_one(struct deliver *d, struct spool_item *it)
 	const char		*why;
 	enum smtp_result	 r;
 	time_t			 now;
+	char			 id[SPOOL_ID_LEN + 1];
 	int			 sent = 0;
 
 	clock_gettime(CLOCK_MONOTONIC, &t0);
+	memcpy(id, it->meta.id, sizeof(id));
 	if ((why = deliver_envelope_ok(d, &it->meta)) != NULL) {
 		log_err("deliver id=%s form=%s outcome=failed error=\"%s\" "
 		    "(not sent: is something writing into the spool?)",
@@ -293,9 +359,16 @@ deliver_one(struct deliver *d, struct spool_item *it)
 		    it->meta.nrcpt, it->meta.attempts + 1,
 		    (long)((t1.tv_sec - t0.tv_sec) * 1000 +
 		    (t1.tv_nsec - t0.tv_nsec) / 1000000));
-		if (spool_done(it) == -1)
+		/* spool_done() releases it: only the copy of the id is left. */
+		if (spool_done(it) == -1) {
 			log_err("deliver id=%s: sent but not removed from the "
-			    "spool: it may be sent again", it->meta.id);
+			    "spool: %s; not sent again by this process, a "
+			    "new one may send it once more", id,
+			    strerror(errno));
+			if (d->nunremoved < DELIVER_MAX_UNREMOVED)
+				memcpy(d->unremoved[d->nunremoved++], id,
+				    sizeof(id));
+		}
 		sent = 1;
 		break;
 	case SMTP_FAIL:
@@ -342,7 +415,7 @@ deliver_due(struct deliver *d, volatile sig_atomic_t *stop, time_t *next_due)
 	struct spool_item	*it;
 	time_t			 pace;
 	size_t			 i;
-	int			 n = 0, rc;
+	int			 n = 0, rc, k;
 
 	memset(&l, 0, sizeof(l));
 	l.now = time(NULL);
@@ -363,7 +436,18 @@ deliver_due(struct deliver *d, volatile sig_atomic_t *stop, time_t *next_due)
 		free(l.due);
 		return 0;
 	}
+	deliver_unremoved_purge(d);
 	for (i = 0; i < l.n && !*stop; i++) {
+		if ((k = deliver_unremoved_find(d, l.ids[i])) != -1) {
+			deliver_unremoved_retry(d, (size_t)k);
+			continue;
+		}
+		/*
+		 * A message sent now and not removable could not be
+		 * remembered: send nothing until the spool is writable.
+		 */
+		if (d->nunremoved == DELIVER_MAX_UNREMOVED)
+			continue;
 		if ((pace = deliver_pace_wait(d, time(NULL))) != 0) {
 			log_info("deliver: smtp.max_per_hour reached, %zu "
 			    "message(s) wait", l.n - i);

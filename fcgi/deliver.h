@@ -29,7 +29,10 @@ int	 deliver_open(const struct conf *, struct deliver **out, char *err,
  * connection for all of them, stopping early when *stop becomes non-zero.
  * Sets *next_due to the earliest next_try of what is left (0: nothing).
  * Returns the number of messages delivered, or -1 when the queue cannot be
- * read.
+ * read.  A message sent but not removable from queue/ (read-only or not
+ * writable) is not sent again by the same struct deliver; its removal is
+ * retried at each call.  Another runner (a new deliverer, `queue run`)
+ * may send it once more: delivery is at least once.
  */
 int	 deliver_due(struct deliver *, volatile sig_atomic_t *stop,
 	    time_t *next_due);

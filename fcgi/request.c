@@ -789,8 +789,9 @@ req_dup_check(struct req *q, const struct form *f, char *key, size_t keysize)
 static void
 req_dup_done(struct req *q, const char *key)
 {
-	if (key[0] == '\0' ||
-	    throttle_forget(q->ctx->throttle, key) == -1 ||
+	if (key[0] == '\0')
+		return;		/* no duplicate check for this post */
+	if (throttle_forget(q->ctx->throttle, key) == -1 ||
 	    throttle_once(q->ctx->throttle, key, q->id, throttle_now_us() +
 	    (int64_t)q->cf->duplicate_window * 1000000, throttle_now_us(), NULL,
 	    0) == -1)

@@ -494,11 +494,15 @@ spool_release(struct spool_item *it)
 int
 spool_done(struct spool_item *it)
 {
-	int	 rc = 0;
+	int	 rc = 0, saved = 0;
 
-	if (unlink(it->path) == -1 || spool_fsync_dir(it->dir, "queue") == -1)
+	if (unlink(it->path) == -1 || spool_fsync_dir(it->dir, "queue") == -1) {
 		rc = -1;
+		saved = errno;
+	}
 	spool_release(it);
+	if (rc == -1)
+		errno = saved;
 	return rc;
 }
 

@@ -101,7 +101,8 @@ struct spool_item {
 int	 spool_claim(const char *dir, const char *id, struct spool_item **out)
 	    F2M_WUR;
 
-/* Delivered: unlink, fsync queue/, release.  Returns 0 or -1. */
+/* Delivered: unlink, fsync queue/, release.  Returns 0, or -1 with errno
+ * set (the file may still be in queue/). */
 int	 spool_done(struct spool_item *);
 
 /*

@@ -142,6 +142,28 @@ main(void)
 	T_INT(count("queue"), 0, "queue empty after done");
 	T_INT(spool_claim(dir, id2, &it), 1, "claim of a delivered one");
 
+	/* Sent but not removable (works as root too: a directory stands at
+	 * the path): -1 with errno kept across the release, so the
+	 * deliverer can say why and not send it again. */
+	{
+		char	 q[512], qb[512];
+
+		T_INT(spool_new_id(id2), 0, "id unremovable");
+		meta_init(&m, id2);
+		T_INT(spool_commit(dir, &m, msg, sizeof(msg) - 1), 0,
+		    "commit unremovable");
+		T_INT(spool_claim(dir, id2, &it), 0, "claim unremovable");
+		snprintf(q, sizeof(q), "%s/queue/%s", dir, id2);
+		snprintf(qb, sizeof(qb), "%s/%s.bak", dir, id2);
+		T_INT(rename(q, qb), 0, "move the file away");
+		T_INT(mkdir(q, 0700), 0, "a directory in its place");
+		errno = 0;
+		T_INT(spool_done(it), -1, "done on an unremovable path");
+		T_INT(errno, EISDIR, "errno kept after the release");
+		T_INT(rmdir(q), 0, "directory away");
+		T_INT(unlink(qb), 0, "file away");
+	}
+
 	/* A corrupt file is moved aside, not delivered. */
 	T_INT(spool_new_id(id2), 0, "id 3");
 	snprintf(p, sizeof(p), "%s/queue/%s", dir, id2);
