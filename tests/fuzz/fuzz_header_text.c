@@ -5,7 +5,8 @@
  * sequences (chapter 3, table 3-7).  Invariants (abort() on violation):
  *  - both checks give exactly the reference answer: the first problem in
  *    the text decides between VALIDATE_TEXT_UTF8 and _CONTROL;
- *  - in particular header OK means no C0, DEL, C1, U+2028, U+2029 and no
+ *  - in particular header OK means no C0, DEL, C1, U+2028, U+2029, no
+ *    bidi embedding, override or isolate (U+202A..E, U+2066..9) and no
  *    ill-formed sequence, and body OK whenever header OK;
  *  - validate_utf8_len counts the reference's code points;
  *  - validate_field_name is "1..64 octets and header OK".
@@ -58,11 +59,15 @@ fz_seq(const uint8_t *s, size_t len, uint32_t *cp)
 	return n;
 }
 
+/* Headers also refuse the bidi embeddings, overrides and isolates. */
 static int
 fz_forbidden(uint32_t c, int body)
 {
 	if (body && (c == 0x09 || c == 0x0a || c == 0x0d))
 		return 0;
+	if (!body && ((c >= 0x202a && c <= 0x202e) ||
+	    (c >= 0x2066 && c <= 0x2069)))
+		return 1;
 	return c <= 0x1f || c == 0x7f || (c >= 0x80 && c <= 0x9f) ||
 	    c == 0x2028 || c == 0x2029;
 }
