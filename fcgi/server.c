@@ -107,6 +107,10 @@ server_prepare_dirs(const struct conf *cf)
 		log_err("spool %s: %s", cf->spool_dir, strerror(errno));
 		return -1;
 	}
+	/* Without it every commit fsyncs queue/ alone: slower, still safe. */
+	if (spool_sync_init(cf->spool_dir, u, g) == -1)
+		log_warn("spool %s: no group commit (%s)", cf->spool_dir,
+		    strerror(errno));
 	if (spool_mkdir_owned(cf->state_dir, u, g) == -1) {
 		log_err("state_dir %s: %s", cf->state_dir, strerror(errno));
 		return -1;

@@ -10,7 +10,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stdatomic.h>
+#include <stdint.h>
 #include <sys/file.h>
+#include <sys/mman.h>
 #include <sys/random.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -24,6 +27,8 @@
 #define SPOOL_MAX_ENVELOPE	(64 * 1024)
 #define SPOOL_BACKOFF_MIN	60
 #define SPOOL_BACKOFF_MAX	3600
+#define SPOOL_SYNC_FILE		"commit.seq"	/* group commit counters */
+#define SPOOL_SYNC_MAGIC	0x66326d73796e6331ULL	/* "f2msync1" */
 
 static const char *const spool_subdirs[] = { "tmp", "queue", "failed", "held" };
 
@@ -130,6 +135,142 @@ spool_fsync_dir(const char *dir, const char *sub)
 	return rc;
 }
 
+/*
+ * Group commit of the queue/ directory fsync.  Every process that commits
+ * into the spool (workers, CGI runs) maps spool_dir/commit.seq: "linked"
+ * counts links made into queue/, "synced" the highest count a finished
+ * fsync of queue/ covered.  After its link a committer takes a ticket; if
+ * a fsync that began after its link has finished, its entry is durable
+ * and it is done.  Otherwise it takes the flock (one fsync at a time: the
+ * kernel drops the lock of a process that dies), checks again, reads how
+ * many links exist now, fsyncs, and publishes that count: one fsync
+ * covers every link made before it began.  Any doubt (no file, a foreign
+ * file, a mapping failure) falls back to a fsync of its own.  A process
+ * that can write the file can only make others skip a fsync: that risks
+ * durability, not integrity, and that process can delete the spool
+ * anyway.
+ */
+struct spool_sync {
+	uint64_t		 magic;
+	_Atomic uint64_t	 linked;
+	_Atomic uint64_t	 synced;
+};
+
+static struct {
+	char			 dir[PATH_MAX];
+	int			 fd;
+	struct spool_sync	*s;
+} spool_gc = { "", -1, NULL };
+
+static struct spool_sync *
+spool_sync_map(const char *dir)
+{
+	char		 p[PATH_MAX];
+	struct stat	 st;
+	void		*m;
+	int		 fd;
+
+	if (spool_gc.s != NULL && strcmp(spool_gc.dir, dir) == 0)
+		return spool_gc.s;
+	if (spool_gc.s != NULL) {
+		munmap(spool_gc.s, sizeof(*spool_gc.s));
+		close(spool_gc.fd);
+		spool_gc.s = NULL;
+		spool_gc.fd = -1;
+	}
+	if (strlen(dir) >= sizeof(spool_gc.dir) || snprintf(p, sizeof(p),
+	    "%s/%s", dir, SPOOL_SYNC_FILE) >= (int)sizeof(p))
+		return NULL;
+	if ((fd = open(p, O_RDWR | O_CLOEXEC | O_NOFOLLOW)) == -1)
+		return NULL;
+	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode) ||
+	    st.st_size != (off_t)sizeof(struct spool_sync)) {
+		close(fd);
+		return NULL;
+	}
+	m = mmap(NULL, sizeof(struct spool_sync), PROT_READ | PROT_WRITE,
+	    MAP_SHARED, fd, 0);
+	if (m == MAP_FAILED) {
+		close(fd);
+		return NULL;
+	}
+	if (((struct spool_sync *)m)->magic != SPOOL_SYNC_MAGIC) {
+		munmap(m, sizeof(struct spool_sync));
+		close(fd);
+		return NULL;
+	}
+	snprintf(spool_gc.dir, sizeof(spool_gc.dir), "%s", dir);
+	spool_gc.fd = fd;
+	spool_gc.s = m;
+	return m;
+}
+
+int
+spool_sync_init(const char *dir, long uid, long gid)
+{
+	char			 p[PATH_MAX];
+	struct spool_sync	 z;
+	struct stat		 st;
+	int			 fd, rc = -1;
+
+	if (snprintf(p, sizeof(p), "%s/%s", dir, SPOOL_SYNC_FILE) >=
+	    (int)sizeof(p)) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	fd = open(p, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd == -1)
+		return -1;
+	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode))
+		goto out;
+	if (st.st_size != (off_t)sizeof(z)) {
+		/* New, or not ours: start from zero. */
+		memset(&z, 0, sizeof(z));
+		z.magic = SPOOL_SYNC_MAGIC;
+		if (ftruncate(fd, 0) == -1 ||
+		    pwrite(fd, &z, sizeof(z), 0) != (ssize_t)sizeof(z) ||
+		    fsync(fd) == -1)
+			goto out;
+	}
+	if (uid != -1 && fchown(fd, (uid_t)uid, (gid_t)gid) == -1)
+		goto out;
+	rc = 0;
+out:
+	close(fd);
+	return rc;
+}
+
+/* Makes the links into queue/ made so far durable (see above). */
+static int
+spool_sync_queue(const char *dir)
+{
+	struct spool_sync	*s;
+	uint64_t		 ticket, target, cur;
+	int			 rc;
+
+	if ((s = spool_sync_map(dir)) == NULL)
+		return spool_fsync_dir(dir, "queue");
+	ticket = atomic_fetch_add(&s->linked, 1) + 1;
+	if (atomic_load(&s->synced) >= ticket)
+		return 0;
+	while (flock(spool_gc.fd, LOCK_EX) == -1)
+		if (errno != EINTR)
+			return spool_fsync_dir(dir, "queue");
+	if (atomic_load(&s->synced) >= ticket) {
+		flock(spool_gc.fd, LOCK_UN);
+		return 0;
+	}
+	target = atomic_load(&s->linked);
+	if ((rc = spool_fsync_dir(dir, "queue")) == 0) {
+		cur = atomic_load(&s->synced);
+		while (cur < target &&
+		    !atomic_compare_exchange_weak(&s->synced, &cur, target))
+			;
+	}
+	flock(spool_gc.fd, LOCK_UN);
+	return rc;
+}
+
 static int
 spool_write_all(int fd, const char *p, size_t len)
 {
@@ -228,7 +369,8 @@ spool_write(const char *dir, const struct spool_meta *m, const char *msg,
 		unlink(tmp);
 	} else if (rename(tmp, dst) == -1)
 		goto fail;
-	if (spool_fsync_dir(dir, to) == -1)
+	if ((suffix[0] == '\0' && strcmp(to, "queue") == 0 ?
+	    spool_sync_queue(dir) : spool_fsync_dir(dir, to)) == -1)
 		goto out;	/* renamed; the caller must not claim success */
 	rc = 0;
 	goto out;
@@ -496,7 +638,12 @@ spool_done(struct spool_item *it)
 {
 	int	 rc = 0, saved = 0;
 
-	if (unlink(it->path) == -1 || spool_fsync_dir(it->dir, "queue") == -1) {
+	/*
+	 * No directory fsync after the unlink: if a crash undoes it, the
+	 * message is sent once more, the same at-least-once duplicate as a
+	 * lost final reply; it can never be lost this way.
+	 */
+	if (unlink(it->path) == -1) {
 		rc = -1;
 		saved = errno;
 	}

@@ -11,8 +11,8 @@
  *   \n
  *   <message octets, CRLF>
  *
- * Commit = create in tmp/ (O_EXCL), write, fsync, rename into queue/,
- * fsync queue/.  Runners claim a file with flock(LOCK_EX|LOCK_NB); the
+ * Commit = create in tmp/ (O_EXCL), write, fsync, link into queue/,
+ * fsync queue/ (shared by concurrent commits: spool_sync_init()).  Runners claim a file with flock(LOCK_EX|LOCK_NB); the
  * kernel drops the lock if the runner dies.  Updates (defer) write a new
  * file and rename it over the old one while the old is locked; a claimer
  * re-checks after locking that the path still names the inode it locked.
@@ -55,6 +55,15 @@ int	 spool_mkdir_owned(const char *path, long uid, long gid) F2M_WUR;
 /* Creates dir and its subdirectories (mode 0700) when missing, owned by
  * uid/gid when uid != (uid_t)-1.  Returns 0 or -1 with errno set. */
 int	 spool_init(const char *dir, long uid, long gid) F2M_WUR;
+
+/*
+ * Creates (or resets when foreign) dir/commit.seq, the counters by which
+ * concurrent commits share one fsync of queue/ (group commit), owned by
+ * uid/gid when uid != -1.  Call it where spool_init() is called, before
+ * the committing processes start; without the file each commit fsyncs
+ * queue/ itself.  Returns 0 or -1 with errno set.
+ */
+int	 spool_sync_init(const char *dir, long uid, long gid) F2M_WUR;
 
 /*
  * Durably commits one message: after 0 the message survives a crash and
@@ -101,7 +110,8 @@ struct spool_item {
 int	 spool_claim(const char *dir, const char *id, struct spool_item **out)
 	    F2M_WUR;
 
-/* Delivered: unlink, fsync queue/, release.  Returns 0, or -1 with errno
+/* Delivered: unlink (not fsynced: a crash may bring the file back, and it
+ * is sent again, at least once), release.  Returns 0, or -1 with errno
  * set (the file may still be in queue/). */
 int	 spool_done(struct spool_item *);
 
