@@ -20,6 +20,7 @@
 #include "keys.h"
 #include "request.h"
 #include "log.h"
+#include "sandbox.h"
 #include "server.h"
 #include "sign.h"
 #include "spool.h"
@@ -525,7 +526,9 @@ out:
  * stdin, spooled and answered; then, with the answer closed, one try at
  * delivering what is due.  `form2mail queue run` on a timer retries the
  * rest.  There is no process split under CGI: the CGI user reads the
- * keys, so give it its own account (suexec) on shared hosting.
+ * keys, so give it its own account (suexec) on shared hosting.  Once the
+ * config is loaded the process dumps no core and runs under the seccomp
+ * allowlist of sandbox_cgi() (no exec, no ptrace, no other sockets).
  */
 static int
 main_cgi(const char *path)
@@ -574,6 +577,12 @@ main_cgi(const char *path)
 		goto unavailable;
 	}
 	ctx.stats = st;
+	if (sandbox_no_core(err, sizeof(err)) == -1 ||
+	    sandbox_cgi(err, sizeof(err)) == -1) {
+		log_err("%s", err);
+		request_ctx_free(&ctx);
+		goto unavailable;
+	}
 	request_handle_cgi(&ctx);
 	request_ctx_free(&ctx);
 	fflush(stdout);

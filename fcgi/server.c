@@ -26,6 +26,7 @@
 #include "deliver.h"
 #include "log.h"
 #include "request.h"
+#include "sandbox.h"
 #include "server.h"
 #include "spool.h"
 #include "stats.h"
@@ -58,6 +59,19 @@ server_on_term(int sig)
 	server_stop = 1;
 }
 
+/* No core dumps (sandbox_no_core); 0 or -1, logged. */
+static int
+server_no_core(void)
+{
+	char	 err[256];
+
+	if (sandbox_no_core(err, sizeof(err)) == -1) {
+		log_err("%s", err);
+		return -1;
+	}
+	return 0;
+}
+
 int
 server_drop(const struct conf *cf)
 {
@@ -85,7 +99,8 @@ nnp:
 		log_err("PR_SET_NO_NEW_PRIVS: %s", strerror(errno));
 		return -1;
 	}
-	return 0;
+	/* After the uid change, which reset "dumpable" to suid_dumpable. */
+	return server_no_core();
 }
 
 int
@@ -123,15 +138,6 @@ server_prepare_dirs(const struct conf *cf)
  * replays, duplicates) and the ALTCHA key.  Opened by the master as the
  * user it starts as, before the workers are forked.  Returns 0 or -1.
  */
-static void
-server_no_core(void)
-{
-	struct rlimit	 rl = { 0, 0 };
-
-	setrlimit(RLIMIT_CORE, &rl);
-	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
-}
-
 static int
 server_shared(const struct conf *cf)
 {
@@ -207,7 +213,8 @@ server_check_secrets(const struct conf *cf)
 	if ((pid = fork()) == -1)
 		return -1;
 	if (pid == 0) {
-		server_no_core();
+		if (server_no_core() == -1)
+			_exit(1);
 		if (deliver_open(cf, &d, err, sizeof(err)) == -1) {
 			log_err("reload: %s", err);
 			_exit(1);
@@ -360,6 +367,11 @@ server_worker(const struct conf *cf, int lfd)
 		log_err("FastCGI initialisation failed");
 		_exit(1);
 	}
+	/* Last: everything the worker opens for good is open now. */
+	if (sandbox_worker(err, sizeof(err)) == -1) {
+		log_err("worker: %s", err);
+		_exit(1);
+	}
 	log_info("worker ready");
 	/*
 	 * SIGTERM may interrupt only the wait for a request: during one it
@@ -397,7 +409,9 @@ server_deliverer(const struct conf *cf, int lfd)
 
 	log_role("deliverer");
 	close(lfd);
-	server_no_core();
+	/* Before the secrets are read; server_drop() says it again. */
+	if (server_no_core() == -1)
+		_exit(1);
 	if (deliver_open(cf, &d, err, sizeof(err)) == -1) {
 		log_err("cannot start delivering: %s", err);
 		_exit(1);
@@ -599,7 +613,9 @@ server_run(struct conf *cf)
 	memset(&m, 0, sizeof(m));
 	m.cf = cf;
 	log_role("master");
-	if (server_prepare_dirs(cf) == -1 || server_shared(cf) == -1)
+	/* The master holds the captcha secrets and the ALTCHA key. */
+	if (server_no_core() == -1 || server_prepare_dirs(cf) == -1 ||
+	    server_shared(cf) == -1)
 		goto fail;
 	if (stats_open(cf->state_dir, &server_stats, errbuf,
 	    sizeof(errbuf)) == -1)

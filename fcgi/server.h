@@ -7,9 +7,10 @@
  * config is checked first; on error the old one stays) and stops on
  * SIGTERM/SIGINT, letting workers finish the request in hand.
  *
- * Workers drop to the service user before their first request and never
- * read a secret.  The deliverer reads the secrets (deliver_open()) as root,
- * then drops to the service user too.
+ * Workers drop to the service user before their first request, never
+ * read a secret, and run under the seccomp allowlist of sandbox_worker().
+ * The deliverer reads the secrets (deliver_open()) as root, then drops to
+ * the service user too.  No process of the service dumps core.
  */
 #ifndef F2M_SERVER_H
 #define F2M_SERVER_H
@@ -26,7 +27,9 @@ int	 server_run(struct conf *cf);
 
 /*
  * Drops to the service user of cf when running as root: supplementary
- * groups, gid, uid, and no way back (PR_SET_NO_NEW_PRIVS).  Returns 0/-1.
+ * groups, gid, uid, and no way back (PR_SET_NO_NEW_PRIVS); then no core
+ * dumps (sandbox_no_core: not dumpable, so no process of the service
+ * user can ptrace or read the caller's memory).  Returns 0/-1.
  */
 int	 server_drop(const struct conf *cf);
 
