@@ -279,6 +279,7 @@ main_send_test(const char *path, const char *form)
 	rc = 1;
 	if (server_prepare_dirs(cf) == -1 || server_drop(cf) == -1)
 		goto out;
+	server_sync_open(cf);
 	if (request_ctx_init(&ctx, cf, NULL, NULL, err, sizeof(err)) == -1) {
 		log_err("%s", err);
 		goto out;
@@ -571,6 +572,7 @@ main_cgi(const char *path)
 	have_key = challenge_key_load(tpath, key, err, sizeof(err)) == 0;
 	if (stats_open(cf->state_dir, &st, err, sizeof(err)) == -1)
 		st = NULL;
+	server_sync_open(cf);
 	if (request_ctx_init(&ctx, cf, t, have_key ? key : NULL, err,
 	    sizeof(err)) == -1) {
 		log_err("%s", err);

@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -106,6 +107,7 @@ nnp:
 int
 server_prepare_dirs(const struct conf *cf)
 {
+	char	 p[PATH_MAX];
 	uid_t	 uid;
 	gid_t	 gid;
 	long	 u = -1, g = -1;
@@ -122,15 +124,25 @@ server_prepare_dirs(const struct conf *cf)
 		log_err("spool %s: %s", cf->spool_dir, strerror(errno));
 		return -1;
 	}
-	/* Without it every commit fsyncs queue/ alone: slower, still safe. */
-	if (spool_sync_init(cf->spool_dir, u, g) == -1)
-		log_warn("spool %s: no group commit (%s)", cf->spool_dir,
-		    strerror(errno));
 	if (spool_mkdir_owned(cf->state_dir, u, g) == -1) {
 		log_err("state_dir %s: %s", cf->state_dir, strerror(errno));
 		return -1;
 	}
+	/* Without it every commit fsyncs queue/ alone: slower, still safe. */
+	snprintf(p, sizeof(p), "%s/%s", cf->state_dir, SERVER_SYNC_FILE);
+	if (spool_sync_init(p, u, g) == -1)
+		log_warn("%s: no group commit (%s)", p, strerror(errno));
 	return 0;
+}
+
+void
+server_sync_open(const struct conf *cf)
+{
+	char	 p[PATH_MAX];
+
+	snprintf(p, sizeof(p), "%s/%s", cf->state_dir, SERVER_SYNC_FILE);
+	if (spool_sync_open(p, cf->spool_dir) == -1)
+		log_warn("%s: no group commit (%s)", p, strerror(errno));
 }
 
 /*
@@ -367,6 +379,7 @@ server_worker(const struct conf *cf, int lfd)
 		log_err("FastCGI initialisation failed");
 		_exit(1);
 	}
+	server_sync_open(cf);
 	/* Last: everything the worker opens for good is open now. */
 	if (sandbox_worker(err, sizeof(err)) == -1) {
 		log_err("worker: %s", err);

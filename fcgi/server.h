@@ -33,8 +33,15 @@ int	 server_run(struct conf *cf);
  */
 int	 server_drop(const struct conf *cf);
 
-/* Creates spool_dir (with its subdirectories) and state_dir for the
- * service user.  Returns 0 or -1 (logged). */
+/* Creates spool_dir (with its subdirectories), state_dir and the group
+ * commit counters state_dir/commit.seq for the service user.  Returns 0
+ * or -1 (logged). */
 int	 server_prepare_dirs(const struct conf *cf);
+
+#define SERVER_SYNC_FILE	"commit.seq"
+
+/* Maps state_dir/commit.seq so this process's commits share queue/
+ * fsyncs (spool_sync_open); on failure they fsync alone (logged). */
+void	 server_sync_open(const struct conf *cf);
 
 #endif

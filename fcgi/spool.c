@@ -27,7 +27,6 @@
 #define SPOOL_MAX_ENVELOPE	(64 * 1024)
 #define SPOOL_BACKOFF_MIN	60
 #define SPOOL_BACKOFF_MAX	3600
-#define SPOOL_SYNC_FILE		"commit.seq"	/* group commit counters */
 #define SPOOL_SYNC_MAGIC	0x66326d73796e6331ULL	/* "f2msync1" */
 
 static const char *const spool_subdirs[] = { "tmp", "queue", "failed", "held" };
@@ -137,18 +136,19 @@ spool_fsync_dir(const char *dir, const char *sub)
 
 /*
  * Group commit of the queue/ directory fsync.  Every process that commits
- * into the spool (workers, CGI runs) maps spool_dir/commit.seq: "linked"
- * counts links made into queue/, "synced" the highest count a finished
- * fsync of queue/ covered.  After its link a committer takes a ticket; if
- * a fsync that began after its link has finished, its entry is durable
- * and it is done.  Otherwise it takes the flock (one fsync at a time: the
- * kernel drops the lock of a process that dies), checks again, reads how
- * many links exist now, fsyncs, and publishes that count: one fsync
- * covers every link made before it began.  Any doubt (no file, a foreign
- * file, a mapping failure) falls back to a fsync of its own.  A process
- * that can write the file can only make others skip a fsync: that risks
- * durability, not integrity, and that process can delete the spool
- * anyway.
+ * into the spool (workers, CGI runs) maps a small counters file (in
+ * state_dir, so that it never keeps the spool's file system busy):
+ * "linked" counts links made into queue/, "synced" the highest count a
+ * finished fsync of queue/ covered.  After its link a committer takes a
+ * ticket; if a fsync that began after its link has finished, its entry
+ * is durable and it is done.  Otherwise it takes the flock (one fsync at
+ * a time: the kernel drops the lock of a process that dies), checks
+ * again, reads how many links exist now, fsyncs, and publishes that
+ * count: one fsync covers every link made before it began.  Any doubt (no
+ * mapping, a foreign file, another spool) falls back to a fsync of its
+ * own.  A process that can write the file can only make others skip a
+ * fsync: that risks durability, not integrity, and that process can
+ * delete the spool anyway.
  */
 struct spool_sync {
 	uint64_t		 magic;
@@ -157,68 +157,62 @@ struct spool_sync {
 };
 
 static struct {
-	char			 dir[PATH_MAX];
+	char			 dir[PATH_MAX];	/* the spool it serves */
 	int			 fd;
 	struct spool_sync	*s;
 } spool_gc = { "", -1, NULL };
 
-static struct spool_sync *
-spool_sync_map(const char *dir)
+int
+spool_sync_open(const char *path, const char *dir)
 {
-	char		 p[PATH_MAX];
 	struct stat	 st;
 	void		*m;
 	int		 fd;
 
-	if (spool_gc.s != NULL && strcmp(spool_gc.dir, dir) == 0)
-		return spool_gc.s;
 	if (spool_gc.s != NULL) {
 		munmap(spool_gc.s, sizeof(*spool_gc.s));
 		close(spool_gc.fd);
 		spool_gc.s = NULL;
 		spool_gc.fd = -1;
 	}
-	if (strlen(dir) >= sizeof(spool_gc.dir) || snprintf(p, sizeof(p),
-	    "%s/%s", dir, SPOOL_SYNC_FILE) >= (int)sizeof(p))
-		return NULL;
-	if ((fd = open(p, O_RDWR | O_CLOEXEC | O_NOFOLLOW)) == -1)
-		return NULL;
+	if (strlen(dir) >= sizeof(spool_gc.dir)) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	if ((fd = open(path, O_RDWR | O_CLOEXEC | O_NOFOLLOW)) == -1)
+		return -1;
 	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode) ||
 	    st.st_size != (off_t)sizeof(struct spool_sync)) {
 		close(fd);
-		return NULL;
+		errno = EINVAL;
+		return -1;
 	}
 	m = mmap(NULL, sizeof(struct spool_sync), PROT_READ | PROT_WRITE,
 	    MAP_SHARED, fd, 0);
 	if (m == MAP_FAILED) {
 		close(fd);
-		return NULL;
+		return -1;
 	}
 	if (((struct spool_sync *)m)->magic != SPOOL_SYNC_MAGIC) {
 		munmap(m, sizeof(struct spool_sync));
 		close(fd);
-		return NULL;
+		errno = EINVAL;
+		return -1;
 	}
 	snprintf(spool_gc.dir, sizeof(spool_gc.dir), "%s", dir);
 	spool_gc.fd = fd;
 	spool_gc.s = m;
-	return m;
+	return 0;
 }
 
 int
-spool_sync_init(const char *dir, long uid, long gid)
+spool_sync_init(const char *path, long uid, long gid)
 {
-	char			 p[PATH_MAX];
 	struct spool_sync	 z;
 	struct stat		 st;
 	int			 fd, rc = -1;
 
-	if (snprintf(p, sizeof(p), "%s/%s", dir, SPOOL_SYNC_FILE) >=
-	    (int)sizeof(p)) {
-		errno = ENAMETOOLONG;
-		return -1;
-	}
-	fd = open(p, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
 	if (fd == -1)
 		return -1;
 	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode))
@@ -248,7 +242,7 @@ spool_sync_queue(const char *dir)
 	uint64_t		 ticket, target, cur;
 	int			 rc;
 
-	if ((s = spool_sync_map(dir)) == NULL)
+	if ((s = spool_gc.s) == NULL || strcmp(spool_gc.dir, dir) != 0)
 		return spool_fsync_dir(dir, "queue");
 	ticket = atomic_fetch_add(&s->linked, 1) + 1;
 	if (atomic_load(&s->synced) >= ticket)

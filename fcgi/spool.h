@@ -12,8 +12,9 @@
  *   <message octets, CRLF>
  *
  * Commit = create in tmp/ (O_EXCL), write, fsync, link into queue/,
- * fsync queue/ (shared by concurrent commits: spool_sync_init()).  Runners claim a file with flock(LOCK_EX|LOCK_NB); the
- * kernel drops the lock if the runner dies.  Updates (defer) write a new
+ * fsync queue/ (shared by concurrent commits: spool_sync_open()).
+ * Runners claim a file with flock(LOCK_EX|LOCK_NB); the kernel drops the
+ * lock if the runner dies.  Updates (defer) write a new
  * file and rename it over the old one while the old is locked; a claimer
  * re-checks after locking that the path still names the inode it locked.
  */
@@ -57,13 +58,15 @@ int	 spool_mkdir_owned(const char *path, long uid, long gid) F2M_WUR;
 int	 spool_init(const char *dir, long uid, long gid) F2M_WUR;
 
 /*
- * Creates (or resets when foreign) dir/commit.seq, the counters by which
- * concurrent commits share one fsync of queue/ (group commit), owned by
- * uid/gid when uid != -1.  Call it where spool_init() is called, before
- * the committing processes start; without the file each commit fsyncs
- * queue/ itself.  Returns 0 or -1 with errno set.
+ * Group commit: concurrent commits share one fsync of queue/.  The
+ * counters live in a small file (state_dir/commit.seq), created or reset
+ * when foreign by spool_sync_init(), owned by uid/gid when uid != -1, before
+ * the committing processes start.  spool_sync_open() maps it in this
+ * process for commits into the spool dir; without it (or for another
+ * spool) each commit fsyncs queue/ itself.  Both return 0 or -1 with errno.
  */
-int	 spool_sync_init(const char *dir, long uid, long gid) F2M_WUR;
+int	 spool_sync_init(const char *path, long uid, long gid) F2M_WUR;
+int	 spool_sync_open(const char *path, const char *dir) F2M_WUR;
 
 /*
  * Durably commits one message: after 0 the message survives a crash and

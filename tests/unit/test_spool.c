@@ -58,7 +58,7 @@ read_seq(unsigned long long v[3])
 	char	 p[512];
 	int	 fd, ok;
 
-	snprintf(p, sizeof(p), "%s/commit.seq", dir);
+	snprintf(p, sizeof(p), "%s/commit.seq", dir);	/* beside the spool */
 	if ((fd = open(p, O_RDONLY)) == -1)
 		return -1;
 	ok = pread(fd, v, 3 * sizeof(v[0]), 0) == (ssize_t)(3 * sizeof(v[0]));
@@ -81,13 +81,16 @@ test_group_commit(void)
 	pid_t			 kids[4];
 	int			 i, k, st, fd, bad = 0;
 
-	T_INT(spool_sync_init(dir, -1, -1), 0, "sync init");
+	snprintf(p, sizeof(p), "%s/commit.seq", dir);
+	T_INT(spool_sync_init(p, -1, -1), 0, "sync init");
 	T_INT(read_seq(v), 0, "commit.seq readable");
-	T_INT(spool_sync_init(dir, -1, -1), 0, "sync init again keeps it");
+	T_INT(spool_sync_init(p, -1, -1), 0, "sync init again keeps it");
 	T_INT(read_seq(w), 0, "commit.seq readable again");
 	T_OK(v[1] == w[1] && v[2] == w[2], "counters kept by a second init");
 	for (k = 0; k < 4; k++) {
 		if ((kids[k] = fork()) == 0) {
+			if (spool_sync_open(p, dir) == -1)
+				_exit(3);
 			for (i = 0; i < 50; i++) {
 				if (spool_new_id(id) == -1)
 					_exit(2);
@@ -109,12 +112,13 @@ test_group_commit(void)
 	T_INT(w[2], w[1], "every link covered by a finished fsync");
 	T_INT(count("queue"), 200, "200 queued");
 
-	/* A foreign commit.seq: commits fall back to their own fsync. */
-	snprintf(p, sizeof(p), "%s/commit.seq", dir);
+	/* A foreign commit.seq: not mapped, commits fsync on their own. */
 	fd = open(p, O_WRONLY | O_TRUNC);
 	T_OK(fd != -1 && write(fd, "junk", 4) == 4, "commit.seq spoiled");
 	close(fd);
 	if (fork() == 0) {	/* a fresh process maps the file anew */
+		if (spool_sync_open(p, dir) != -1)
+			_exit(3);
 		if (spool_new_id(id) == -1)
 			_exit(2);
 		meta_init(&m, id);
@@ -123,7 +127,7 @@ test_group_commit(void)
 	T_OK(wait(&st) > 0 && WIFEXITED(st) && WEXITSTATUS(st) == 0,
 	    "commit with a foreign commit.seq still succeeds");
 	T_INT(count("queue"), 201, "and is queued");
-	T_INT(spool_sync_init(dir, -1, -1), 0, "init resets a foreign file");
+	T_INT(spool_sync_init(p, -1, -1), 0, "init resets a foreign file");
 	T_INT(read_seq(w), 0, "commit.seq after reset");
 	T_OK(w[1] == 0 && w[2] == 0, "reset counters");
 	snprintf(p, sizeof(p), "rm -f %s/queue/*", dir);
