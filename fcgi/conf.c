@@ -796,7 +796,7 @@ static const char *const conf_sender_keys[] = {
 };
 static const char *const conf_smtp_keys[] = {
 	"url", "username", "password_file", "ca_file", "max_per_hour",
-	"pacing_period", "timeout", "insecure_plaintext", NULL
+	"pacing_period", "timeout", "insecure_plaintext", "connections", NULL
 };
 static const char *const conf_dkim_keys[] = {
 	"domain", "selector", "algorithm", "key_file", NULL
@@ -1233,6 +1233,8 @@ conf_smtp(struct conf_ctx *c, json_t *root)
 	    0, 1000000);
 	sm->pacing_period = conf_dur(c, "/smtp", o, "pacing_period", 3600);
 	sm->timeout = (long)conf_int(c, "/smtp", o, "timeout", 30, 1, 600);
+	sm->connections = (int)conf_int(c, "/smtp", o, "connections", 2, 1,
+	    CONF_MAX_SMTP_CONNECTIONS);
 	sm->insecure_plaintext = conf_bool(c, "/smtp", o,
 	    "insecure_plaintext", 0);
 	if (sm->username != NULL && sm->password_file == NULL)

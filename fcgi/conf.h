@@ -154,7 +154,11 @@ struct conf_smtp {
 						   over, seconds (3600) */
 	long			 timeout;	/* seconds */
 	int			 insecure_plaintext;
+	int			 connections;	/* deliverers, one SMTP connection
+						   each (2) */
 };
+
+#define CONF_MAX_SMTP_CONNECTIONS	16
 
 enum conf_dkim_alg {
 	CONF_DKIM_RSA_SHA256,

@@ -448,12 +448,8 @@ deliver_due(struct deliver *d, volatile sig_atomic_t *stop, time_t *next_due)
 		 */
 		if (d->nunremoved == DELIVER_MAX_UNREMOVED)
 			continue;
-		if ((pace = deliver_pace_wait(d, time(NULL))) != 0) {
-			log_info("deliver: smtp.max_per_hour reached, %zu "
-			    "message(s) wait", l.n - i);
-			l.next = l.next == 0 || pace < l.next ? pace : l.next;
-			break;
-		}
+		/* Claimed first: a message another deliverer holds must
+		 * not use up a slot of the provider's cap. */
 		if ((rc = spool_claim(d->cf->spool_dir, l.ids[i], &it)) != 0) {
 			if (rc == -1)
 				log_err("deliver id=%s: cannot claim: %s",
@@ -466,6 +462,13 @@ deliver_due(struct deliver *d, volatile sig_atomic_t *stop, time_t *next_due)
 				l.next = it->meta.next_try;
 			spool_release(it);
 			continue;
+		}
+		if ((pace = deliver_pace_wait(d, time(NULL))) != 0) {
+			spool_release(it);
+			log_info("deliver: smtp.max_per_hour reached, %zu "
+			    "message(s) wait", l.n - i);
+			l.next = l.next == 0 || pace < l.next ? pace : l.next;
+			break;
 		}
 		if ((rc = deliver_one(d, it)) == -1) {
 			l.next = d->pause_until;

@@ -13,6 +13,7 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <limits.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -359,7 +360,8 @@ static void
 server_worker(const struct conf *cf, int lfd)
 {
 	FCGX_Request		 req;
-	sigset_t		 term;
+	struct pollfd		 pfd;
+	sigset_t		 term, waitmask;
 	int			 rc;
 
 	struct request_ctx	 ctx;
@@ -387,19 +389,33 @@ server_worker(const struct conf *cf, int lfd)
 	}
 	log_info("worker ready");
 	/*
-	 * SIGTERM may interrupt only the wait for a request: during one it
-	 * is held back, so a reload or stop lets the request in hand finish
-	 * (a read interrupted mid-body would otherwise fail it).
+	 * SIGTERM and SIGINT are held back everywhere but in ppoll(), the
+	 * wait for a connection: a reload or stop lets the request in hand
+	 * finish.  Inside FCGX_Accept_r() a signal must not arrive either:
+	 * after accept() libfcgi waits in select() for the first record of a
+	 * unix socket connection and closes it when interrupted (nginx: 502).
+	 * The listening socket is non-blocking (server_run), so a worker that
+	 * lost the race for a connection gets EAGAIN instead of sleeping in
+	 * accept() with the signals held back.
 	 */
 	sigemptyset(&term);
 	sigaddset(&term, SIGTERM);
 	sigaddset(&term, SIGINT);
+	sigprocmask(SIG_BLOCK, &term, &waitmask);
+	sigdelset(&waitmask, SIGTERM);
+	sigdelset(&waitmask, SIGINT);
+	pfd.fd = lfd;
+	pfd.events = POLLIN;
 	while (!server_stop) {
-		rc = FCGX_Accept_r(&req);
-		sigprocmask(SIG_BLOCK, &term, NULL);
-		if (rc < 0) {
-			sigprocmask(SIG_UNBLOCK, &term, NULL);
-			if (server_stop || rc == -EINTR)
+		if (ppoll(&pfd, 1, NULL, &waitmask) == -1) {
+			if (errno != EINTR) {
+				log_err("poll: %s", strerror(errno));
+				sleep(1);
+			}
+			continue;
+		}
+		if ((rc = FCGX_Accept_r(&req)) < 0) {
+			if (rc == -EAGAIN || rc == -EWOULDBLOCK || rc == -EINTR)
 				continue;
 			log_err("accept: %s", strerror(-rc));
 			sleep(1);
@@ -407,7 +423,6 @@ server_worker(const struct conf *cf, int lfd)
 		}
 		request_handle(&ctx, &req);
 		FCGX_Finish_r(&req);
-		sigprocmask(SIG_UNBLOCK, &term, NULL);
 	}
 	FCGX_Free(&req, 0);
 	request_ctx_free(&ctx);
@@ -494,7 +509,9 @@ master_start_generation(struct master *m)
 
 	for (i = 0; i < m->cf->workers; i++)
 		master_add(m, CHILD_WORKER);
-	master_add(m, CHILD_DELIVERER);
+	/* One SMTP connection each; spool_claim() hands a message to one. */
+	for (i = 0; i < m->cf->smtp.connections; i++)
+		master_add(m, CHILD_DELIVERER);
 }
 
 static void
@@ -621,7 +638,7 @@ server_run(struct conf *cf)
 	siginfo_t	 si;
 	struct timespec	 ts = { 1, 0 };
 	char		 errbuf[512];
-	int		 sig;
+	int		 sig, fl;
 
 	memset(&m, 0, sizeof(m));
 	m.cf = cf;
@@ -645,6 +662,12 @@ server_run(struct conf *cf)
 		log_info("listening on %s (mode %04o)", cf->listen + 5,
 		    (unsigned)cf->listen_mode);
 	}
+	/* Workers poll, then accept: see server_worker(). */
+	if ((fl = fcntl(m.lfd, F_GETFL)) == -1 ||
+	    fcntl(m.lfd, F_SETFL, fl | O_NONBLOCK) == -1) {
+		log_err("listening socket: %s", strerror(errno));
+		goto fail;
+	}
 	sigemptyset(&set);
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGINT);
@@ -654,8 +677,8 @@ server_run(struct conf *cf)
 	signal(SIGPIPE, SIG_IGN);
 
 	master_start_generation(&m);
-	log_info("form2mail %s: %d workers and a deliverer started",
-	    F2M_VERSION, cf->workers);
+	log_info("form2mail %s: %d workers and %d deliverer(s) started",
+	    F2M_VERSION, cf->workers, cf->smtp.connections);
 	for (;;) {
 		sig = sigtimedwait(&set, &si, &ts);
 		if (sig == SIGTERM || sig == SIGINT)

@@ -216,6 +216,10 @@ def post_many(sock, tag, n, threads=4):
 class Service:
     def __init__(self, d, cfg):
         self.dir = d
+        # One deliverer, one SMTP session: each case counts what one
+        # session did (smtp.connections 2, the default, is tested by
+        # test_processes, test_reload and test_soak).
+        cfg["smtp"].setdefault("connections", 1)
         self.cfg = cfg
         self.path = os.path.join(d, "form2mail.json")
         h.write_config(self.path, cfg)

@@ -103,9 +103,10 @@ def run(f2m, ngx, mta):
     for pid in killed:
         check(re.search(r"%d killed by signal 9; restarting" % pid, log),
               "master restarted %d" % pid)
-    h.wait_until(lambda: len(f2m.pids()) == 4, 10, what="3 workers and a "
-                 "deliverer again")
-    check(len(f2m.pids()) == 4, "all children back", 4, len(f2m.pids()))
+    # 3 workers and smtp.connections (default 2) deliverers.
+    h.wait_until(lambda: len(f2m.pids()) == 5, 10, what="3 workers and 2 "
+                 "deliverers again")
+    check(len(f2m.pids()) == 5, "all children back", 5, len(f2m.pids()))
     ok = [json.loads(b)["id"] for s, b in results if s == 200]
     other = [(s, b[:100]) for s, b in results if s != 200]
     check(len(ok) >= 50, "load was real", ">=50", len(ok))

@@ -170,9 +170,9 @@ def wrk_reloads(wd, pki, keys):
         check(not missing, "no lost submission: all %d delivered" % len(ids),
               [], missing[:5])
         check(not twice, "each delivered exactly once", [], twice[:5])
-        check(f2m.running() and len(f2m.pids()) == 2 + 1,
-              "the master with 2 workers and the deliverer after the "
-              "reloads", 3, len(f2m.pids()))
+        check(f2m.running() and len(f2m.pids()) == 2 + 2,
+              "the master with 2 workers and 2 deliverers (smtp."
+              "connections) after the reloads", 4, len(f2m.pids()))
         print("wrk: %d posts accepted across %d reloads, all delivered" %
               (len(ids), reloads))
     finally:
