@@ -41,12 +41,10 @@ filled up, remounted read-only, and made unwritable to the service user
 (posts get 503, the deliverer does not send again a message it cannot
 remove).
 
-Known defect, reported as KNOWN (not failed unless F2M_FAULTS_STRICT=1):
-a worker of the old config that has accepted a connection but not yet
-read its first FastCGI record when the reload's SIGTERM arrives drops it
-(libfcgi waits for that record in select(), which the signal interrupts,
-and then closes the connection; nginx answers 502).  The fix belongs in
-server.c; make the check strict once it is in.
+A reload must not drop a connection a worker of the old config has
+accepted but not yet read (libfcgi waits for the first FastCGI record in
+select(); a SIGTERM there closed it and nginx answered 502): workers hold
+SIGTERM back everywhere but in their poll for a connection (server.c).
 
 Runs as root (mount, chown); exit 77 (skipped) otherwise.
 """
@@ -95,21 +93,6 @@ STAGE_NAME = {"greeting": "greeting", "ehlo": "EHLO", "auth": "AUTH",
               "eod": "after the dot"}
 
 ROWS = []
-# A defect found here in a file this test's author does not own is
-# reported as KNOWN (printed, in the table) rather than failed, unless
-# F2M_FAULTS_STRICT=1.  Remove the allowance when it is fixed.
-KNOWN = []
-STRICT = os.environ.get("F2M_FAULTS_STRICT") == "1"
-
-
-def known(cond, what, expected=None, got=None):
-    if cond or STRICT:
-        return check(cond, what, expected, got)
-    msg = "KNOWN DEFECT: %s\n  expected: %r\n  got:      %r" % (
-        what, expected, got)
-    KNOWN.append(msg)
-    print(msg, flush=True)
-    return False
 
 
 def row(case, visitor, first, delivered, queue):
@@ -728,7 +711,7 @@ def hup_storm(svc, mta):
     check(len(ok) >= 30, "%s: load was real" % name, ">= 30", len(ok))
     check(not other, "%s: no request answered with an error" % name, [],
           other[:3])
-    known(not dropped, "%s: no request dropped without an answer (server.c: "
+    check(not dropped, "%s: no request dropped without an answer (server.c: "
           "SIGTERM to an old worker between accept() and the end of the "
           "FastCGI params closes the connection; nginx answers 502)" % name,
           [], dropped[:3])
@@ -738,7 +721,7 @@ def hup_storm(svc, mta):
     check(not bad, "%s: every submission delivered exactly once" % name, {},
           bad)
     row(name, "200 x%d, %d dropped%s" % (len(ok), len(dropped),
-                                         " (KNOWN DEFECT)" if dropped else ""),
+                                         " (DROPPED)" if dropped else ""),
         "%d reloads" % reloads, "%d of %d once" % (len(ok) - len(bad),
                                                    len(ok)),
         "empty; %d children" % len(kids))
@@ -782,13 +765,13 @@ def reload_in_flight(svc, mta):
         if data is not None:
             got.append("answered" if b"Status" in data or b'"ok"' in data
                        else "closed, no answer")
-    known(got == ["answered"] * 3, "%s: answered, not dropped (server.c: "
+    check(got == ["answered"] * 3, "%s: answered, not dropped (server.c: "
           "libfcgi's accept waits for the first record in select(), which "
           "SIGTERM interrupts; it then closes the connection)" % name,
           ["answered"] * 3, got)
     n = got.count("answered")
     row(name + " (x3)", "%d answered, %d dropped%s" % (n, 3 - n, (
-        " (KNOWN DEFECT, nginx: 502)" if n < 3 else "")), "-", "-", "-")
+        " (DROPPED, nginx: 502)" if n < 3 else "")), "-", "-", "-")
 
 
 def process_cases(wd, pki, keys, mta):
@@ -1087,9 +1070,6 @@ def main():
         print("table written to %s" % out)
     print("time: peer cases %.1fs, Postfix cases %.1fs" %
           (t1 - t0, time.monotonic() - t1))
-    if KNOWN:
-        print("%d known defect(s) reported, not failed (F2M_FAULTS_STRICT=1 "
-              "fails them):\n%s" % (len(KNOWN), "\n".join(KNOWN)))
     print("%d passed, %d failed" % (PASSED[0], len(FAILS)))
     return 1 if FAILS else 0
 
