@@ -145,36 +145,37 @@ int
 stats_render(const struct stats *s, const char *spool_dir, struct buf *out)
 {
 	struct stats_spool	 q = { 0, 0 }, h = { 0, 0 }, f = { 0, 0 };
-	const char		*last = NULL;
-	size_t			 i;
+	size_t			 i, j, k;
 	time_t			 now = time(NULL);
 
+	/*
+	 * Text format 0.0.4: every line of a metric family in one group, its
+	 * HELP and TYPE first.  Families in the order of first appearance.
+	 */
 	for (i = 0; i < STATS_NCOUNTERS; i++) {
-		if (last == NULL || strcmp(last, stats_names[i].metric) != 0) {
-			/* One HELP/TYPE per metric, before its first sample. */
-			size_t k;
-
-			for (k = 0; k < i; k++)
-				if (strcmp(stats_names[k].metric,
-				    stats_names[i].metric) == 0)
-					break;
-			if (k == i && buf_printf(out, "# HELP %s %s\n# TYPE %s "
-			    "counter\n", stats_names[i].metric,
-			    stats_names[i].help ? stats_names[i].help :
-			    "Posts refused, by reason", stats_names[i].metric) ==
-			    -1)
+		for (k = 0; k < i; k++)
+			if (strcmp(stats_names[k].metric,
+			    stats_names[i].metric) == 0)
+				break;
+		if (k < i)
+			continue;	/* its family is out already */
+		if (buf_printf(out, "# HELP %s %s\n# TYPE %s counter\n",
+		    stats_names[i].metric, stats_names[i].help ?
+		    stats_names[i].help : "Posts refused, by reason",
+		    stats_names[i].metric) == -1)
+			return -1;
+		for (j = i; j < STATS_NCOUNTERS; j++) {
+			if (strcmp(stats_names[j].metric,
+			    stats_names[i].metric) != 0)
+				continue;
+			if ((stats_names[j].label != NULL ?
+			    buf_printf(out, "%s{reason=\"%s\"} %llu\n",
+			    stats_names[j].metric, stats_names[j].label,
+			    (unsigned long long)stats_get(s, j)) :
+			    buf_printf(out, "%s %llu\n", stats_names[j].metric,
+			    (unsigned long long)stats_get(s, j))) == -1)
 				return -1;
 		}
-		last = stats_names[i].metric;
-	}
-	for (i = 0; i < STATS_NCOUNTERS; i++) {
-		if ((stats_names[i].label != NULL ?
-		    buf_printf(out, "%s{reason=\"%s\"} %llu\n",
-		    stats_names[i].metric, stats_names[i].label,
-		    (unsigned long long)stats_get(s, i)) :
-		    buf_printf(out, "%s %llu\n", stats_names[i].metric,
-		    (unsigned long long)stats_get(s, i))) == -1)
-			return -1;
 	}
 	if (spool_scan(spool_dir, SPOOL_QUEUE, stats_count, &q) == -1 ||
 	    spool_scan(spool_dir, SPOOL_HELD, stats_count, &h) == -1 ||

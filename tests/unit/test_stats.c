@@ -9,6 +9,34 @@
 #include "stats.h"
 #include "t.h"
 
+/* The lines of family name (samples, HELP, TYPE) are contiguous. */
+static int
+family_grouped(const char *text, const char *name)
+{
+	const char	*p = text, *nl;
+	size_t		 n = strlen(name);
+	int		 state = 0;	/* 0 before, 1 in, 2 after the group */
+	int		 mine;
+
+	while (*p != '\0') {
+		nl = strchr(p, '\n');
+		if (nl == NULL)
+			nl = p + strlen(p);
+		mine = (strncmp(p, name, n) == 0 && (p[n] == ' ' ||
+		    p[n] == '{')) || ((strncmp(p, "# HELP ", 7) == 0 ||
+		    strncmp(p, "# TYPE ", 7) == 0) && strncmp(p + 7, name, n) ==
+		    0 && p[7 + n] == ' ');
+		if (mine && state == 2)
+			return 0;
+		if (mine)
+			state = 1;
+		else if (state == 1)
+			state = 2;
+		p = *nl ? nl + 1 : nl;
+	}
+	return state != 0;
+}
+
 int
 main(void)
 {
@@ -43,9 +71,13 @@ main(void)
 	T_INT(stats_get(s2, STATS_ACCEPTED), 1, "shared between handles");
 	stats_close(s2);
 	T_OK(stats_render(s, "/nonexistent-spool", &b) == 0, "render");
+	/* Text format 0.0.4: a family's lines form one group, TYPE first. */
 	T_OK(b.data && strstr(b.data, "# TYPE form2mail_accepted_total "
-	    "counter\nform2mail_accepted_total 1\n") == NULL, "HELP/TYPE come "
-	    "first, samples after");
+	    "counter\nform2mail_accepted_total 1\n") != NULL, "a family's "
+	    "samples right after its TYPE: %s", b.data ? b.data : "");
+	T_OK(b.data && family_grouped(b.data, "form2mail_rejected_total") &&
+	    family_grouped(b.data, "form2mail_spool_messages"), "every sample "
+	    "of a family in one group");
 	T_OK(b.data && strstr(b.data, "\nform2mail_accepted_total 1\n") != NULL,
 	    "accepted sample: %s", b.data ? b.data : "");
 	T_OK(b.data && strstr(b.data, "form2mail_rejected_total{reason="
