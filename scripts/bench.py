@@ -4,7 +4,7 @@ this machine, everything on loopback behind one nginx (HTTPS) and one MTA
 
 Systems (all behind the same nginx, same 1 KB form, same MTA, DKIM):
   hello            bare libfcgi hello-world responder: the ceiling
-  form2mail        this project (FastCGI; spool, then one deliverer)
+  form2mail        this project (FastCGI; spool, then smtp.connections deliverers)
   phpmailer        PHP-FPM (pm=static) + Debian's PHPMailer, SMTPS per post
   nodemailer       Node.js + nodemailer, a transport (connection) per post
   nodemailer-pool  the same with one pooled transport (pool: true)
@@ -1372,9 +1372,11 @@ own messages by Subject). One recipient per message.
 - **hello** — `bench/hello.c`, the bare libfcgi responder (%(workers)d
   processes): reads the body, answers 200. The ceiling for any FastCGI
   application behind this nginx.
-- **form2mail** — %(workers)d workers and one deliverer, the shipped defaults
-  otherwise (RSA and Ed25519 DKIM signatures, duplicate window on, spool
-  fsync per post). Throttle rates far above anything measured for the
+- **form2mail** — %(workers)d workers and `smtp.connections` deliverers
+  (2, the default: one SMTP connection each), the shipped defaults
+  otherwise (RSA and Ed25519 DKIM signatures with keys parsed once,
+  duplicate window on, a fsync of each spool file and a group-committed
+  fsync of `queue/` per post). Throttle rates far above anything measured for the
   accepted and end-to-end runs; `per_ip` 1/1h (spent before the run) for
   the throttled run. Restarted with an empty spool before each run: a wrk
   run leaves a backlog that would otherwise be delivered during the next
