@@ -227,9 +227,18 @@ static void	fail(const char *, const char *, size_t)
 		    __attribute__((noreturn));
 static void	cleanup(void);
 
+/* In the sanitizer runtime: its report goes where libFuzzer's output
+ * goes, also under -close_fd_mask=2 (NULL without a sanitizer). */
+void	__sanitizer_report_error_summary(const char *) __attribute__((weak));
+
 static void
 fail(const char *why, const char *s, size_t len)
 {
+	char	 msg[512];
+
+	snprintf(msg, sizeof(msg), "fuzz_fcgi_params: %s", why);
+	if (__sanitizer_report_error_summary != NULL)
+		__sanitizer_report_error_summary(msg);
 	fprintf(stderr, "fuzz_fcgi_params: %s\n", why);
 	if (s != NULL)
 		fwrite(s, 1, len, stderr);
@@ -1204,6 +1213,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct answer		 a;
 	FCGX_Request		 req;
 	pthread_t		 th;
+	sigset_t		 alrm;
 	unsigned char		 sa[16];
 	const char		*ip;
 	int			 sv[2], id, role, rc, ended;
@@ -1226,6 +1236,14 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	pe.outlen = s.len;
 	if (pthread_create(&th, NULL, peer_main, &pe) != 0)
 		fail("pthread_create", NULL, 0);
+	/*
+	 * libFuzzer's SIGALRM (its -timeout watch) has no SA_RESTART, and
+	 * libfcgi gives up on a read that EINTR cut: keep it off this thread
+	 * while libfcgi reads.  The peer thread takes it meanwhile.
+	 */
+	sigemptyset(&alrm);
+	sigaddset(&alrm, SIGALRM);
+	pthread_sigmask(SIG_BLOCK, &alrm, NULL);
 
 	/* An invalid listening socket: a retry after a protocol error fails
 	 * at once instead of waiting for another connection. */
@@ -1241,6 +1259,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	FCGX_Free(&req, 1);
 	pthread_join(th, NULL);
+	pthread_sigmask(SIG_UNBLOCK, &alrm, NULL);
 	if (pe.stalled)
 		fail("the conversation stalled", s.data, s.len);
 

@@ -104,9 +104,18 @@ static const struct {
 static void	fail(const char *, const char *, size_t)
 		    __attribute__((noreturn));
 
+/* In the sanitizer runtime: its report goes where libFuzzer's output
+ * goes, also under -close_fd_mask=2 (NULL without a sanitizer). */
+void	__sanitizer_report_error_summary(const char *) __attribute__((weak));
+
 static void
 fail(const char *why, const char *s, size_t len)
 {
+	char	 msg[512];
+
+	snprintf(msg, sizeof(msg), "fuzz_message_roundtrip: %s", why);
+	if (__sanitizer_report_error_summary != NULL)
+		__sanitizer_report_error_summary(msg);
 	fprintf(stderr, "fuzz_message_roundtrip: %s\n", why);
 	if (s != NULL)
 		fwrite(s, 1, len, stderr);
