@@ -566,14 +566,20 @@ test_eviction(void)
 	now += 2 * 3600 * SEC;
 	T_INT(throttle_stats(t, now, &st), 0, "stats later");
 	T_INT(st.used, 0, "all expired");
-	for (i = 0; i < THROTTLE_MIN_ENTRIES / 2; i++) {
+	/*
+	 * A quarter of the table: with half of it live, a new key's window
+	 * of THROTTLE_PROBE slots could be all live by chance (the hash key
+	 * is random per table) and evict, which is right but not what this
+	 * checks.
+	 */
+	for (i = 0; i < THROTTLE_MIN_ENTRIES / 4; i++) {
 		snprintf(key, sizeof(key), "form:%d", i);
 		T_INT(chk1(t, key, 1, 3600, now, NULL), THROTTLE_OK, key);
 	}
 	T_INT(throttle_stats(t, now, &st), 0, "stats");
 	T_INT(st.evictions, 200 - THROTTLE_MIN_ENTRIES + 1, "no eviction "
 	    "into expired slots");
-	T_INT(st.used, THROTTLE_MIN_ENTRIES / 2, "half used");
+	T_INT(st.used, THROTTLE_MIN_ENTRIES / 4, "a quarter used");
 	throttle_close(t);
 }
 
