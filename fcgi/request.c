@@ -1826,6 +1826,22 @@ req_sample(const struct conf *cf, const struct conf_field *fd, struct buf *b)
 	return 0;
 }
 
+/* Appends name=value, both percent-encoded, to an urlencoded body. */
+static int
+req_pair_add(struct buf *b, const char *name, const char *value, size_t len)
+{
+	char	*n, *v;
+	int	 rc = -1;
+
+	n = curl_easy_escape(NULL, name, 0);
+	v = curl_easy_escape(NULL, value, (int)len);
+	if (n != NULL && v != NULL)
+		rc = buf_printf(b, "%s%s=%s", b->len ? "&" : "", n, v);
+	curl_free(n);
+	curl_free(v);
+	return rc;
+}
+
 int
 request_send_test(const struct request_ctx *ctx, const char *form_id,
     char *id, size_t idsize)
@@ -1835,7 +1851,6 @@ request_send_test(const struct request_ctx *ctx, const char *form_id,
 	struct validate_error	 errs[VALIDATE_MAX_ERRORS];
 	struct buf		 body = BUF_INIT, v = BUF_INIT;
 	const struct conf_field	*fd;
-	char			*enc;
 	size_t			 i, nerr;
 	int			 rc = -1;
 
@@ -1850,29 +1865,14 @@ request_send_test(const struct request_ctx *ctx, const char *form_id,
 	for (i = 0; i < q.form->nfields; i++) {
 		fd = &q.form->fields[i];
 		v.len = 0;
-		if (req_sample(q.cf, fd, &v) == -1)
+		if (req_sample(q.cf, fd, &v) == -1 || req_pair_add(&body,
+		    fd->name, v.data ? v.data : "", v.len) == -1)
 			goto out;
-		if ((enc = curl_easy_escape(NULL, v.data ? v.data : "",
-		    (int)v.len)) == NULL)
-			goto out;
-		rc = buf_printf(&body, "%s%s=%s", body.len ? "&" : "",
-		    fd->name, enc);
-		curl_free(enc);
-		if (rc == -1)
-			goto out;
-		rc = -1;
 	}
-	if (q.form->route_field != NULL && q.form->nchoices > 0) {
-		if ((enc = curl_easy_escape(NULL, q.form->choices[0].value,
-		    0)) == NULL)
-			goto out;
-		rc = buf_printf(&body, "%s%s=%s", body.len ? "&" : "",
-		    q.form->route_field, enc);
-		curl_free(enc);
-		if (rc == -1)
-			goto out;
-		rc = -1;
-	}
+	if (q.form->route_field != NULL && q.form->nchoices > 0 &&
+	    req_pair_add(&body, q.form->route_field, q.form->choices[0].value,
+	    strlen(q.form->choices[0].value)) == -1)
+		goto out;
 	if (form_parse_urlencoded(body.data ? body.data : "", body.len,
 	    q.cf->max_fields, &f) != FORM_OK)
 		goto out;
