@@ -152,6 +152,22 @@ def mem_kib(pid):
     return out if len(out) == 3 else None
 
 
+def save_smaps(pids, path):
+    """Keeps the smaps of the largest of pids (by RSS), mapping by
+    mapping, for the notes on where a worker's memory goes."""
+    best = max(pids, key=lambda p: (mem_kib(p) or {}).get("rss", 0),
+               default=None)
+    if best is None:
+        return
+    try:
+        with open("/proc/%d/smaps" % best) as f:
+            text = f.read()
+        with open(path, "w") as f:
+            f.write(text)
+    except OSError:
+        pass
+
+
 def mem_of(pids):
     rows = [m for m in (mem_kib(p) for p in pids) if m]
     return {"n": len(rows), "rss": sum(m["rss"] for m in rows),
@@ -883,6 +899,7 @@ php_admin_value[error_log] = {d}/php-error.log
             out["master"] = mem_of([self.f2m.pid])
             out["workers"] = mem_of(workers)
             out["deliverer"] = mem_of([p for p in kids if p not in workers])
+            save_smaps(workers, os.path.join(BUILD, "smaps-worker.txt"))
         elif system == "phpmailer":
             master = self.procs["php"].pid
             out["master"] = mem_of([master])

@@ -617,6 +617,65 @@ test_persist(void)
 	throttle_close(t);
 }
 
+/* KiB of the mapping of name in this process's smaps: Rss, or -1. */
+static long
+mapped_kib(const char *name)
+{
+	char	 line[1024];
+	FILE	*f;
+	long	 kib = -1;
+	int	 in = 0;
+
+	if ((f = fopen("/proc/self/smaps", "r")) == NULL)
+		return -1;
+	while (fgets(line, sizeof(line), f) != NULL) {
+		if (strchr(line, '-') != NULL && strchr(line, ':') != NULL &&
+		    line[0] != ' ' && strstr(line, " kB") == NULL)
+			in = strstr(line, tpath(name)) != NULL;
+		else if (in && strncmp(line, "Rss:", 4) == 0)
+			kib = atol(line + 4);
+	}
+	fclose(f);
+	return kib;
+}
+
+/*
+ * A worker maps only the pages its keys use, and at most about
+ * THROTTLE_MAPPED_MAX (256) of them: a read fault would map the 16
+ * neighbouring pages too (fault-around), so 20,000 distinct keys would
+ * map the whole 8 MiB table in every worker.  Dropping the pages from the
+ * process must lose nothing: every key charged is still charged.
+ */
+static void
+test_rss(void)
+{
+	struct throttle	*t;
+	char		 key[64];
+	long		 ra, kib, worst = 0;
+	int		 i, ok = 1, limited = 1;
+
+	t = topen("rss.shm", 65536);		/* the default: 8 MiB */
+	for (i = 0; i < 20000; i++) {
+		snprintf(key, sizeof(key), "ip:198.51.%d.%d", i / 250, i % 250);
+		ok &= chk1(t, key, 1, 600, BASE, &ra) == THROTTLE_OK;
+		if (i % 1000 == 999 && (kib = mapped_kib("rss.shm")) > worst)
+			worst = kib;
+	}
+	T_OK(ok, "20000 distinct keys admitted");
+	T_OK(worst > 0, "the table's mapping is found in smaps");
+	/* 256 pages + the pages of one window + a read fault's spill */
+	T_OK(worst <= (256 + 2 + 16) * 4, "table RSS stays bounded");
+	if (worst > (256 + 2 + 16) * 4)
+		fprintf(stderr, "table RSS %ld KiB\n", worst);
+	for (i = 0; i < 20000; i++) {
+		snprintf(key, sizeof(key), "ip:198.51.%d.%d", i / 250, i % 250);
+		limited &= chk1(t, key, 1, 600, BASE + SEC, &ra) ==
+		    THROTTLE_LIMITED;
+	}
+	T_OK(limited, "every key still charged after the pages were dropped");
+	throttle_close(t);
+}
+
 static void
 write_file(const char *name, const void *p, size_t len, off_t off, int trunc)
 {
@@ -1124,7 +1183,7 @@ cleanup(void)
 	static const char *const names[] = { "a", "gcra.shm", "keys.shm",
 	    "once.shm", "full.shm", "p.shm", "short.shm", "hdr.shm",
 	    "slots.shm", "l.shm", "new.shm", "crash.shm", "mp.shm",
-	    "robust.shm", "win.shm", "winflood.shm" };
+	    "robust.shm", "win.shm", "winflood.shm", "rss.shm" };
 	size_t	 i;
 
 	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
@@ -1147,6 +1206,7 @@ main(void)
 	test_once();
 	test_eviction();
 	test_persist();
+	test_rss();
 	test_damage();
 	test_processes();
 	test_robust();
