@@ -1032,12 +1032,20 @@ def ratios_and_goals(a, s):
                                         t["hello"][c]["rps"])
     goals = []
 
-    def goal(name, got, want, ge=True):
+    def goal(name, got, want, ge=True, scale=None):
         met = None if got is None else (got >= want if ge else got <= want)
         goals.append({"goal": name, "want": want, "got": got, "met": met,
-                      "ge": ge})
-    goal("e2e vs PHPMailer", rat["e2e"].get("form2mail/phpmailer"), 8)
-    goal("e2e vs nodemailer", rat["e2e"].get("form2mail/nodemailer"), 4)
+                      "ge": ge, "scale": scale})
+
+    def over_intake(sy):
+        # what the MTA intake client itself reaches against a peer: the
+        # ratio of a sender as fast as one reused connection allows
+        e = e2e.get(sy) or {}
+        return ratio(intake, e.get("rps"))
+    goal("e2e vs PHPMailer", rat["e2e"].get("form2mail/phpmailer"), 8,
+         scale=over_intake("phpmailer"))
+    goal("e2e vs nodemailer", rat["e2e"].get("form2mail/nodemailer"), 4,
+         scale=over_intake("nodemailer"))
     goal("e2e vs MTA intake", rat["e2e"].get("form2mail/intake"), 0.8)
     for c in map(str, a.connections):
         goal("accepted vs ceiling, %s conns" % c,
@@ -1263,15 +1271,22 @@ def table(a, s, rat, goals, keyparse=None):
         L.append("")
     L.append("## Goals")
     L.append("")
-    L.append("| goal | want | got | |")
-    L.append("| --- | ---: | ---: | --- |")
+    L.append("| goal | want | got | | MTA intake ÷ the peer, same run |")
+    L.append("| --- | ---: | ---: | --- | ---: |")
     for g in goals:
         want = ("≥ %g×" % g["want"]) if g["ge"] else ("≤ %g" % g["want"])
         got = ("%.2f×" % g["got"] if g["ge"] else "%.2f" % g["got"]) \
             if g["got"] is not None else "—"
-        L.append("| %s | %s | %s | %s |" % (
+        L.append("| %s | %s | %s | %s | %s |" % (
             g["goal"], want, got,
-            {True: "met", False: "**missed**", None: "no figure"}[g["met"]]))
+            {True: "met", False: "**missed**", None: "no figure"}[g["met"]],
+            ftimes(g.get("scale")) if g.get("scale") else ""))
+    L.append("")
+    L.append("The last column is the ratio the MTA intake client itself "
+             "reaches against that peer: a sender that only pushed "
+             "pre-signed messages down one reused connection would score "
+             "that, so a goal above it asks for more than Postfix takes "
+             "from one connection here.")
     return "\n".join(L)
 
 
