@@ -415,6 +415,20 @@ throttle_map(struct throttle *t, size_t entries)
 	return 0;
 }
 
+/* Drops the table from this process's page tables, then maps the
+ * header page (the lock, read by every operation) by a write, so that
+ * reading it maps no neighbours. */
+static void
+throttle_unmap_pages(struct throttle *t)
+{
+	if (t->nmapped > 0)
+		(void)madvise(t->hdr, t->size, MADV_DONTNEED);
+	memset(t->mapped, 0, (t->size / t->pagesize + 8) / 8);
+	(void)madvise(t->hdr, t->pagesize, MADV_POPULATE_WRITE);
+	t->mapped[0] |= 1;
+	t->nmapped = 1;
+}
+
 /*
  * Faults the pages of a key's probe window into this process by a write
  * (MADV_POPULATE_WRITE), once per page and process.  A read fault on a
@@ -438,6 +452,10 @@ throttle_prefault(struct throttle *t, uint64_t hash)
 
 	if (t->mapped == NULL || t->pagesize == 0)
 		return;
+	/* A window spans at most 3 pages (2 and the wrapped part): drop
+	 * the old ones before, not between the pages of one window. */
+	if (t->nmapped == 0 || t->nmapped + 3 > THROTTLE_MAPPED_MAX)
+		throttle_unmap_pages(t);
 	home = (size_t)(hash % t->nslots);
 	for (k = 0; k < 2; k++) {
 		/* the window, then its part wrapped to the table's start */
@@ -458,12 +476,6 @@ throttle_prefault(struct throttle *t, uint64_t hash)
 		for (pg = first; pg <= last; pg++) {
 			if (t->mapped[pg / 8] & (1u << (pg % 8)))
 				continue;
-			if (t->nmapped >= THROTTLE_MAPPED_MAX) {
-				(void)madvise(t->hdr, t->size, MADV_DONTNEED);
-				memset(t->mapped, 0, (t->size / t->pagesize +
-				    8) / 8);
-				t->nmapped = 0;
-			}
 			t->nmapped++;
 			t->mapped[pg / 8] |= (unsigned char)(1u << (pg % 8));
 			(void)madvise((char *)t->hdr + pg * t->pagesize,

@@ -640,11 +640,15 @@ mapped_kib(const char *name)
 }
 
 /*
- * A worker maps only the pages its keys use, and at most about
- * THROTTLE_MAPPED_MAX (256) of them: a read fault would map the 16
- * neighbouring pages too (fault-around), so 20,000 distinct keys would
- * map the whole 8 MiB table in every worker.  Dropping the pages from the
- * process must lose nothing: every key charged is still charged.
+ * A worker maps only the pages its keys use, and about
+ * THROTTLE_MAPPED_MAX (256) of them at most: a read fault would map the
+ * 16 neighbouring pages too (fault-around), so 6000 distinct keys would
+ * map the whole 8 MiB table in every worker.  The bound checked is twice
+ * that (a read the prefault did not foresee may still map 16 pages), a
+ * quarter of the failure.  Dropping the pages from the process must lose
+ * nothing: every key charged is still charged.  (6000 keys in 65536
+ * slots: a probe window full of live entries, where the table rightly
+ * evicts the oldest, is then vanishingly rare; at 20,000 it happens.)
  */
 static void
 test_rss(void)
@@ -655,19 +659,18 @@ test_rss(void)
 	int		 i, ok = 1, limited = 1;
 
 	t = topen("rss.shm", 65536);		/* the default: 8 MiB */
-	for (i = 0; i < 20000; i++) {
+	for (i = 0; i < 6000; i++) {
 		snprintf(key, sizeof(key), "ip:198.51.%d.%d", i / 250, i % 250);
 		ok &= chk1(t, key, 1, 600, BASE, &ra) == THROTTLE_OK;
-		if (i % 1000 == 999 && (kib = mapped_kib("rss.shm")) > worst)
+		if (i % 500 == 499 && (kib = mapped_kib("rss.shm")) > worst)
 			worst = kib;
 	}
-	T_OK(ok, "20000 distinct keys admitted");
+	T_OK(ok, "6000 distinct keys admitted");
 	T_OK(worst > 0, "the table's mapping is found in smaps");
-	/* 256 pages + the pages of one window + a read fault's spill */
-	T_OK(worst <= (256 + 2 + 16) * 4, "table RSS stays bounded");
-	if (worst > (256 + 2 + 16) * 4)
+	T_OK(worst <= 2 * 256 * 4, "table RSS stays bounded");
+	if (worst > 2 * 256 * 4)
 		fprintf(stderr, "table RSS %ld KiB\n", worst);
-	for (i = 0; i < 20000; i++) {
+	for (i = 0; i < 6000; i++) {
 		snprintf(key, sizeof(key), "ip:198.51.%d.%d", i / 250, i % 250);
 		limited &= chk1(t, key, 1, 600, BASE + SEC, &ra) ==
 		    THROTTLE_LIMITED;
@@ -930,10 +933,19 @@ test_window(void)
 
 	/* 1/1s polled every 0.5 s for 50 s: the exact log would admit
 	 * every 1 s (50); the slice (67 ms) makes it every 1.5 s, never
-	 * more than P + w + one poll apart. */
-	for (i = n = 0, now = BASE; i < 100; i++, now += SEC / 2)
-		n += throttle_window(t, "half", 1, 1, now, NULL) == 1;
-	T_OK(n >= 33 && n <= 50, "1/1s polled twice a second: %ld", n);
+	 * more than P + w + one poll apart.  A table of its own: at 50 s
+	 * "p" has expired, so a new "half" entry may rightly take its
+	 * slot when their probe windows meet (1 run in about 60), and the
+	 * checks of "p" below go back to BASE + 10 s. */
+	{
+		struct throttle	*h = topen("winhalf.shm", 1024);
+
+		for (i = n = 0, now = BASE; i < 100; i++, now += SEC / 2)
+			n += throttle_window(h, "half", 1, 1, now, NULL) == 1;
+		T_OK(n >= 33 && n <= 50, "1/1s polled twice a second: %ld",
+		    n);
+		throttle_close(h);
+	}
 
 	/* 1000000 at one instant: the largest limit, exact. */
 	for (i = n = 0; i < THROTTLE_WINDOW_MAX + 10; i++)
@@ -949,6 +961,13 @@ test_window(void)
 	    "lowered");
 	T_INT(throttle_window(t, "p", 4, 10, BASE + exp_us, &wait), 1,
 	    "raised");
+
+	/* Persistence (here, before later times let other keys take the
+	 * slot of "p", expired by then). */
+	throttle_close(t);
+	t = topen("win.shm", 1024);
+	T_INT(throttle_window(t, "p", 3, 10, BASE + exp_us, &wait), 0,
+	    "still full after reopening");
 
 	/* Another period: what was counted is held a new period. */
 	for (i = 0; i < 3; i++)
@@ -1004,12 +1023,6 @@ test_window(void)
 	T_INT(st.used, 0, "everything expired 40 days on");
 	throttle_close(t);
 
-	/* Persistence. */
-	t = topen("win.shm", 1024);
-	T_INT(throttle_window(t, "p", 3, 10, BASE + exp_us, &wait), 0,
-	    "still full after reopening");
-	throttle_close(t);
-
 	/* Never evicted: a flood of long-lived rate keys in a small table
 	 * leaves the window alone. */
 	t = topen("winflood.shm", THROTTLE_MIN_ENTRIES);
@@ -1048,11 +1061,14 @@ test_window(void)
 }
 
 /* Children forked after open (and some opening the table themselves)
- * hammer one key at one instant: exactly N are admitted in all. */
+ * hammer one key at one instant: exactly N are admitted in all.  6000
+ * distinct keys in 65536 slots: with 18,000 a probe window full of live
+ * entries happened about once in 20 runs, and the table then rightly
+ * evicts one, which the entry count below cannot tell from a lost one. */
 static void
 test_processes(void)
 {
-	enum { NPROC = 6, TRIES = 3000, N = 5000, W = 4000 };
+	enum { NPROC = 6, TRIES = 1000, N = 5000, W = 4000 };
 	struct throttle		*t = topen("mp.shm", 65536);
 	struct throttle_stats	 st;
 	pid_t			 pid[NPROC];
@@ -1183,7 +1199,8 @@ cleanup(void)
 	static const char *const names[] = { "a", "gcra.shm", "keys.shm",
 	    "once.shm", "full.shm", "p.shm", "short.shm", "hdr.shm",
 	    "slots.shm", "l.shm", "new.shm", "crash.shm", "mp.shm",
-	    "robust.shm", "win.shm", "winflood.shm", "rss.shm" };
+	    "robust.shm", "win.shm", "winflood.shm", "rss.shm",
+	    "winhalf.shm" };
 	size_t	 i;
 
 	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
