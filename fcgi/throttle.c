@@ -112,11 +112,14 @@ struct throttle {
 	/* Pages of the mapping this process has faulted in by writing
 	 * (throttle_prefault), a bit each; NULL: not tracked. */
 	unsigned char		*mapped;
+	size_t			 mapsize;	/* octets of mapped */
 	size_t			 nmapped;	/* bits set in mapped */
 	size_t			 pagesize;
 };
 
 /* Table pages a process keeps mapped (throttle_prefault): 1 MiB. */
+_Static_assert(THROTTLE_HDR_SIZE % THROTTLE_SLOT_SIZE == 0 &&
+    4096 % THROTTLE_SLOT_SIZE == 0, "a slot never straddles pages");
 #define THROTTLE_MAPPED_MAX	256
 
 #ifndef MADV_POPULATE_WRITE
@@ -409,8 +412,11 @@ throttle_map(struct throttle *t, size_t entries)
 	t->hdr = p;
 	t->slots = (struct throttle_slot *)((char *)p + THROTTLE_HDR_SIZE);
 	t->pagesize = (size_t)sysconf(_SC_PAGESIZE);
-	if (t->pagesize == 0 || t->pagesize > t->size ||
-	    (t->mapped = calloc((t->size / t->pagesize + 8) / 8, 1)) == NULL)
+	if (t->pagesize != 0 && t->pagesize <= t->size) {
+		t->mapsize = (t->size / t->pagesize + 8) / 8;
+		t->mapped = calloc(t->mapsize, 1);
+	}
+	if (t->mapped == NULL)
 		t->pagesize = 0;	/* not tracked: plain faults */
 	return 0;
 }
@@ -423,7 +429,7 @@ throttle_unmap_pages(struct throttle *t)
 {
 	if (t->nmapped > 0)
 		(void)madvise(t->hdr, t->size, MADV_DONTNEED);
-	memset(t->mapped, 0, (t->size / t->pagesize + 8) / 8);
+	memset(t->mapped, 0, t->mapsize);
 	(void)madvise(t->hdr, t->pagesize, MADV_POPULATE_WRITE);
 	t->mapped[0] |= 1;
 	t->nmapped = 1;
@@ -447,8 +453,7 @@ throttle_unmap_pages(struct throttle *t)
 static void
 throttle_prefault(struct throttle *t, uint64_t hash)
 {
-	size_t	 home, first, last, end, pg;
-	int	 k;
+	size_t	 home, k, pg;
 
 	if (t->mapped == NULL || t->pagesize == 0)
 		return;
@@ -456,31 +461,18 @@ throttle_prefault(struct throttle *t, uint64_t hash)
 	 * the old ones before, not between the pages of one window. */
 	if (t->nmapped == 0 || t->nmapped + 3 > THROTTLE_MAPPED_MAX)
 		throttle_unmap_pages(t);
+	/* The slots throttle_find() reads; a slot never straddles pages
+	 * (the header and the slots are 128-octet multiples). */
 	home = (size_t)(hash % t->nslots);
-	for (k = 0; k < 2; k++) {
-		/* the window, then its part wrapped to the table's start */
-		if (k == 0) {
-			first = home;
-			end = home + THROTTLE_PROBE < t->nslots ?
-			    home + THROTTLE_PROBE : t->nslots;
-		} else {
-			if (home + THROTTLE_PROBE <= t->nslots)
-				break;
-			first = 0;
-			end = home + THROTTLE_PROBE - t->nslots;
-		}
-		first = (size_t)((char *)&t->slots[first] - (char *)t->hdr) /
-		    t->pagesize;
-		last = ((size_t)((char *)&t->slots[end] - (char *)t->hdr) - 1) /
-		    t->pagesize;
-		for (pg = first; pg <= last; pg++) {
-			if (t->mapped[pg / 8] & (1u << (pg % 8)))
-				continue;
-			t->nmapped++;
-			t->mapped[pg / 8] |= (unsigned char)(1u << (pg % 8));
-			(void)madvise((char *)t->hdr + pg * t->pagesize,
-			    t->pagesize, MADV_POPULATE_WRITE);
-		}
+	for (k = 0; k < THROTTLE_PROBE; k++) {
+		pg = ((size_t)((char *)&t->slots[(home + k) % t->nslots] -
+		    (char *)t->hdr)) / t->pagesize;
+		if (t->mapped[pg / 8] & (1u << (pg % 8)))
+			continue;
+		t->nmapped++;
+		t->mapped[pg / 8] |= (unsigned char)(1u << (pg % 8));
+		(void)madvise((char *)t->hdr + pg * t->pagesize, t->pagesize,
+		    MADV_POPULATE_WRITE);
 	}
 }
 

@@ -806,10 +806,12 @@ php_admin_value[error_log] = {d}/php-error.log
         t_progress = t0
         deadline = t0 + timeout
         while time.monotonic() < deadline:
-            if t_accepted is None and p.poll() is not None:
+            answered = t_accepted is None and p.poll() is not None
+            if answered:
                 t_accepted = time.monotonic() - t0
-                at_accept = maildir_count(self.mta.maildir)
             count = maildir_count(self.mta.maildir)
+            if answered:
+                at_accept = count
             if count >= n:
                 break
             if count != last_count:
