@@ -860,11 +860,17 @@ def full_disk(svc, mta):
     check(more == [503] * 3, "%s: disk full to the last block: 503" % name,
           [503] * 3, more)
     tmpdir = os.path.join(spool, "tmp")
-    try:    # the deliverer may be trying to record a deferral right now
-        h.wait_until(lambda: os.listdir(tmpdir) == [], 3)
+    # The deliverer keeps trying to record its deferrals on the full disk:
+    # each try makes a .defer file in tmp/ and removes it when the write
+    # fails, so a listing may catch one in flight.  What must not happen
+    # is a file that stays: tmp/ is seen empty within the deadline.
+    seen = []
+    try:
+        h.wait_until(lambda: seen.append(os.listdir(tmpdir)) or
+                     seen[-1] == [], 20)
     except h.HarnessError:
         pass
-    tmp = os.listdir(tmpdir)
+    tmp = seen[-1] if seen else os.listdir(tmpdir)
     check(tmp == [], "%s: nothing left in tmp/" % name, [], tmp)
     files = svc.queue_files()
     check(files == sorted(early + ok), "%s: queue/ holds exactly the "
