@@ -806,7 +806,8 @@ static const char *const conf_form_keys[] = {
 	"template", "pages", "autoresponder", "uploads", "fields",
 	"success_url", "error_url", "allowed_origins", "allow_missing_origin",
 	"honeypot", "extra_fields", "redirect_allowlist", "max_links",
-	"blocked_phrases", "challenge", "captcha", NULL
+	"blocked_phrases", "challenge", "captcha", "json_style", "site_url",
+	NULL
 };
 static const char *const conf_field_keys[] = {
 	"required", "max_length", "type", "reply_to", "multiline", "label",
@@ -1638,16 +1639,16 @@ conf_route(struct conf_ctx *c, const char *fp, json_t *fo,
 }
 
 /*
- * "pages": {"thanks": NAME, "error": NAME}: the answer pages, NAME.en.html
- * and NAME.fr.html in templates_dir.  Without "pages", the shipped
- * thanks.*.html and error.*.html serve when they are there.
+ * "pages": {"thanks": NAME, "error": NAME}: the answer pages,
+ * NAME.<lang>.html in templates_dir for each language of lang.h (a named
+ * page must have its .en.html, the fallback).  Without "pages", the
+ * shipped thanks.*.html and error.*.html serve when they are there.
  */
 static void
 conf_pages(struct conf_ctx *c, const char *fp, json_t *fo,
     struct conf_form *f)
 {
 	static const char *const keys[] = { "thanks", "error", NULL };
-	static const char *const langs[] = { "en", "fr" };
 	json_t		*o = conf_obj(c, fp, fo, "pages", 0);
 	const char	*dir = c->conf->templates_dir;
 	char		 p[CONF_MAX_PATH], name[96];
@@ -1666,15 +1667,15 @@ conf_pages(struct conf_ctx *c, const char *fp, json_t *fo,
 			conf_err(c, p, 0, "page names are letters, digits, '_' "
 			    "or '-'");
 	}
-	for (i = 0; i < 2 && c->errors == 0; i++) {
+	for (i = 0; i < LANG_COUNT && c->errors == 0; i++) {
 		snprintf(name, sizeof(name), "%s.%s", thanks ? thanks :
-		    "thanks", langs[i]);
+		    "thanks", lang_tag((enum lang)i));
 		f->thanks[i] = conf_tmpl_file(c, p, dir, name, "html",
-		    thanks != NULL && i == CONF_LANG_EN);
+		    thanks != NULL && i == LANG_EN);
 		snprintf(name, sizeof(name), "%s.%s", error ? error : "error",
-		    langs[i]);
+		    lang_tag((enum lang)i));
 		f->error[i] = conf_tmpl_file(c, p, dir, name, "html",
-		    error != NULL && i == CONF_LANG_EN);
+		    error != NULL && i == LANG_EN);
 	}
 	free(thanks);
 	free(error);
@@ -1900,6 +1901,19 @@ conf_form(struct conf_ctx *c, const char *id, json_t *fo,
 	if (f->success_url && !conf_is_redirect(f->success_url))
 		conf_err(c, q, 0, "\"success_url\" must be an https:// URL or "
 		    "a path starting with '/'");
+	f->site_url = conf_str(c, p, fo, "site_url", NULL, 0);
+	conf_path(q, "%s/site_url", p);
+	if (f->site_url && (strncmp(f->site_url, "https://", 8) != 0 ||
+	    !conf_is_redirect(f->site_url)))
+		conf_err(c, q, 0, "\"site_url\" must be an https:// URL");
+	s = conf_str(c, p, fo, "json_style", "form2mail", 0);
+	conf_path(q, "%s/json_style", p);
+	if (s != NULL && strcmp(s, "formspree") == 0)
+		f->json_style = CONF_JSON_FORMSPREE;
+	else if (s != NULL && strcmp(s, "form2mail") != 0)
+		conf_err(c, q, 0, "\"json_style\" must be \"form2mail\" or "
+		    "\"formspree\"");
+	free(s);
 	f->error_url = conf_str(c, p, fo, "error_url", NULL, 0);
 	conf_path(q, "%s/error_url", p);
 	if (f->error_url && !conf_is_redirect(f->error_url))
@@ -2237,6 +2251,7 @@ conf_free(struct conf *cf)
 		}
 		free(f->fields);
 		free(f->success_url);
+		free(f->site_url);
 		free(f->error_url);
 		conf_strings_free(f->origins, f->norigins);
 		conf_strings_free(f->redirect_allowlist, f->nredirect);
@@ -2255,7 +2270,7 @@ conf_free(struct conf *cf)
 		tmpl_free(f->subject);
 		tmpl_free(f->text);
 		tmpl_free(f->html);
-		for (j = 0; j < 2; j++) {
+		for (j = 0; j < LANG_COUNT; j++) {
 			tmpl_free(f->thanks[j]);
 			tmpl_free(f->error[j]);
 		}

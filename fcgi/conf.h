@@ -18,6 +18,7 @@
 #include <time.h>
 
 #include "buf.h"
+#include "lang.h"
 
 struct tmpl;
 
@@ -36,7 +37,6 @@ struct conf_field {
 	int	 letters;	/* must hold at least one letter */
 };
 
-enum conf_lang { CONF_LANG_EN, CONF_LANG_FR };
 
 enum conf_extra {
 	CONF_EXTRA_INCLUDE,	/* unknown fields shown after the others */
@@ -82,6 +82,13 @@ struct conf_choice {
 	size_t			 nto;
 };
 
+/* The shape of JSON answers (DESIGN.md "HTTP answers"). */
+enum conf_json_style {
+	CONF_JSON_FORM2MAIL = 0,	/* {"ok":...,"errors":{"field":"code"}} */
+	CONF_JSON_FORMSPREE		/* {"ok":true,"next":URL}, 422 {"errors":
+					   [{"field","code","message"}]} */
+};
+
 struct conf_form {
 	char			*id;
 	char			*route_field;	/* NULL: recipients only */
@@ -98,6 +105,9 @@ struct conf_form {
 	size_t			 nfields;
 	char			*success_url;	/* NULL: built-in page */
 	char			*error_url;	/* NULL: built-in page */
+	char			*site_url;	/* the thank-you page's way back;
+						   NULL: the allowed Origin */
+	enum conf_json_style	 json_style;	/* shape of JSON answers */
 	char			**origins;	/* allowed_origins */
 	size_t			 norigins;
 	int			 allow_missing_origin;
@@ -122,10 +132,11 @@ struct conf_form {
 	struct tmpl		*subject;	/* compiled "subject" */
 	struct tmpl		*text;		/* <template>.txt */
 	struct tmpl		*html;		/* <template>.html or NULL */
-	/* Answer pages by language (CONF_LANG_*): thanks and error, from
-	 * templates_dir/<name>.<lang>.html; NULL: the built-in page. */
-	struct tmpl		*thanks[2];
-	struct tmpl		*error[2];
+	/* Answer pages by language (lang.h): thanks and error, from
+	 * templates_dir/<name>.<lang>.html; NULL: none in that language
+	 * (none at all: the built-in page). */
+	struct tmpl		*thanks[LANG_COUNT];
+	struct tmpl		*error[LANG_COUNT];
 	/* Autoresponder (off when auto_text is NULL): to the address in
 	 * auto_field, at most one per address per auto_per_address seconds
 	 * and auto_max_per_day in all; only behind a challenge or captcha. */

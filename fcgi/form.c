@@ -716,6 +716,77 @@ form_put(char **t, const char *s, size_t len)
 	return r;
 }
 
+/*
+ * The extensions a file of each sniffed type may be named with, the first
+ * being the one appended when its name has none of them.  Windows opens a
+ * file by its last extension, whatever it holds: "invoice.hta" that
+ * sniffs as text must reach the recipient as "invoice.hta.txt".  The zip
+ * entry lists the office formats that are zip files; no format that runs
+ * code (jar, apk, xpi, ...) is among them.
+ */
+static const struct {
+	const char	*type;
+	const char	*ext[8];
+} form_exts[] = {
+	{ "application/pdf", { "pdf" } },
+	{ "image/png", { "png" } },
+	{ "image/jpeg", { "jpg", "jpeg", "jpe" } },
+	{ "image/gif", { "gif" } },
+	{ "image/webp", { "webp" } },
+	{ "application/zip", { "zip", "docx", "xlsx", "pptx", "odt", "ods",
+	    "odp" } },
+	{ "text/plain", { "txt", "text", "csv", "log" } },
+	{ FORM_DEFAULT_TYPE, { "bin" } },
+};
+
+const char *
+form_safe_ext(const char *type, const char *name, size_t len)
+{
+	const char	*dot = memrchr(name, '.', len);
+	size_t		 i, k, el;
+
+	for (i = 0; i < sizeof(form_exts) / sizeof(form_exts[0]); i++) {
+		if (strcmp(form_exts[i].type, type) != 0)
+			continue;
+		for (k = 0; dot != NULL && dot != name && k < 8 &&
+		    form_exts[i].ext[k] != NULL; k++) {
+			el = strlen(form_exts[i].ext[k]);
+			if (len - (size_t)(dot + 1 - name) == el &&
+			    strncasecmp(dot + 1, form_exts[i].ext[k], el) == 0)
+				return NULL;
+		}
+		return form_exts[i].ext[0];
+	}
+	return form_exts[sizeof(form_exts) / sizeof(form_exts[0]) - 1].ext[0];
+}
+
+/*
+ * Copies the sanitized filename to *t with the extension of its sniffed
+ * type appended when it has none of them, cut at a character boundary to
+ * stay within FORM_MAX_FILENAME.
+ */
+static char *
+form_put_name(char **t, const char *name, size_t len, const char *type)
+{
+	const char	*ext = form_safe_ext(type, name, len);
+	char		*r = *t;
+	size_t		 el = ext ? strlen(ext) + 1 : 0;
+
+	if (ext != NULL && len + el > FORM_MAX_FILENAME) {
+		for (len = FORM_MAX_FILENAME - el; len > 0 &&
+		    ((unsigned char)name[len] & 0xc0) == 0x80; len--)
+			continue;
+	}
+	memcpy(r, name, len);
+	if (ext != NULL) {
+		r[len] = '.';
+		memcpy(r + len + 1, ext, el - 1);
+	}
+	r[len + el] = '\0';
+	*t += len + el + 1;
+	return r;
+}
+
 /* The one allocation: struct form, fields[], files[], then the text. */
 static enum form_err
 form_build(struct form_scan *sc, struct form **out)
@@ -741,7 +812,7 @@ form_build(struct form_scan *sc, struct form **out)
 		nfi++;
 		ctl = pt->ctype_len ? pt->ctype_len : sizeof(FORM_DEFAULT_TYPE);
 		rc |= form_grow(&size, sizeof(*fl));
-		rc |= form_grow(&size, pt->fname_len + 1);
+		rc |= form_grow(&size, pt->fname_len + 1 + FORM_MAX_SAFE_EXT);
 		rc |= form_grow(&size, ctl + 1);
 		if (!pt->too_large)
 			rc |= form_grow(&size, pt->len + 1);
@@ -769,13 +840,13 @@ form_build(struct form_scan *sc, struct form **out)
 		}
 		fl->field = form_put(&t, sc->text.data + pt->name_off,
 		    pt->name_len);
-		fl->filename = form_put(&t, sc->text.data + pt->fname_off,
-		    pt->fname_len);
+		fl->sniffed_type = form_sniff(pt->data, pt->len);
+		fl->filename = form_put_name(&t, sc->text.data + pt->fname_off,
+		    pt->fname_len, fl->sniffed_type);
 		ct = pt->ctype_len ? pt->ctype : FORM_DEFAULT_TYPE;
 		ctl = pt->ctype_len ? pt->ctype_len :
 		    sizeof(FORM_DEFAULT_TYPE) - 1;
 		fl->claimed_type = form_put(&t, ct, ctl);
-		fl->sniffed_type = form_sniff(pt->data, pt->len);
 		fl->len = pt->len;
 		fl->too_large = pt->too_large;
 		fl->data = pt->too_large ? NULL : form_put(&t, pt->data,
@@ -911,6 +982,28 @@ form_sniff(const void *data, size_t len)
 	if (form_is_text(s, len))
 		return "text/plain";
 	return FORM_DEFAULT_TYPE;
+}
+
+enum form_kind
+form_kind(const char *ct)
+{
+	static const struct {
+		const char	*type;
+		enum form_kind	 kind;
+	} k[] = {
+		{ "application/x-www-form-urlencoded", FORM_KIND_URLENCODED },
+		{ "multipart/form-data", FORM_KIND_MULTIPART },
+		{ "application/json", FORM_KIND_JSON },
+	};
+	size_t	 i, n;
+
+	for (i = 0; ct != NULL && i < sizeof(k) / sizeof(k[0]); i++) {
+		n = strlen(k[i].type);
+		if (strncasecmp(ct, k[i].type, n) == 0 && (ct[n] == '\0' ||
+		    ct[n] == ';' || ct[n] == ' ' || ct[n] == '\t'))
+			return k[i].kind;
+	}
+	return FORM_KIND_NONE;
 }
 
 static int

@@ -90,6 +90,39 @@ enum form_err	 form_parse_urlencoded(const char *body, size_t len,
 		    size_t max_fields, struct form **out);
 
 /*
+ * Parses an application/json body (RFC 8259): one object whose member
+ * values are strings, numbers, true/false, or arrays of those; each
+ * scalar is one pair, an array's elements are pairs of the same name in
+ * order (a repeated field, as "a=1&a=2"), and a repeated member name is
+ * kept as a repeat too.  Strings are unescaped (\uXXXX to UTF-8; a lone
+ * surrogate is FORM_EINVAL); their octets are otherwise kept as sent,
+ * like urlencoded values (validate.h judges them).  Numbers keep the text
+ * they were written with ("1.50", "-0", "2e3"), true/false become "true"
+ * and "false".  null, a nested object or array, a raw control in a
+ * string, anything but white space after the object, or a body that is
+ * not an object: FORM_EINVAL.  An empty member name is FORM_EINVAL, one
+ * longer than FORM_MAX_NAME octets FORM_ETOOBIG; more than max_fields
+ * pairs (never more than FORM_MAX_FIELDS) FORM_ETOOMANY.  Nothing
+ * recurses and nothing is allocated before the whole body was checked.
+ * On FORM_OK *out holds the result; release it with form_free().  On
+ * error *out is NULL.
+ */
+enum form_err	 form_parse_json(const char *body, size_t len,
+		    size_t max_fields, struct form **out) F2M_WUR;
+
+/* The body types of DESIGN.md "HTTP answers", by a CONTENT_TYPE value. */
+enum form_kind {
+	FORM_KIND_NONE = 0,	/* missing or another type: 415 */
+	FORM_KIND_URLENCODED,	/* application/x-www-form-urlencoded */
+	FORM_KIND_MULTIPART,	/* multipart/form-data */
+	FORM_KIND_JSON		/* application/json */
+};
+
+/* The media type (any case) followed by its end, ';' or white space;
+ * parameters are not looked at here. */
+enum form_kind	 form_kind(const char *content_type);
+
+/*
  * Parses multipart/form-data (RFC 7578, RFC 2046 section 5.1.1) in one pass
  * over body; nothing is allocated before the size it depends on is checked
  * against limits (which must not be NULL).
@@ -138,7 +171,12 @@ enum form_err	 form_parse_urlencoded(const char *body, size_t len,
  *  - everything up to the last '/' or '\' is removed;
  *  - "", "." and ".." become FORM_UPLOAD_NAME;
  *  - longer than FORM_MAX_FILENAME octets: cut at a character boundary,
- *    keeping an extension of up to 32 octets.
+ *    keeping an extension of up to 32 octets;
+ *  - last, the name must end in an extension of its sniffed type (see
+ *    form_safe_ext()); when it does not, that type's extension is
+ *    appended ("invoice.hta" sniffed as text/plain: "invoice.hta.txt",
+ *    "payment.pdf.bat" sniffed as a PDF: "payment.pdf.bat.pdf"), the
+ *    name cut first if it would exceed FORM_MAX_FILENAME.
  * claimed_type is the part's Content-Type value, trimmed, or
  * "application/octet-stream" without one (RFC 7578 section 4.4).
  *
@@ -164,6 +202,18 @@ enum form_err	 form_parse_multipart(const char *body, size_t len,
  * static string; NULL data is "application/octet-stream".
  */
 const char	*form_sniff(const void *data, size_t len);
+
+/*
+ * The extension (without the dot) to append to the file name[0..len)
+ * whose content sniffed as type (a form_sniff() answer), or NULL when
+ * the name already ends in one of that type's extensions (ASCII case
+ * insensitive): pdf; png; jpg, jpeg, jpe; gif; webp; zip and the zip
+ * office formats docx, xlsx, pptx, odt, ods, odp; txt, text, csv, log
+ * for text/plain; bin for anything else.  A name that is only an
+ * extension (".pdf") has none.
+ */
+const char	*form_safe_ext(const char *type, const char *name, size_t len);
+#define FORM_MAX_SAFE_EXT	6	/* ".jpeg" and its NUL, with room */
 
 /* First field with this exact name, or NULL.  Owned by the form. */
 const struct form_field *form_get(const struct form *, const char *name);

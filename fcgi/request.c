@@ -25,6 +25,7 @@
 #include "captcha.h"
 #include "challenge.h"
 #include "conf.h"
+#include "lang.h"
 #include "form.h"
 #include "log.h"
 #include "message.h"
@@ -41,6 +42,8 @@
 #define CONF_MAX_AUTO_VARS	104	/* fields + metadata of an autoreply */
 #define REQ_DUP_PENDING		"pending"	/* not a submission id */
 #define REQ_MAX_ATTACH		20	/* conf caps uploads.max_files */
+#define REQ_MAX_HEADER_CP	200	/* characters of a visitor's subject
+					   or name in a header */
 
 struct req {
 	const struct request_ctx *ctx;
@@ -58,10 +61,12 @@ struct req {
 	const struct conf_mailbox *to;		/* route choice or recipients */
 	size_t			 nto;
 	const struct form_field	*reply;		/* NULL: no Reply-To */
+	const struct form_field	*reply_name;	/* realname, from_name */
 	const struct form_field	*subject;	/* _subject, when allowed */
 	int			 plain;		/* _format=plain */
 	const char		*cors;		/* the config's origin matching
 						   the request's Origin */
+	enum lang		 lang;		/* of built-in answers */
 };
 
 static const char *
@@ -200,7 +205,7 @@ req_send_json(struct req *q, int status, const char *extra, json_t *j)
 
 static const char req_page_src[] =
     "<!DOCTYPE html>\n"
-    "<html lang=\"en\"><head><meta charset=\"utf-8\">\n"
+    "<html lang=\"{{lang}}\"><head><meta charset=\"utf-8\">\n"
     "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
     "<title>{{title}}</title>\n"
     "<style>body{font-family:system-ui,sans-serif;max-width:40em;"
@@ -208,40 +213,31 @@ static const char req_page_src[] =
     "li{margin:.3em 0}</style></head>\n"
     "<body><h1>{{title}}</h1>\n<p>{{message}}</p>\n"
     "{{#errors}}<ul>\n{{/errors}}"
-    "{{#errors}}<li><strong>{{label}}</strong> {{text}}</li>\n{{/errors}}"
+    "{{#errors}}<li><strong>{{label}}</strong>{{sep}}{{text}}</li>\n"
+    "{{/errors}}"
     "{{#errors}}</ul>\n{{/errors}}"
-    "{{#id}}<p><small>Reference: {{id}}</small></p>\n{{/id}}"
+    "{{#id}}<p><small>{{reference}} {{id}}</small></p>\n{{/id}}"
+    "{{#back}}<p><a href=\"{{back}}\">{{back_text}}</a></p>\n{{/back}}"
     "</body></html>\n";
 
-static const char *
-req_code_text(const char *code)
+/* A URL of printable ASCII without quotes, spaces or the other octets
+ * RFC 3986 never allows: safe in a Location header and an href. */
+static int
+req_clean_url(const char *s, size_t n)
 {
-	if (strcmp(code, "required") == 0)
-		return "is required.";
-	if (strcmp(code, "max_length") == 0)
-		return "is too long.";
-	if (strcmp(code, "email") == 0)
-		return "is not a valid email address.";
-	if (strcmp(code, "unknown") == 0)
-		return "is not a field of this form.";
-	if (strcmp(code, "letters") == 0)
-		return "must contain letters.";
-	if (strcmp(code, "challenge") == 0)
-		return "check did not pass: please try again.";
-	if (strcmp(code, "choice") == 0)
-		return "is not one of the choices.";
-	if (strcmp(code, "type") == 0)
-		return "is not a kind of file this form takes.";
-	if (strcmp(code, "size") == 0)
-		return "is too large.";
-	if (strcmp(code, "captcha") == 0)
-		return "check did not pass: please try again.";
-	return "contains characters that are not allowed.";
+	size_t	 i;
+
+	for (i = 0; i < n; i++)
+		if ((unsigned char)s[i] <= 0x20 || (unsigned char)s[i] >= 0x7f ||
+		    strchr("\"<>\\^`{|}", s[i]) != NULL)
+			return 0;
+	return 1;
 }
 
-/* A field's label from the config, else its (checked) name. */
+/* A field's label from the config, else its (checked) name, in the
+ * answer's language where it is ours. */
 static const char *
-req_label(const struct req *q, const char *name)
+req_label(const struct req *q, enum lang l, const char *name)
 {
 	size_t	 i;
 
@@ -249,25 +245,70 @@ req_label(const struct req *q, const char *name)
 		if (strcmp(q->form->fields[i].name, name) == 0)
 			return q->form->fields[i].label;
 	if (strcmp(name, CHALLENGE_FIELD) == 0)
-		return "The anti-spam";
+		return lang_msg(l, LANG_LABEL_CHALLENGE);
 	if (strstr(name, "captcha") != NULL || strcmp(name,
 	    "g-recaptcha-response") == 0)
-		return "The captcha";
+		return lang_msg(l, LANG_LABEL_CAPTCHA);
 	if (validate_field_name(name, strlen(name)))
 		return name;
-	return "A field";
+	return lang_msg(l, LANG_LABEL_FIELD);
 }
 
+/* "Content-Language: xx\r\n" for the answer's headers. */
+static const char *
+req_content_language(enum lang l, char *hdr, size_t size)
+{
+	snprintf(hdr, size, "Content-Language: %s\r\n", lang_tag(l));
+	return hdr;
+}
+
+/*
+ * The way back to the site from the thank-you page: the page the form was
+ * sent from (a Referer on one of the form's allowed origins), else the
+ * form's site_url, else the allowed origin the post came from; NULL when
+ * none is known.  Never a visitor's URL the config does not vouch for.
+ */
+static const char *
+req_back(const struct req *q, char *buf, size_t size)
+{
+	const char	*r = req_param(q, "HTTP_REFERER");
+	size_t		 i, n;
+
+	if (r != NULL && (n = strlen(r)) > 0 && n < size && n <= 2000 &&
+	    req_clean_url(r, n))
+		for (i = 0; i < q->form->norigins; i++) {
+			size_t ol = strlen(q->form->origins[i]);
+
+			if (n >= ol && strncasecmp(r, q->form->origins[i],
+			    ol) == 0 && (r[ol] == '\0' || r[ol] == '/')) {
+				snprintf(buf, size, "%s", r);
+				return buf;
+			}
+		}
+	if (q->form->site_url != NULL)
+		return q->form->site_url;
+	if (q->cors != NULL && snprintf(buf, size, "%s/", q->cors) <
+	    (int)size)
+		return buf;
+	return NULL;
+}
+
+/*
+ * The built-in page in the visitor's language (q->lang): a title, a
+ * message, the invalid fields, the submission id and the way back (both
+ * only on the thank-you page).  extra: header lines, as for req_send.
+ */
 static void
 req_send_page(struct req *q, int status, const char *extra,
     const char *title, const char *message,
     const struct validate_error *errs, size_t nerrs, const char *id)
 {
 	static struct tmpl	*page;
-	struct tmpl_var		 vars[4], ev[VALIDATE_MAX_ERRORS][2];
+	struct tmpl_var		 vars[9], ev[VALIDATE_MAX_ERRORS][3];
 	struct tmpl_scope	 items[VALIDATE_MAX_ERRORS], root;
-	struct buf		 out = BUF_INIT;
-	char			 err[128];
+	struct buf		 out = BUF_INIT, h = BUF_INIT;
+	char			 err[128], back[2048], cl[64];
+	const char		*tag = lang_tag(q->lang), *b, *s;
 	size_t			 i, n = 0;
 
 	if (page == NULL && tmpl_parse(req_page_src, sizeof(req_page_src) - 1,
@@ -277,136 +318,154 @@ req_send_page(struct req *q, int status, const char *extra,
 		    strlen(title));
 		return;
 	}
+	s = lang_msg(q->lang, LANG_SEP);
 	for (i = 0; i < nerrs && i < VALIDATE_MAX_ERRORS; i++) {
-		const char *l = req_label(q, errs[i].field);
-		const char *t = req_code_text(errs[i].code);
+		const char *l = req_label(q, q->lang, errs[i].field);
+		const char *t = lang_code_text(q->lang, errs[i].code);
 
 		ev[i][0] = (struct tmpl_var){ "label", l, strlen(l), NULL, 0 };
 		ev[i][1] = (struct tmpl_var){ "text", t, strlen(t), NULL, 0 };
-		items[i] = (struct tmpl_scope){ ev[i], 2, NULL };
+		ev[i][2] = (struct tmpl_var){ "sep", s, strlen(s), NULL, 0 };
+		items[i] = (struct tmpl_scope){ ev[i], 3, NULL };
 	}
+	vars[n++] = (struct tmpl_var){ "lang", tag, strlen(tag), NULL, 0 };
 	vars[n++] = (struct tmpl_var){ "title", title, strlen(title), NULL, 0 };
 	vars[n++] = (struct tmpl_var){ "message", message, strlen(message),
 	    NULL, 0 };
 	vars[n++] = (struct tmpl_var){ "errors", NULL, 0, items, i };
-	if (id != NULL)
+	if (id != NULL) {
+		s = lang_msg(q->lang, LANG_REFERENCE);
 		vars[n++] = (struct tmpl_var){ "id", id, strlen(id), NULL, 0 };
+		vars[n++] = (struct tmpl_var){ "reference", s, strlen(s), NULL,
+		    0 };
+		if (q->form != NULL &&
+		    (b = req_back(q, back, sizeof(back))) != NULL) {
+			s = lang_msg(q->lang, LANG_BACK);
+			vars[n++] = (struct tmpl_var){ "back", b, strlen(b),
+			    NULL, 0 };
+			vars[n++] = (struct tmpl_var){ "back_text", s,
+			    strlen(s), NULL, 0 };
+		}
+	}
 	root = (struct tmpl_scope){ vars, n, NULL };
-	if (tmpl_render(page, TMPL_HTML, &root, 256 * 1024, &out) == -1) {
+	if (tmpl_render(page, TMPL_HTML, &root, 256 * 1024, &out) == -1 ||
+	    buf_adds(&h, req_content_language(q->lang, cl, sizeof(cl))) ==
+	    -1 || (extra != NULL && buf_adds(&h, extra) == -1)) {
 		buf_free(&out);
+		buf_free(&h);
 		req_send(q, 500, "text/plain; charset=utf-8", NULL, "error", 5);
 		return;
 	}
-	req_send(q, status, "text/html; charset=utf-8", extra, out.data,
+	req_send(q, status, "text/html; charset=utf-8", h.data, out.data,
 	    out.len);
 	buf_free(&out);
+	buf_free(&h);
 }
 
-/*
- * English or French by Accept-Language (RFC 9110 section 12.5.4): the
- * language with the higher q wins, English on a tie or when neither is
- * named.  Only the two letters before '-' count ("fr-CH" is French).
- */
-static enum conf_lang
-req_lang(const struct req *q)
+/* The visitor's language among `have` (lang.h). */
+static enum lang
+req_lang(const struct req *q, unsigned int have)
 {
-	const char	*a = req_param(q, "HTTP_ACCEPT_LANGUAGE"), *p, *e;
-	double		 qv, en = -1, fr = -1;
-	size_t		 n;
-
-	if (a == NULL)
-		return CONF_LANG_EN;
-	for (p = a; *p != '\0'; p = *e ? e + 1 : e) {
-		e = p + strcspn(p, ",");
-		while (*p == ' ')
-			p++;
-		n = strcspn(p, ";-, ");
-		qv = 1;
-		for (const char *s = p; s < e; s++)
-			if (strncmp(s, ";q=", 3) == 0) {
-				qv = strtod(s + 3, NULL);
-				break;
-			}
-		if (qv < 0 || qv > 1)
-			continue;
-		if (n == 2 && strncasecmp(p, "fr", 2) == 0 && qv > fr)
-			fr = qv;
-		else if (n == 2 && strncasecmp(p, "en", 2) == 0 && qv > en)
-			en = qv;
-	}
-	return fr > 0 && fr > en ? CONF_LANG_FR : CONF_LANG_EN;
+	return lang_negotiate(req_param(q, "HTTP_ACCEPT_LANGUAGE"), have);
 }
 
 static const char *const req_codes[] = { "required", "max_length", "email",
     "invalid", "unknown", "letters", "choice", "challenge", "captcha",
-    "type", "size" };
+    "type", "size", "file" };
 #define REQ_NCODES	(sizeof(req_codes) / sizeof(req_codes[0]))
 
 /*
  * Renders an answer page template of the form (thanks or error) in the
- * visitor's language, HTML-escaped: _form, _id and, for error pages, a
- * list "errors" with name, label, code and one flag per code (every flag
- * present, "" when false, so lookups never reach outer variables).
- * Returns 0 when sent, -1 when there is no such template.
+ * visitor's language among those the form has, HTML-escaped: _form, _id,
+ * _lang, _back (req_back, "" when none) and, for error pages, a list
+ * "errors" with name, label, code, message (the built-in text) and one
+ * flag per code (every flag present, "" when false, so lookups never
+ * reach outer variables).  Returns 0 when sent, -1 when the form has no
+ * such template.
  */
 static int
 req_send_tmpl(struct req *q, int status, struct tmpl *const *pages,
     const struct validate_error *errs, size_t nerrs)
 {
 	const struct tmpl	*t;
-	struct tmpl_var		 vars[4];
-	struct tmpl_var		 ev[VALIDATE_MAX_ERRORS][3 + REQ_NCODES];
+	struct tmpl_var		 vars[6];
+	struct tmpl_var		 ev[VALIDATE_MAX_ERRORS][4 + REQ_NCODES];
 	struct tmpl_scope	 items[VALIDATE_MAX_ERRORS], root;
 	struct buf		 out = BUF_INIT;
+	char			 back[2048], cl[64];
+	const char		*b, *tag;
 	size_t			 i, k, n = 0;
-	enum conf_lang		 lang = req_lang(q);
+	unsigned int		 have = 0;
+	enum lang		 lang;
 
-	if ((t = pages[lang]) == NULL && (t = pages[CONF_LANG_EN]) == NULL)
+	for (i = 0; i < LANG_COUNT; i++)
+		if (pages[i] != NULL)
+			have |= LANG_BIT(i);
+	if (have == 0)
 		return -1;
+	lang = req_lang(q, have);
+	t = pages[lang];
+	tag = lang_tag(lang);
+	if ((b = req_back(q, back, sizeof(back))) == NULL)
+		b = "";
 	for (i = 0; i < nerrs && i < VALIDATE_MAX_ERRORS; i++) {
-		const char *l = req_label(q, errs[i].field);
+		const char *l = req_label(q, lang, errs[i].field);
+		const char *m = lang_code_text(lang, errs[i].code);
 
 		ev[i][0] = (struct tmpl_var){ "name", errs[i].field,
 		    strlen(errs[i].field), NULL, 0 };
 		ev[i][1] = (struct tmpl_var){ "label", l, strlen(l), NULL, 0 };
 		ev[i][2] = (struct tmpl_var){ "code", errs[i].code,
 		    strlen(errs[i].code), NULL, 0 };
+		ev[i][3] = (struct tmpl_var){ "message", m, strlen(m), NULL, 0 };
 		for (k = 0; k < REQ_NCODES; k++)
-			ev[i][3 + k] = (struct tmpl_var){ req_codes[k],
+			ev[i][4 + k] = (struct tmpl_var){ req_codes[k],
 			    "1", strcmp(errs[i].code, req_codes[k]) == 0, NULL, 0 };
-		items[i] = (struct tmpl_scope){ ev[i], 3 + REQ_NCODES, NULL };
+		items[i] = (struct tmpl_scope){ ev[i], 4 + REQ_NCODES, NULL };
 	}
 	vars[n++] = (struct tmpl_var){ "_form", q->form->id,
 	    strlen(q->form->id), NULL, 0 };
 	vars[n++] = (struct tmpl_var){ "_id", q->id, strlen(q->id), NULL, 0 };
+	vars[n++] = (struct tmpl_var){ "_lang", tag, strlen(tag), NULL, 0 };
+	vars[n++] = (struct tmpl_var){ "_back", b, strlen(b), NULL, 0 };
 	vars[n++] = (struct tmpl_var){ "errors", NULL, 0, items, i };
 	root = (struct tmpl_scope){ vars, n, NULL };
 	if (tmpl_render(t, TMPL_HTML, &root, 256 * 1024, &out) == -1) {
 		buf_free(&out);
 		return -1;
 	}
-	req_send(q, status, "text/html; charset=utf-8", lang == CONF_LANG_FR ?
-	    "Content-Language: fr\r\n" : "Content-Language: en\r\n",
-	    out.data, out.len);
+	req_send(q, status, "text/html; charset=utf-8",
+	    req_content_language(lang, cl, sizeof(cl)), out.data, out.len);
 	buf_free(&out);
 	return 0;
 }
 
-/* An error answer without field details, as JSON or as a page. */
+/*
+ * An error answer without field details, as JSON or as a page in the
+ * visitor's language.  A Formspree-style form's JSON adds "errors":
+ * [{"code", "message"}], as Formspree's client code reads them.
+ */
 static void
 req_fail(struct req *q, int status, const char *extra, const char *outcome,
-    const char *message)
+    enum lang_msg message)
 {
-	json_t	*j;
+	const char	*m = lang_msg(q->lang, message);
+	json_t		*j;
 
 	q->outcome = outcome;
 	if (q->json) {
-		j = json_pack("{s:b,s:s}", "ok", 0, "error",
-		    req_error_word(status));
+		if (q->form != NULL &&
+		    q->form->json_style == CONF_JSON_FORMSPREE)
+			j = json_pack("{s:b,s:s,s:[{s:s,s:s}]}", "ok", 0,
+			    "error", m, "errors", "code",
+			    req_error_word(status), "message", m);
+		else
+			j = json_pack("{s:b,s:s}", "ok", 0, "error",
+			    req_error_word(status));
 		req_send_json(q, status, extra, j);
 	} else
-		req_send_page(q, status, extra, req_reason(status), message,
-		    NULL, 0, NULL);
+		req_send_page(q, status, extra, lang_status_title(q->lang,
+		    status), m, NULL, 0, NULL);
 }
 
 /* ---- checks ------------------------------------------------------- */
@@ -530,17 +589,6 @@ req_wants_json(const struct req *q)
 	return a != NULL && strcasestr(a, "application/json") != NULL;
 }
 
-static int
-req_is_urlencoded(const char *ct)
-{
-	static const char	 t[] = "application/x-www-form-urlencoded";
-	size_t			 n = sizeof(t) - 1;
-
-	if (ct == NULL || strncasecmp(ct, t, n) != 0)
-		return 0;
-	return ct[n] == '\0' || ct[n] == ';' || ct[n] == ' ';
-}
-
 /*
  * A redirect target from the form (_next, redirect) is used only when it
  * is a clean URL under one of the form's redirect_allowlist prefixes, the
@@ -558,11 +606,8 @@ req_redirect(const struct req *q, const struct form *f)
 		if ((v = form_get(f, names[k])) == NULL || v->value_len == 0 ||
 		    v->value_len > 2000)
 			continue;
-		for (i = 0; i < v->value_len; i++)
-			if ((unsigned char)v->value[i] <= 0x20 ||
-			    (unsigned char)v->value[i] >= 0x7f ||
-			    strchr("\"<>\\^`{|}", v->value[i]) != NULL)
-				return NULL;
+		if (!req_clean_url(v->value, v->value_len))
+			return NULL;
 		for (i = 0; i < q->form->nredirect; i++) {
 			pre = q->form->redirect_allowlist[i];
 			pl = strlen(pre);
@@ -619,7 +664,7 @@ req_throttle(struct req *q)
 		if (t->fail_open)
 			return 0;
 		req_fail(q, 503, "Retry-After: 10\r\n", "throttle_error",
-		    "Please try again later.");
+		    LANG_TRY_LATER);
 		return -1;
 	}
 	snprintf(hdr, sizeof(hdr), "Retry-After: %ld\r\n", after);
@@ -628,8 +673,8 @@ req_throttle(struct req *q)
 		req_send_json(q, 429, hdr, json_pack("{s:b,s:s,s:i}", "ok", 0,
 		    "error", "rate_limited", "retry_after", (int)after));
 	else
-		req_send_page(q, 429, hdr, "Too many requests", "Please wait "
-		    "a little before you send this form again.", NULL, 0, NULL);
+		req_send_page(q, 429, hdr, lang_status_title(q->lang, 429),
+		    lang_msg(q->lang, LANG_RATE_TEXT), NULL, 0, NULL);
 	return -1;
 }
 
@@ -640,14 +685,13 @@ req_challenge(struct req *q)
 	struct buf	 b = BUF_INIT;
 
 	if (!q->form->altcha || q->ctx->altcha_key == NULL) {
-		req_fail(q, 404, NULL, "no_challenge", "There is no such form.");
+		req_fail(q, 404, NULL, "no_challenge", LANG_NO_FORM);
 		return;
 	}
 	if (challenge_create(q->ctx->altcha_key, q->form->altcha_max_number,
 	    time(NULL), q->form->altcha_expires, &b) == -1) {
 		buf_free(&b);
-		req_fail(q, 503, NULL, "challenge_error", "Please try again "
-		    "later.");
+		req_fail(q, 503, NULL, "challenge_error", LANG_TRY_LATER);
 		return;
 	}
 	q->outcome = "challenge";
@@ -801,7 +845,8 @@ req_dup_done(struct req *q, const char *key)
 /*
  * Uploaded files: each within max_file_size ("size") and of a type the
  * form allows by its content, never by the browser's claim ("type").  An
- * empty file part (a file input left empty) is no file.
+ * empty file part (a file input left empty) is no file.  On a form
+ * without uploads every file part is refused ("file").
  */
 static size_t
 req_check_files(struct req *q, const struct form *f,
@@ -812,6 +857,17 @@ req_check_files(struct req *q, const struct form *f,
 
 	for (i = 0; i < f->nfiles; i++) {
 		ff = &f->files[i];
+		if (q->form->up_allowed == NULL) {
+			/* The form takes no files: each is an error of its
+			 * field (once), even an empty one with a name. */
+			for (k = 0; k < i; k++)
+				if (strcmp(f->files[k].field, ff->field) == 0)
+					break;
+			if (k == i && n < VALIDATE_MAX_ERRORS)
+				errs[n++] = (struct validate_error){ ff->field,
+				    "file" };
+			continue;
+		}
 		if (ff->len == 0)
 			continue;
 		if (ff->too_large) {
@@ -869,10 +925,44 @@ req_addr_ok(const struct form_field *v)
 }
 
 /*
+ * The names other form services use for the same thing, in the order
+ * they are tried: Formspree/FormSubmit, then Web3Forms, then NMS.
+ */
+static const char *const req_reply_names[] = { "_replyto", "replyto",
+    "email", NULL };
+static const char *const req_subject_names[] = { "_subject", "subject",
+    NULL };
+static const char *const req_name_names[] = { "realname", "from_name",
+    NULL };
+
+/* The first non-empty field of the NULL-terminated names, or NULL. */
+static const struct form_field *
+req_first(const struct form *f, const char *const *names)
+{
+	const struct form_field	*v;
+
+	for (; *names != NULL; names++)
+		if ((v = form_get(f, *names)) != NULL && v->value_len > 0)
+			return v;
+	return NULL;
+}
+
+/* A visitor's value for a header (a subject, a name): header text of at
+ * most REQ_MAX_HEADER_CP characters. */
+static int
+req_header_ok(const struct form_field *v)
+{
+	return validate_header_text(v->value, v->value_len) ==
+	    VALIDATE_TEXT_OK && validate_utf8_len(v->value, v->value_len) <=
+	    REQ_MAX_HEADER_CP;
+}
+
+/*
  * Decides recipients (a route choice: the route field, or NMS "recipient"
  * as its alias), Reply-To (a configured reply_to field wins over
- * "_replyto", then "email"), the subject (_subject only when the form
- * allows it) and _format.  Nothing here can name an address config did
+ * "_replyto", "replyto", then "email"), the name shown on Reply-To
+ * ("realname", "from_name"), the subject ("_subject", "subject", only when
+ * the form allows it) and _format.  Nothing here can name an address config did
  * not list.  Adds to errs and returns the new count.
  */
 static size_t
@@ -910,10 +1000,8 @@ req_resolve(struct req *q, const struct form *f, struct validate_error *errs,
 			if (cf->fields[i].reply_to)
 				break;
 		if (i == cf->nfields) {
-			if ((v = form_get(f, "_replyto")) == NULL ||
-			    v->value_len == 0)
-				v = form_get(f, "email");
-			if (v != NULL && v->value_len > 0) {
+			v = req_first(f, req_reply_names);
+			if (v != NULL) {
 				if (req_addr_ok(v))
 					q->reply = v;
 				else if (n < VALIDATE_MAX_ERRORS)
@@ -924,14 +1012,20 @@ req_resolve(struct req *q, const struct form *f, struct validate_error *errs,
 	}
 	if (q->reply != NULL && q->reply->value_len == 0)
 		q->reply = NULL;
+	q->reply_name = NULL;
+	if (q->reply != NULL && (v = req_first(f, req_name_names)) != NULL) {
+		if (req_header_ok(v))
+			q->reply_name = v;
+		else if (n < VALIDATE_MAX_ERRORS)
+			errs[n++] = (struct validate_error){ v->name,
+			    "invalid" };
+	}
 	q->subject = NULL;
-	if (cf->allow_subject_field && (v = form_get(f, "_subject")) != NULL &&
-	    v->value_len > 0) {
-		if (validate_header_text(v->value, v->value_len) !=
-		    VALIDATE_TEXT_OK || validate_utf8_len(v->value,
-		    v->value_len) > 200) {
+	if (cf->allow_subject_field &&
+	    (v = req_first(f, req_subject_names)) != NULL) {
+		if (!req_header_ok(v)) {
 			if (n < VALIDATE_MAX_ERRORS)
-				errs[n++] = (struct validate_error){ "_subject",
+				errs[n++] = (struct validate_error){ v->name,
 				    "invalid" };
 		} else
 			q->subject = v;
@@ -1277,7 +1371,8 @@ req_submit(struct req *q, const struct form *f)
 	m.from = (struct message_mailbox){ cf->from.display, cf->from.addr };
 	if (q->reply != NULL) {
 		/* Checked: one addr-spec, no controls, NUL-free. */
-		reply = (struct message_mailbox){ NULL, q->reply->value };
+		reply = (struct message_mailbox){ q->reply_name != NULL ?
+		    q->reply_name->value : NULL, q->reply->value };
 		m.reply_to = &reply;
 	}
 	m.to = to;
@@ -1360,15 +1455,30 @@ out:
 	return rc;
 }
 
+/*
+ * Accepted (or silently dropped, which must look the same).  next: the
+ * allowlisted _next/redirect, else NULL.  Formspree-style JSON names
+ * where the page should go: next, else success_url, else the way back
+ * (req_back); without any, no "next".
+ */
 static void
 req_accepted(struct req *q, const char *next)
 {
 	struct buf	 h = BUF_INIT;
 	const char	*to = next ? next : q->form->success_url;
+	char		 back[2048];
+	json_t		*j;
 
 	if (q->json) {
-		req_send_json(q, 200, NULL, json_pack("{s:b,s:s}", "ok", 1,
-		    "id", q->id));
+		j = json_pack("{s:b,s:s}", "ok", 1, "id", q->id);
+		if (j != NULL && q->form->json_style == CONF_JSON_FORMSPREE &&
+		    (to != NULL || (to = req_back(q, back, sizeof(back))) !=
+		    NULL) && json_object_set_new(j, "next", json_string(to)) ==
+		    -1) {
+			json_decref(j);
+			j = NULL;
+		}
+		req_send_json(q, 200, NULL, j);
 		return;
 	}
 	if (to != NULL && buf_printf(&h, "Location: %s\r\n", to) == 0) {
@@ -1380,8 +1490,44 @@ req_accepted(struct req *q, const char *next)
 	buf_free(&h);
 	if (req_send_tmpl(q, 200, q->form->thanks, NULL, 0) == 0)
 		return;
-	req_send_page(q, 200, NULL, "Thank you",
-	    "Your message has been received.", NULL, 0, q->id);
+	req_send_page(q, 200, NULL, lang_msg(q->lang, LANG_THANKS_TITLE),
+	    lang_msg(q->lang, LANG_THANKS_TEXT), NULL, 0, q->id);
+}
+
+/* A field's name as a JSON string: "_field" when it is not UTF-8. */
+static json_t *
+req_json_name(const char *name)
+{
+	json_t	*j = json_string(name);
+
+	return j != NULL ? j : json_string("_field");
+}
+
+/* Formspree's 422: {"errors":[{"field", "code", "message"}]}, the message
+ * the label and text of the built-in page, in the visitor's language. */
+static json_t *
+req_formspree_errors(const struct req *q, const struct validate_error *errs,
+    size_t n)
+{
+	struct buf	 m = BUF_INIT;
+	json_t		*a = json_array(), *e;
+	size_t		 i;
+
+	for (i = 0; a != NULL && i < n; i++) {
+		m.len = 0;
+		if (buf_printf(&m, "%s%s%s", req_label(q, q->lang,
+		    errs[i].field), lang_msg(q->lang, LANG_SEP),
+		    lang_code_text(q->lang, errs[i].code)) == -1 ||
+		    (e = json_pack("{s:o,s:s,s:s%}", "field",
+		    req_json_name(errs[i].field), "code", errs[i].code,
+		    "message", m.data, m.len)) == NULL ||
+		    json_array_append_new(a, e) == -1) {
+			json_decref(a);
+			a = NULL;
+		}
+	}
+	buf_free(&m);
+	return a != NULL ? json_pack("{s:b,s:o}", "ok", 0, "errors", a) : NULL;
 }
 
 static void
@@ -1392,6 +1538,10 @@ req_invalid(struct req *q, const struct validate_error *errs, size_t n)
 	size_t		 i;
 
 	q->outcome = "invalid";
+	if (q->json && q->form->json_style == CONF_JSON_FORMSPREE) {
+		req_send_json(q, 422, NULL, req_formspree_errors(q, errs, n));
+		return;
+	}
 	if (q->json) {
 		e = json_object();
 		for (i = 0; e != NULL && i < n; i++)
@@ -1414,8 +1564,8 @@ req_invalid(struct req *q, const struct validate_error *errs, size_t n)
 	buf_free(&h);
 	if (req_send_tmpl(q, 422, q->form->error, errs, n) == 0)
 		return;
-	req_send_page(q, 422, NULL, "Please check the form",
-	    "Some fields need your attention:", errs, n, NULL);
+	req_send_page(q, 422, NULL, lang_msg(q->lang, LANG_CHECK_TITLE),
+	    lang_msg(q->lang, LANG_CHECK_TEXT), errs, n, NULL);
 }
 
 static void
@@ -1427,7 +1577,8 @@ req_post(struct req *q)
 	char			*body = NULL, *end;
 	char			 dupkey[THROTTLE_KEY_MAX + 1];
 	struct form_limits	 fl;
-	int			 unavailable, multipart;
+	int			 unavailable;
+	enum form_kind		 kind;
 	unsigned long long	 len;
 	size_t			 i, nerr, got;
 	enum form_err		 fe;
@@ -1436,22 +1587,16 @@ req_post(struct req *q)
 	if (req_throttle(q) == -1)
 		return;
 	if (q->cf->require_https && !req_is_https(q)) {
-		req_fail(q, 403, NULL, "not_https", "This form must be sent "
-		    "over HTTPS.");
+		req_fail(q, 403, NULL, "not_https", LANG_NOT_HTTPS);
 		return;
 	}
 	if (!req_origin_ok(q)) {
-		req_fail(q, 403, NULL, "bad_origin", "This form cannot be "
-		    "sent from that site.");
+		req_fail(q, 403, NULL, "bad_origin", LANG_BAD_ORIGIN);
 		return;
 	}
-	/* Throttle: issue 3 charges every POST to a known form here. */
 	ct = req_param(q, "CONTENT_TYPE");
-	multipart = ct != NULL && strncasecmp(ct, "multipart/form-data", 19) ==
-	    0 && (ct[19] == ';' || ct[19] == ' ');
-	if (!req_is_urlencoded(ct) && !(multipart && q->form->up_allowed)) {
-		req_fail(q, 415, NULL, "bad_type", "The form was sent in a "
-		    "format this service does not take.");
+	if ((kind = form_kind(ct)) == FORM_KIND_NONE) {
+		req_fail(q, 415, NULL, "bad_type", LANG_BAD_TYPE);
 		return;
 	}
 	cl = req_param(q, "CONTENT_LENGTH");
@@ -1459,53 +1604,67 @@ req_post(struct req *q)
 	if (cl != NULL && *cl != '\0') {
 		len = strtoull(cl, &end, 10);
 		if (*end != '\0' || !isdigit((unsigned char)cl[0])) {
-			req_fail(q, 400, NULL, "bad_length", "Bad request.");
+			req_fail(q, 400, NULL, "bad_length", LANG_BAD_REQUEST);
 			return;
 		}
 	}
 	if (len > q->cf->max_body) {
-		req_fail(q, 413, NULL, "too_large", "The form is too large.");
+		req_fail(q, 413, NULL, "too_large", LANG_TOO_LARGE);
 		return;
 	}
 	if ((body = malloc((size_t)len + 1)) == NULL) {
-		req_fail(q, 503, NULL, "no_memory", "Please try again later.");
+		req_fail(q, 503, NULL, "no_memory", LANG_TRY_LATER);
 		return;
 	}
 	for (got = 0; got < len; got += (size_t)n)
 		if ((n = req_read(q, body + got, len - got)) <= 0)
 			break;
 	if (got != len) {
-		req_fail(q, 400, NULL, "short_body", "Bad request.");
+		req_fail(q, 400, NULL, "short_body", LANG_BAD_REQUEST);
 		goto out;
 	}
-	if (multipart) {
+	switch (kind) {
+	case FORM_KIND_MULTIPART:
 		fl.max_fields = q->cf->max_fields + q->form->up_max_files;
-		fl.max_files = q->form->up_max_files;
-		fl.max_file_size = q->form->up_max_file_size;
-		fl.max_total = q->form->up_max_total;
-		fl.max_part_header = 8192;
+		fl.max_part_header = FORM_MAX_PART_HEADER;
+		if (q->form->up_allowed != NULL) {
+			fl.max_files = q->form->up_max_files;
+			fl.max_file_size = q->form->up_max_file_size;
+			fl.max_total = q->form->up_max_total;
+		} else {
+			/* FormData on a form without uploads: file parts
+			 * are noted (422 "file"), their data never kept. */
+			fl.max_files = fl.max_fields;
+			fl.max_file_size = 0;
+			fl.max_total = 0;
+		}
 		fe = form_parse_multipart(body, (size_t)len, ct, &fl, &f);
-	} else
+		break;
+	case FORM_KIND_JSON:
+		fe = form_parse_json(body, (size_t)len, q->cf->max_fields, &f);
+		break;
+	default:
 		fe = form_parse_urlencoded(body, (size_t)len,
 		    q->cf->max_fields, &f);
+		break;
+	}
 	if (fe == FORM_ETOOMANY || fe == FORM_ETOOBIG) {
-		req_fail(q, 413, NULL, "too_many_fields", "The form has too "
-		    "many or too large fields.");
+		req_fail(q, 413, NULL, "too_many_fields", LANG_TOO_MANY);
 		goto out;
 	}
 	if (fe != FORM_OK) {
 		req_fail(q, fe == FORM_ENOMEM ? 503 : 400, NULL, "bad_body",
-		    "Bad request.");
+		    LANG_BAD_REQUEST);
 		goto out;
 	}
 	for (i = 0; i < f->nfields; i++)
 		if (f->fields[i].value_len > q->cf->max_value) {
-			req_fail(q, 413, NULL, "value_too_large", "A field is "
-			    "too large.");
+			req_fail(q, 413, NULL, "value_too_large",
+			    LANG_VALUE_TOO_LARGE);
 			goto out;
 		}
 	if (spool_new_id(q->id) == -1) {
-		req_fail(q, 503, NULL, "no_random", "Please try again later.");
+		req_fail(q, 503, NULL, "no_random", LANG_TRY_LATER);
 		goto out;
 	}
 	if (q->form->altcha && (why = req_check_challenge(q, f)) != NULL) {
@@ -1519,8 +1678,7 @@ req_post(struct req *q)
 	    (why = req_check_captcha(q, f, &unavailable)) != NULL) {
 		if (unavailable) {
 			req_fail(q, 503, "Retry-After: 30\r\n",
-			    "captcha_unavailable", "The form could not be "
-			    "checked. Please try again later.");
+			    "captcha_unavailable", LANG_CAPTCHA_DOWN);
 			goto out;
 		}
 		errs[0] = (struct validate_error){ captcha_field(
@@ -1560,7 +1718,7 @@ req_post(struct req *q)
 		goto out;
 	case 2:
 		req_fail(q, 503, "Retry-After: 2\r\n", "duplicate_in_flight",
-		    "The same message is being sent. Please wait a moment.");
+		    LANG_DUPLICATE);
 		goto out;
 	default:
 		break;
@@ -1578,17 +1736,15 @@ req_post(struct req *q)
 	}
 	if (rc == -3) {
 		req_fail(q, 503, "Retry-After: 60\r\n", "rspamd_unavailable",
-		    "Your message could not be checked. Please try again "
-		    "later.");
+		    LANG_NOT_CHECKED);
 		goto out;
 	}
 	if (rc == -2) {
 		req_fail(q, 503, "Retry-After: 60\r\n", "spool_failed",
-		    "Your message could not be stored. Please try again "
-		    "later.");
+		    LANG_NOT_STORED);
 		goto out;
 	} else if (rc == -1) {
-		req_fail(q, 500, NULL, "internal", "Something went wrong.");
+		req_fail(q, 500, NULL, "internal", LANG_INTERNAL);
 		goto out;
 	}
 	req_dup_done(q, dupkey);
@@ -1653,12 +1809,12 @@ req_metrics(struct req *q, const char *id, size_t idlen)
 		if (strcmp(q->cf->metrics_allow[i], q->ip) == 0)
 			break;
 	if (i == q->cf->nmetrics_allow || q->ctx->stats == NULL) {
-		req_fail(q, 404, NULL, "unknown_form", "There is no such form.");
+		req_fail(q, 404, NULL, "unknown_form", LANG_NO_FORM);
 		return 1;
 	}
 	q->outcome = "metrics";
 	if (stats_render(q->ctx->stats, q->cf->spool_dir, &b) == -1)
-		req_fail(q, 503, NULL, "metrics_error", "Try again later.");
+		req_fail(q, 503, NULL, "metrics_error", LANG_TRY_LATER);
 	else
 		req_send(q, 200, "text/plain; version=0.0.4; charset=utf-8",
 		    NULL, b.data, b.len);
@@ -1683,6 +1839,7 @@ request_handle(const struct request_ctx *ctx, FCGX_Request *r)
 	q.outcome = "error";
 	clock_gettime(CLOCK_MONOTONIC, &q.t0);
 	q.json = req_wants_json(&q);
+	q.lang = req_lang(&q, LANG_ALL);
 	addr = req_param(&q, "REMOTE_ADDR");
 	if (addr != NULL && (inet_pton(AF_INET, addr, sa) == 1 ||
 	    inet_pton(AF_INET6, addr, sa) == 1))
@@ -1692,26 +1849,25 @@ request_handle(const struct request_ctx *ctx, FCGX_Request *r)
 		method = "";
 
 	if (req_form_id(&q, &id, &idlen, &challenge) == -1)
-		req_fail(&q, 414, NULL, "uri_too_long", "Bad request.");
+		req_fail(&q, 414, NULL, "uri_too_long", LANG_BAD_REQUEST);
 	else if (!challenge && strcmp(method, "GET") == 0 &&
 	    req_metrics(&q, id, idlen))
 		;
 	else if ((q.form = conf_form_find(q.cf, id, idlen)) == NULL)
-		req_fail(&q, 404, NULL, "unknown_form", "There is no such "
-		    "form.");
+		req_fail(&q, 404, NULL, "unknown_form", LANG_NO_FORM);
 	else if (challenge) {
 		if (strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0)
 			req_challenge(&q);
 		else
 			req_fail(&q, 405, "Allow: GET\r\n", "bad_method",
-			    "This address only gives challenges.");
+			    LANG_CHALLENGE_ONLY);
 	}
 	else if (strcmp(method, "OPTIONS") == 0) {
 		q.cors = req_cors_origin(&q);
 		req_preflight(&q);
 	} else if (strcmp(method, "POST") != 0)
 		req_fail(&q, 405, "Allow: POST, OPTIONS\r\n", "bad_method",
-		    "This address only takes form posts.");
+		    LANG_POST_ONLY);
 	else {
 		q.cors = req_cors_origin(&q);
 		req_post(&q);

@@ -404,12 +404,25 @@ int
 validate_reserved_name(const char *name, size_t len)
 {
 	static const char *const names[] = { "redirect", "altcha", "botcheck",
-	    "g-recaptcha-response", "h-captcha-response",
+	    "replyto", "g-recaptcha-response", "h-captcha-response",
 	    "cf-turnstile-response" };
 	size_t	 i;
 
 	if (len > 0 && name[0] == '_')
 		return 1;
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (strlen(names[i]) == len && memcmp(name, names[i], len) == 0)
+			return 1;
+	return 0;
+}
+
+int
+validate_alias_name(const char *name, size_t len)
+{
+	static const char *const names[] = { "recipient", "subject",
+	    "realname", "from_name" };
+	size_t	 i;
+
 	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
 		if (strlen(names[i]) == len && memcmp(name, names[i], len) == 0)
 			return 1;
@@ -434,7 +447,8 @@ validate_extra(const struct conf_form *cfm, const struct form_field *ff)
 			return NULL;
 	switch (cfm->extra) {
 	case CONF_EXTRA_REJECT:
-		return "unknown";
+		return validate_alias_name(ff->name, ff->name_len) ? NULL :
+		    "unknown";
 	case CONF_EXTRA_IGNORE:
 		return NULL;
 	case CONF_EXTRA_INCLUDE:

@@ -85,11 +85,21 @@ int	 validate_loopback_host(const char *host, size_t len, int localhost);
 /*
  * Returns 1 for the names of fields that machinery reads and that are
  * never shown or checked as fields: '_' names (_next, _gotcha, ...),
- * "redirect", the honeypot alias "botcheck", the ALTCHA payload "altcha"
- * and the captcha tokens
+ * "redirect", the honeypot alias "botcheck", Web3Forms' "replyto" (the
+ * twin of _replyto), the ALTCHA payload "altcha" and the captcha tokens
  * "g-recaptcha-response", "h-captcha-response", "cf-turnstile-response".
  */
 int	 validate_reserved_name(const char *name, size_t len);
+
+/*
+ * Returns 1 for the names other form services give to data that
+ * form2mail also reads for a purpose: NMS "recipient" (the route),
+ * "subject" (NMS, Web3Forms; the twin of _subject), "realname" (NMS) and
+ * "from_name" (Web3Forms), the visitor's name on Reply-To.  They are
+ * shown in the body like other fields but are never "unknown" under
+ * "extra_fields": "reject".
+ */
+int	 validate_alias_name(const char *name, size_t len);
 
 /* One failing field: name (owned by the form or the config) and code. */
 struct validate_error {

@@ -737,6 +737,11 @@ struct outcome {
 	const char	*origin;	/* the Origin sent */
 };
 
+static const char *const body_types[] = {
+	"application/x-www-form-urlencoded", "multipart/form-data",
+	"application/json"
+};
+
 static void
 model(const struct req_in *r, struct outcome *o)
 {
@@ -814,13 +819,15 @@ model(const struct req_in *r, struct outcome *o)
 		o->status = 403;
 		return;
 	}
+	/* The three body types, on every form (multipart too: FormData). */
 	ct = env(r, "CONTENT_TYPE", t_ct, sizeof(t_ct));
-	n = strlen("application/x-www-form-urlencoded");
-	if (!(ct != NULL && ((strncasecmp(ct, "application/x-www-form-"
-	    "urlencoded", n) == 0 && (ct[n] == '\0' || ct[n] == ';' ||
-	    ct[n] == ' ')) || (o->form->uploads && strncasecmp(ct,
-	    "multipart/form-data", 19) == 0 && (ct[19] == ';' ||
-	    ct[19] == ' '))))) {
+	for (i = 0, n = 0; ct != NULL && i < 3; i++) {
+		n = strlen(body_types[i]);
+		if (strncasecmp(ct, body_types[i], n) == 0 && (ct[n] == '\0' ||
+		    ct[n] == ';' || ct[n] == ' ' || ct[n] == '\t'))
+			break;
+	}
+	if (ct == NULL || i == 3) {
 		o->status = 415;
 		return;
 	}
@@ -1006,9 +1013,22 @@ check_answer(const struct req_in *r, const struct outcome *o,
 	    field(a, "Access-Control-Max-Age") != NULL)
 		fail("CORS fields without an allowed origin", out->data,
 		    out->len);
-	if ((v = field(a, "Content-Language")) != NULL && strcmp(v, "en") &&
-	    strcmp(v, "fr"))
-		fail("Content-Language", out->data, out->len);
+	if ((v = field(a, "Content-Language")) != NULL) {
+		const char *h;
+
+		for (i = 0; i < LANG_COUNT; i++)
+			if (strcmp(v, lang_tag((enum lang)i)) == 0)
+				break;
+		if (i == LANG_COUNT)
+			fail("Content-Language", out->data, out->len);
+		/* The page says the language its header says. */
+		if ((h = memmem(a->body, a->blen, "<html lang=\"", 12)) !=
+		    NULL && ((size_t)(a->body + a->blen - h) < 15 ||
+		    memcmp(h + 12, v, 2) != 0 || h[14] != '"'))
+			fail("<html lang> against Content-Language",
+			    out->data, out->len);
+	} else if (ct != NULL && strncmp(ct, "text/html", 9) == 0)
+		fail("a page without Content-Language", out->data, out->len);
 	if (ct != NULL && strcmp(ct, "application/json") == 0) {
 		if ((j = json_loadb(a->body, a->blen, 0, NULL)) == NULL ||
 		    !json_is_object(j))

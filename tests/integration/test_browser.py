@@ -4,7 +4,8 @@ each post becomes a DKIM-signed mail in the Postfix Maildir.
 
   contact.html  plain form: the thank-you page; the mail's Message-ID is
                 the reference the page shows
-  ajax.html     fetch() with Accept: application/json: an invalid address
+  ajax.html     fetch() of new FormData(form) (multipart/form-data on a
+                form without uploads) with Accept: application/json: an invalid address
                 gets an inline error, a valid post the inline success
                 message, the page never reloads; with JavaScript off the
                 same page posts as a plain form and gets the thank-you page
@@ -329,6 +330,13 @@ def page_ajax(br, wd, base, sent):
     with Page(br, wd, "ajax", base) as pg:
         pg.open("/ajax.html")
         d.execute_script("window.__f2mStay = 'same page';")
+        # What the page hands to fetch(): FormData as users copy it.
+        d.execute_script(
+            "window.__f2mBodies = []; var f = window.fetch;"
+            "window.fetch = function (u, o) {"
+            "  window.__f2mBodies.push(o && o.body ?"
+            "    Object.prototype.toString.call(o.body) : null);"
+            "  return f.apply(this, arguments); };")
         url = d.current_url
         # the browser accepts a@b; form2mail wants a dotted domain: 422
         fill(d, "Bea Ajax", "bea@example", "AJAX post.")
@@ -366,6 +374,9 @@ def page_ajax(br, wd, base, sent):
               "ajax: the error is gone after the accepted post")
         check(find(d, "#name").get_attribute("value") == "",
               "ajax: the form is cleared after success")
+        bodies = d.execute_script("return window.__f2mBodies")
+        check(bodies == ["[object FormData]"] * 2, "ajax: both posts sent "
+              "new FormData(form) (multipart/form-data)", None, bodies)
         sent.append(("ajax", "Bea Ajax", None, None))
 
     # the same page without JavaScript: a plain form post

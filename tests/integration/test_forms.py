@@ -215,8 +215,14 @@ def pages(ngx):
           "Accept-Language", None, (s, b[:300]))
     s, hd, b = ngx.post("/f2m/dept", {"name": ""},
                         {"Accept-Language": "de, en;q=0.5, fr;q=0.4"})
+    check(s == 422 and "Bitte füllen Sie dieses Feld aus".encode() in b and
+          hd.get("Content-Language") == "de", "German error page (the "
+          "shipped error.de.html)", None, (s, b[:300]))
+    s, hd, b = ngx.post("/f2m/dept", {"name": ""},
+                        {"Accept-Language": "ja, en;q=0.5, fr;q=0.4"})
     check(s == 422 and b"is required" in b and hd.get("Content-Language") ==
-          "en", "English error page", None, (s, b[:300]))
+          "en", "English error page (ja not offered, en above fr)", None,
+          (s, b[:300]))
     s, hd, b = ngx.post("/f2m/dept", {"name": "Ada", "department": "sales"},
                         {"Accept-Language": "fr"})
     check(s == 200 and "Merci".encode() in b and b"<!DOCTYPE html>" in b,
@@ -268,8 +274,13 @@ def uploads(ngx, cfg):
           "max_file_size: 422 size", 422, (s, j))
     s, j = upload(ngx, "files", [("a", "a.pdf", "application/pdf", PDF)] * 3)
     check(s == 413, "more than max_files: 413", 413, (s, j))
+    before = sorted(os.listdir(os.path.join(cfg["spool_dir"], "queue")))
     s, j = upload(ngx, "legacy", [("doc", "a.pdf", "application/pdf", PDF)])
-    check(s == 415, "multipart to a form without uploads: 415", 415, (s, j))
+    check(s == 422 and j.get("errors") == {"doc": "file"}, "a file on a "
+          "form without uploads: 422 file", 422, (s, j))
+    after = sorted(os.listdir(os.path.join(cfg["spool_dir"], "queue")))
+    check(after == before, "a file on a form without uploads: nothing "
+          "spooled", before, after)
     s, j = upload(ngx, "files", [("doc", "", "application/octet-stream", b"")])
     check(s == 200, "an empty file input is no file", 200, (s, j))
     body = (b"--XyZ\r\nContent-Disposition: form-data; name=\"name\"\r\n\r\n"
