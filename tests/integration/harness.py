@@ -1669,6 +1669,7 @@ def proc_rss_kb(pid, field="VmRSS"):
 
 FAILS = []
 PASSED = [0]
+SKIPPED = []
 
 
 def check(cond, what, expected=None, got=None):
@@ -1682,3 +1683,19 @@ def check(cond, what, expected=None, got=None):
     FAILS.append(msg)
     print(msg, flush=True)
     return False
+
+
+def skip(what, why):
+    """A check this machine cannot make (a kernel feature or a privilege it
+    lacks): printed as "SKIP what: why" and counted apart, never as
+    passed.  Decide it by probing the feature, never by a failed check."""
+    SKIPPED.append("%s: %s" % (what, why))
+    print("SKIP %s: %s" % (what, why), flush=True)
+
+
+def result():
+    """Prints the counts; the exit status: 1 when a check failed, 77 (ctest
+    shows it skipped) when none was made, else 0."""
+    print("%d passed, %d failed, %d skipped" % (PASSED[0], len(FAILS),
+                                                 len(SKIPPED)))
+    return 1 if FAILS else 77 if PASSED[0] == 0 else 0

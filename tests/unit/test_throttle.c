@@ -617,9 +617,13 @@ test_persist(void)
 	throttle_close(t);
 }
 
-/* KiB of the mapping of name in this process's smaps: Rss, or -1. */
+/*
+ * KiB of the mapping of name in this process's smaps: Rss, or -1.  *huge
+ * is set when some of it is mapped by huge pages (a tmpfs mounted
+ * huge=always, or shmem_enabled "force").
+ */
 static long
-mapped_kib(const char *name)
+mapped_kib(const char *name, int *huge)
 {
 	char	 line[1024];
 	FILE	*f;
@@ -634,6 +638,10 @@ mapped_kib(const char *name)
 			in = strstr(line, tpath(name)) != NULL;
 		else if (in && strncmp(line, "Rss:", 4) == 0)
 			kib = atol(line + 4);
+		else if (in && (strncmp(line, "ShmemPmdMapped:", 15) == 0 ||
+		    strncmp(line, "FilePmdMapped:", 14) == 0) &&
+		    atol(strchr(line, ':') + 1) > 0)
+			*huge = 1;
 	}
 	fclose(f);
 	return kib;
@@ -649,6 +657,9 @@ mapped_kib(const char *name)
  * nothing: every key charged is still charged.  (6000 keys in 65536
  * slots: a probe window full of live entries, where the table rightly
  * evicts the oldest, is then vanishingly rare; at 20,000 it happens.)
+ * Where the kernel maps the file by 2 MiB pages (a tmpfs /tmp mounted
+ * huge=always) one fault maps a quarter of the table and no bound in
+ * pages can hold: the bound is skipped with that reason.
  */
 static void
 test_rss(void)
@@ -656,20 +667,27 @@ test_rss(void)
 	struct throttle	*t;
 	char		 key[64];
 	long		 ra, kib, worst = 0;
-	int		 i, ok = 1, limited = 1;
+	int		 i, ok = 1, limited = 1, huge = 0;
 
 	t = topen("rss.shm", 65536);		/* the default: 8 MiB */
 	for (i = 0; i < 6000; i++) {
 		snprintf(key, sizeof(key), "ip:198.51.%d.%d", i / 250, i % 250);
 		ok &= chk1(t, key, 1, 600, BASE, &ra) == THROTTLE_OK;
-		if (i % 500 == 499 && (kib = mapped_kib("rss.shm")) > worst)
+		if (i % 500 == 499 &&
+		    (kib = mapped_kib("rss.shm", &huge)) > worst)
 			worst = kib;
 	}
 	T_OK(ok, "6000 distinct keys admitted");
 	T_OK(worst > 0, "the table's mapping is found in smaps");
-	T_OK(worst <= 2 * 256 * 4, "table RSS stays bounded");
-	if (worst > 2 * 256 * 4)
-		fprintf(stderr, "table RSS %ld KiB\n", worst);
+	if (huge)
+		T_SKIP("table RSS stays bounded", "%s is mapped by huge pages "
+		    "(ShmemPmdMapped/FilePmdMapped in smaps; RSS %ld KiB)",
+		    tpath("rss.shm"), worst);
+	else {
+		T_OK(worst <= 2 * 256 * 4, "table RSS stays bounded");
+		if (worst > 2 * 256 * 4)
+			fprintf(stderr, "table RSS %ld KiB\n", worst);
+	}
 	for (i = 0; i < 6000; i++) {
 		snprintf(key, sizeof(key), "ip:198.51.%d.%d", i / 250, i % 250);
 		limited &= chk1(t, key, 1, 600, BASE + SEC, &ra) ==
