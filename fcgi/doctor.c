@@ -32,63 +32,23 @@
 #include "buf.h"
 #include "conf.h"
 #include "doctor.h"
+#include "doctor_int.h"
 #include "keys.h"
 #include "log.h"
 #include "server.h"
 
-#define DOCTOR_MAX_RR		32	/* records of one answer looked at */
-#define DOCTOR_MAX_ADDR		8	/* relay addresses checked */
 #define DOCTOR_DNS_TIMEOUT	10	/* seconds per query */
 #define DOCTOR_SPF_QUERIES	60	/* DNS queries of one SPF evaluation:
 					   10 mechanisms, 10 MX names each
 					   (RFC 7208 4.6.4), and some slack */
-#define DOCTOR_SHOW		240	/* octets of a DNS value shown */
-#define DOCTOR_NAME_MAX		253
 #define DOCTOR_KEY_MAX		2048	/* p= of an RSA 8192 key < 1.5 KiB */
 #define DOCTOR_REPLY		120	/* octets of an SMTP reply shown */
 #define DOCTOR_VERB		10
 #define DOCTOR_TAGS_MAX		64	/* tags of one tag-list */
 #define DOCTOR_SMTP_TIMEOUT	30	/* seconds, when the config has none */
-#define DOCTOR_DASH		" \xe2\x80\x94 fix: "	/* " — fix: " */
+#define DOCTOR_CA_MAX		(1024 * 1024)	/* octets of --sts-ca */
+#define DOCTOR_ANCHOR_MAX	(64 * 1024)	/* octets of --trust-anchor */
 
-enum doctor_st { D_OK, D_WARN, D_SKIP, D_FAIL };
-
-enum doctor_dns { DNS_OK, DNS_NXDOMAIN, DNS_NODATA, DNS_FAIL };
-
-/* The TXT values at one name. */
-struct doctor_txt {
-	char	*v[DOCTOR_MAX_RR];
-	size_t	 len[DOCTOR_MAX_RR];
-	size_t	 n;
-	size_t	 bad;		/* malformed or over DOCTOR_TXT_MAX: skipped */
-};
-
-struct doctor {
-	const struct conf	*cf;
-	FILE			*out;
-	struct ub_ctx		*ub;
-	SPF_server_t		*spf;
-	SPF_dns_server_t	 layer;		/* libspf2's view of ub */
-	int			 spf_queries;
-	int			 failed;
-	const char		*fromdom;
-	const char		*envdom;
-	/* From the config, read before privileges are dropped: */
-	char			**dkim_txt;	/* expected value per key */
-	char			**dkim_err;	/* or why it could not be read */
-	char			*password;
-	char			 pw_err[256];
-	/* The relay. */
-	char			 host[DOCTOR_NAME_MAX + 3];
-	long			 port;
-	int			 literal;
-	char			 addr[DOCTOR_MAX_ADDR][INET6_ADDRSTRLEN];
-	size_t			 naddr;
-};
-
-static void
-doctor_say(struct doctor *d, enum doctor_st st, const char *fix,
-    const char *fmt, ...) F2M_PRINTF(4, 5);
 
 /* ---- pure helpers ------------------------------------------------- */
 
@@ -432,13 +392,13 @@ doctor_align(const char *a, const char *b)
 
 /* ---- output -------------------------------------------------------- */
 
-static const char *
+const char *
 doctor_esc(char *dst, size_t dstsize, const char *s, size_t len)
 {
 	return log_escape(dst, dstsize, s, len);
 }
 
-static void
+void
 doctor_say(struct doctor *d, enum doctor_st st, const char *fix,
     const char *fmt, ...)
 {
@@ -507,27 +467,25 @@ doctor_ms(void)
 	return (long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/*
- * One query of class IN, capped at DOCTOR_DNS_TIMEOUT.  On DNS_OK *res
- * holds the answer (ub_resolve_free() it); otherwise *res is NULL and, for
- * DNS_FAIL, why says what went wrong.
- */
-static enum doctor_dns
-doctor_query(struct doctor *d, const char *name, int type,
-    struct ub_result **res, char *why, size_t whysize)
+enum doctor_dns
+doctor_query_ub(struct doctor *d, struct ub_ctx *ub, const char *name,
+    int type, struct ub_result **res, int *secure, char *why, size_t whysize)
 {
 	struct doctor_q	 q = { 0, 0, NULL };
 	struct pollfd	 pfd;
 	long		 deadline, left;
-	int		 id, r;
+	int		 id, r, sec;
 
+	(void)d;
 	*res = NULL;
+	if (secure != NULL)
+		*secure = 0;
 	snprintf(why, whysize, "no answer");
 	if (strlen(name) > DOCTOR_NAME_MAX + 1) {
 		snprintf(why, whysize, "name too long");
 		return DNS_FAIL;
 	}
-	if ((r = ub_resolve_async(d->ub, name, type, 1, &q, doctor_cb,
+	if ((r = ub_resolve_async(ub, name, type, 1, &q, doctor_cb,
 	    &id)) != 0) {
 		snprintf(why, whysize, "resolver: %s", ub_strerror(r));
 		return DNS_FAIL;
@@ -535,21 +493,21 @@ doctor_query(struct doctor *d, const char *name, int type,
 	deadline = doctor_ms() + DOCTOR_DNS_TIMEOUT * 1000L;
 	while (!q.done) {
 		if ((left = deadline - doctor_ms()) <= 0) {
-			(void)ub_cancel(d->ub, id);
+			(void)ub_cancel(ub, id);
 			snprintf(why, whysize, "no answer within %d s",
 			    DOCTOR_DNS_TIMEOUT);
 			return DNS_FAIL;
 		}
-		pfd.fd = ub_fd(d->ub);
+		pfd.fd = ub_fd(ub);
 		pfd.events = POLLIN;
 		pfd.revents = 0;
 		if ((r = poll(&pfd, 1, (int)left)) == -1 && errno != EINTR) {
-			(void)ub_cancel(d->ub, id);
+			(void)ub_cancel(ub, id);
 			snprintf(why, whysize, "poll: %s", strerror(errno));
 			return DNS_FAIL;
 		}
-		if (r > 0 && (r = ub_process(d->ub)) != 0) {
-			(void)ub_cancel(d->ub, id);
+		if (r > 0 && (r = ub_process(ub)) != 0) {
+			(void)ub_cancel(ub, id);
 			snprintf(why, whysize, "resolver: %s", ub_strerror(r));
 			return DNS_FAIL;
 		}
@@ -559,8 +517,23 @@ doctor_query(struct doctor *d, const char *name, int type,
 		ub_resolve_free(q.res);
 		return DNS_FAIL;
 	}
+	/* RFC 4035 4.3: only a validated answer is secure; a bogus one is
+	 * no answer at all (libunbound turns it into SERVFAIL). */
+	if (q.res->bogus) {
+		char	 esc[DOCTOR_SHOW];
+		const char *wb = q.res->why_bogus ? q.res->why_bogus : "";
+
+		snprintf(why, whysize, "DNSSEC validation failed (bogus)%s%s",
+		    *wb ? ": " : "", doctor_esc(esc, sizeof(esc), wb,
+		    strlen(wb)));
+		ub_resolve_free(q.res);
+		return DNS_FAIL;
+	}
+	sec = q.res->secure != 0;
 	if (q.res->havedata) {
 		*res = q.res;
+		if (secure != NULL)
+			*secure = sec;
 		return DNS_OK;
 	}
 	r = q.res->nxdomain ? DNS_NXDOMAIN : q.res->rcode == 0 ? DNS_NODATA :
@@ -569,11 +542,21 @@ doctor_query(struct doctor *d, const char *name, int type,
 		snprintf(why, whysize, "rcode %d%s", q.res->rcode,
 		    q.res->rcode == 2 ? " (SERVFAIL)" : q.res->rcode == 5 ?
 		    " (REFUSED)" : "");
+	else if (secure != NULL)
+		*secure = sec;
 	ub_resolve_free(q.res);
 	return (enum doctor_dns)r;
 }
 
-static void
+/* One query through d->ub (no DNSSEC verdict needed). */
+static enum doctor_dns
+doctor_query(struct doctor *d, const char *name, int type,
+    struct ub_result **res, char *why, size_t whysize)
+{
+	return doctor_query_ub(d, d->ub, name, type, res, NULL, why, whysize);
+}
+
+void
 doctor_txt_free(struct doctor_txt *t)
 {
 	size_t	 i;
@@ -584,7 +567,7 @@ doctor_txt_free(struct doctor_txt *t)
 }
 
 /* The TXT values at name, each joined (doctor_txt_join()). */
-static enum doctor_dns
+enum doctor_dns
 doctor_txt(struct doctor *d, const char *name, struct doctor_txt *t,
     char *why, size_t whysize)
 {
@@ -786,7 +769,7 @@ out:
 
 /* ---- the checks ---------------------------------------------------- */
 
-static const char *
+const char *
 doctor_domain_of(const char *addr)
 {
 	const char	*at;
@@ -1136,6 +1119,21 @@ doctor_align_line(struct doctor *d, const char *what, const char *dom,
 		    "%s: aligned only if they share the organizational domain "
 		    "(doctor does not read the public suffix list)", what, dom,
 		    d->fromdom);
+	} else if (dom == d->envdom) {
+		struct buf	 fix = BUF_INIT;
+
+		/* The trap of issue 14 part 2: SPF passes for a domain that
+		 * DMARC does not count. */
+		if (buf_printf(&fix, "set sender.envelope_from to an address "
+		    "on %s (e.g. bounces@%s) and authorize the relay in its "
+		    "SPF record", d->fromdom, d->fromdom) == -1)
+			buf_reset(&fix);
+		doctor_say(d, D_WARN, fix.data ? fix.data : "set "
+		    "sender.envelope_from on the From domain", "DMARC "
+		    "alignment: %s %s is not aligned with From %s (%s): SPF "
+		    "cannot make DMARC pass", what, dom, d->fromdom, strict ?
+		    "strict" : "relaxed");
+		buf_free(&fix);
 	} else
 		doctor_say(d, D_WARN, NULL, "DMARC alignment: %s %s is not "
 		    "aligned with From %s (%s)", what, dom, d->fromdom,
@@ -1681,11 +1679,147 @@ doctor_resolver_addr(const char *s, char *out, size_t outsize)
 	    0;
 }
 
+/* A resolver context forwarding to fwd (unbound's "IP@PORT"), or to the
+ * nameservers of /etc/resolv.conf when fwd is NULL. */
+static struct ub_ctx *
+doctor_ub_new(const char *fwd, int *err)
+{
+	struct ub_ctx	*ub;
+	int		 r;
+
+	if ((ub = ub_ctx_create()) == NULL) {
+		*err = UB_NOMEM;
+		return NULL;
+	}
+	if ((r = ub_ctx_async(ub, 1)) != 0)
+		goto fail;
+	if (fwd != NULL) {
+		/*
+		 * A test or local resolver may sit on loopback, and serve
+		 * names under test. (RFC 6761), which libunbound would
+		 * otherwise answer itself with NXDOMAIN.
+		 */
+		if ((r = ub_ctx_set_option(ub, "do-not-query-localhost:",
+		    "no")) != 0 || (r = ub_ctx_set_option(ub, "local-zone:",
+		    "test. transparent")) != 0 || (r = ub_ctx_set_fwd(ub,
+		    fwd)) != 0)
+			goto fail;
+	} else if ((r = ub_ctx_resolvconf(ub, NULL)) != 0)
+		goto fail;
+	return ub;
+fail:
+	*err = r;
+	ub_ctx_delete(ub);
+	return NULL;
+}
+
+/*
+ * Reads a whole small file (at most max octets) into a NUL-terminated
+ * buffer.  Returns it (free() it) with *len set, or NULL with why set.
+ */
+static char *
+doctor_slurp(const char *path, size_t max, size_t *len, char *why,
+    size_t whysize)
+{
+	FILE	*f;
+	char	*b;
+	size_t	 n;
+
+	if ((f = fopen(path, "re")) == NULL) {
+		snprintf(why, whysize, "%s: %s", path, strerror(errno));
+		return NULL;
+	}
+	if ((b = malloc(max + 1)) == NULL) {
+		fclose(f);
+		snprintf(why, whysize, "out of memory");
+		return NULL;
+	}
+	n = fread(b, 1, max + 1, f);
+	if (ferror(f) || n > max) {
+		snprintf(why, whysize, "%s: %s", path, ferror(f) ?
+		    "read error" : "too large");
+		fclose(f);
+		free(b);
+		return NULL;
+	}
+	fclose(f);
+	b[n] = '\0';
+	*len = n;
+	return b;
+}
+
+/*
+ * The validating context: the same forwarder, and the trust anchor's DS
+ * and DNSKEY lines (read here, before privileges are dropped).  DNSSEC is
+ * decided by libunbound's own validation from that anchor (RFC 4035 5),
+ * not by the AD bit of whatever resolver answers: a forwarder that strips
+ * the signatures gives bogus answers, and doctor then says "unknown".
+ * Without an anchor d->vub stays NULL and DANE is reported unknown.
+ * Returns -1 only for a trust anchor named on the command line that
+ * cannot be used.
+ */
+static int
+doctor_vub(struct doctor *d, const char *fwd)
+{
+	const char	*path = d->opts->trust_anchor;
+	char		*text, *line, *save = NULL, why[256];
+	size_t		 len, n = 0;
+	int		 r = 0, given = path != NULL;
+
+	if (path == NULL)
+		path = DOCTOR_TRUST_ANCHOR;
+	if (strcmp(path, "none") == 0) {
+		snprintf(d->vub_why, sizeof(d->vub_why), "DNSSEC validation "
+		    "off (--trust-anchor none)");
+		return 0;
+	}
+	if ((text = doctor_slurp(path, DOCTOR_ANCHOR_MAX, &len, why,
+	    sizeof(why))) == NULL) {
+		snprintf(d->vub_why, sizeof(d->vub_why), "no DNSSEC trust "
+		    "anchor (%s; install dns-root-data or give "
+		    "--trust-anchor)", why);
+		if (given)
+			fprintf(stderr, "form2mail: doctor: --trust-anchor: "
+			    "%s\n", why);
+		return given ? -1 : 0;
+	}
+	if ((d->vub = doctor_ub_new(fwd, &r)) == NULL)
+		goto fail;
+	for (line = strtok_r(text, "\n", &save); line != NULL;
+	    line = strtok_r(NULL, "\n", &save)) {
+		line += strspn(line, " \t\r");
+		if (*line == '\0' || *line == ';' || *line == '$')
+			continue;
+		if ((r = ub_ctx_add_ta(d->vub, line)) != 0)
+			goto fail;
+		n++;
+	}
+	if (n == 0) {
+		snprintf(why, sizeof(why), "%s holds no DS or DNSKEY record",
+		    path);
+		goto none;
+	}
+	free(text);
+	return 0;
+fail:
+	snprintf(why, sizeof(why), "%s: %s", path, ub_strerror(r));
+none:
+	free(text);
+	if (d->vub != NULL)
+		ub_ctx_delete(d->vub);
+	d->vub = NULL;
+	snprintf(d->vub_why, sizeof(d->vub_why), "no DNSSEC trust anchor "
+	    "(%s)", why);
+	if (given)
+		fprintf(stderr, "form2mail: doctor: --trust-anchor: %s\n", why);
+	return given ? -1 : 0;
+}
+
 static int
 doctor_ub(struct doctor *d, const char *resolver)
 {
-	char	 fwd[INET6_ADDRSTRLEN + 8];
-	int	 r;
+	char	 fwd[INET6_ADDRSTRLEN + 8], why[256];
+	int	 r = 0;
 
 	if (resolver != NULL && doctor_resolver_addr(resolver, fwd,
 	    sizeof(fwd)) == -1) {
@@ -1693,30 +1827,20 @@ doctor_ub(struct doctor *d, const char *resolver)
 		    "IP, IP:PORT or [IPv6]:PORT\n", resolver);
 		return -1;
 	}
-	if ((d->ub = ub_ctx_create()) == NULL) {
-		fprintf(stderr, "form2mail: doctor: cannot create the "
-		    "resolver\n");
+	if ((d->ub = doctor_ub_new(resolver ? fwd : NULL, &r)) == NULL) {
+		fprintf(stderr, "form2mail: doctor: resolver: %s\n",
+		    ub_strerror(r));
 		return -1;
 	}
-	if ((r = ub_ctx_async(d->ub, 1)) != 0)
-		goto fail;
-	if (resolver != NULL) {
-		/*
-		 * A test or local resolver may sit on loopback, and serve
-		 * names under test. (RFC 6761), which libunbound would
-		 * otherwise answer itself with NXDOMAIN.
-		 */
-		if ((r = ub_ctx_set_option(d->ub, "do-not-query-localhost:",
-		    "no")) != 0 || (r = ub_ctx_set_option(d->ub, "local-zone:",
-		    "test. transparent")) != 0 || (r = ub_ctx_set_fwd(d->ub,
-		    fwd)) != 0)
-			goto fail;
-	} else if ((r = ub_ctx_resolvconf(d->ub, NULL)) != 0)
-		goto fail;
+	if (doctor_vub(d, resolver ? fwd : NULL) == -1)
+		return -1;
+	if (d->opts->sts_ca != NULL && (d->sts_ca = doctor_slurp(
+	    d->opts->sts_ca, DOCTOR_CA_MAX, &d->sts_ca_len, why,
+	    sizeof(why))) == NULL) {
+		fprintf(stderr, "form2mail: doctor: --sts-ca: %s\n", why);
+		return -1;
+	}
 	return 0;
-fail:
-	fprintf(stderr, "form2mail: doctor: resolver: %s\n", ub_strerror(r));
-	return -1;
 }
 
 /* Reads what needs root: the expected DKIM records and the password. */
@@ -1749,6 +1873,17 @@ doctor_secrets(struct doctor *d)
 int
 doctor_run(const struct conf *cf, const char *resolver, FILE *out)
 {
+	struct doctor_opts	 o;
+
+	memset(&o, 0, sizeof(o));
+	o.resolver = resolver;
+	return doctor_run_opts(cf, &o, out);
+}
+
+int
+doctor_run_opts(const struct conf *cf, const struct doctor_opts *opts,
+    FILE *out)
+{
 	struct doctor	 d;
 	void		(*warn)(const char *, int, const char *);
 	void		(*info)(const char *, int, const char *);
@@ -1758,6 +1893,7 @@ doctor_run(const struct conf *cf, const char *resolver, FILE *out)
 
 	memset(&d, 0, sizeof(d));
 	d.cf = cf;
+	d.opts = opts;
 	d.out = out;
 	d.fromdom = doctor_domain_of(cf->from.addr);
 	d.envdom = doctor_domain_of(cf->envelope_from ? cf->envelope_from :
@@ -1774,7 +1910,7 @@ doctor_run(const struct conf *cf, const char *resolver, FILE *out)
 		fprintf(stderr, "form2mail: doctor: out of memory\n");
 		goto out;
 	}
-	if (doctor_ub(&d, resolver) == -1)
+	if (doctor_ub(&d, opts->resolver) == -1)
 		goto out;
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
 		fprintf(stderr, "form2mail: doctor: libcurl init failed\n");
@@ -1804,6 +1940,8 @@ doctor_run(const struct conf *cf, const char *resolver, FILE *out)
 	doctor_spf(&d);
 	doctor_dmarc(&d);
 	doctor_smtp(&d);
+	doctor_traps(&d);
+	doctor_next_hop(&d);
 	rc = d.failed ? 1 : 0;
 out:
 	if (d.spf != NULL)
@@ -1813,6 +1951,9 @@ out:
 	SPF_debug_handler = debug;
 	if (d.ub != NULL)
 		ub_ctx_delete(d.ub);
+	if (d.vub != NULL)
+		ub_ctx_delete(d.vub);
+	free(d.sts_ca);
 	if (curl)
 		curl_global_cleanup();
 	if (d.password != NULL) {
@@ -1828,27 +1969,57 @@ out:
 	return rc;
 }
 
+/* "--name VALUE" or "--name=VALUE" at argv[*i]; NULL when not name. */
+static const char *
+doctor_optarg(int argc, char **argv, int *i, const char *name)
+{
+	size_t	 n = strlen(name);
+
+	if (strcmp(argv[*i], name) == 0 && *i + 1 < argc)
+		return argv[++*i];
+	if (strncmp(argv[*i], name, n) == 0 && argv[*i][n] == '=')
+		return argv[*i] + n + 1;
+	return NULL;
+}
+
 int
 doctor_main(const char *path, int argc, char **argv)
 {
-	struct conf	*cf;
-	const char	*resolver = NULL;
-	int		 i, rc;
+	struct conf		*cf;
+	struct doctor_opts	 o;
+	const char		*v;
+	char			*e;
+	int			 i, rc;
 
+	memset(&o, 0, sizeof(o));
 	for (i = 0; i < argc; i++) {
-		if (strcmp(argv[i], "--resolver") == 0 && i + 1 < argc)
-			resolver = argv[++i];
-		else if (strncmp(argv[i], "--resolver=", 11) == 0)
-			resolver = argv[i] + 11;
-		else {
-			fprintf(stderr, "usage: form2mail doctor [-c FILE] "
-			    "[--resolver IP[:PORT]]\n");
-			return 2;
-		}
+		if ((v = doctor_optarg(argc, argv, &i, "--resolver")) != NULL)
+			o.resolver = v;
+		else if ((v = doctor_optarg(argc, argv, &i,
+		    "--trust-anchor")) != NULL && *v != '\0')
+			o.trust_anchor = v;
+		else if ((v = doctor_optarg(argc, argv, &i, "--sts-ca")) !=
+		    NULL && *v != '\0')
+			o.sts_ca = v;
+		else if ((v = doctor_optarg(argc, argv, &i, "--sts-port")) !=
+		    NULL) {
+			errno = 0;
+			o.sts_port = strtol(v, &e, 10);
+			if (errno != 0 || e == v || *e != '\0' ||
+			    !isdigit((unsigned char)*v) || o.sts_port < 1 ||
+			    o.sts_port > 65535)
+				goto usage;
+		} else
+			goto usage;
 	}
 	if (conf_load(path, &cf) != 0)
 		return 2;
-	rc = doctor_run(cf, resolver, stdout);
+	rc = doctor_run_opts(cf, &o, stdout);
 	conf_free(cf);
 	return rc;
+usage:
+	fprintf(stderr, "usage: form2mail doctor [-c FILE] [--resolver "
+	    "IP[:PORT]] [--trust-anchor FILE|none]\n"
+	    "       (tests only: [--sts-ca FILE] [--sts-port PORT])\n");
+	return 2;
 }

@@ -21,19 +21,45 @@ struct conf;
 /* The longest TXT value (one record's character-strings joined) read. */
 #define DOCTOR_TXT_MAX	4096
 
+/* The DNSSEC trust anchor used when none is given (Debian dns-root-data). */
+#define DOCTOR_TRUST_ANCHOR	"/usr/share/dns/root.key"
+
+/* Options of the command; all NULL or 0 for the defaults. */
+struct doctor_opts {
+	const char	*resolver;	/* "IP[:PORT]", "[IPv6]:PORT"; NULL:
+					   /etc/resolv.conf */
+	const char	*trust_anchor;	/* DS/DNSKEY lines (zone file) that
+					   DNSSEC validation starts from;
+					   NULL: DOCTOR_TRUST_ANCHOR; "none":
+					   no validation (DANE unknown) */
+	/* For tests only (each use prints a warn line): */
+	const char	*sts_ca;	/* PEM CA file that verifies the MTA-STS
+					   policy servers instead of the system
+					   store */
+	long		 sts_port;	/* fetch policies from this port, not
+					   443; 0: 443 */
+};
+
 /*
  * The command.  argv holds what follows "doctor": "--resolver IP[:PORT]"
  * (or "--resolver=..."; an IPv6 address with a port is written
- * "[IP]:PORT").  Loads the config at path and runs doctor_run() on stdout.
- * Returns the exit status: 0 every check passed, 1 one failed, 2 usage or
- * config error (the reason on stderr).
+ * "[IP]:PORT"), "--trust-anchor FILE|none", and for tests "--sts-ca FILE"
+ * and "--sts-port PORT" (each also as "--opt=value").  Loads the config at
+ * path and runs doctor_run_opts() on stdout.  Returns the exit status: 0
+ * every check passed, 1 one failed, 2 usage or config error (the reason on
+ * stderr).
  */
 int	 doctor_main(const char *path, int argc, char **argv);
 
 /*
  * Runs every check of cf and writes one line per check to out, starting
- * "ok    ", "warn  ", "skip  " or "FAIL  "; a FAIL line ends with
- * " — fix: " and what to do, the record to publish when a record is wrong.
+ * "ok    ", "warn  ", "skip  " or "FAIL  "; a FAIL line, and a warn line
+ * naming an rspamd trap, ends with " — fix: " and what to do, the record
+ * to publish when a record is wrong.  After the site's own records come
+ * the traps (SPOOF_REPLYTO, MID_RHS_WWW, FORGED_SENDER, an unaligned
+ * envelope) and, per recipient domain, its next hop: MTA-STS, DANE,
+ * TLS-RPT and a summary; whatever DNS or HTTPS cannot answer is reported
+ * "unknown" (warn), never as secure.
  * resolver is "IP[:PORT]" or "[IPv6]:PORT", or NULL for the nameservers of
  * /etc/resolv.conf.  Run as root, it reads the DKIM keys and the SMTP
  * password first, then drops to the service user (server_drop()) before
@@ -41,6 +67,10 @@ int	 doctor_main(const char *path, int argc, char **argv);
  * failed) or 2 (bad resolver, or privileges not dropped: on stderr).
  */
 int	 doctor_run(const struct conf *cf, const char *resolver, FILE *out);
+
+/* doctor_run() with every option. */
+int	 doctor_run_opts(const struct conf *cf, const struct doctor_opts *,
+	    FILE *out);
 
 /* ---- pure helpers, for the unit test and the fuzz target ---------- */
 
