@@ -117,6 +117,16 @@ def without(records, prefix):
     return [r for r in records if not r.startswith(prefix)]
 
 
+# Lines of the traps and the next hop (test_doctor_hop.py checks them):
+# the default test config trips the traps and its recipients publish
+# no MTA-STS, so they are warnings here.
+EXTRA = ("rspamd ", "MTA-STS", "DANE", "TLS-RPT", "Next hop")
+
+
+def own(lines):
+    return [l for l in lines if not l[6:].startswith(EXTRA)]
+
+
 def lines_with(out, status, what):
     return [l for l in out.splitlines()
             if l.startswith(status) and what in l]
@@ -233,7 +243,7 @@ def main():
                           for c in out if c != "\n"),
                       "%s: no control characters" % name, None, out)
                 if want is None:
-                    check(all(l.startswith("ok    ") for l in lines),
+                    check(all(l.startswith("ok    ") for l in own(lines)),
                           "%s: every line ok" % name, "ok", lines)
                     for what in ("DKIM f2mr._domainkey.example.test: TXT "
                                  "matches the key (rsa-sha256)",
@@ -260,7 +270,7 @@ def main():
                     hit = [l for l in lines if l.startswith(first)]
                     check(hit and fix in hit[0], "%s: %r with fix %r" % (
                         name, first, fix), (first, fix), lines)
-                    others = [l for l in lines if l.startswith("FAIL") and
+                    others = [l for l in own(lines) if l.startswith("FAIL") and
                               not l.startswith(first.split(":")[0])]
                     check(not others, "%s: no other check fails" % name,
                           [], others)
