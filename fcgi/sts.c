@@ -394,8 +394,11 @@ sts_rpt_field(void *arg, const char *n, size_t nl, const char *v, size_t vl)
 				return -1;
 		return vl > 0 ? 0 : -1;
 	}
-	if (c->have)
+	/* tlsrpt-rua = "rua=" uri *(*WSP "," *WSP uri): no WSP after '='. */
+	if (c->have || vl == 0 || sts_wsp(v[0]))
 		return -1;
+	k = 0;
+	c->rua[0] = '\0';
 	for (; p <= end; p = e + 1) {
 		for (e = p; e < end && *e != ','; e++)
 			;
@@ -405,15 +408,31 @@ sts_rpt_field(void *arg, const char *n, size_t nl, const char *v, size_t vl)
 			;
 		if (!sts_rua_uri(a, (size_t)(b - a)))
 			return -1;
+		/* Shown joined by ", ", cut with "..." past ruasize. */
+		if (k + (k ? 2 : 0) + (size_t)(b - a) < c->ruasize) {
+			if (k) {
+				memcpy(c->rua + k, ", ", 2);
+				k += 2;
+			}
+			memcpy(c->rua + k, a, (size_t)(b - a));
+			k += (size_t)(b - a);
+			c->rua[k] = '\0';
+		} else if (c->ruasize > 4) {
+			size_t	 room = c->ruasize - 4;
+
+			if (k < room) {
+				if (k)
+					c->rua[k++] = ',';
+				while (k < room && a < b)
+					c->rua[k++] = *a++;
+			}
+			if (k > room)
+				k = room;
+			memcpy(c->rua + k, "...", 4);
+			k = c->ruasize;	/* nothing more fits */
+		}
 		if (e == end)
 			break;
-	}
-	if (vl < c->ruasize) {
-		memcpy(c->rua, v, vl);
-		c->rua[vl] = '\0';
-	} else if (c->ruasize > 4) {
-		memcpy(c->rua, v, c->ruasize - 4);
-		memcpy(c->rua + c->ruasize - 4, "...", 4);
 	}
 	c->have = 1;
 	return 0;
