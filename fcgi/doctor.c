@@ -31,6 +31,7 @@
 
 #include "buf.h"
 #include "conf.h"
+#include "dmarc_report.h"
 #include "doctor.h"
 #include "doctor_int.h"
 #include "keys.h"
@@ -1987,7 +1988,7 @@ doctor_main(const char *path, int argc, char **argv)
 {
 	struct conf		*cf;
 	struct doctor_opts	 o;
-	const char		*v;
+	const char		*v, *reports = NULL;
 	char			*e;
 	int			 i, rc;
 
@@ -1995,6 +1996,9 @@ doctor_main(const char *path, int argc, char **argv)
 	for (i = 0; i < argc; i++) {
 		if ((v = doctor_optarg(argc, argv, &i, "--resolver")) != NULL)
 			o.resolver = v;
+		else if ((v = doctor_optarg(argc, argv, &i,
+		    "--dmarc-reports")) != NULL && *v != '\0')
+			reports = v;
 		else if ((v = doctor_optarg(argc, argv, &i,
 		    "--trust-anchor")) != NULL && *v != '\0')
 			o.trust_anchor = v;
@@ -2014,12 +2018,18 @@ doctor_main(const char *path, int argc, char **argv)
 	}
 	if (conf_load(path, &cf) != 0)
 		return 2;
-	rc = doctor_run_opts(cf, &o, stdout);
+	/* Reports are read offline: no DNS, no relay (dmarc_report.h). */
+	if (reports != NULL)
+		rc = dmarc_report_dir(reports, doctor_domain_of(cf->from.addr) ?
+		    doctor_domain_of(cf->from.addr) : "", stdout);
+	else
+		rc = doctor_run_opts(cf, &o, stdout);
 	conf_free(cf);
 	return rc;
 usage:
 	fprintf(stderr, "usage: form2mail doctor [-c FILE] [--resolver "
 	    "IP[:PORT]] [--trust-anchor FILE|none]\n"
+	    "       form2mail doctor [-c FILE] --dmarc-reports DIR\n"
 	    "       (tests only: [--sts-ca FILE] [--sts-port PORT])\n");
 	return 2;
 }

@@ -68,6 +68,7 @@ usage(void)
 	    " [--algorithm rsa-sha256|ed25519-sha256] --out FILE\n"
 	    "       form2mail dns       [-c FILE] [--spf TERMS] [--rua ADDR]\n"
 	    "       form2mail doctor    [-c FILE] [--resolver IP[:PORT]]\n"
+	    "       form2mail doctor    [-c FILE] --dmarc-reports DIR\n"
 	    "       form2mail send-test [-c FILE] FORM\n"
 	    "       form2mail version\n"
 	    "FILE defaults to $FORM2MAIL_CONFIG, else " CONF_DEFAULT_PATH "\n");
