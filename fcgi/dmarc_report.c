@@ -63,6 +63,9 @@ struct px {
 	int			 have_begin, have_end;
 };
 
+static int	px_fail(struct px *, const char *, ...)
+		    __attribute__((format(printf, 2, 3)));
+
 static int
 px_fail(struct px *x, const char *fmt, ...)
 {
@@ -607,8 +610,10 @@ dmarc_report_parse_xml(const char *xml, size_t len, struct dmarc_report **out,
 		}
 	}
 	if (!done) {
-		px_fail(x, x->depth ? "unexpected end: <%s> not closed" :
-		    "no root element", x->path);
+		if (x->depth)
+			px_fail(x, "unexpected end: <%s> not closed", x->path);
+		else
+			px_fail(x, "no root element");
 		goto out;
 	}
 	if (x->r->org_name[0] == '\0' || x->r->report_id[0] == '\0' ||

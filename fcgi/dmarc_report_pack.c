@@ -45,19 +45,23 @@ le32(const unsigned char *p)
 }
 
 /* Inflates in (windowbits as zlib's inflateInit2) into a new buffer of at
- * most cap octets; for gzip (wbits > 15) concatenated members join. */
+ * most cap octets, grown by doubling so a small report costs little; for
+ * gzip (wbits > 15) concatenated members join (RFC 1952 2.2). */
 static int
 inflate_all(const unsigned char *in, size_t inlen, int wbits, size_t cap,
     unsigned char **out, size_t *outlen, struct dmarc_report_pos *pos)
 {
 	z_stream	 z;
-	unsigned char	*b;
-	size_t		 alloc = cap + 1;
+	unsigned char	*b, *nb;
+	size_t		 alloc, used;
 	int		 zr, rc = -1;
 
 	*out = NULL;
-	if (inlen > UINT32_MAX)
+	if (inlen > UINT32_MAX || cap >= UINT32_MAX)
 		return why(pos, "compressed data too large");
+	alloc = inlen < (cap + 1) / 4 ? inlen * 4 : cap + 1;
+	if (alloc < 65536)
+		alloc = cap + 1 < 65536 ? cap + 1 : 65536;
 	if ((b = malloc(alloc)) == NULL)
 		return why(pos, "out of memory");
 	memset(&z, 0, sizeof(z));
@@ -73,8 +77,10 @@ inflate_all(const unsigned char *in, size_t inlen, int wbits, size_t cap,
 		zr = inflate(&z, Z_FINISH);
 		if (zr == Z_STREAM_END) {
 			if (wbits > 15 && z.avail_in > 0) {
-				if (inflateReset(&z) != Z_OK)
-					break;
+				if (inflateReset(&z) != Z_OK) {
+					why(pos, "zlib reset failed");
+					goto out;
+				}
 				continue;
 			}
 			if (z.avail_in > 0) {
@@ -83,17 +89,27 @@ inflate_all(const unsigned char *in, size_t inlen, int wbits, size_t cap,
 			}
 			break;
 		}
-		if (z.avail_out == 0) {
-			why(pos, "decompressed over the size limit");
-			goto out;
+		if ((zr == Z_OK || zr == Z_BUF_ERROR) && z.avail_out == 0) {
+			if (alloc > cap) {
+				why(pos, "decompressed over the size limit");
+				goto out;
+			}
+			used = alloc;
+			alloc = alloc > (cap + 1) / 2 ? cap + 1 : alloc * 2;
+			if ((nb = realloc(b, alloc)) == NULL) {
+				why(pos, "out of memory");
+				goto out;
+			}
+			b = nb;
+			z.next_out = b + used;
+			z.avail_out = (uInt)(alloc - used);
+			continue;
 		}
 		why(pos, zr == Z_BUF_ERROR ? "truncated compressed data" :
 		    "corrupt compressed data");
 		goto out;
 	}
-	*outlen = z.total_out;
-	if (wbits > 15)
-		*outlen = (size_t)(z.next_out - b);
+	*outlen = (size_t)(z.next_out - b);
 	if (*outlen > cap) {
 		why(pos, "decompressed over the size limit");
 		goto out;
