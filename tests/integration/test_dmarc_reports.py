@@ -14,7 +14,7 @@ import zipfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness as h  # noqa: E402
-from harness import FAILS, PASSED, check  # noqa: E402
+from harness import check  # noqa: E402
 
 SEEDS = os.path.join(h.REPO, "tests", "fuzz", "corpus", "dmarc_report")
 
@@ -112,8 +112,7 @@ def main():
         rc, out, err = doctor(conf, "--dmarc-report", rep)
         check(rc == 2 and "--dmarc-reports DIR" in err, "usage names the "
               "option", 2, (rc, err))
-    print("%d passed, %d failed" % (PASSED[0], len(FAILS)))
-    return 1 if FAILS else 0
+    return h.result()
 
 
 if __name__ == "__main__":
