@@ -30,29 +30,9 @@
 #include "buf.h"
 #include "conf.h"
 #include "sign.h"
+#include "../unit/lsan_opendkim.h"
 
 int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
-
-/*
- * Debian's libopendkim 2.11 never frees the Ed25519 key it parses per
- * signature (see tests/unit/test_sign.c): suppress exactly that.  The
- * full unwinder finds the frame through libcrypto; a long fuzzing run may
- * set ASAN_OPTIONS=fast_unwind_on_malloc=1:detect_leaks=0 for speed.
- */
-const char	*__asan_default_options(void);
-const char	*__lsan_default_suppressions(void);
-
-const char *
-__asan_default_options(void)
-{
-	return "fast_unwind_on_malloc=0";
-}
-
-const char *
-__lsan_default_suppressions(void)
-{
-	return "leak:dkim_privkey_load\n";
-}
 
 #define FL_RAW		0x01
 #define FL_FROM		0x02

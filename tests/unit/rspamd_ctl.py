@@ -42,6 +42,9 @@ cache costs time, never a wrong result.  Every wait is capped
 (RSPAMD_WAIT seconds for the cold start).
 
 Python users: Rspamd(dir).start() / .stop(), attributes port, dns_port.
+Rspamd(dir, txt={name: value}) has dnsmasq answer those TXT records
+(DKIM keys; a value over 255 octets is split into strings by dnsmasq) and
+NXDOMAIN to every other name.
 """
 import ctypes
 import grp
@@ -201,7 +204,12 @@ def http_ping(port):
 
 
 class Rspamd:
-    def __init__(self, d):
+    def __init__(self, d, txt=None):
+        for name, value in (txt or {}).items():
+            # dnsmasq's --txt-record takes ',' as a string separator.
+            if "," in name + value:
+                raise ValueError("TXT record with ',': %s" % name)
+        self.txt = dict(txt or {})
         self.top = os.path.abspath(d)
         self.dir = os.path.join(self.top, "rspamd")
         self.port = self.dns_port = None
@@ -267,6 +275,8 @@ class Rspamd:
                     "--bind-interfaces", "--listen-address=127.0.0.1",
                     "--port=%d" % port, "--address=/#/", "--pid-file=",
                     "--log-facility=-"]
+            args += ["--txt-record=%s,%s" % (n.rstrip("."), v)
+                     for n, v in sorted(self.txt.items())]
             if os.geteuid() == 0:
                 args.append("--user=nobody")
             self.dns = subprocess.Popen(

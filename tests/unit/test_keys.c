@@ -22,26 +22,11 @@
 #include "buf.h"
 #include "conf.h"
 #include "keys.h"
+#include "lsan_opendkim.h"
 #include "sign.h"
 #include "t.h"
 
 #define VERIFY	"/usr/bin/python3 -W ignore tests/unit/verify_dkim.py"
-
-/* libopendkim 2.11 leaks the Ed25519 key it parses (see test_sign.c). */
-const char	*__asan_default_options(void);
-const char	*__lsan_default_suppressions(void);
-
-const char *
-__asan_default_options(void)
-{
-	return "fast_unwind_on_malloc=0";
-}
-
-const char *
-__lsan_default_suppressions(void)
-{
-	return "leak:dkim_privkey_load\n";
-}
 
 static char	 tmpdir[] = "/tmp/test_keys.XXXXXX";
 static char	 rsa_path[256], ed_path[256];

@@ -28,6 +28,7 @@
 
 #include "buf.h"
 #include "conf.h"
+#include "lsan_opendkim.h"
 #include "sign.h"
 #include "t.h"
 
@@ -37,27 +38,6 @@
 #define DNS_RSA		"f2m2023r._domainkey.example.com=" DATA "rsa2048.txt"
 #define DNS_ED		"f2m2023e._domainkey.example.com=" DATA "ed25519.txt"
 #define DNS_FILES	DNS_RSA " " DNS_ED
-
-/*
- * Debian's libopendkim 2.11 never frees the Ed25519 private key it parses
- * in dkim_privkey_load() (about 0.5 KiB per Ed25519 signature; RSA is
- * freed).  Suppress exactly that under LeakSanitizer; the full unwinder is
- * needed to see the frame through libcrypto.
- */
-const char	*__asan_default_options(void);
-const char	*__lsan_default_suppressions(void);
-
-const char *
-__asan_default_options(void)
-{
-	return "fast_unwind_on_malloc=0";
-}
-
-const char *
-__lsan_default_suppressions(void)
-{
-	return "leak:dkim_privkey_load\n";
-}
 
 static char	 tmpdir[] = "/tmp/test_sign.XXXXXX";
 static char	 s_domain[] = "example.com";
