@@ -235,6 +235,22 @@ conf_err(struct conf_ctx *c, const char *path, int atkey, const char *fmt,
 	c->errors++;
 }
 
+/* Like conf_err at the value of path, but a warning: check still passes. */
+static void F2M_PRINTF(3, 4)
+conf_warn(struct conf_ctx *c, const char *path, const char *fmt, ...)
+{
+	const struct conf_pos	*p;
+	va_list			 ap;
+
+	p = conf_pos_find(c, path);
+	fprintf(stderr, "%s:%d:%d: warning: ", c->file, p ? p->vline : 1,
+	    p ? p->vcol : 1);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
 /* ---- typed getters ------------------------------------------------ */
 
 static size_t
@@ -792,7 +808,7 @@ static const char *const conf_limits_keys[] = {
 	"max_body", "max_fields", "max_value", NULL
 };
 static const char *const conf_sender_keys[] = {
-	"from", "envelope_from", "hostname", "spf", NULL
+	"from", "envelope_from", "hostname", "message_id_domain", "spf", NULL
 };
 static const char *const conf_smtp_keys[] = {
 	"url", "username", "password_file", "ca_file", "max_per_hour",
@@ -1206,6 +1222,17 @@ conf_sender(struct conf_ctx *c, json_t *root)
 	    strchr(cf->hostname, '.') == NULL))
 		conf_err(c, "/sender/hostname", 0, "\"hostname\" must be a "
 		    "fully qualified host name");
+	cf->message_id_domain = conf_str(c, "/sender", o, "message_id_domain",
+	    NULL, 0);
+	if (cf->message_id_domain != NULL &&
+	    (!conf_is_ldh_name(cf->message_id_domain) ||
+	    strchr(cf->message_id_domain, '.') == NULL))
+		conf_err(c, "/sender/message_id_domain", 0, "\"message_id_domain"
+		    "\" must be a fully qualified domain name");
+	else if (cf->message_id_domain == NULL && cf->from.addr != NULL &&
+	    (cf->message_id_domain = strdup(strrchr(cf->from.addr, '@') + 1)) ==
+	    NULL)
+		conf_err(c, "/sender", 0, "out of memory");
 	cf->sender_spf = conf_str(c, "/sender", o, "spf", NULL, 0);
 	if (cf->sender_spf != NULL && conf_spf_terms(cf->sender_spf, esc,
 	    sizeof(esc)) == -1)
@@ -1364,6 +1391,100 @@ conf_alignment(struct conf_ctx *c)
 	}
 	conf_err(c, "/sender/from", 0, "From domain \"%s\" is not a DKIM "
 	    "signing domain (nor below one): DMARC would fail", fd);
+}
+
+/*
+ * Header choices a receiving rspamd scores (DESIGN.md "Deliverability"),
+ * named with the fix; warnings only, the mail still goes.  Measured with
+ * rspamd 3.4: SPOOF_REPLYTO +6.0 (rules/misc.lua: Reply-To on another
+ * domain than From while an SMTP recipient has From's domain exactly and
+ * From is not the first To), MID_RHS_WWW +0.5, FORGED_SENDER +0.3.
+ */
+static void
+conf_rcpt_warn(struct conf_ctx *c, const char *path, const char *key,
+    const struct conf_mailbox *to, size_t n, const struct conf_mailbox *first)
+{
+	const struct conf	*cf = c->conf;
+	const char		*fd, *rd;
+	char			 p[CONF_MAX_PATH];
+	size_t			 i;
+
+	fd = strrchr(cf->from.addr, '@') + 1;
+	if (first != NULL && strcasecmp(first->addr, cf->from.addr) == 0)
+		return;
+	for (i = 0; i < n; i++) {
+		if (to[i].addr == NULL || (rd = strrchr(to[i].addr, '@')) ==
+		    NULL || strcasecmp(rd + 1, fd) != 0)
+			continue;
+		conf_path(p, "%s/%s/%zu", path, key, i);
+		conf_warn(c, p, "recipient %s shares sender.from's domain %s "
+		    "exactly: with the visitor in Reply-To, a receiving rspamd "
+		    "adds SPOOF_REPLYTO (+6.0); put sender.from on a sub-domain "
+		    "(e.g. forms@notify.%s, with dkim[].domain %s or notify.%s "
+		    "and sender.envelope_from on it)", to[i].addr, fd, fd, fd,
+		    fd);
+		return;
+	}
+}
+
+static void
+conf_deliverability(struct conf_ctx *c)
+{
+	const struct conf	*cf = c->conf;
+	const struct conf_form	*f;
+	const char		*fd, *ed;
+	char			 p[CONF_MAX_PATH];
+	size_t			 i, j;
+
+	if (cf->from.addr == NULL)
+		return;
+	fd = strrchr(cf->from.addr, '@') + 1;
+	if (cf->message_id_domain != NULL &&
+	    strncasecmp(cf->message_id_domain, "www.", 4) == 0)
+		conf_warn(c, "/sender/message_id_domain", "Message-ID "
+		    "<id@%s> is on a www. host: a receiving rspamd adds "
+		    "MID_RHS_WWW (+0.5); use the From domain (%s, the "
+		    "default: remove the key)", cf->message_id_domain, fd);
+	if (cf->envelope_from != NULL &&
+	    strcasecmp(cf->envelope_from, cf->from.addr) != 0) {
+		ed = strrchr(cf->envelope_from, '@') + 1;
+		if (strcasecmp(ed, fd) != 0)
+			conf_warn(c, "/sender/envelope_from", "envelope sender "
+			    "%s is not on From's domain %s: SPF then does not "
+			    "align for DMARC, and a receiving rspamd adds "
+			    "FORGED_SENDER (+0.3); use %s (the default: remove "
+			    "the key) or an address on %s", cf->envelope_from,
+			    fd, cf->from.addr, fd);
+		else
+			conf_warn(c, "/sender/envelope_from", "envelope sender "
+			    "%s differs from From %s: a receiving rspamd adds "
+			    "FORGED_SENDER (+0.3); use %s (the default: remove "
+			    "the key)", cf->envelope_from, cf->from.addr,
+			    cf->from.addr);
+	}
+	for (i = 0; i < cf->nforms; i++) {
+		f = &cf->forms[i];
+		if (f->id == NULL)
+			continue;
+		conf_path(p, "/forms/%s", f->id);
+		conf_rcpt_warn(c, p, "recipients", f->to, f->nto,
+		    f->nto > 0 ? &f->to[0] : NULL);
+		conf_rcpt_warn(c, p, "cc", f->cc, f->ncc,
+		    f->nto > 0 ? &f->to[0] : NULL);
+		conf_rcpt_warn(c, p, "bcc", f->bcc, f->nbcc,
+		    f->nto > 0 ? &f->to[0] : NULL);
+		for (j = 0; j < f->nchoices; j++) {
+			char	 q[CONF_MAX_PATH];
+
+			if (f->choices[j].value == NULL)
+				continue;
+			conf_path(q, "%s/route/choices", p);
+			conf_rcpt_warn(c, q, f->choices[j].value,
+			    f->choices[j].to,
+			    f->choices[j].nto, f->choices[j].nto > 0 ?
+			    &f->choices[j].to[0] : NULL);
+		}
+	}
 }
 
 static int
@@ -2088,6 +2209,8 @@ conf_load(const char *path, struct conf **out)
 	conf_dkim(&c, root);
 	conf_alignment(&c);
 	conf_forms(&c, root);
+	if (c.errors == 0)
+		conf_deliverability(&c);
 	rc = c.errors ? 1 : 0;
 out:
 	if (rc == 0)
@@ -2294,6 +2417,7 @@ conf_free(struct conf *cf)
 	free(cf->from.addr);
 	free(cf->envelope_from);
 	free(cf->hostname);
+	free(cf->message_id_domain);
 	free(cf->sender_spf);
 	free(cf->path);
 	free(cf->listen);

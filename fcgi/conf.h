@@ -226,7 +226,10 @@ struct conf {
 	size_t			 nmetrics_allow;
 	struct conf_mailbox	 from;		/* sender.from */
 	char			*envelope_from;	/* sender.envelope_from */
-	char			*hostname;	/* sender.hostname */
+	char			*hostname;	/* sender.hostname: the EHLO name */
+	char			*message_id_domain; /* sender.message_id_domain:
+						   Message-ID's right-hand
+						   side; default From's domain */
 	char			*sender_spf;	/* sender.spf: SPF terms naming
 						   the relay, checked by
 						   conf_spf_terms(); NULL: none */

@@ -1149,7 +1149,7 @@ req_autoreply(struct req *q, const struct form *f)
 	if (spool_new_id(meta.id) == -1)
 		goto out;
 	m.id = meta.id;
-	m.hostname = cf->hostname;
+	m.hostname = cf->message_id_domain;
 	m.date = now;
 	m.auto_submitted = "auto-replied";
 	m.text = text.data ? text.data : "";
@@ -1381,7 +1381,7 @@ req_submit(struct req *q, const struct form *f)
 	m.ncc = cfm->ncc;
 	m.subject = subj.data;
 	m.id = q->id;
-	m.hostname = cf->hostname;
+	m.hostname = cf->message_id_domain;
 	m.date = now;
 	m.client_ip = q->ip[0] ? q->ip : NULL;
 	m.text = text.data ? text.data : "";

@@ -331,12 +331,20 @@ spam_header(struct curl_slist **h, const char *name, const char *value)
 }
 
 /*
- * rspamd judges the visitor's words, not our envelope: a notification has
- * From on the site's domain and the visitor in Reply-To by design (DMARC
- * alignment), and the web client has no mail host name.  The symbols that
- * score exactly that structure are turned off for our checks.
+ * rspamd judges the visitor's words, not our envelope (DESIGN.md
+ * "Deliverability"): the draft is not signed yet and comes from the
+ * visitor's IP, so SPF, DKIM, DMARC and ARC would judge the visitor's
+ * connection as if it were our relay (R_SPF_FAIL, DMARC_POLICY_REJECT).
+ * Those groups are off for this request (rspamd per-request settings,
+ * "groups_disabled"); the receiving side scores them on the signed mail.
+ * A notification has From on the site's domain and the visitor in
+ * Reply-To by design, and the web client has no mail host name: the
+ * symbols that score exactly that structure are off too.  What we pass
+ * (IP, envelope, recipients) is true; hold_score and reject_score then
+ * mean content alone.
  */
-#define SPAM_SETTINGS	"{\"symbols_disabled\":[\"SPOOF_REPLYTO\","	\
+#define SPAM_SETTINGS	"{\"groups_disabled\":[\"spf\",\"dkim\","	\
+	"\"dmarc\",\"arc\"],\"symbols_disabled\":[\"SPOOF_REPLYTO\","	\
 	"\"HFILTER_HOSTNAME_UNKNOWN\",\"RDNS_NONE\",\"HFILTER_HELO_NOT_FQDN\","	\
 	"\"HFILTER_HELO_BAREIP\",\"ONCE_RECEIVED\",\"RCVD_COUNT_ZERO\"]}"
 
