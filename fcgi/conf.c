@@ -808,7 +808,8 @@ static const char *const conf_limits_keys[] = {
 	"max_body", "max_fields", "max_value", NULL
 };
 static const char *const conf_sender_keys[] = {
-	"from", "envelope_from", "hostname", "message_id_domain", "spf", NULL
+	"from", "envelope_from", "hostname", "message_id_domain",
+	"same_domain_from", "spf", NULL
 };
 static const char *const conf_smtp_keys[] = {
 	"url", "username", "password_file", "ca_file", "max_per_hour",
@@ -1233,6 +1234,19 @@ conf_sender(struct conf_ctx *c, json_t *root)
 	    (cf->message_id_domain = strdup(strrchr(cf->from.addr, '@') + 1)) ==
 	    NULL)
 		conf_err(c, "/sender", 0, "out of memory");
+	cf->from_recipient = 1;
+	if ((s = conf_str(c, "/sender", o, "same_domain_from", NULL, 0)) !=
+	    NULL) {
+		if (strcmp(s, "recipient") == 0)
+			cf->from_recipient = 1;
+		else if (strcmp(s, "sender") == 0)
+			cf->from_recipient = 0;
+		else
+			conf_err(c, "/sender/same_domain_from", 0,
+			    "\"same_domain_from\" must be \"recipient\" or "
+			    "\"sender\"");
+		free(s);
+	}
 	cf->sender_spf = conf_str(c, "/sender", o, "spf", NULL, 0);
 	if (cf->sender_spf != NULL && conf_spf_terms(cf->sender_spf, esc,
 	    sizeof(esc)) == -1)
@@ -1367,6 +1381,26 @@ conf_dkim(struct conf_ctx *c, json_t *root)
 	}
 }
 
+int
+conf_same_domain(const char *a, const char *b)
+{
+	const char	*x, *y;
+
+	return a != NULL && b != NULL && (x = strrchr(a, '@')) != NULL &&
+	    (y = strrchr(b, '@')) != NULL && strcasecmp(x + 1, y + 1) == 0;
+}
+
+int
+conf_related_domain(const char *a, const char *b)
+{
+	size_t	 al = strlen(a), bl = strlen(b);
+
+	if (al < bl)
+		return conf_related_domain(b, a);
+	return strcasecmp(a, b) == 0 || (al > bl && a[al - bl - 1] == '.' &&
+	    strcasecmp(a + al - bl, b) == 0);
+}
+
 /* DMARC alignment (RFC 7489 section 3.1.1, relaxed): From's domain is a
  * signing domain or below one. */
 static void
@@ -1384,9 +1418,7 @@ conf_alignment(struct conf_ctx *c)
 		if (cf->dkim[i].domain == NULL)
 			continue;
 		dl = strlen(cf->dkim[i].domain);
-		if (strcasecmp(fd, cf->dkim[i].domain) == 0 ||
-		    (fl > dl && fd[fl - dl - 1] == '.' &&
-		    strcasecmp(fd + fl - dl, cf->dkim[i].domain) == 0))
+		if (fl >= dl && conf_related_domain(fd, cf->dkim[i].domain))
 			return;
 	}
 	conf_err(c, "/sender/from", 0, "From domain \"%s\" is not a DKIM "
@@ -1396,33 +1428,48 @@ conf_alignment(struct conf_ctx *c)
 /*
  * Header choices a receiving rspamd scores (DESIGN.md "Deliverability"),
  * named with the fix; warnings only, the mail still goes.  Measured with
- * rspamd 3.4: SPOOF_REPLYTO +6.0 (rules/misc.lua: Reply-To on another
- * domain than From while an SMTP recipient has From's domain exactly and
- * From is not the first To), MID_RHS_WWW +0.5, FORGED_SENDER +0.3.
+ * rspamd 3.4 (tests/integration/test_inbox.py): SPOOF_REPLYTO +6.0
+ * (rules/misc.lua: Reply-To on another domain than From while an SMTP
+ * recipient has From's domain exactly, unless From is the first To),
+ * MID_RHS_WWW +0.5.  With sender.same_domain_from "recipient" (the
+ * default) a notification whose first To is on From's domain goes out
+ * From that address, which rspamd exempts; a recipient on From's domain
+ * behind a first To elsewhere is still caught.
  */
 static void
 conf_rcpt_warn(struct conf_ctx *c, const char *path, const char *key,
     const struct conf_mailbox *to, size_t n, const struct conf_mailbox *first)
 {
 	const struct conf	*cf = c->conf;
-	const char		*fd, *rd;
+	const char		*fd;
 	char			 p[CONF_MAX_PATH];
 	size_t			 i;
 
 	fd = strrchr(cf->from.addr, '@') + 1;
 	if (first != NULL && strcasecmp(first->addr, cf->from.addr) == 0)
 		return;
+	if (cf->from_recipient && first != NULL &&
+	    conf_same_domain(first->addr, cf->from.addr))
+		return;
 	for (i = 0; i < n; i++) {
-		if (to[i].addr == NULL || (rd = strrchr(to[i].addr, '@')) ==
-		    NULL || strcasecmp(rd + 1, fd) != 0)
+		if (!conf_same_domain(to[i].addr, cf->from.addr))
 			continue;
 		conf_path(p, "%s/%s/%zu", path, key, i);
-		conf_warn(c, p, "recipient %s shares sender.from's domain %s "
-		    "exactly: with the visitor in Reply-To, a receiving rspamd "
-		    "adds SPOOF_REPLYTO (+6.0); put sender.from on a sub-domain "
-		    "(e.g. forms@notify.%s, with dkim[].domain %s or notify.%s "
-		    "and sender.envelope_from on it)", to[i].addr, fd, fd, fd,
-		    fd);
+		if (cf->from_recipient)
+			conf_warn(c, p, "recipient %s shares sender.from's "
+			    "domain %s exactly but the first recipient does "
+			    "not: with the visitor in Reply-To, a receiving "
+			    "rspamd adds SPOOF_REPLYTO (+6.0); list a recipient "
+			    "on %s first, or put sender.from on a sub-domain "
+			    "(e.g. forms@notify.%s)", to[i].addr, fd, fd, fd);
+		else
+			conf_warn(c, p, "recipient %s shares sender.from's "
+			    "domain %s exactly: with the visitor in Reply-To, "
+			    "a receiving rspamd adds SPOOF_REPLYTO (+6.0); "
+			    "remove sender.same_domain_from (the default "
+			    "\"recipient\" sends such mail From the first "
+			    "recipient) or put sender.from on a sub-domain "
+			    "(e.g. forms@notify.%s)", to[i].addr, fd, fd);
 		return;
 	}
 }
@@ -1433,7 +1480,7 @@ conf_deliverability(struct conf_ctx *c)
 	const struct conf	*cf = c->conf;
 	const struct conf_form	*f;
 	const char		*fd, *ed;
-	char			 p[CONF_MAX_PATH];
+	char			 p[CONF_MAX_PATH], q[CONF_MAX_PATH];
 	size_t			 i, j;
 
 	if (cf->from.addr == NULL)
@@ -1446,22 +1493,13 @@ conf_deliverability(struct conf_ctx *c)
 		    "MID_RHS_WWW (+0.5); use the From domain (%s, the "
 		    "default: remove the key)", cf->message_id_domain, fd);
 	if (cf->envelope_from != NULL &&
-	    strcasecmp(cf->envelope_from, cf->from.addr) != 0) {
-		ed = strrchr(cf->envelope_from, '@') + 1;
-		if (strcasecmp(ed, fd) != 0)
-			conf_warn(c, "/sender/envelope_from", "envelope sender "
-			    "%s is not on From's domain %s: SPF then does not "
-			    "align for DMARC, and a receiving rspamd adds "
-			    "FORGED_SENDER (+0.3); use %s (the default: remove "
-			    "the key) or an address on %s", cf->envelope_from,
-			    fd, cf->from.addr, fd);
-		else
-			conf_warn(c, "/sender/envelope_from", "envelope sender "
-			    "%s differs from From %s: a receiving rspamd adds "
-			    "FORGED_SENDER (+0.3); use %s (the default: remove "
-			    "the key)", cf->envelope_from, cf->from.addr,
-			    cf->from.addr);
-	}
+	    (ed = strrchr(cf->envelope_from, '@')) != NULL &&
+	    !conf_related_domain(ed + 1, fd))
+		conf_warn(c, "/sender/envelope_from", "envelope sender %s is "
+		    "not on From's domain %s: SPF then does not align for "
+		    "DMARC, and a receiving rspamd adds FORGED_SENDER (+0.3); "
+		    "use an address on %s (the default, %s: remove the key)",
+		    cf->envelope_from, fd, fd, cf->from.addr);
 	for (i = 0; i < cf->nforms; i++) {
 		f = &cf->forms[i];
 		if (f->id == NULL)
@@ -1474,15 +1512,12 @@ conf_deliverability(struct conf_ctx *c)
 		conf_rcpt_warn(c, p, "bcc", f->bcc, f->nbcc,
 		    f->nto > 0 ? &f->to[0] : NULL);
 		for (j = 0; j < f->nchoices; j++) {
-			char	 q[CONF_MAX_PATH];
-
 			if (f->choices[j].value == NULL)
 				continue;
 			conf_path(q, "%s/route/choices", p);
 			conf_rcpt_warn(c, q, f->choices[j].value,
-			    f->choices[j].to,
-			    f->choices[j].nto, f->choices[j].nto > 0 ?
-			    &f->choices[j].to[0] : NULL);
+			    f->choices[j].to, f->choices[j].nto,
+			    f->choices[j].nto > 0 ? &f->choices[j].to[0] : NULL);
 		}
 	}
 }

@@ -230,6 +230,12 @@ struct conf {
 	char			*message_id_domain; /* sender.message_id_domain:
 						   Message-ID's right-hand
 						   side; default From's domain */
+	int			 from_recipient; /* sender.same_domain_from:
+						   1 "recipient" (default): a
+						   notification whose first
+						   To shares From's domain
+						   exactly goes out From that
+						   address; 0 "sender" */
 	char			*sender_spf;	/* sender.spf: SPF terms naming
 						   the relay, checked by
 						   conf_spf_terms(); NULL: none */
@@ -289,6 +295,15 @@ long	 conf_duration(const char *);
 #define CONF_SPF_MAX		1024
 #define CONF_SPF_LOOKUPS	10
 int	 conf_spf_terms(const char *terms, char *err, size_t errsize) F2M_WUR;
+
+/* 1 when the addr-specs a and b have the same domain (after the last '@',
+ * ASCII case-insensitive); 0 otherwise or when either is NULL. */
+int	 conf_same_domain(const char *a, const char *b);
+
+/* 1 when the domains a and b are the same or one lies below the other
+ * (ASCII case-insensitive): RFC 7489 section 3.1 relaxed alignment as far
+ * as it can be told without the public suffix list. */
+int	 conf_related_domain(const char *a, const char *b);
 
 /* The service user's uid/gid: user, else "form2mail" if it exists, else
  * "nobody".  Returns 0 or -1. */

@@ -44,16 +44,6 @@
 
 /* ---- the traps ----------------------------------------------------- */
 
-/*
- * The domain of Message-ID's right-hand side: what message.c writes
- * after '@' (sender.hostname today).
- */
-static const char *
-hop_mid_domain(const struct conf *cf)
-{
-	return cf->hostname;
-}
-
 /* One set of SMTP recipients of a form (a choice of its route, or its
  * recipients), with the form's cc and bcc. */
 struct hop_rcpts {
@@ -84,6 +74,11 @@ hop_spoof_replyto(const struct conf *cf, const struct hop_rcpts *r)
 
 	if (r->nto > 0 && hop_same(r->to[0].addr, cf->from.addr))
 		return NULL;
+	/* sender.same_domain_from "recipient": such mail goes out From its
+	 * first To (request.c), which rspamd exempts. */
+	if (cf->from_recipient && r->nto > 0 &&
+	    conf_same_domain(r->to[0].addr, cf->from.addr))
+		return NULL;
 	if (n == 1 && r->nto == 1 && hop_same(r->to[0].addr, cf->from.addr))
 		return NULL;
 	for (i = 0; i < r->nto && hit == NULL; i++)
@@ -105,7 +100,7 @@ doctor_traps(struct doctor *d)
 	const struct conf_form	*f;
 	struct hop_rcpts	 r;
 	struct buf		 fix = BUF_INIT;
-	const char		*hit, *mid, *what;
+	const char		*hit, *mid, *what, *ed;
 	size_t			 i, j, nhit = 0;
 
 	for (i = 0; i < cf->nforms; i++) {
@@ -129,11 +124,13 @@ doctor_traps(struct doctor *d)
 			continue;
 		nhit++;
 		buf_reset(&fix);
-		if (buf_printf(&fix, "send from a sub-domain: sender.from "
-		    "forms@notify.%s with a dkim[] key for notify.%s and "
-		    "sender.envelope_from on it (publish what `form2mail dns` "
-		    "prints); or make sender.from the form's first recipient",
-		    d->fromdom, d->fromdom) == -1)
+		if (buf_printf(&fix, "%s; or send from a sub-domain: "
+		    "sender.from forms@notify.%s (DKIM for %s still aligns)",
+		    cf->from_recipient ? "list a recipient on From's domain "
+		    "first (it then becomes From)" : "remove "
+		    "sender.same_domain_from (the default \"recipient\" sends "
+		    "such mail From its first recipient)", d->fromdom,
+		    d->fromdom) == -1)
 			buf_reset(&fix);
 		doctor_say(d, D_WARN, fix.data ? fix.data : "send from a "
 		    "sub-domain of the recipients' domain", "rspamd "
@@ -147,11 +144,11 @@ doctor_traps(struct doctor *d)
 		    "From's exact domain %s with a visitor's Reply-To",
 		    d->fromdom);
 
-	mid = hop_mid_domain(cf);
+	mid = cf->message_id_domain;
 	if (mid != NULL && strncasecmp(mid, "www.", 4) == 0) {
 		buf_reset(&fix);
-		if (buf_printf(&fix, "set sender.hostname to a name without "
-		    "\"www.\", e.g. %s", mid + 4) == -1)
+		if (buf_printf(&fix, "remove sender.message_id_domain (it "
+		    "defaults to From's domain %s)", d->fromdom) == -1)
 			buf_reset(&fix);
 		doctor_say(d, D_WARN, fix.data ? fix.data : "drop www. from the "
 		    "Message-ID domain", "rspamd MID_RHS_WWW (+0.5): "
@@ -160,20 +157,22 @@ doctor_traps(struct doctor *d)
 		doctor_say(d, D_OK, NULL, "rspamd MID_RHS_WWW: Message-ID "
 		    "<...@%s> is not on a www. host", mid);
 
-	if (cf->envelope_from != NULL && cf->from.addr != NULL &&
-	    !hop_same(cf->envelope_from, cf->from.addr)) {
+	ed = doctor_domain_of(cf->envelope_from);
+	if (ed != NULL && d->fromdom != NULL &&
+	    !conf_related_domain(ed, d->fromdom)) {
 		buf_reset(&fix);
-		if (buf_printf(&fix, "leave sender.envelope_from unset (it "
-		    "defaults to %s), or set it to that address",
-		    cf->from.addr) == -1)
+		if (buf_printf(&fix, "use an envelope sender on %s (unset, it "
+		    "is %s)", d->fromdom, cf->from.addr) == -1)
 			buf_reset(&fix);
-		doctor_say(d, D_WARN, fix.data ? fix.data : "make "
-		    "sender.envelope_from equal to sender.from", "rspamd "
-		    "FORGED_SENDER (+0.3): envelope MAIL FROM %s is not From %s",
-		    cf->envelope_from, cf->from.addr);
-	} else
-		doctor_say(d, D_OK, NULL, "rspamd FORGED_SENDER: envelope "
-		    "MAIL FROM is From %s", cf->from.addr);
+		doctor_say(d, D_WARN, fix.data ? fix.data : "put "
+		    "sender.envelope_from on From's domain", "SPF alignment: "
+		    "envelope MAIL FROM %s is not on From's domain %s: DMARC "
+		    "rests on DKIM alone, and rspamd adds FORGED_SENDER (+0.3)",
+		    cf->envelope_from, d->fromdom);
+	} else if (ed != NULL)
+		doctor_say(d, D_OK, NULL, "SPF alignment: envelope MAIL FROM "
+		    "%s is on From's domain %s", cf->envelope_from,
+		    d->fromdom);
 	buf_free(&fix);
 }
 

@@ -1374,6 +1374,13 @@ req_submit(struct req *q, const struct form *f)
 		reply = (struct message_mailbox){ q->reply_name != NULL ?
 		    q->reply_name->value : NULL, q->reply->value };
 		m.reply_to = &reply;
+		/* A receiving rspamd scores Reply-To elsewhere while a
+		 * recipient shares From's domain as SPOOF_REPLYTO (+6.0),
+		 * unless From is the first To (its web-form exemption):
+		 * sender.same_domain_from "recipient", conf.h. */
+		if (cf->from_recipient && q->nto > 0 &&
+		    conf_same_domain(q->to[0].addr, cf->from.addr))
+			m.from.addr = q->to[0].addr;
 	}
 	m.to = to;
 	m.nto = q->nto;

@@ -337,7 +337,8 @@ spam_header(struct curl_slist **h, const char *name, const char *value)
  * connection as if it were our relay (R_SPF_FAIL, DMARC_POLICY_REJECT).
  * Those groups are off for this request (rspamd per-request settings,
  * "groups_disabled"); the receiving side scores them on the signed mail.
- * A notification has From on the site's domain and the visitor in
+ * A notification has From on the site's domain (or its first recipient,
+ * sender.same_domain_from), the site's envelope sender and the visitor in
  * Reply-To by design, and the web client has no mail host name: the
  * symbols that score exactly that structure are off too.  What we pass
  * (IP, envelope, recipients) is true; hold_score and reject_score then
@@ -345,6 +346,7 @@ spam_header(struct curl_slist **h, const char *name, const char *value)
  */
 #define SPAM_SETTINGS	"{\"groups_disabled\":[\"spf\",\"dkim\","	\
 	"\"dmarc\",\"arc\"],\"symbols_disabled\":[\"SPOOF_REPLYTO\","	\
+	"\"FORGED_SENDER\",\"FROM_NEQ_ENVFROM\","			\
 	"\"HFILTER_HOSTNAME_UNKNOWN\",\"RDNS_NONE\",\"HFILTER_HELO_NOT_FQDN\","	\
 	"\"HFILTER_HELO_BAREIP\",\"ONCE_RECEIVED\",\"RCVD_COUNT_ZERO\"]}"
 

@@ -1329,6 +1329,20 @@ def _user_exists(name):
         return False
 
 
+def altcha_solve(ch):
+    """What the ALTCHA widget does with a challenge (the parsed JSON of GET
+    /f2m/FORM/challenge): find n with sha256(salt + n) = challenge; ->
+    the base64 payload for the `altcha` field, or None."""
+    import hashlib
+    for n in range(ch["maxnumber"] + 1):
+        if hashlib.sha256((ch["salt"] + str(n)).encode()).hexdigest() == \
+                ch["challenge"]:
+            p = {"algorithm": ch["algorithm"], "challenge": ch["challenge"],
+                 "number": n, "salt": ch["salt"], "signature": ch["signature"]}
+            return base64.b64encode(json.dumps(p).encode()).decode()
+    return None
+
+
 def multipart(fields, files=None, boundary=None):
     """Build a multipart/form-data body. fields: dict or pairs; files: list
     of (field, filename, content_type, bytes). -> (body, content_type)."""

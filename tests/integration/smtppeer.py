@@ -5,7 +5,7 @@
     cfg["smtp"]["url"] = peer.url()            # smtps://localhost:P
     peer.set({"rcpt": "451 4.2.0 Mailbox busy"})
     ...
-    peer.count("<id@www.example.test>")        # accepted transactions
+    peer.count("<id@example.test>")        # accepted transactions
     peer.stop()
 
 It runs in a thread of the test process, on its own event loop, with two

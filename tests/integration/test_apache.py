@@ -161,7 +161,7 @@ def cgi(wd, pki, keys):
         c.close()
         j = json.loads(b) if s == 200 else {}
         check(s == 200 and j.get("ok"), "CGI post accepted", 200, (s, b[:300]))
-        mid = "<%s@www.example.test>" % j.get("id")
+        mid = "<%s@example.test>" % j.get("id")
         try:
             mta.wait_messages(2, timeout=20)
         except h.HarnessError:
@@ -189,7 +189,7 @@ def cgi(wd, pki, keys):
                        capture_output=True, timeout=30)
         q = subprocess.run([h.f2m_bin(), "queue", "run", "--once", "-c", path],
                            capture_output=True, text=True, timeout=60)
-        mid2 = "<%s@www.example.test>" % json.loads(b2).get("id")
+        mid2 = "<%s@example.test>" % json.loads(b2).get("id")
         try:
             mta.wait_messages(4, timeout=20)
         except h.HarnessError:

@@ -285,7 +285,7 @@ def post_ok(ngx, mta, what, n_before):
     ok = s == 200 and json.loads(b).get("ok")
     check(ok, "%s: post accepted" % what, 200, (s, b[:200]))
     if ok:
-        mid = "<%s@www.example.test>" % json.loads(b)["id"]
+        mid = "<%s@example.test>" % json.loads(b)["id"]
         try:
             h.wait_until(lambda: mid in mta.by_message_id(), 30,
                          what="delivery of " + mid)

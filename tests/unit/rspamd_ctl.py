@@ -204,12 +204,15 @@ def http_ping(port):
 
 
 class Rspamd:
-    def __init__(self, d, txt=None):
+    def __init__(self, d, txt=None, dns_args=()):
+        """dns_args: more dnsmasq options (MX and host records, say);
+        every other name stays NXDOMAIN."""
         for name, value in (txt or {}).items():
             # dnsmasq's --txt-record takes ',' as a string separator.
             if "," in name + value:
                 raise ValueError("TXT record with ',': %s" % name)
         self.txt = dict(txt or {})
+        self.dns_args = list(dns_args)
         self.top = os.path.abspath(d)
         self.dir = os.path.join(self.top, "rspamd")
         self.port = self.dns_port = None
@@ -277,6 +280,7 @@ class Rspamd:
                     "--log-facility=-"]
             args += ["--txt-record=%s,%s" % (n.rstrip("."), v)
                      for n, v in sorted(self.txt.items())]
+            args += self.dns_args
             if os.geteuid() == 0:
                 args.append("--user=nobody")
             self.dns = subprocess.Popen(

@@ -100,6 +100,21 @@ load(const char *text, char *errs, size_t errsize)
 	"  \"dkim\": [ { \"domain\": \"example.test\", \"selector\": \"s1\",\n" \
 	"              \"key_file\": \"@DIR@/key\" } ],\n"
 
+/* GOOD_HEAD with more sender keys on the hostname line (line 7), so the
+ * forms start on line 13 as in GOOD_HEAD. */
+#define SENDER_HEAD(extra) "{\n" \
+	"  \"listen\": \"unix:@DIR@/sock\",\n" \
+	"  \"spool_dir\": \"@DIR@/spool\",\n" \
+	"  \"state_dir\": \"@DIR@/state\",\n" \
+	"  \"templates_dir\": \"@TPL@\",\n" \
+	"  \"sender\": { \"from\": \"Forms <forms@example.test>\",\n" \
+	"              \"hostname\": \"www.example.test\"" extra " },\n" \
+	"  \"smtp\": { \"url\": \"smtps://localhost:4650\",\n" \
+	"            \"username\": \"u\",\n" \
+	"            \"password_file\": \"@DIR@/pw\" },\n" \
+	"  \"dkim\": [ { \"domain\": \"example.test\", \"selector\": \"s1\",\n" \
+	"              \"key_file\": \"@DIR@/key\" } ],\n"
+
 #define GOOD_FORMS \
 	"  \"forms\": { \"contact\": {\n" \
 	"    \"recipients\": [\"Sales <sales@example.test>\"],\n" \
@@ -115,6 +130,64 @@ static const struct {
 	const char	*want;	/* substring of stderr, NULL: empty */
 } cases[] = {
 	{ "good", GOOD_HEAD GOOD_FORMS, 0, NULL },
+	/* Deliverability traps (DESIGN.md "Deliverability"): warnings at the
+	 * key, status 0. */
+	{ "same_domain_from sender: SPOOF_REPLYTO",
+	  SENDER_HEAD(", \"same_domain_from\": \"sender\"") GOOD_FORMS, 0,
+	  "form2mail.json:14:20: warning: recipient sales@example.test shares "
+	  "sender.from's domain example.test exactly: with the visitor in "
+	  "Reply-To, a receiving rspamd adds SPOOF_REPLYTO (+6.0)" },
+	{ "own-domain recipient behind another first", GOOD_HEAD
+	  "  \"forms\": { \"contact\": {\n"
+	  "    \"recipients\": [\"a@partner.test\", \"b@example.test\"],\n"
+	  "    \"fields\": { \"email\": { \"type\": \"email\",\n"
+	  "      \"reply_to\": true } } } }\n}\n", 0,
+	  "form2mail.json:14:38: warning: recipient b@example.test shares "
+	  "sender.from's domain example.test exactly but the first recipient "
+	  "does not" },
+	{ "own-domain bcc behind another first", GOOD_HEAD
+	  "  \"forms\": { \"contact\": {\n"
+	  "    \"recipients\": [\"a@partner.test\"],\n"
+	  "    \"bcc\": [\"audit@EXAMPLE.test\"],\n"
+	  "    \"fields\": { \"name\": {} } } }\n}\n", 0,
+	  "form2mail.json:15:13: warning: recipient audit@EXAMPLE.test shares" },
+	{ "route choice on the From domain first: no warning", GOOD_HEAD
+	  "  \"forms\": { \"contact\": {\n"
+	  "    \"route\": { \"field\": \"dept\", \"choices\": {\n"
+	  "      \"sales\": [\"sales@example.test\", \"x@partner.test\"] } },\n"
+	  "    \"fields\": { \"dept\": {} } } }\n}\n", 0, NULL },
+	{ "route choice behind another first", GOOD_HEAD
+	  "  \"forms\": { \"contact\": {\n"
+	  "    \"route\": { \"field\": \"dept\", \"choices\": {\n"
+	  "      \"sales\": [\"x@partner.test\", \"sales@example.test\"] } },\n"
+	  "    \"fields\": { \"dept\": {} } } }\n}\n", 0,
+	  "form2mail.json:15:35: warning: recipient sales@example.test" },
+	{ "recipients elsewhere only: no warning", GOOD_HEAD
+	  "  \"forms\": { \"contact\": {\n"
+	  "    \"recipients\": [\"a@partner.test\"],\n"
+	  "    \"fields\": { \"name\": {} } } }\n}\n", 0, NULL },
+	{ "Message-ID on www.: MID_RHS_WWW",
+	  SENDER_HEAD(", \"message_id_domain\": \"www.example.test\"")
+	  GOOD_FORMS, 0, "form2mail.json:7:68: warning: Message-ID "
+	  "<id@www.example.test> is on a www. host: a receiving rspamd adds "
+	  "MID_RHS_WWW (+0.5)" },
+	{ "Message-ID domain not a name",
+	  SENDER_HEAD(", \"message_id_domain\": \"example\"") GOOD_FORMS, 1,
+	  "form2mail.json:7:68: \"message_id_domain\" must be a fully "
+	  "qualified domain name" },
+	{ "unaligned envelope sender",
+	  SENDER_HEAD(", \"envelope_from\": \"b@mailer.test\"") GOOD_FORMS,
+	  0, "form2mail.json:7:64: warning: envelope sender b@mailer.test is "
+	  "not on From's domain example.test: SPF then does not align" },
+	{ "envelope sender on the From domain: no warning",
+	  SENDER_HEAD(", \"envelope_from\": \"bounces@example.test\"")
+	  GOOD_FORMS, 0, NULL },
+	{ "envelope sender below the From domain: no warning",
+	  SENDER_HEAD(", \"envelope_from\": \"b@bounce.example.test\"")
+	  GOOD_FORMS, 0, NULL },
+	{ "same_domain_from: bad value",
+	  SENDER_HEAD(", \"same_domain_from\": \"first\"") GOOD_FORMS, 1,
+	  "\"same_domain_from\" must be \"recipient\" or \"sender\"" },
 	{ "syntax error", "{\n  \"listen\": \"x\",\n  \"workers\": 4,,\n}\n", 2,
 	  "form2mail.json:3:" },
 	{ "not an object", "[1, 2]\n", 2, "form2mail.json:1:1: the config "
