@@ -1093,7 +1093,7 @@ check_spooled(const struct model_form *f, const char *id, const char *ip,
 	struct smime_part	*p;
 	struct buf		 d = BUF_INIT;
 	const char		*msg, *line, *e, *v;
-	char			 want[PARAM_MAX + 64];
+	char			 want[PARAM_MAX + 64], from[256];
 	size_t			 i, n, nmb, nrcpt = 0;
 
 	if ((msg = memmem(file, len, "\n\n", 2)) == NULL)
@@ -1131,15 +1131,24 @@ check_spooled(const struct model_form *f, const char *id, const char *ip,
 			fail("a header field twice", msg, len - (size_t)(msg -
 			    file));
 	}
+	/* From is the configured sender, or (sender.same_domain_from
+	 * "recipient") the first To when that shares the sender's domain and
+	 * the visitor is in Reply-To: never an address a visitor chose. */
 	if (smime_mailboxes(smime_header(p, "From", NULL) ?
 	    smime_header(p, "From", NULL) : "", mb, 8, &nmb) == -1 || nmb != 1 ||
-	    strcmp(mb[0].addr, "forms@example.test") != 0 ||
 	    strcmp(mb[0].display, "Example Forms") != 0)
 		fail("From", msg, len - (size_t)(msg - file));
+	snprintf(from, sizeof(from), "%s", mb[0].addr);
 	smime_mailboxes_free(mb, nmb);
 	if ((v = smime_header(p, "To", NULL)) == NULL ||
-	    smime_mailboxes(v, mb, 8, &nmb) == -1)
+	    smime_mailboxes(v, mb, 8, &nmb) == -1 || nmb == 0)
 		fail("To", msg, len - (size_t)(msg - file));
+	if (strcmp(from, "forms@example.test") != 0 &&
+	    (strcmp(from, mb[0].addr) != 0 || (e = strrchr(from, '@')) == NULL ||
+	    strcmp(e, "@example.test") != 0 ||
+	    smime_header(p, "Reply-To", NULL) == NULL))
+		fail("From neither the sender nor the first To on its domain",
+		    msg, len - (size_t)(msg - file));
 	for (i = 0; i < nmb; i++)
 		if (!listed(f->to, 4, mb[i].addr))
 			fail("a To address config did not list", msg,
@@ -1161,7 +1170,7 @@ check_spooled(const struct model_form *f, const char *id, const char *ip,
 	if ((v = smime_header(p, "Subject", NULL)) == NULL ||
 	    smime_unstructured(v, &d) == -1 || text_bad(d.data, d.len))
 		fail("Subject", msg, len - (size_t)(msg - file));
-	snprintf(want, sizeof(want), "<%s@www.example.test>", id);
+	snprintf(want, sizeof(want), "<%s@example.test>", id);
 	if ((v = smime_header(p, "Message-ID", NULL)) == NULL || strcmp(v, want))
 		fail("Message-ID", msg, len - (size_t)(msg - file));
 	v = smime_header(p, "X-Originating-IP", NULL);

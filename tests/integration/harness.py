@@ -1329,6 +1329,14 @@ def _user_exists(name):
         return False
 
 
+def message_id_domain(cfg):
+    """The right-hand side of the Message-IDs form2mail writes for cfg:
+    sender.message_id_domain, by default the domain of sender.from."""
+    snd = cfg["sender"]
+    return snd.get("message_id_domain") or \
+        snd["from"].rpartition("@")[2].rstrip(">").strip()
+
+
 def altcha_solve(ch):
     """What the ALTCHA widget does with a challenge (the parsed JSON of GET
     /f2m/FORM/challenge): find n with sha256(salt + n) = challenge; ->

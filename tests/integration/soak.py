@@ -205,7 +205,7 @@ def run(wd, n_posts, conns=16, rate="300/1s", valgrind=False, report=print):
               n_posts, len(answers))
         check(len(set(ids)) == len(ids), "one id per accepted post",
               len(ids), len(set(ids)))
-        host = cfg["sender"]["hostname"]
+        host = h.message_id_domain(cfg)
         want = set("<%s@%s>" % (i, host) for i in ids)
         seen = {}      # Maildir file name -> Message-ID, read once each
         mid_re = re.compile(rb"^Message-ID:[ \t]*(<[^>\r\n]*>)", re.M | re.I)

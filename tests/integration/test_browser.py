@@ -505,7 +505,7 @@ def check_mail(mta, keys, sent):
               "signatures verify" % (fid, name),
               ["ed25519-sha256", "rsa-sha256"], (res, errs))
         if ref:
-            mid = "<%s@%s>" % (ref, HOST)
+            mid = "<%s@%s>" % (ref, HOST.partition(".")[2])  # From's domain
             check(h.header(raw, "Message-ID") == mid, "%s (%s): Message-ID "
                   "is the page's reference" % (fid, name), mid,
                   h.header(raw, "Message-ID"))

@@ -100,7 +100,7 @@ def row(case, visitor, first, delivered, queue):
 
 
 def mid_of(sid):
-    return "<%s@%s>" % (sid, HOST)
+    return "<%s@example.test>" % sid  # the domain of sender.from
 
 
 # --------------------------------------------------------------------------

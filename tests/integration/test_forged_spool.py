@@ -77,7 +77,7 @@ def main():
                 forged[nid] = what
             f2m.start()
             mta.wait_messages(1, 60)
-            host = cfg["sender"]["hostname"]
+            host = h.message_id_domain(cfg)
             fdir = os.path.join(cfg["spool_dir"], "failed")
             h.wait_until(lambda: all(os.path.exists(os.path.join(fdir, i))
                                      for i in forged), 30,

@@ -166,7 +166,7 @@ def wrk_reloads(wd, pki, keys):
         ids = set(lines)
         check(len(ids) == len(lines), "every accepted post has its own id",
               len(lines), len(ids))
-        host = cfg["sender"]["hostname"]
+        host = h.message_id_domain(cfg)
 
         def all_in():
             got = mta.by_message_id()
