@@ -5,7 +5,9 @@
  * still refuses, never cleans: a header value with CR, LF, NUL or another
  * control makes message_build() fail.  Output uses CRLF line ends
  * everywhere and no line is longer than 998 octets (RFC 5322 section 2.1.1);
- * headers are folded at 78 where they can be.
+ * headers are folded at 78 where they can be, and a header line that holds
+ * an RFC 2047 encoded word is at most 76 octets, the field name included
+ * (RFC 2047 section 2).
  */
 #ifndef F2M_MESSAGE_H
 #define F2M_MESSAGE_H
@@ -75,13 +77,12 @@ struct message {
  * then one part per attachment, in order:
  *   Content-Type: <type>; name=..., Content-Disposition: attachment;
  *   filename=..., Content-Transfer-Encoding: base64 (lines of 76).
- * name and filename carry the same value: printable ASCII without "=?" as
- * a quoted-string ('"' and '\' escaped); anything else as an RFC 2231
- * extended value "filename*=UTF-8''%E2%82%AC..." (split into
- * "filename*0*=", "filename*1*=" ... sections of whole characters when one
- * line of 78 cannot hold it), followed by a quoted ASCII fallback in which
- * each non-ASCII character and '?' is '_'.  Quoted strings are not folded:
- * their line may pass 78 octets, never 998.
+ * name and filename carry the same value in one form, never two: printable
+ * ASCII without '"' and "=?" that fits a line of 78 as a quoted-string;
+ * anything else as an RFC 2231 extended value "filename*=UTF-8''%E2%82%AC..."
+ * (split into "filename*0*=", "filename*1*=" ... sections of whole
+ * characters when one line of 78 cannot hold it).  Every part header line
+ * is within 78 octets but for a first line made long by a long type.
  * At least one To mailbox is required.  Refused: a display name or subject
  * with controls (C0 incl. TAB, DEL, C1, U+2028/9) or invalid UTF-8; an addr
  * outside dot-atom@LDH-domain; id not [A-Za-z0-9]{1,60}; hostname not LDH
@@ -107,9 +108,11 @@ int	 message_build(const struct message *, struct buf *out) F2M_WUR;
  * `used` octets of the line ("Subject: " is 9): ASCII printable text
  * folded at spaces, or when non-ASCII, RFC 2047 B-encoded UTF-8 words
  * ("=?UTF-8?B?...?=") of at most 75 octets, never splitting a character,
- * separated by CRLF SP.  Printable ASCII holding "=?" is encoded too, and
- * so is a word too long for a 998-octet line.  Refuses (returns -1)
- * controls and invalid UTF-8, and used > 78.
+ * separated by CRLF SP, each line within 76 octets counting the `used`
+ * ones (with used over 56 the first word may not fit by column 76: it
+ * still gets one character).  Printable ASCII holding "=?" is encoded
+ * too, and so is a word too long for a 998-octet line.  Refuses (returns
+ * -1) controls and invalid UTF-8, and used > 78.
  */
 int	 message_header_text(struct buf *, const char *s, size_t len,
 	    size_t used) F2M_WUR;
@@ -119,7 +122,8 @@ int	 message_header_text(struct buf *, const char *s, size_t len,
  * as an RFC 5322 atom phrase, a quoted-string, or RFC 2047 encoded words
  * when not ASCII.  Returns -1 on controls or invalid UTF-8, or an addr
  * that is not dot-atom@LDH-domain.  Written as if it started a line
- * (column 0): a caller after "Name: " may see a first line of 75 + name.
+ * (column 0): a line with an encoded word is within 76 octets there, so
+ * a caller after "Name: " may see a first line of 76 + name.
  */
 int	 message_mailbox(struct buf *, const struct message_mailbox *)
 	    F2M_WUR;

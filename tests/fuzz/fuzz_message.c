@@ -22,10 +22,12 @@
  *     that message's body, the outer delimiter stands exactly at n + 2
  *     line starts, and each attachment part holds exactly Content-Type,
  *     Content-Disposition and base64 that decodes back to the data, with
- *     name and filename (quoted, RFC 2231 extended or in sections, each
- *     section whole UTF-8, plus the ASCII fallback) reading back as the
- *     filename; part header lines within 78 but for quoted-strings and
- *     types too long to fold.
+ *     name and filename in one and the same form (quoted, RFC 2231
+ *     extended or in sections, each section whole UTF-8; never two forms
+ *     of one parameter) reading back as the filename; part header lines
+ *     within 78 but for a type too long to fold;
+ *   - every header line holding "=?" is within 76 octets (RFC 2047
+ *     section 2), those of the top header too.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -536,14 +538,14 @@ out:
 }
 
 /*
- * Parameter attr of an unfolded header field value: the quoted form alone
- * (into value), or an extended one, single or sections 0..n-1 in order,
- * with a quoted fallback (into fallback).  first gets the value before the
- * first ';'.  Returns 0 quoted, 1 extended, -1 broken.
+ * Parameter attr of an unfolded header field value into value: the quoted
+ * form alone, or an extended one alone, single or sections 0..n-1 in
+ * order; *nsect gets the sections.  first gets the value before the first
+ * ';'.  Returns 0 quoted, 1 extended, -1 broken (both forms included).
  */
 static int
 param_read(const char *u, size_t len, const char *attr, struct buf *first,
-    struct buf *value, struct buf *fallback)
+    struct buf *value, size_t *nsectp)
 {
 	struct buf	 name = BUF_INIT, val = BUF_INIT;
 	size_t		 i, alen = strlen(attr), n, nsect = 0;
@@ -585,7 +587,7 @@ param_read(const char *u, size_t len, const char *attr, struct buf *first,
 		if (name.len == alen) {
 			if (!quoted || plain++)
 				goto out;
-			xadd(fallback, val.data, val.len);
+			xadd(value, val.data, val.len);
 			continue;
 		}
 		if (quoted || name.data[alen] != '*')
@@ -609,16 +611,11 @@ param_read(const char *u, size_t len, const char *attr, struct buf *first,
 			goto out;
 		nsect++;
 	}
-	if (!plain)
+	if ((plain != 0) == (single != 0 || nsect > 0))
 		goto out;
-	if (!single && nsect == 0) {
-		xadd(value, fallback->data, fallback->len);
-		buf_reset(fallback);
-		rc = 0;
-	} else
-		rc = 1;
+	rc = plain ? 0 : 1;
+	*nsectp = nsect;
 	xadd(value, "", 0);
-	xadd(fallback, "", 0);
 	xadd(first, "", 0);
 out:
 	buf_free(&name);
@@ -626,30 +623,36 @@ out:
 	return rc;
 }
 
-/* Printable ASCII without "=?": the filenames written as quoted-strings. */
+/* The filenames written as quoted-strings: printable ASCII without '"',
+ * '\' and "=?", with " filename=\"...\";" within 78 octets. */
 static int
 quoted_form(const char *s)
 {
+	if (strlen(s) > 78 - 13)
+		return 0;
 	for (; *s != '\0'; s++)
-		if (*s < 0x20 || *s > 0x7e || (s[0] == '=' && s[1] == '?'))
+		if (*s < 0x20 || *s > 0x7e || *s == '"' || *s == '\\' ||
+		    (s[0] == '=' && s[1] == '?'))
 			return 0;
 	return 1;
 }
 
-/* Each non-ASCII character and '?' as '_'. */
-static void
-fallback_of(const char *s, struct buf *out)
+/* Each line of s[0..len) that holds "=?": 76 octets at most. */
+static int
+ew_lines_ok(const char *s, size_t len)
 {
-	const unsigned char	*p = (const unsigned char *)s;
-	char			 c;
+	const char	*e, *end = s + len;
 
-	for (; *p != '\0'; p++) {
-		if ((*p & 0xc0) == 0x80)
-			continue;
-		c = *p >= 0x80 || *p == '?' ? '_' : (char)*p;
-		xadd(out, &c, 1);
+	for (; s < end; s = e + 2) {
+		if ((e = memmem(s, (size_t)(end - s), "\r\n", 2)) == NULL)
+			e = end;
+		if ((size_t)(e - s) > 76 &&
+		    memmem(s, (size_t)(e - s), "=?", 2) != NULL)
+			return 0;
+		if (e == end)
+			break;
 	}
-	xadd(out, "", 0);
+	return 1;
 }
 
 /*
@@ -684,42 +687,43 @@ check_attachment(const struct message_attachment *a, const char *p,
 	static const char	*hdr[] = { "Content-Type: ", "name",
 		"Content-Disposition: ", "filename" };
 	struct buf		 u = BUF_INIT, first = BUF_INIT, v = BUF_INIT,
-				 fb = BUF_INIT, want = BUF_INIT, d = BUF_INIT;
+				 d = BUF_INIT;
 	const char		*hend, *s, *e;
-	int			 k, ext;
+	size_t			 ns[2] = { 0, 0 };
+	int			 k, ext[2] = { 0, 0 };
 
 	if ((hend = memmem(p, (size_t)(end - p), "\r\n\r\n", 4)) == NULL)
 		fail("attachment part without a blank line", all, alen);
 	for (s = p; s < hend + 2; s = e + 2) {
 		e = memmem(s, (size_t)(hend + 2 - s), "\r\n", 2);
-		/* over 78: a quoted-string, or a type too long to fold */
-		if ((size_t)(e - s) > 78 && (memmem(s, (size_t)(e - s), "=\"",
-		    2) == NULL || (size_t)(e - s) > 998) && !(s == p &&
+		/* over 78: only a type too long to fold */
+		if ((size_t)(e - s) > 78 && !(s == p &&
 		    (size_t)(e - s) <= 15 + strlen(a->type)))
 			fail("part header line over 78", all, alen);
 		if (e - s >= 2 && s[0] == '-' && s[1] == '-')
 			fail("part header line starts with --", all, alen);
 	}
-	fallback_of(a->filename, &want);
+	if (!ew_lines_ok(p, (size_t)(hend + 2 - p)))
+		fail("part header line with =? over 76", all, alen);
 	s = p;
 	for (k = 0; k < 4; k += 2) {
 		buf_reset(&u);
 		buf_reset(&first);
 		buf_reset(&v);
-		buf_reset(&fb);
 		s = field_read(s, hend + 2, hdr[k], &u, all, alen);
-		ext = param_read(u.data, u.len, hdr[k + 1], &first, &v, &fb);
-		if (ext == -1)
+		ext[k / 2] = param_read(u.data, u.len, hdr[k + 1], &first, &v,
+		    &ns[k / 2]);
+		if (ext[k / 2] == -1)
 			fail("parameter does not parse", all, alen);
 		if (strcmp(first.data, k == 0 ? a->type : "attachment") != 0)
 			fail("part type or disposition", all, alen);
 		if (strcmp(v.data, a->filename) != 0)
 			fail("filename does not read back", all, alen);
-		if (ext == quoted_form(a->filename))
+		if (ext[k / 2] == quoted_form(a->filename))
 			fail("quoted or extended form chosen wrongly", all, alen);
-		if (ext && strcmp(fb.data, want.data) != 0)
-			fail("fallback filename", all, alen);
 	}
+	if (ext[0] != ext[1] || ns[0] != ns[1])
+		fail("name and filename in different forms", all, alen);
 	if (s + 35 != hend + 2 ||
 	    memcmp(s, "Content-Transfer-Encoding: base64\r\n", 35) != 0)
 		fail("not exactly Content-Transfer-Encoding: base64 last", all,
@@ -731,8 +735,6 @@ check_attachment(const struct message_attachment *a, const char *p,
 	buf_free(&u);
 	buf_free(&first);
 	buf_free(&v);
-	buf_free(&fb);
-	buf_free(&want);
 	buf_free(&d);
 }
 
@@ -822,6 +824,8 @@ check_plain(const char *subject, const char *html, const struct buf *b)
 		fail("message lines", b->data, b->len);
 	if ((hend = strstr(b->data, "\r\n\r\n")) == NULL)
 		fail("no header end", b->data, b->len);
+	if (!ew_lines_ok(b->data, (size_t)(hend + 2 - b->data)))
+		fail("header line with =? over 76", b->data, b->len);
 	if ((s = strstr(b->data, "\r\nSubject: ")) == NULL || s > hend)
 		fail("no Subject", b->data, b->len);
 	s += 11;

@@ -434,8 +434,8 @@ check_text(const struct smime_part *p, const char *type, int part,
 		fail("text does not read back", msg->data, msg->len);
 }
 
-/* name/filename: the RFC 2231 value when there is one (then the quoted
- * one is its ASCII fallback), else the quoted one, printable ASCII. */
+/* name/filename in exactly one form: the RFC 2231 value alone, or the
+ * quoted one alone, printable ASCII without '"' or "=?". */
 static void
 check_filename(const struct smime_param *pv, size_t n, const char *attr,
     const char *filename, const struct buf *msg)
@@ -448,14 +448,15 @@ check_filename(const struct smime_param *pv, size_t n, const char *attr,
 			fail("unexpected parameter", msg->data, msg->len);
 	plain = smime_param(pv, n, attr, 0);
 	ext = smime_param(pv, n, attr, 1);
-	if (plain == NULL)
-		fail("no quoted name", msg->data, msg->len);
-	for (i = 0; i < plain->len; i++)
+	if ((plain == NULL) == (ext == NULL))
+		fail("not exactly one form of the name", msg->data, msg->len);
+	for (i = 0; plain != NULL && i < plain->len; i++)
 		if ((unsigned char)plain->value[i] < 0x20 ||
-		    (unsigned char)plain->value[i] > 0x7e)
-			fail("quoted name not printable ASCII", msg->data,
-			    msg->len);
-	if (strstr(plain->value, "=?") != NULL)
+		    (unsigned char)plain->value[i] > 0x7e ||
+		    plain->value[i] == '"')
+			fail("quoted name not printable ASCII without '\"'",
+			    msg->data, msg->len);
+	if (plain != NULL && strstr(plain->value, "=?") != NULL)
 		fail("quoted name holding =?", msg->data, msg->len);
 	if (strcmp(ext != NULL ? ext->value : plain->value, filename) != 0)
 		fail("file name does not read back", msg->data, msg->len);

@@ -60,6 +60,33 @@ wire_problem(const char *s, size_t len, size_t max, int open_end)
 	return NULL;
 }
 
+/*
+ * NULL when every line of s[0..len) that holds "=?" has at most 76
+ * octets (RFC 2047 section 2: a line with an encoded word, the field name
+ * included); else which line is too long.
+ */
+static const char *
+ew_line_problem(const char *s, size_t len)
+{
+	static char	 why[160];
+	const char	*p, *e, *end = s + len;
+	size_t		 line = 1;
+
+	for (p = s; p < end; p = e + 2, line++) {
+		if ((e = memmem(p, (size_t)(end - p), "\r\n", 2)) == NULL)
+			e = end;
+		if ((size_t)(e - p) > 76 &&
+		    memmem(p, (size_t)(e - p), "=?", 2) != NULL) {
+			snprintf(why, sizeof(why), "line %zu holds an encoded "
+			    "word in %zu octets: [%.80s]", line, (size_t)(e - p), p);
+			return why;
+		}
+		if (e == end)
+			break;
+	}
+	return NULL;
+}
+
 static int
 b64_value(int c)
 {
@@ -622,6 +649,9 @@ subject_roundtrip(const char *what, const char *s, size_t len, size_t used,
 		abort();
 	why = wire_problem(b->data, b->len, 998, 0);
 	T_OK(why == NULL, "%s: %s", what, why);
+	/* from 57 on, a 4-octet character may not fit by column 76 */
+	why = used <= 56 ? ew_line_problem(b->data, b->len) : NULL;
+	T_OK(why == NULL, "%s: used %zu: %s", what, used, why);
 	T_OK(longest_ew(b->data) <= 75, "%s: encoded word of %zu octets", what,
 	    longest_ew(b->data));
 	T_OK(hdr_decode(b->data + used, b->len - used - 2, &d, &n) == 0,
@@ -878,6 +908,8 @@ test_mailbox(void)
 		T_STR(b.data, v[i].want, "mailbox");
 		why = wire_problem(b.data, b.len, 78, 1);
 		T_OK(why == NULL, "mailbox %zu: %s", i, why);
+		why = ew_line_problem(b.data, b.len);
+		T_OK(why == NULL, "mailbox %zu: %s", i, why);
 		T_OK(mailbox_decode(b.data, b.len, &d, &a) == 0,
 		    "mailbox %zu does not parse", i);
 		T_STR(d.data, v[i].display ? v[i].display : "", "display back");
@@ -929,6 +961,8 @@ test_mailbox_long(void)
 			buf_reset(&a);
 			T_INT(message_mailbox(&b, &mb), 0, "long display");
 			why = wire_problem(b.data, b.len, 998, 1);
+			T_OK(why == NULL, "long display %zu/%zu: %s", u, n, why);
+			why = ew_line_problem(b.data, b.len);
 			T_OK(why == NULL, "long display %zu/%zu: %s", u, n, why);
 			T_OK(longest_ew(b.data) <= 75, "word too long");
 			T_OK(mailbox_decode(b.data, b.len, &d, &a) == 0 &&
@@ -1075,6 +1109,8 @@ check_message(const char *what, const struct message *m, const char *msg,
 	T_OK(s == hend, "%s: 8-bit octet in the header", what);
 	T_OK(wire_problem(msg, (size_t)(hend - msg) + 2, hdr_max, 0) == NULL,
 	    "%s: header line over %zu", what, hdr_max);
+	why = ew_line_problem(msg, (size_t)(hend - msg) + 2);
+	T_OK(why == NULL, "%s: %s", what, why);
 	/* Subject reads back. */
 	s = strstr(msg, "\r\nSubject: ");
 	T_OK(s != NULL, "%s: no Subject", what);
@@ -1211,18 +1247,19 @@ pct_decode(const char *s, size_t len, struct buf *out)
 }
 
 struct param_read {
-	struct buf	 value;		/* decoded, extended one if any */
-	struct buf	 fallback;	/* the quoted one next to an extended */
+	struct buf	 value;		/* decoded */
 	int		 extended;	/* 0 quoted, 1 single, 2 sections */
 	size_t		 nsect;
 };
 
 /*
  * Reads parameter attr of a header field value (as it stands after
- * "Name: ", folds included): "first; a=b; c*=UTF-8''..; c*0*=..".  The
- * quoted form alone, or an extended one (single, or sections 0..n-1 in
- * order, each whole UTF-8 on its own) with a quoted fallback.  *first
- * gets the value before the first ';'.  -1 when it does not parse.
+ * "Name: ", folds included): "first; a=b; c*=UTF-8''..; c*0*=..".
+ * Exactly one form: the quoted one, or an extended one (single, or
+ * sections 0..n-1 in order, each whole UTF-8 on its own), never both
+ * (Python's email calls that a duplicate parameter, ripmime glues the
+ * two).  *first gets the value before the first ';'.  -1 when it does
+ * not parse.
  */
 static int
 param_read(const char *s, size_t len, const char *attr, struct buf *first,
@@ -1281,7 +1318,7 @@ param_read(const char *s, size_t len, const char *attr, struct buf *first,
 		if (name.len == alen) {
 			if (!quoted || have_plain++)
 				goto out;
-			if (buf_add(&r->fallback, val.data, val.len) == -1)
+			if (buf_add(&r->value, val.data, val.len) == -1)
 				goto out;
 			continue;
 		}
@@ -1311,15 +1348,9 @@ param_read(const char *s, size_t len, const char *attr, struct buf *first,
 			goto out;
 	}
 	r->extended = have_single ? 1 : (r->nsect > 0 ? 2 : 0);
-	if (!have_plain)
+	if ((r->extended != 0) == (have_plain != 0))
 		goto out;
-	if (r->extended == 0) {
-		if (buf_add(&r->value, r->fallback.data, r->fallback.len) == -1)
-			goto out;
-		buf_reset(&r->fallback);
-	}
-	if (buf_add(&r->value, "", 0) == -1 ||
-	    buf_add(&r->fallback, "", 0) == -1 || buf_add(first, "", 0) == -1)
+	if (buf_add(&r->value, "", 0) == -1 || buf_add(first, "", 0) == -1)
 		goto out;
 	rc = 0;
 out:
@@ -1334,31 +1365,22 @@ static void
 param_read_free(struct param_read *r)
 {
 	buf_free(&r->value);
-	buf_free(&r->fallback);
 }
 
-/* What the fallback must be: '_' for each non-ASCII character and '?'. */
-static void
-want_fallback(const char *s, struct buf *out)
-{
-	const unsigned char	*p = (const unsigned char *)s;
-
-	for (; *p != '\0'; p++) {
-		if ((*p & 0xc0) == 0x80)
-			continue;
-		if (buf_addc(out, *p >= 0x80 || *p == '?' ? '_' : *p) == -1)
-			abort();
-	}
-	if (buf_add(out, "", 0) == -1)
-		abort();
-}
-
-/* Printable ASCII without "=?": the names that stay a quoted-string. */
+/*
+ * The names that stay a quoted-string: printable ASCII without '"', '\'
+ * and "=?", and " filename=\"...\";" within 78 octets.
+ */
 static int
 want_quoted(const char *s)
 {
+	size_t	 len = strlen(s);
+
+	if (1 + 8 + 2 + len + 2 > 78)
+		return 0;
 	for (; *s != '\0'; s++)
-		if (*s < 0x20 || *s > 0x7e || (s[0] == '=' && s[1] == '?'))
+		if (*s < 0x20 || *s > 0x7e || *s == '"' || *s == '\\' ||
+		    (s[0] == '=' && s[1] == '?'))
 			return 0;
 	return 1;
 }
@@ -1388,20 +1410,21 @@ field(const char *p, const char *end, const char *name, size_t *len)
 /*
  * One attachment part [p, end): exactly Content-Type, Content-Disposition,
  * Content-Transfer-Encoding: base64, a blank line and base64 of the data;
- * name and filename read back as the filename.  *nsect gets the number of
- * RFC 2231 sections of filename (0 when not in sections).
+ * name and filename read back as the filename, both in the same form.
+ * *nsect gets the number of RFC 2231 sections of filename (0 when not in
+ * sections).
  */
 static void
 check_attachment(const char *what, const struct message_attachment *a,
     const char *p, const char *end, size_t *nsect)
 {
-	struct buf		 first = BUF_INIT, fb = BUF_INIT, d = BUF_INIT;
+	struct buf		 first = BUF_INIT, d = BUF_INIT;
 	struct param_read	 r;
 	const char		*hend, *v, *why, *s;
-	size_t			 vlen;
+	size_t			 vlen, ns[2] = { 0, 0 };
 	static const char	*attrs[] = { "Content-Type: ", "name",
 		"Content-Disposition: ", "filename" };
-	int			 k;
+	int			 k, ext[2] = { -1, -1 };
 
 	*nsect = 0;
 	hend = memmem(p, (size_t)(end - p), "\r\n\r\n", 4);
@@ -1413,21 +1436,22 @@ check_attachment(const char *what, const struct message_attachment *a,
 	    NULL && hend - p > 35 && memcmp(hend - 35,
 	    "\r\nContent-Transfer-Encoding: base64", 35) == 0,
 	    "%s: part headers [%s]", what, show(p, (size_t)(hend - p)));
-	/* header lines: 78 unless a quoted-string is on it; never 998 */
+	/* lines within 78 but "Content-Type: <type>;" of a long type */
 	for (s = p; s < hend + 2;) {
 		v = memmem(s, (size_t)(hend + 2 - s), "\r\n", 2);
-		T_OK((size_t)(v - s) <= 78 || (memmem(s, (size_t)(v - s),
-		    "=\"", 2) != NULL && (size_t)(v - s) <= 998),
-		    "%s: part header line of %zu: [%s]", what, (size_t)(v - s),
-		    show(s, (size_t)(v - s)));
+		T_OK((size_t)(v - s) <= 78 || (s == p && (size_t)(v - s) <=
+		    15 + strlen(a->type)), "%s: part header line of %zu: [%s]",
+		    what, (size_t)(v - s), show(s, (size_t)(v - s)));
 		s = v + 2;
 	}
-	want_fallback(a->filename, &fb);
+	why = ew_line_problem(p, (size_t)(hend + 2 - p));
+	T_OK(why == NULL, "%s: %s", what, why);
 	for (k = 0; k < 4; k += 2) {
 		buf_reset(&first);
 		v = field(p, hend + 2, attrs[k], &vlen);
 		T_OK(v != NULL && param_read(v, vlen, attrs[k + 1], &first, &r) ==
-		    0, "%s: %s does not parse", what, attrs[k]);
+		    0, "%s: %s does not parse: [%s]", what, attrs[k],
+		    v != NULL ? show(v, vlen) : "");
 		if (v == NULL)
 			continue;
 		T_STR(first.data, k == 0 ? a->type : "attachment", attrs[k]);
@@ -1435,19 +1459,21 @@ check_attachment(const char *what, const struct message_attachment *a,
 		T_OK((r.extended != 0) == !want_quoted(a->filename),
 		    "%s: %s extended %d for [%s]", what, attrs[k + 1],
 		    r.extended, show(a->filename, strlen(a->filename)));
-		if (r.extended)
-			T_STR(r.fallback.data, fb.data, "fallback");
+		ext[k / 2] = r.extended;
+		ns[k / 2] = r.nsect;
 		if (k == 2)
 			*nsect = r.nsect;
 		param_read_free(&r);
 	}
+	T_OK(ext[0] == ext[1] && ns[0] == ns[1],
+	    "%s: name in form %d (%zu sections), filename in form %d (%zu)",
+	    what, ext[0], ns[0], ext[1], ns[1]);
 	why = wire_problem(hend + 4, (size_t)(end - hend - 4), 76, 1);
 	T_OK(why == NULL, "%s: base64 lines: %s", what, why);
 	T_OK(b64_decode(hend + 4, (size_t)(end - hend - 4), &d) == 0 &&
 	    d.len == a->len && (a->len == 0 || memcmp(d.data, a->data,
 	    a->len) == 0), "%s: data does not read back", what);
 	buf_free(&first);
-	buf_free(&fb);
 	buf_free(&d);
 }
 
@@ -1802,58 +1828,67 @@ test_attach_names(void)
 		{ "x.pdf",
 		  "Content-Type: application/pdf; name=\"x.pdf\"",
 		  "Content-Disposition: attachment; filename=\"x.pdf\"" },
+		/* '"': reformime would keep the '\' of a quoted-pair */
 		{ "say \"hi\".txt",
-		  "Content-Type: application/pdf; name=\"say \\\"hi\\\".txt\"",
-		  "Content-Disposition: attachment; filename=\"say \\\"hi\\\".txt\"" },
+		  "Content-Type: application/pdf; name*=UTF-8''say%20%22hi%22.txt",
+		  "Content-Disposition: attachment;"
+		  " filename*=UTF-8''say%20%22hi%22.txt" },
 		{ "What? 100% 'sure' *now*; (1).pdf",
 		  "Content-Type: application/pdf;"
 		  " name=\"What? 100% 'sure' *now*; (1).pdf\"",
 		  "Content-Disposition: attachment;"
 		  " filename=\"What? 100% 'sure' *now*; (1).pdf\"" },
+		/* one form only: no quoted fallback after the extended one */
 		{ "caf\xc3\xa9.pdf",
-		  "Content-Type: application/pdf; name*=UTF-8''caf%C3%A9.pdf;"
-		  " name=\"caf_.pdf\"",
-		  "Content-Disposition: attachment; filename*=UTF-8''caf%C3%A9.pdf;"
-		  "\r\n filename=\"caf_.pdf\"" },
+		  "Content-Type: application/pdf; name*=UTF-8''caf%C3%A9.pdf",
+		  "Content-Disposition: attachment; filename*=UTF-8''caf%C3%A9.pdf" },
 		{ "=?UTF-8?B?SGk=?=.pdf",
 		  "Content-Type: application/pdf;\r\n"
-		  " name*=UTF-8''%3D%3FUTF-8%3FB%3FSGk%3D%3F%3D.pdf;"
-		  " name=\"=_UTF-8_B_SGk=_=.pdf\"",
+		  " name*=UTF-8''%3D%3FUTF-8%3FB%3FSGk%3D%3F%3D.pdf",
 		  "Content-Disposition: attachment;\r\n"
-		  " filename*=UTF-8''%3D%3FUTF-8%3FB%3FSGk%3D%3F%3D.pdf;\r\n"
-		  " filename=\"=_UTF-8_B_SGk=_=.pdf\"" },
+		  " filename*=UTF-8''%3D%3FUTF-8%3FB%3FSGk%3D%3F%3D.pdf" },
 		{ SMILE ".png",
-		  "Content-Type: application/pdf; name*=UTF-8''%F0%9F%98%80.png;"
-		  " name=\"_.png\"",
-		  "Content-Disposition: attachment; filename*=UTF-8''%F0%9F%98%80.png;"
-		  "\r\n filename=\"_.png\"" },
+		  "Content-Type: application/pdf; name*=UTF-8''%F0%9F%98%80.png",
+		  "Content-Disposition: attachment; filename*=UTF-8''%F0%9F%98%80.png" },
 		/* 59 encoded octets: the longest single extended filename */
 		{ "\xc3\xa9" A10 A10 A10 A10 "aaaaaaaaa.pdf",
 		  "Content-Type: application/pdf;\r\n"
-		  " name*=UTF-8''%C3%A9" A10 A10 A10 A10 "aaaaaaaaa.pdf;\r\n"
-		  " name=\"_" A10 A10 A10 A10 "aaaaaaaaa.pdf\"",
+		  " name*=UTF-8''%C3%A9" A10 A10 A10 A10 "aaaaaaaaa.pdf",
 		  "Content-Disposition: attachment;\r\n"
-		  " filename*=UTF-8''%C3%A9" A10 A10 A10 A10 "aaaaaaaaa.pdf;\r\n"
-		  " filename=\"_" A10 A10 A10 A10 "aaaaaaaaa.pdf\"" },
-		/* 60: two sections, each whole characters, within 78 */
+		  " filename*=UTF-8''%C3%A9" A10 A10 A10 A10 "aaaaaaaaa.pdf" },
+		/* 60: two sections, each whole characters, within 78; name
+		 * is cut where filename is */
 		{ "\xc3\xa9" A10 A10 A10 A10 A10 ".pdf",
 		  "Content-Type: application/pdf;\r\n"
-		  " name*=UTF-8''%C3%A9" A10 A10 A10 A10 A10 ".pdf;\r\n"
-		  " name=\"_" A10 A10 A10 A10 A10 ".pdf\"",
+		  " name*0*=UTF-8''%C3%A9" A10 A10 A10 A10 A10 ".;\r\n"
+		  " name*1*=pdf",
 		  "Content-Disposition: attachment;\r\n"
 		  " filename*0*=UTF-8''%C3%A9" A10 A10 A10 A10 A10 ".;\r\n"
-		  " filename*1*=pdf;\r\n"
-		  " filename=\"_" A10 A10 A10 A10 A10 ".pdf\"" },
+		  " filename*1*=pdf" },
 		{ "aaaaaaa" "\xe2\x82\xac\xe2\x82\xac\xe2\x82\xac\xe2\x82\xac"
 		  "\xe2\x82\xac\xe2\x82\xac\xe2\x82\xac" ".txt",
 		  "Content-Type: application/pdf;\r\n"
 		  " name*0*=UTF-8''aaaaaaa%E2%82%AC%E2%82%AC%E2%82%AC%E2%82%AC"
-		  "%E2%82%AC%E2%82%AC;\r\n"
-		  " name*1*=%E2%82%AC.txt; name=\"aaaaaaa_______.txt\"",
+		  "%E2%82%AC;\r\n"
+		  " name*1*=%E2%82%AC%E2%82%AC.txt",
 		  "Content-Disposition: attachment;\r\n"
 		  " filename*0*=UTF-8''aaaaaaa%E2%82%AC%E2%82%AC%E2%82%AC%E2%82%AC"
 		  "%E2%82%AC;\r\n"
-		  " filename*1*=%E2%82%AC%E2%82%AC.txt; filename=\"aaaaaaa_______.txt\"" },
+		  " filename*1*=%E2%82%AC%E2%82%AC.txt" },
+		/* 65 octets of ASCII: the longest quoted-string (77 octets) */
+		{ A10 A10 A10 A10 A10 A10 "a.pdf",
+		  "Content-Type: application/pdf;\r\n"
+		  " name=\"" A10 A10 A10 A10 A10 A10 "a.pdf\"",
+		  "Content-Disposition: attachment;\r\n"
+		  " filename=\"" A10 A10 A10 A10 A10 A10 "a.pdf\"" },
+		/* 66: sections rather than a line over 78 */
+		{ A10 A10 A10 A10 A10 A10 "aa.pdf",
+		  "Content-Type: application/pdf;\r\n"
+		  " name*0*=UTF-8''" A10 A10 A10 A10 A10 "aaaaaaa;\r\n"
+		  " name*1*=aaaaa.pdf",
+		  "Content-Disposition: attachment;\r\n"
+		  " filename*0*=UTF-8''" A10 A10 A10 A10 A10 "aaaaaaa;\r\n"
+		  " filename*1*=aaaaa.pdf" },
 	};
 	struct message_attachment	 a = { NULL, "application/pdf", "%PDF-", 5 };
 	struct buf			 ct = BUF_INIT, cd = BUF_INIT;
@@ -1877,7 +1912,8 @@ test_attach_names(void)
  * Names of every length up to the limit, made of units of every width and
  * of the characters a quoted-string or an extended value must escape,
  * each starting at every offset against the section ends: all read back,
- * lines within 78 but for quoted-strings.
+ * every line within 78 (check_attachment()), the same form for name and
+ * filename.
  */
 static void
 test_attach_sweep(void)
@@ -2046,6 +2082,146 @@ test_attach_refusals(void)
 	buf_free(&s);
 }
 
+/* The display name of the field "name" (e.g. "\r\nFrom: ") of msg. */
+static int
+field_display(const char *msg, const char *name, struct buf *display)
+{
+	struct buf	 a = BUF_INIT;
+	const char	*s, *e;
+	int		 rc;
+
+	if ((s = strstr(msg, name)) == NULL)
+		return -1;
+	s += strlen(name);
+	for (e = s; !(e[0] == '\r' && e[2] != ' '); e++)
+		;
+	rc = mailbox_decode(s, (size_t)(e - s), display, &a);
+	buf_free(&a);
+	return rc;
+}
+
+/*
+ * Line lengths under hostile lengths and mixes: Subject, From, Reply-To,
+ * To and Cc display names of 1 to 144 units of every width, addresses of
+ * every length an angle-addr line can hold (75 octets), a filename of the
+ * same units: every header line, the parts' too, within 78 octets and
+ * within 76 when it holds an encoded word, the field name included
+ * (check_mixed(); it also reads Subject, body and file back), and the
+ * display names read back.  Unbreakable ASCII runs and quoted-strings
+ * longer than a line are not here: they stay whole up to 998 octets by
+ * design (test_subject_roundtrip, test_mailbox_long).
+ */
+static void
+test_line_lengths(void)
+{
+	static const char	*unit[] = {
+		"\xc3\xa9", "\xe2\x82\xac", SMILE, "a\xc3\xa9 ", "word ", "=?",
+		"x\xe2\x80\x94y ", "\xe6\x97\xa5\xe6\x9c\xac ", "=?UTF-8?B?x?= ",
+		"\xc3\xa9t\xc3\xa9 ", "Ab ", "\"q\"\xc3\xa9", "a\xc3\xa9",
+	};
+	static const size_t	 counts[] = { 1, 2, 3, 5, 8, 13, 21, 34, 55, 89,
+		144 };
+	struct message_mailbox		 to[3], cc, reply;
+	struct message_attachment	 a;
+	struct message			 m;
+	struct buf			 s = BUF_INIT, f = BUF_INIT, b = BUF_INIT,
+					 d = BUF_INIT;
+	char				 what[64], addr[3][80];
+	size_t				 u, c, i, ns, nbuilt = 0;
+
+	for (u = 0; u < sizeof(unit) / sizeof(unit[0]); u++) {
+		for (c = 0; c < sizeof(counts) / sizeof(counts[0]); c++) {
+			buf_reset(&s);
+			for (i = 0; i < counts[c]; i++)
+				if (buf_adds(&s, unit[u]) == -1)
+					abort();
+			while (s.len > 1 && s.data[s.len - 1] == ' ')
+				s.data[--s.len] = '\0';
+			/* local parts of 1..64: addresses of 13..76 octets,
+			 * the longest cut to 75 */
+			for (i = 0; i < 3; i++) {
+				snprintf(addr[i], sizeof(addr[i]), "%.*s@example.com",
+				    (int)((counts[c] * 7 + i * 23) % 64 + 1),
+				    "r123456789012345678901234567890123456789012345"
+				    "678901234567890123");
+				addr[i][75] = '\0';
+				to[i] = (struct message_mailbox){ s.data, addr[i] };
+			}
+			to[1].display = unit[u];
+			cc = (struct message_mailbox){ s.data, addr[2] };
+			reply = (struct message_mailbox){ s.data, addr[0] };
+			buf_reset(&f);
+			for (i = 0; i < counts[c] && f.len + strlen(unit[u]) +
+			    4 <= MESSAGE_MAX_FILENAME; i++)
+				if (buf_adds(&f, unit[u]) == -1)
+					abort();
+			if (buf_adds(&f, ".pdf") == -1)
+				abort();
+			a = (struct message_attachment){ f.data, "application/pdf",
+			    "%PDF-", 5 };
+			golden_text(&m);
+			m.subject = s.data;
+			m.from.display = s.data;
+			m.reply_to = &reply;
+			m.to = to;
+			m.nto = 3;
+			m.cc = &cc;
+			m.ncc = 1;
+			m.attachments = &a;
+			m.nattachments = 1;
+			snprintf(what, sizeof(what), "lines %zu x%zu", u, counts[c]);
+			buf_reset(&b);
+			T_INT(message_build(&m, &b), 0, what);
+			if (b.data == NULL)
+				continue;
+			check_mixed(what, &m, b.data, b.len, 78, &ns);
+			buf_reset(&d);
+			T_OK(field_display(b.data, "From: ", &d) == 0 &&
+			    strcmp(d.data, s.data) == 0, "%s: From reads back as "
+			    "[%s]", what, d.data ? d.data : "");
+			buf_reset(&d);
+			T_OK(field_display(b.data, "\r\nCc: ", &d) == 0 &&
+			    strcmp(d.data, s.data) == 0, "%s: Cc reads back as "
+			    "[%s]", what, d.data ? d.data : "");
+			nbuilt++;
+		}
+	}
+	T_INT(nbuilt, sizeof(unit) / sizeof(unit[0]) *
+	    (sizeof(counts) / sizeof(counts[0])), "messages built");
+
+	/* An angle-addr that ends a line at 76 (or 78) with a comma to come:
+	 * every local-part length against a short display, encoded or not,
+	 * up to the longest " <addr>," or "To: addr," of 78. */
+	for (u = 0; u < 3; u++) {
+		for (c = 1; c <= (u < 2 ? 62 : 61); c++) {
+			snprintf(addr[0], sizeof(addr[0]), "%.*s@example.com",
+			    (int)c, "l23456789012345678901234567890123456789012345"
+			    "678901234567890123");
+			for (i = 0; i < 3; i++)
+				to[i] = (struct message_mailbox){ u == 0 ?
+				    "\xc3\xa9" : (u == 1 ? "Ann" : NULL), addr[0] };
+			golden_text(&m);
+			m.to = to;
+			m.nto = 3;
+			m.cc = to;
+			m.ncc = 2;
+			if (u < 2) {	/* "Reply-To: addr" alone cannot fold */
+				m.from = to[0];
+				m.reply_to = &to[1];
+			}
+			snprintf(what, sizeof(what), "comma %zu/%zu", u, c);
+			buf_reset(&b);
+			T_INT(message_build(&m, &b), 0, what);
+			if (b.data != NULL)
+				check_message(what, &m, b.data, b.len, 78);
+		}
+	}
+	buf_free(&s);
+	buf_free(&f);
+	buf_free(&b);
+	buf_free(&d);
+}
+
 /* Text only, empty and large files, the longest id, many parts. */
 static void
 test_attach_build(void)
@@ -2159,6 +2335,7 @@ main(void)
 	test_attach_sweep();
 	test_attach_refusals();
 	test_attach_build();
+	test_line_lengths();
 	test_golden();
 	T_DONE();
 }
