@@ -17,7 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "lang.h"
+#include "lib/lang.h"
 
 int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 

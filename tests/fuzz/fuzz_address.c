@@ -17,7 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "validate.h"
+#include "form/validate.h"
 
 int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 

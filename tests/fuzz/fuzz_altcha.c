@@ -33,8 +33,8 @@
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 
-#include "buf.h"
-#include "challenge.h"
+#include "lib/buf.h"
+#include "gate/challenge.h"
 
 #define FZ_NOW		 1700000000LL
 #define FZ_MAXN		 1000000L

@@ -23,7 +23,7 @@
 
 #include <jansson.h>
 
-#include "captcha.h"
+#include "gate/captcha.h"
 
 #define FZ_WHY		256
 #define FZ_STRICT_SCORE	0.7

@@ -11,8 +11,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "conf.h"
-#include "validate.h"
+#include "conf/conf.h"
+#include "form/validate.h"
 
 int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 

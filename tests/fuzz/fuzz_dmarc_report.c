@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "dmarc_report.h"
+#include "ops/dmarc_report.h"
 
 int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 

@@ -29,9 +29,9 @@
 #include <string.h>
 #include <strings.h>
 
-#include "conf.h"
-#include "doctor.h"
-#include "log.h"
+#include "conf/conf.h"
+#include "ops/doctor.h"
+#include "lib/log.h"
 
 int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 

@@ -68,11 +68,11 @@
 #include <fcgiapp.h>
 #include <jansson.h>
 
-#include "buf.h"
-#include "conf.h"
-#include "log.h"
-#include "request.h"
-#include "spool.h"
+#include "lib/buf.h"
+#include "conf/conf.h"
+#include "lib/log.h"
+#include "http/request.h"
+#include "spool/spool.h"
 #include "strict_mime.h"
 
 int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);

@@ -14,7 +14,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 
-#include "validate.h"
+#include "form/validate.h"
 
 int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 

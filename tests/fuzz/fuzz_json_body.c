@@ -22,7 +22,7 @@
 
 #include <jansson.h>
 
-#include "form.h"
+#include "form/form.h"
 
 #define FZ_MAX_FIELDS	40
 

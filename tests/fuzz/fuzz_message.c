@@ -35,8 +35,8 @@
 #include <string.h>
 #include <strings.h>
 
-#include "buf.h"
-#include "message.h"
+#include "lib/buf.h"
+#include "mail/message.h"
 
 int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 

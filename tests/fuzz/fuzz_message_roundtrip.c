@@ -32,10 +32,10 @@
 #include <strings.h>
 #include <time.h>
 
-#include "buf.h"
-#include "message.h"
+#include "lib/buf.h"
+#include "mail/message.h"
 #include "strict_mime.h"
-#include "tmpl.h"
+#include "lib/tmpl.h"
 
 int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 

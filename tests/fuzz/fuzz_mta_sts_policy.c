@@ -15,7 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "sts.h"
+#include "ops/sts.h"
 
 int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 

@@ -25,8 +25,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "buf.h"
-#include "form.h"
+#include "lib/buf.h"
+#include "form/form.h"
 
 #define FZ_CT_MAX	512
 #define FZ_BOUNDARY	"FuZzB0uNdArY"

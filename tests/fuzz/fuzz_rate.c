@@ -17,7 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "throttle.h"
+#include "throttle/throttle.h"
 
 int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 

@@ -27,9 +27,9 @@
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 
-#include "buf.h"
-#include "conf.h"
-#include "sign.h"
+#include "lib/buf.h"
+#include "conf/conf.h"
+#include "deliver/sign.h"
 #include "../unit/lsan_opendkim.h"
 
 int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);

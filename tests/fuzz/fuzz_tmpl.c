@@ -15,8 +15,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "buf.h"
-#include "tmpl.h"
+#include "lib/buf.h"
+#include "lib/tmpl.h"
 
 #define FZ_MAX_OUT	(1 << 16)
 

@@ -17,8 +17,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "buf.h"
-#include "form.h"
+#include "lib/buf.h"
+#include "form/form.h"
 
 #define FZ_LOOKUPS	16
 

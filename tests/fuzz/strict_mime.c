@@ -7,7 +7,7 @@
 #include <strings.h>
 #include <time.h>
 
-#include "buf.h"
+#include "lib/buf.h"
 #include "strict_mime.h"
 
 #define LINE_MAX_OCTETS	998	/* RFC 5322 section 2.1.1 */

@@ -37,7 +37,7 @@
 #include <stddef.h>
 #include <time.h>
 
-#include "buf.h"
+#include "lib/buf.h"
 
 #define SMIME_MAX_HEADERS	64	/* fields of one entity */
 #define SMIME_MAX_PARAMS	16	/* parameters of one field */

@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""Fake siteverify endpoint for tests/unit/test_captcha.c (Debian's python3).
+"""Fake siteverify endpoint for tests/unit/gate/test_captcha.c (Debian's python3).
 
 usage: captcha_peer.py DIR
 

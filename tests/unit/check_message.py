@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """Reads the message golden files with Python's email package (strict
 policy: any defect raises) and checks that headers, bodies and attachments
-(filename and bytes) decode back to the inputs of tests/unit/test_message.c.
+(filename and bytes) decode back to the inputs of tests/unit/mail/test_message.c.
 Run from the repo root with /usr/bin/python3; exit status 0 when all match
 (ctest runs it as unit_message_python).
 

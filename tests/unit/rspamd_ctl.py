@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""A real rspamd on loopback for tests (tests/unit/test_spam.c and others).
+"""A real rspamd on loopback for tests (tests/unit/gate/test_spam.c and others).
 
 usage: rspamd_ctl.py DIR
 

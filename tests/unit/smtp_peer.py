@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""SMTP peer for tests/unit/test_smtp.c (aiosmtpd 1.4, Debian's python3).
+"""SMTP peer for tests/unit/deliver/test_smtp.c (aiosmtpd 1.4, Debian's python3).
 
 usage: smtp_peer.py DIR USER PASSWORD
 

@@ -1,0 +1,569 @@
+/* validate: address syntax, header-safe text, form rules; see validate.h. */
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "conf/conf.h"
+#include "form/form.h"
+#include "form/validate.h"
+
+#define VALIDATE_MAX_LABEL	63	/* RFC 1035 section 2.3.4 */
+#define VALIDATE_MAX_NAME	64	/* octets of a shown field name */
+
+/* ---- addresses ----------------------------------------------------- */
+
+/*
+ * RFC 5322 section 3.2.3 atext.  '%', '!', '/', '|' and the like stay
+ * allowed because the RFC allows them: none can end an SMTP command, a
+ * header or the angle brackets around an address.  The percent hack and
+ * bang paths are routing policy of a receiving MTA for its own domains; a
+ * visitor's address only reaches Reply-To, and envelope addresses come from
+ * the config.
+ */
+static int
+validate_atext(unsigned char c)
+{
+	if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+	    (c >= '0' && c <= '9'))
+		return 1;
+	return c != '\0' && strchr("!#$%&'*+-/=?^_`{|}~", c) != NULL;
+}
+
+static int
+validate_ldh(unsigned char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+	    (c >= '0' && c <= '9') || c == '-';
+}
+
+/* RFC 5322 section 3.2.3 dot-atom-text, at most VALIDATE_MAX_LOCAL. */
+static int
+validate_local(const char *s, size_t len)
+{
+	size_t	 i;
+
+	if (len == 0 || len > VALIDATE_MAX_LOCAL || s[0] == '.' ||
+	    s[len - 1] == '.')
+		return 0;
+	for (i = 0; i < len; i++) {
+		if (s[i] == '.') {
+			if (s[i + 1] == '.')
+				return 0;
+		} else if (!validate_atext((unsigned char)s[i]))
+			return 0;
+	}
+	return 1;
+}
+
+/*
+ * A host name (RFC 1123 section 2.1, RFC 5321 section 4.1.2 Domain): two
+ * or more LDH labels, none empty (so no trailing dot) or over 63 octets,
+ * none starting or ending with '-'; the last not all digits, so that it
+ * cannot be read as an IPv4 address.
+ */
+static int
+validate_domain(const char *s, size_t len)
+{
+	size_t	 i, start = 0, labels = 0;
+	int	 digits = 1;
+
+	if (len == 0 || len > VALIDATE_MAX_DOMAIN)
+		return 0;
+	for (i = 0; i <= len; i++) {
+		if (i == len || s[i] == '.') {
+			if (i == start || i - start > VALIDATE_MAX_LABEL ||
+			    s[start] == '-' || s[i - 1] == '-')
+				return 0;
+			labels++;
+			if (i < len) {
+				start = i + 1;
+				digits = 1;
+			}
+		} else if (validate_ldh((unsigned char)s[i])) {
+			if (s[i] < '0' || s[i] > '9')
+				digits = 0;
+		} else
+			return 0;
+	}
+	return labels >= 2 && !digits;
+}
+
+int
+validate_addr_spec(const char *s, size_t len)
+{
+	const char	*at;
+
+	if (s == NULL || len == 0 || len > VALIDATE_MAX_ADDR ||
+	    (at = memchr(s, '@', len)) == NULL)
+		return 0;
+	/* A second '@' is not atext or LDH: the checks below refuse it. */
+	return validate_local(s, (size_t)(at - s)) &&
+	    validate_domain(at + 1, len - (size_t)(at - s) - 1);
+}
+
+/* ---- text ---------------------------------------------------------- */
+
+/*
+ * Decodes one UTF-8 sequence (RFC 3629 section 4): returns its length and
+ * sets *cp, or returns 0 for anything not well-formed: a stray or missing
+ * continuation octet, an overlong form, a surrogate, over U+10FFFF.
+ */
+static size_t
+validate_utf8_next(const unsigned char *p, size_t len, uint32_t *cp)
+{
+	uint32_t	 c, min;
+	size_t		 i, n;
+
+	if (p[0] < 0x80) {
+		*cp = p[0];
+		return 1;
+	}
+	if (p[0] >= 0xc2 && p[0] <= 0xdf) {
+		n = 2;
+		min = 0x80;
+		c = p[0] & 0x1f;
+	} else if (p[0] >= 0xe0 && p[0] <= 0xef) {
+		n = 3;
+		min = 0x800;
+		c = p[0] & 0x0f;
+	} else if (p[0] >= 0xf0 && p[0] <= 0xf4) {
+		n = 4;
+		min = 0x10000;
+		c = p[0] & 0x07;
+	} else
+		return 0;
+	if (len < n)
+		return 0;
+	for (i = 1; i < n; i++) {
+		if ((p[i] & 0xc0) != 0x80)
+			return 0;
+		c = (c << 6) | (p[i] & 0x3f);
+	}
+	if (c < min || c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff))
+		return 0;
+	*cp = c;
+	return n;
+}
+
+/*
+ * Code points that could end or fold a header, or hide text from the
+ * reader: C0 (allowed ones aside), DEL, C1, LINE and PARAGRAPH SEPARATOR;
+ * in a header also the bidi embeddings, overrides and isolates (U+202A..
+ * U+202E, U+2066..U+2069), which reorder what a mail client shows
+ * (Unicode UAX #9, CVE-2021-42574).  The marks (U+200E, U+200F) stay:
+ * right-to-left names need them and they cannot reorder other text.
+ */
+static enum validate_text
+validate_text(const char *s, size_t len, int body)
+{
+	const unsigned char	*p = (const unsigned char *)s;
+	size_t			 i, n;
+	uint32_t		 c;
+
+	for (i = 0; i < len; i += n) {
+		if ((n = validate_utf8_next(p + i, len - i, &c)) == 0)
+			return VALIDATE_TEXT_UTF8;
+		if (body && (c == '\t' || c == '\r' || c == '\n'))
+			continue;
+		if (c < 0x20 || (c >= 0x7f && c <= 0x9f) || c == 0x2028 ||
+		    c == 0x2029)
+			return VALIDATE_TEXT_CONTROL;
+		if (!body && ((c >= 0x202a && c <= 0x202e) ||
+		    (c >= 0x2066 && c <= 0x2069)))
+			return VALIDATE_TEXT_CONTROL;
+	}
+	return VALIDATE_TEXT_OK;
+}
+
+enum validate_text
+validate_header_text(const char *s, size_t len)
+{
+	return validate_text(s, len, 0);
+}
+
+enum validate_text
+validate_body_text(const char *s, size_t len)
+{
+	return validate_text(s, len, 1);
+}
+
+size_t
+validate_utf8_len(const char *s, size_t len)
+{
+	size_t	 i, n = 0;
+
+	for (i = 0; i < len; i++)
+		if (((unsigned char)s[i] & 0xc0) != 0x80)
+			n++;
+	return n;
+}
+
+int
+validate_field_name(const char *s, size_t len)
+{
+	return s != NULL && len > 0 && len <= VALIDATE_MAX_NAME &&
+	    validate_header_text(s, len) == VALIDATE_TEXT_OK;
+}
+
+/* ---- mailboxes written by the admin -------------------------------- */
+
+/*
+ * Octets that end or structure an unquoted display name: RFC 5322 section
+ * 3.2.3 specials other than '.', which obs-phrase (section 4.1) allows and
+ * names like "John Q. Public" use.
+ */
+static int
+validate_phrase_special(char c)
+{
+	return strchr("()<>[]:;@\\,\"", c) != NULL;
+}
+
+static char *
+validate_strndup(const char *s, size_t len)
+{
+	char	*d;
+
+	if ((d = malloc(len + 1)) == NULL)
+		return NULL;
+	memcpy(d, s, len);
+	d[len] = '\0';
+	return d;
+}
+
+/*
+ * The display name s[0..len) (spaces around it already gone): a quoted
+ * string whose only escapes are \" and \\ (RFC 5322 section 3.2.4, kept
+ * narrower), or a plain phrase without specials.  Returns a malloc'd,
+ * unquoted copy that passed validate_header_text(), or NULL.
+ */
+static char *
+validate_display(const char *s, size_t len)
+{
+	char	*d;
+	size_t	 i, o = 0;
+
+	if (len == 0 || s[0] != '"') {
+		for (i = 0; i < len; i++)
+			if (validate_phrase_special(s[i]))
+				return NULL;
+		if (validate_header_text(s, len) != VALIDATE_TEXT_OK)
+			return NULL;
+		return validate_strndup(s, len);
+	}
+	if (len < 2 || s[len - 1] != '"')
+		return NULL;
+	if ((d = malloc(len)) == NULL)
+		return NULL;
+	for (i = 1; i < len - 1; i++) {
+		if (s[i] == '\\') {
+			if (i + 1 >= len - 1 ||
+			    (s[i + 1] != '"' && s[i + 1] != '\\'))
+				goto fail;
+			d[o++] = s[++i];
+		} else if (s[i] == '"')
+			goto fail;
+		else
+			d[o++] = s[i];
+	}
+	d[o] = '\0';
+	if (validate_header_text(d, o) != VALIDATE_TEXT_OK)
+		goto fail;
+	return d;
+fail:
+	free(d);
+	return NULL;
+}
+
+int
+validate_mailbox(const char *s, char **display, char **addr)
+{
+	const char	*lt;
+	size_t		 len, dlen;
+
+	*display = *addr = NULL;
+	if (s == NULL)
+		return -1;
+	len = strlen(s);
+	while (len > 0 && s[0] == ' ') {
+		s++;
+		len--;
+	}
+	while (len > 0 && s[len - 1] == ' ')
+		len--;
+	if (len == 0)
+		return -1;
+
+	if (s[len - 1] != '>') {
+		if (!validate_addr_spec(s, len))
+			return -1;
+		*display = validate_strndup("", 0);
+		*addr = validate_strndup(s, len);
+	} else {
+		/*
+		 * The address is what follows the last '<': neither an
+		 * addr-spec nor a valid display name (quoted or not) can
+		 * end with a '<' that belongs to them.
+		 */
+		lt = s + len - 1;
+		while (lt > s && *lt != '<')
+			lt--;
+		if (*lt != '<' || !validate_addr_spec(lt + 1,
+		    (size_t)(s + len - 1 - (lt + 1))))
+			return -1;
+		dlen = (size_t)(lt - s);
+		while (dlen > 0 && s[dlen - 1] == ' ')
+			dlen--;
+		if ((*display = validate_display(s, dlen)) == NULL)
+			return -1;
+		*addr = validate_strndup(lt + 1, (size_t)(s + len - 2 - lt));
+	}
+	if (*display == NULL || *addr == NULL) {
+		free(*display);
+		free(*addr);
+		*display = *addr = NULL;
+		return -1;
+	}
+	return 0;
+}
+
+/* ---- form rules ---------------------------------------------------- */
+
+static int
+validate_is(const struct form_field *ff, const char *name)
+{
+	size_t	 len = strlen(name);
+
+	return ff->name_len == len && memcmp(ff->name, name, len) == 0;
+}
+
+/* The error code for configured field cf, or NULL when it passes. */
+static const char *
+validate_one(const struct conf_field *cf, const struct form *f)
+{
+	const struct form_field	*ff = NULL;
+	const char		*v;
+	size_t			 i, n = 0, len;
+	enum validate_text	 t;
+
+	for (i = 0; i < f->nfields; i++)
+		if (validate_is(&f->fields[i], cf->name) && n++ == 0)
+			ff = &f->fields[i];
+	if (n > 1)
+		return "invalid";
+	v = ff != NULL ? ff->value : "";
+	len = ff != NULL ? ff->value_len : 0;
+	/* Empty is empty: a value of spaces is the visitor's to send. */
+	if (len == 0)
+		return cf->required ? "required" : NULL;
+	if (cf->header || cf->reply_to)
+		t = validate_header_text(v, len);
+	else
+		t = validate_body_text(v, len);
+	if (t != VALIDATE_TEXT_OK)
+		return "invalid";
+	if (!cf->multiline && (memchr(v, '\r', len) != NULL ||
+	    memchr(v, '\n', len) != NULL))
+		return "invalid";
+	if (cf->max_length > 0 && validate_utf8_len(v, len) > cf->max_length)
+		return "max_length";
+	if (cf->email && !validate_addr_spec(v, len))
+		return "email";
+	if (cf->letters && !validate_has_letter(v, len))
+		return "letters";
+	return NULL;
+}
+
+int
+validate_loopback_host(const char *host, size_t len, int localhost)
+{
+	char		 h[64];
+	struct in_addr	 a4;
+	struct in6_addr	 a6;
+
+	if (len == 0 || len >= sizeof(h))
+		return 0;
+	if (localhost && len == 9 && memcmp(host, "localhost", 9) == 0)
+		return 1;
+	if (host[0] == '[') {
+		if (len < 3 || host[len - 1] != ']')
+			return 0;
+		host++;
+		len -= 2;
+	}
+	memcpy(h, host, len);
+	h[len] = '\0';
+	if (inet_pton(AF_INET, h, &a4) == 1)
+		return (ntohl(a4.s_addr) >> 24) == 127;
+	return inet_pton(AF_INET6, h, &a6) == 1 && IN6_IS_ADDR_LOOPBACK(&a6);
+}
+
+int
+validate_reserved_name(const char *name, size_t len)
+{
+	static const char *const names[] = { "redirect", "altcha", "botcheck",
+	    "replyto", "g-recaptcha-response", "h-captcha-response",
+	    "cf-turnstile-response" };
+	size_t	 i;
+
+	if (len > 0 && name[0] == '_')
+		return 1;
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (strlen(names[i]) == len && memcmp(name, names[i], len) == 0)
+			return 1;
+	return 0;
+}
+
+int
+validate_alias_name(const char *name, size_t len)
+{
+	static const char *const names[] = { "recipient", "subject",
+	    "realname", "from_name" };
+	size_t	 i;
+
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (strlen(names[i]) == len && memcmp(name, names[i], len) == 0)
+			return 1;
+	return 0;
+}
+
+/*
+ * The error code for a field the config does not name, or NULL when it
+ * passes or is not an extra field at all.  "redirect" (like "_next") is
+ * read by request.c against the redirect_allowlist and never shown.
+ */
+static const char *
+validate_extra(const struct conf_form *cfm, const struct form_field *ff)
+{
+	size_t	 i;
+
+	if (validate_reserved_name(ff->name, ff->name_len) ||
+	    (cfm->honeypot != NULL && validate_is(ff, cfm->honeypot)))
+		return NULL;
+	for (i = 0; i < cfm->nfields; i++)
+		if (validate_is(ff, cfm->fields[i].name))
+			return NULL;
+	switch (cfm->extra) {
+	case CONF_EXTRA_REJECT:
+		return validate_alias_name(ff->name, ff->name_len) ? NULL :
+		    "unknown";
+	case CONF_EXTRA_IGNORE:
+		return NULL;
+	case CONF_EXTRA_INCLUDE:
+		break;
+	}
+	if (!validate_field_name(ff->name, ff->name_len) ||
+	    validate_body_text(ff->value, ff->value_len) != VALIDATE_TEXT_OK)
+		return "invalid";
+	return NULL;
+}
+
+size_t
+validate_form(const struct conf_form *cfm, const struct form *f,
+    struct validate_error *errs, size_t max)
+{
+	const char	*code;
+	size_t		 i, n = 0;
+
+	for (i = 0; i < cfm->nfields; i++) {
+		if ((code = validate_one(&cfm->fields[i], f)) == NULL)
+			continue;
+		if (n < max)
+			errs[n] = (struct validate_error){ cfm->fields[i].name,
+			    code };
+		n++;
+	}
+	for (i = 0; i < f->nfields; i++) {
+		if ((code = validate_extra(cfm, &f->fields[i])) == NULL)
+			continue;
+		if (n < max)
+			errs[n] = (struct validate_error){ f->fields[i].name,
+			    code };
+		n++;
+	}
+	return n;
+}
+
+/* Decodes one code point of checked UTF-8 at *i and advances *i. */
+static unsigned long
+validate_next_cp(const unsigned char *s, size_t len, size_t *i)
+{
+	unsigned long	 c = s[(*i)++];
+	int		 more = c >= 0xf0 ? 3 : c >= 0xe0 ? 2 : c >= 0xc0 ? 1 : 0;
+
+	if (more)
+		c &= 0x3f >> more;
+	while (more-- > 0 && *i < len)
+		c = (c << 6) | (s[(*i)++] & 0x3f);
+	return c;
+}
+
+int
+validate_has_letter(const char *s, size_t len)
+{
+	const unsigned char	*u = (const unsigned char *)s;
+	unsigned long		 c;
+	size_t			 i = 0;
+
+	while (i < len) {
+		c = validate_next_cp(u, len, &i);
+		if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+		    (c >= 0xc0 && c <= 0x24f && c != 0xd7 && c != 0xf7) ||
+		    (c >= 0x370 && c <= 0x1fff) || (c >= 0x3040 && c <= 0x9fff) ||
+		    (c >= 0xac00 && c <= 0xd7af))
+			return 1;
+	}
+	return 0;
+}
+
+/* ASCII case-insensitive search of needle in s[0..len). */
+static const char *
+validate_find(const char *s, size_t len, const char *needle, size_t nlen)
+{
+	size_t	 i;
+
+	for (i = 0; nlen > 0 && i + nlen <= len; i++)
+		if (strncasecmp(s + i, needle, nlen) == 0)
+			return s + i;
+	return NULL;
+}
+
+static size_t
+validate_count_links(const char *s, size_t len)
+{
+	static const char *const marks[] = { "http://", "https://", "www." };
+	const char	*p, *end = s + len;
+	size_t		 k, n = 0;
+
+	for (k = 0; k < sizeof(marks) / sizeof(marks[0]); k++)
+		for (p = s; (p = validate_find(p, (size_t)(end - p), marks[k],
+		    strlen(marks[k]))) != NULL; p += strlen(marks[k]))
+			n++;
+	return n;
+}
+
+const char *
+validate_content(const struct conf_form *cfm, const struct form *f)
+{
+	const struct form_field	*ff;
+	size_t			 i, k, links = 0;
+
+	for (i = 0; i < f->nfields; i++) {
+		ff = &f->fields[i];
+		if (ff->name[0] == '_')
+			continue;
+		if (cfm->max_links >= 0) {
+			links += validate_count_links(ff->value, ff->value_len);
+			if (links > (size_t)cfm->max_links)
+				return "links";
+		}
+		for (k = 0; k < cfm->nblocked; k++)
+			if (validate_find(ff->value, ff->value_len,
+			    cfm->blocked_phrases[k],
+			    strlen(cfm->blocked_phrases[k])) != NULL)
+				return "phrase";
+	}
+	return NULL;
+}

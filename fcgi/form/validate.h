@@ -1,0 +1,158 @@
+/*
+ * validate: syntax of addresses and of text that reaches a message
+ * (untrusted data!), and the per-form field rules of the config.
+ *
+ * Every function here is an allowlist: it says yes only to what it knows.
+ */
+#ifndef F2M_VALIDATE_H
+#define F2M_VALIDATE_H
+
+#include <stddef.h>
+
+#include "lib/buf.h"
+
+struct conf_form;
+struct form;
+
+/* RFC 5321 section 4.5.3.1 limits. */
+#define VALIDATE_MAX_LOCAL	64
+#define VALIDATE_MAX_DOMAIN	253
+#define VALIDATE_MAX_ADDR	254
+
+/*
+ * Returns 1 when s[0..len) is one addr-spec "local@domain" and nothing
+ * else: local part a dot-atom (RFC 5322 section 3.2.3 atext, no leading,
+ * trailing or double dot; quoted local parts are refused); domain of at
+ * least two LDH labels of 1..63 octets, not starting or ending with '-',
+ * the last not all digits; no address literals, no comments, no spaces,
+ * ASCII only; lengths within the limits above.  Returns 0 otherwise.
+ * Safe for an SMTP envelope when it returns 1.  All of atext stays
+ * allowed, '%' and '!' included: none of it can end a command or header.
+ */
+int	 validate_addr_spec(const char *s, size_t len);
+
+/*
+ * Splits a mailbox written by the admin, "Display Name <local@domain>" or
+ * a bare addr-spec (spaces around the whole are ignored).  The display
+ * name may be a plain phrase without RFC 5322 specials other than '.', or
+ * a quoted string whose only escapes are \" and \\; UTF-8 allowed, nothing
+ * validate_header_text() refuses.  On success
+ * returns 0 and sets *display (malloc'd, unquoted, "" when absent) and
+ * *addr (malloc'd, validated by validate_addr_spec()); on failure returns
+ * -1 and sets both to NULL.
+ */
+int	 validate_mailbox(const char *s, char **display, char **addr);
+
+/* Result of the text checks below. */
+enum validate_text {
+	VALIDATE_TEXT_OK = 0,
+	VALIDATE_TEXT_UTF8,	/* not well-formed UTF-8 (overlongs,
+				   surrogates, > U+10FFFF are refused) */
+	VALIDATE_TEXT_CONTROL	/* a character the context forbids */
+};
+
+/*
+ * For a value bound for a header: well-formed UTF-8 without any C0
+ * control (TAB included), DEL, C1 control (U+0080..U+009F), U+2028 or
+ * U+2029 (DESIGN.md "Details that tests rely on"), nor a bidi embedding,
+ * override or isolate (U+202A..U+202E, U+2066..U+2069).
+ */
+enum validate_text validate_header_text(const char *s, size_t len);
+
+/*
+ * For a value shown only in the body: as validate_header_text(), but TAB,
+ * CR, LF and the bidi controls are allowed.
+ */
+enum validate_text validate_body_text(const char *s, size_t len);
+
+/* Number of code points in well-formed UTF-8 (call after a check above). */
+size_t	 validate_utf8_len(const char *s, size_t len);
+
+/*
+ * Returns 1 when a field name may be shown in a message body: 1..64
+ * octets of well-formed UTF-8 without controls; 0 otherwise.
+ */
+int	 validate_field_name(const char *s, size_t len);
+
+/*
+ * Returns 1 when host (len octets, as a URL parser leaves it: IPv6 in
+ * brackets or bare) is a loopback address literal: 127.0.0.0/8 or ::1.
+ * With localhost, the name "localhost" counts too.  Other names never do
+ * ("127.example.com" is not loopback): no name lookup decides.
+ */
+int	 validate_loopback_host(const char *host, size_t len, int localhost);
+
+/*
+ * Returns 1 for the names of fields that machinery reads and that are
+ * never shown or checked as fields: '_' names (_next, _gotcha, ...),
+ * "redirect", the honeypot alias "botcheck", Web3Forms' "replyto" (the
+ * twin of _replyto), the ALTCHA payload "altcha" and the captcha tokens
+ * "g-recaptcha-response", "h-captcha-response", "cf-turnstile-response".
+ */
+int	 validate_reserved_name(const char *name, size_t len);
+
+/*
+ * Returns 1 for the names other form services give to data that
+ * form2mail also reads for a purpose: NMS "recipient" (the route),
+ * "subject" (NMS, Web3Forms; the twin of _subject), "realname" (NMS) and
+ * "from_name" (Web3Forms), the visitor's name on Reply-To.  They are
+ * shown in the body like other fields but are never "unknown" under
+ * "extra_fields": "reject".
+ */
+int	 validate_alias_name(const char *name, size_t len);
+
+/* One failing field: name (owned by the form or the config) and code. */
+struct validate_error {
+	const char	*field;
+	const char	*code;	/* "required", "max_length", "email",
+				   "invalid", "unknown", "letters" */
+};
+
+#define VALIDATE_MAX_ERRORS	64
+
+/*
+ * Returns 1 when the text holds at least one letter: ASCII letters, and
+ * code points of the Latin-1 and Latin Extended letters, Greek to the
+ * Indic, Thai and other scripts (U+0370..U+1FFF), kana and CJK
+ * (U+3040..U+9FFF) and Hangul (U+AC00..U+D7AF).  An approximation of
+ * Unicode's L category that needs no tables; call on checked UTF-8.
+ */
+int	 validate_has_letter(const char *s, size_t len);
+
+/*
+ * The content rules of issue 3, over every field of the post (configured
+ * and extra, not '_' fields): more links than max_links ("http://",
+ * "https://" and "www." counted, ASCII case-insensitive) -> "links"; a
+ * blocked phrase found (ASCII case-insensitive) -> "phrase".  Returns
+ * NULL when the post passes.  A post that fails is treated as spam by the
+ * caller (answered as accepted, nothing sent), so bots learn nothing.
+ */
+const char *validate_content(const struct conf_form *, const struct form *);
+
+/*
+ * Applies the form's field rules (DESIGN.md "Config", "Details that tests
+ * rely on") to a parsed form:
+ *   - each configured field: at most one occurrence ("invalid" otherwise);
+ *     required and empty -> "required"; over max_length code points ->
+ *     "max_length"; type email and not validate_addr_spec() -> "email";
+ *     header-bound (reply_to, or used by the subject template, see
+ *     conf_field.header) and not validate_header_text() -> "invalid";
+ *     otherwise (body only) not validate_body_text() -> "invalid";
+ *     a field that is not multiline holding CR or LF -> "invalid".
+ *   - other fields: skipped when they are the honeypot, "redirect" or
+ *     start with '_' (request.c reads _next/redirect itself); with
+ *     extra_fields "reject" -> "unknown"; with "ignore" not checked (they
+ *     reach no message); with "include" their name must pass
+ *     validate_field_name() and their value validate_body_text(), else
+ *     "invalid".
+ * Empty means zero octets (nothing is trimmed); an empty optional field
+ * passes.  One code per configured field, the first failing check in the
+ * order: occurrences, required, text, CR/LF, max_length, email; then
+ * one per failing extra occurrence in body order.  Fills errs (at most max
+ * entries) and returns how many failed (0: valid), which may exceed max.
+ * Nothing is allocated: each field points into the config or the form.
+ */
+size_t	 validate_form(const struct conf_form *, const struct form *,
+	    struct validate_error *errs, size_t max);
+
+#endif

@@ -1,0 +1,834 @@
+/* captcha: siteverify through libcurl; see captcha.h. */
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <curl/curl.h>
+#include <jansson.h>
+
+#include "lib/buf.h"
+#include "gate/captcha.h"
+#include "form/validate.h"
+#include "lib/log.h"
+
+#define CAPTCHA_MAX_HOSTNAME	253	/* RFC 1035 section 2.3.4 */
+#define CAPTCHA_MAX_URL		2048
+#define CAPTCHA_MAX_IP		64
+#define CAPTCHA_KEEP_ANSWER	16384	/* answer buffer kept between posts */
+#define CAPTCHA_SHOWN		100	/* octets of an untrusted value in why */
+#define CAPTCHA_AGENT		"form2mail"
+
+struct captcha {
+	CURL			*curl;
+	struct curl_slist	*headers;
+	struct captcha_conf	 conf;		/* points into what follows */
+	char			*url;
+	char			*ca_file;
+	char			*secret;	/* percent-encoded; wiped */
+	size_t			 secret_len;
+	char			*sitekey;	/* percent-encoded, or NULL */
+	char			**hostnames;
+	size_t			 nhostnames;
+	char			*action;
+	struct buf		 answer;
+	int			 toobig;
+	char			 errbuf[CURL_ERROR_SIZE];
+};
+
+/*
+ * Error codes of a "success": false answer that say the fault lies with
+ * this site's setup or with the provider, not with the visitor's token:
+ * no verdict on the token was reached, so the post gets 503 and the admin
+ * a log line, rather than the visitor a "captcha failed".
+ */
+static const char *const captcha_our_errors[] = {
+	"missing-input-secret",		/* all three providers */
+	"invalid-input-secret",
+	"bad-request",
+	"internal-error",		/* Turnstile: retry later */
+	"sitekey-secret-mismatch",	/* hCaptcha */
+	"invalid-remoteip",
+	"missing-remoteip",
+	NULL
+};
+
+const char *
+captcha_field(enum captcha_kind k)
+{
+	switch (k) {
+	case CAPTCHA_TURNSTILE:
+		return "cf-turnstile-response";
+	case CAPTCHA_HCAPTCHA:
+		return "h-captcha-response";
+	case CAPTCHA_RECAPTCHA_V2:
+	case CAPTCHA_RECAPTCHA_V3:
+		return "g-recaptcha-response";
+	}
+	return NULL;
+}
+
+const char *
+captcha_kind_name(enum captcha_kind k)
+{
+	switch (k) {
+	case CAPTCHA_TURNSTILE:
+		return "turnstile";
+	case CAPTCHA_HCAPTCHA:
+		return "hcaptcha";
+	case CAPTCHA_RECAPTCHA_V2:
+		return "recaptcha-v2";
+	case CAPTCHA_RECAPTCHA_V3:
+		return "recaptcha-v3";
+	}
+	return "unknown";
+}
+
+const char *
+captcha_result_name(enum captcha_result r)
+{
+	switch (r) {
+	case CAPTCHA_OK:
+		return "ok";
+	case CAPTCHA_MISSING:
+		return "missing";
+	case CAPTCHA_REJECTED:
+		return "rejected";
+	case CAPTCHA_UNAVAILABLE:
+		return "unavailable";
+	}
+	return "unknown";
+}
+
+static void captcha_say(char *, size_t, const char *, ...) F2M_PRINTF(3, 4);
+
+static void
+captcha_say(char *why, size_t whysize, const char *fmt, ...)
+{
+	va_list	 ap;
+
+	if (why == NULL || whysize == 0)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(why, whysize, fmt, ap);
+	va_end(ap);
+}
+
+static const char *
+captcha_default_url(enum captcha_kind k)
+{
+	switch (k) {
+	case CAPTCHA_TURNSTILE:
+		return CAPTCHA_URL_TURNSTILE;
+	case CAPTCHA_HCAPTCHA:
+		return CAPTCHA_URL_HCAPTCHA;
+	case CAPTCHA_RECAPTCHA_V2:
+	case CAPTCHA_RECAPTCHA_V3:
+		return CAPTCHA_URL_RECAPTCHA;
+	}
+	return NULL;
+}
+
+static int
+captcha_has_action(enum captcha_kind k)
+{
+	return k == CAPTCHA_TURNSTILE || k == CAPTCHA_RECAPTCHA_V3;
+}
+
+/* Printable ASCII without space, 1 to max octets. */
+static int
+captcha_visible(const char *s, size_t len, size_t max)
+{
+	size_t	 i;
+
+	if (len == 0 || len > max)
+		return 0;
+	for (i = 0; i < len; i++)
+		if (s[i] < '!' || s[i] > '~')
+			return 0;
+	return 1;
+}
+
+static int
+captcha_alnum(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+	    (c >= '0' && c <= '9');
+}
+
+static int
+captcha_hostname_ok(const char *s)
+{
+	size_t	 i, len = strlen(s);
+
+	if (len == 0 || len > CAPTCHA_MAX_HOSTNAME)
+		return 0;
+	for (i = 0; i < len; i++)
+		if (!captcha_alnum(s[i]) && s[i] != '-' && s[i] != '.')
+			return 0;
+	return 1;
+}
+
+/* reCAPTCHA actions: letters, digits, '/', '_'; Turnstile adds '-'. */
+static int
+captcha_action_ok(const char *s)
+{
+	size_t	 i, len = strlen(s);
+
+	if (len == 0 || len > CAPTCHA_MAX_ACTION)
+		return 0;
+	for (i = 0; i < len; i++)
+		if (!captcha_alnum(s[i]) && s[i] != '_' && s[i] != '-' &&
+		    s[i] != '/')
+			return 0;
+	return 1;
+}
+
+static int
+captcha_ip_ok(const char *s)
+{
+	struct in6_addr	 a6;
+	struct in_addr	 a4;
+
+	if (s == NULL || strnlen(s, CAPTCHA_MAX_IP) == CAPTCHA_MAX_IP)
+		return 0;
+	return inet_pton(AF_INET, s, &a4) == 1 ||
+	    inet_pton(AF_INET6, s, &a6) == 1;
+}
+
+/* 127.0.0.0/8 or ::1 written as an address: no name lookup decides. */
+static int
+captcha_loopback(const char *host)
+{
+	return validate_loopback_host(host, strlen(host), 0);
+}
+
+/*
+ * The verify URL as libcurl will use it.  https only, but http towards a
+ * loopback address literal, where a test's own endpoint listens.
+ * Returns a malloc'd URL and sets *plain, or NULL with err set.
+ */
+static char *
+captcha_url(const char *in, int *plain, char *err, size_t errsize)
+{
+	CURLU	*u;
+	char	*scheme = NULL, *host = NULL, *url = NULL, *copy = NULL;
+
+	*plain = 0;
+	if (strnlen(in, CAPTCHA_MAX_URL) == CAPTCHA_MAX_URL) {
+		snprintf(err, errsize, "verify_url is too long");
+		return NULL;
+	}
+	if ((u = curl_url()) == NULL) {
+		snprintf(err, errsize, "out of memory");
+		return NULL;
+	}
+	if (curl_url_set(u, CURLUPART_URL, in, 0) != CURLUE_OK ||
+	    curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
+	    curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK ||
+	    curl_url_get(u, CURLUPART_URL, &url, 0) != CURLUE_OK) {
+		snprintf(err, errsize, "verify_url is not a URL");
+		goto out;
+	}
+	if (strcmp(scheme, "http") == 0 && captcha_loopback(host))
+		*plain = 1;
+	else if (strcmp(scheme, "https") != 0) {
+		snprintf(err, errsize, "verify_url must be https:// (http:// "
+		    "only towards a loopback address)");
+		goto out;
+	}
+	if ((copy = strdup(url)) == NULL)
+		snprintf(err, errsize, "out of memory");
+out:
+	curl_free(scheme);
+	curl_free(host);
+	curl_free(url);
+	curl_url_cleanup(u);
+	return copy;
+}
+
+/*
+ * Percent-encodes len octets into dst (room for 3 * len + 1): everything
+ * but RFC 3986 section 2.3 unreserved characters, which is what
+ * application/x-www-form-urlencoded decoders take back unchanged.  Done
+ * here rather than by curl_easy_escape() so the secret lands only in
+ * buffers of known size that are wiped.  Returns the length written.
+ */
+static size_t
+captcha_encode(char *dst, const char *src, size_t len)
+{
+	static const char	 hex[] = "0123456789ABCDEF";
+	unsigned char		 c;
+	size_t			 i, o = 0;
+
+	for (i = 0; i < len; i++) {
+		c = (unsigned char)src[i];
+		if (captcha_alnum((char)c) || c == '-' || c == '.' ||
+		    c == '_' || c == '~')
+			dst[o++] = (char)c;
+		else {
+			dst[o++] = '%';
+			dst[o++] = hex[c >> 4];
+			dst[o++] = hex[c & 15];
+		}
+	}
+	dst[o] = '\0';
+	return o;
+}
+
+/* A malloc'd percent-encoding of s; *lenp its length.  NULL on ENOMEM. */
+static char *
+captcha_encoded(const char *s, size_t *lenp)
+{
+	size_t	 len = strlen(s);
+	char	*p;
+
+	if (len > (SIZE_MAX - 1) / 3 || (p = malloc(3 * len + 1)) == NULL)
+		return NULL;
+	*lenp = captcha_encode(p, s, len);
+	return p;
+}
+
+static void
+captcha_wipe_free(char *p, size_t len)
+{
+	if (p == NULL)
+		return;
+	explicit_bzero(p, len);
+	free(p);
+}
+
+static size_t
+captcha_write(char *p, size_t size, size_t nitems, void *arg)
+{
+	struct captcha	*c = arg;
+	size_t		 len;
+
+	if (nitems != 0 && size > SIZE_MAX / nitems)
+		return 0;
+	len = size * nitems;
+	if (len > CAPTCHA_MAX_ANSWER - c->answer.len) {
+		c->toobig = 1;
+		return 0;
+	}
+	if (buf_add(&c->answer, p, len) == -1)
+		return 0;
+	return len;
+}
+
+/* Everything of conf but the URL and the secret; sets err on failure. */
+static int
+captcha_check_conf(const struct captcha_conf *conf, char *err,
+    size_t errsize)
+{
+	size_t	 i;
+
+	if (captcha_field(conf->kind) == NULL) {
+		snprintf(err, errsize, "unknown captcha kind %d",
+		    (int)conf->kind);
+		return -1;
+	}
+	if (conf->nhostnames > CAPTCHA_MAX_HOSTNAMES ||
+	    (conf->nhostnames > 0 && conf->hostnames == NULL)) {
+		snprintf(err, errsize, "hostnames: at most %d",
+		    CAPTCHA_MAX_HOSTNAMES);
+		return -1;
+	}
+	for (i = 0; i < conf->nhostnames; i++)
+		if (conf->hostnames[i] == NULL ||
+		    !captcha_hostname_ok(conf->hostnames[i])) {
+			snprintf(err, errsize, "hostnames: entry %zu is not a "
+			    "host name", i + 1);
+			return -1;
+		}
+	if (conf->action != NULL && !captcha_has_action(conf->kind)) {
+		snprintf(err, errsize, "%s has no action",
+		    captcha_kind_name(conf->kind));
+		return -1;
+	}
+	if (conf->action == NULL && conf->kind == CAPTCHA_RECAPTCHA_V3) {
+		snprintf(err, errsize, "recaptcha-v3 needs an action");
+		return -1;
+	}
+	if (conf->action != NULL && !captcha_action_ok(conf->action)) {
+		snprintf(err, errsize, "action: 1 to %d letters, digits, "
+		    "'_', '-' or '/'", CAPTCHA_MAX_ACTION);
+		return -1;
+	}
+	/* Written so that NaN fails too. */
+	if (conf->kind == CAPTCHA_RECAPTCHA_V3 && conf->min_score != 0 &&
+	    !(conf->min_score > 0 && conf->min_score <= 1)) {
+		snprintf(err, errsize, "min_score must lie in (0, 1]");
+		return -1;
+	}
+	if (conf->timeout_ms < 0 || conf->timeout_ms > CAPTCHA_MAX_TIMEOUT) {
+		snprintf(err, errsize, "timeout: 1 to %d ms",
+		    CAPTCHA_MAX_TIMEOUT);
+		return -1;
+	}
+	if (conf->sitekey != NULL && (conf->kind != CAPTCHA_HCAPTCHA ||
+	    !captcha_visible(conf->sitekey, strlen(conf->sitekey),
+	    CAPTCHA_MAX_SECRET))) {
+		snprintf(err, errsize, "sitekey: hCaptcha only, printable "
+		    "ASCII");
+		return -1;
+	}
+	return 0;
+}
+
+static int
+captcha_setopts(struct captcha *c, int plain, long timeout)
+{
+	CURL		*h = c->curl;
+	struct curl_slist *l;
+	int		 bad = 0;
+
+	/* No 100-continue round trip for a body over 1 KiB. */
+	if ((l = curl_slist_append(NULL, "Expect:")) == NULL)
+		return -1;
+	c->headers = l;
+	if ((l = curl_slist_append(c->headers, "Accept: application/json")) ==
+	    NULL)
+		return -1;
+	c->headers = l;
+
+	bad |= curl_easy_setopt(h, CURLOPT_URL, c->url) != CURLE_OK;
+	bad |= curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR,
+	    plain ? "http,https" : "https") != CURLE_OK;
+	/* A redirect is not followed: any answer but 200 is no verdict. */
+	bad |= curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L) != CURLE_OK;
+	bad |= curl_easy_setopt(h, CURLOPT_SSLVERSION,
+	    (long)CURL_SSLVERSION_TLSv1_2) != CURLE_OK;
+	bad |= curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 1L) != CURLE_OK;
+	bad |= curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 2L) != CURLE_OK;
+	if (c->ca_file != NULL) {
+		bad |= curl_easy_setopt(h, CURLOPT_CAINFO, c->ca_file) !=
+		    CURLE_OK;
+		bad |= curl_easy_setopt(h, CURLOPT_CAPATH, NULL) != CURLE_OK;
+	}
+	/* No proxy from the environment sees the secret. */
+	bad |= curl_easy_setopt(h, CURLOPT_PROXY, "") != CURLE_OK;
+	bad |= curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L) != CURLE_OK;
+	bad |= curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, timeout) !=
+	    CURLE_OK;
+	bad |= curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, timeout) != CURLE_OK;
+	bad |= curl_easy_setopt(h, CURLOPT_MAXCONNECTS, 1L) != CURLE_OK;
+	bad |= curl_easy_setopt(h, CURLOPT_TCP_KEEPALIVE, 1L) != CURLE_OK;
+	bad |= curl_easy_setopt(h, CURLOPT_USERAGENT, CAPTCHA_AGENT) !=
+	    CURLE_OK;
+	bad |= curl_easy_setopt(h, CURLOPT_HTTPHEADER, c->headers) !=
+	    CURLE_OK;
+	bad |= curl_easy_setopt(h, CURLOPT_POST, 1L) != CURLE_OK;
+	/* Content-Length over the cap fails before the body is read. */
+	bad |= curl_easy_setopt(h, CURLOPT_MAXFILESIZE_LARGE,
+	    (curl_off_t)CAPTCHA_MAX_ANSWER) != CURLE_OK;
+	bad |= curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, captcha_write) !=
+	    CURLE_OK;
+	bad |= curl_easy_setopt(h, CURLOPT_WRITEDATA, c) != CURLE_OK;
+	bad |= curl_easy_setopt(h, CURLOPT_ERRORBUFFER, c->errbuf) !=
+	    CURLE_OK;
+	return bad ? -1 : 0;
+}
+
+int
+captcha_open(const struct captcha_conf *conf, struct captcha **out,
+    char *err, size_t errsize)
+{
+	struct captcha	*c;
+	const char	*url;
+	size_t		 i, n;
+	int		 plain, rc = -1;
+	long		 timeout;
+
+	*out = NULL;
+	if (captcha_check_conf(conf, err, errsize) == -1)
+		return -1;
+	if (conf->secret == NULL || !captcha_visible(conf->secret,
+	    strnlen(conf->secret, CAPTCHA_MAX_SECRET + 1),
+	    CAPTCHA_MAX_SECRET)) {
+		snprintf(err, errsize, "secret: 1 to %d printable ASCII "
+		    "characters, no space", CAPTCHA_MAX_SECRET);
+		return -1;
+	}
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+		snprintf(err, errsize, "libcurl initialisation failed");
+		return -1;
+	}
+	if ((c = calloc(1, sizeof(*c))) == NULL) {
+		snprintf(err, errsize, "out of memory");
+		curl_global_cleanup();
+		return -1;
+	}
+	url = conf->verify_url != NULL ? conf->verify_url :
+	    captcha_default_url(conf->kind);
+	if ((c->url = captcha_url(url, &plain, err, errsize)) == NULL)
+		goto out;
+	snprintf(err, errsize, "out of memory");
+	if ((c->secret = captcha_encoded(conf->secret, &c->secret_len)) ==
+	    NULL)
+		goto out;
+	if (conf->sitekey != NULL &&
+	    (c->sitekey = captcha_encoded(conf->sitekey, &n)) == NULL)
+		goto out;
+	if (conf->ca_file != NULL &&
+	    (c->ca_file = strdup(conf->ca_file)) == NULL)
+		goto out;
+	if (conf->action != NULL && (c->action = strdup(conf->action)) ==
+	    NULL)
+		goto out;
+	if (conf->nhostnames > 0) {
+		if ((c->hostnames = calloc(conf->nhostnames,
+		    sizeof(*c->hostnames))) == NULL)
+			goto out;
+		c->nhostnames = conf->nhostnames;
+		for (i = 0; i < conf->nhostnames; i++)
+			if ((c->hostnames[i] = strdup(conf->hostnames[i])) ==
+			    NULL)
+				goto out;
+	}
+	c->conf.kind = conf->kind;
+	c->conf.hostnames = (const char *const *)c->hostnames;
+	c->conf.nhostnames = c->nhostnames;
+	c->conf.action = c->action;
+	c->conf.min_score = conf->min_score > 0 ? conf->min_score :
+	    CAPTCHA_DEFAULT_SCORE;
+	timeout = conf->timeout_ms > 0 ? conf->timeout_ms :
+	    CAPTCHA_DEFAULT_TIMEOUT;
+	c->conf.timeout_ms = timeout;
+	if ((c->curl = curl_easy_init()) == NULL) {
+		snprintf(err, errsize, "libcurl handle creation failed");
+		goto out;
+	}
+	if (captcha_setopts(c, plain, timeout) == -1) {
+		snprintf(err, errsize, "libcurl refused an option");
+		goto out;
+	}
+	if (errsize > 0)
+		err[0] = '\0';
+	*out = c;
+	rc = 0;
+out:
+	if (rc == -1)
+		captcha_close(c);
+	return rc;
+}
+
+void
+captcha_close(struct captcha *c)
+{
+	size_t	 i;
+
+	if (c == NULL)
+		return;
+	if (c->curl != NULL)
+		curl_easy_cleanup(c->curl);
+	curl_slist_free_all(c->headers);
+	captcha_wipe_free(c->secret, c->secret_len);
+	free(c->sitekey);
+	free(c->url);
+	free(c->ca_file);
+	free(c->action);
+	for (i = 0; i < c->nhostnames; i++)
+		free(c->hostnames[i]);
+	free(c->hostnames);
+	buf_free(&c->answer);
+	free(c);
+	curl_global_cleanup();
+}
+
+/*
+ * "secret=S&response=T[&remoteip=IP][&sitekey=K]", each value
+ * percent-encoded (the form of every provider's siteverify).  *sizep is
+ * the allocation, wiped by the caller.  NULL on ENOMEM.
+ */
+static char *
+captcha_body(const struct captcha *c, const char *token, size_t len,
+    const char *ip, size_t *sizep)
+{
+	size_t	 size, o, iplen = ip != NULL ? strlen(ip) : 0;
+	char	*p;
+
+	/* Bounded by CAPTCHA_MAX_TOKEN, CAPTCHA_MAX_SECRET, CAPTCHA_MAX_IP. */
+	size = sizeof("secret=") + c->secret_len + sizeof("&response=") +
+	    3 * len + sizeof("&remoteip=") + 3 * iplen + sizeof("&sitekey=") +
+	    (c->sitekey != NULL ? strlen(c->sitekey) : 0) + 1;
+	if ((p = malloc(size)) == NULL)
+		return NULL;
+	o = (size_t)snprintf(p, size, "secret=%s&response=", c->secret);
+	o += captcha_encode(p + o, token, len);
+	if (ip != NULL) {
+		o += (size_t)snprintf(p + o, size - o, "&remoteip=");
+		o += captcha_encode(p + o, ip, iplen);
+	}
+	if (c->sitekey != NULL)
+		snprintf(p + o, size - o, "&sitekey=%s", c->sitekey);
+	*sizep = size;
+	return p;
+}
+
+enum captcha_result
+captcha_verify(struct captcha *c, const char *token, size_t len,
+    const char *remote_ip, char *why, size_t whysize)
+{
+	enum captcha_result	 r = CAPTCHA_UNAVAILABLE;
+	CURLcode		 rc;
+	char			*body = NULL, detail[CURL_ERROR_SIZE];
+	size_t			 i, bodysize = 0;
+	long			 status = 0;
+
+	if (token == NULL || len == 0) {
+		captcha_say(why, whysize, "no %s in the post",
+		    captcha_field(c->conf.kind));
+		return CAPTCHA_MISSING;
+	}
+	if (len > CAPTCHA_MAX_TOKEN) {
+		captcha_say(why, whysize, "token over %d octets, not sent",
+		    CAPTCHA_MAX_TOKEN);
+		return CAPTCHA_REJECTED;
+	}
+	/* Every provider's tokens are base64url and '.' '_' '-' '|'. */
+	for (i = 0; i < len; i++)
+		if (token[i] < '!' || token[i] > '~') {
+			captcha_say(why, whysize, "token holds octet 0x%02x at "
+			    "%zu, not sent", (unsigned char)token[i], i);
+			return CAPTCHA_REJECTED;
+		}
+	if ((body = captcha_body(c, token, len,
+	    captcha_ip_ok(remote_ip) ? remote_ip : NULL, &bodysize)) == NULL) {
+		captcha_say(why, whysize, "out of memory");
+		return CAPTCHA_UNAVAILABLE;
+	}
+	buf_reset(&c->answer);
+	c->toobig = 0;
+	c->errbuf[0] = '\0';
+	if (curl_easy_setopt(c->curl, CURLOPT_POSTFIELDS, body) != CURLE_OK ||
+	    curl_easy_setopt(c->curl, CURLOPT_POSTFIELDSIZE_LARGE,
+	    (curl_off_t)strlen(body)) != CURLE_OK) {
+		captcha_say(why, whysize, "libcurl refused the request body");
+		goto out;
+	}
+	rc = curl_easy_perform(c->curl);
+	if (rc != CURLE_OK) {
+		if (c->toobig || rc == CURLE_FILESIZE_EXCEEDED)
+			captcha_say(why, whysize, "answer over %d octets",
+			    CAPTCHA_MAX_ANSWER);
+		else {
+			log_escape(detail, sizeof(detail), c->errbuf,
+			    strlen(c->errbuf));
+			captcha_say(why, whysize, "curl: %s (code %d)%s%s",
+			    curl_easy_strerror(rc), (int)rc,
+			    detail[0] ? ": " : "", detail);
+		}
+		goto out;
+	}
+	if (curl_easy_getinfo(c->curl, CURLINFO_RESPONSE_CODE, &status) !=
+	    CURLE_OK || status != 200) {
+		captcha_say(why, whysize, "HTTP status %ld", status);
+		goto out;
+	}
+	r = captcha_parse_answer(&c->conf,
+	    c->answer.data != NULL ? c->answer.data : "", c->answer.len, why,
+	    whysize);
+out:
+	/* The handle must not keep a pointer to the freed body. */
+	if (curl_easy_setopt(c->curl, CURLOPT_POSTFIELDS, "") != CURLE_OK ||
+	    curl_easy_setopt(c->curl, CURLOPT_POSTFIELDSIZE_LARGE,
+	    (curl_off_t)0) != CURLE_OK) {
+		captcha_say(why, whysize, "libcurl refused a reset");
+		r = CAPTCHA_UNAVAILABLE;
+	}
+	captcha_wipe_free(body, bodysize);
+	if (c->answer.cap > CAPTCHA_KEEP_ANSWER)
+		buf_free(&c->answer);
+	else
+		buf_reset(&c->answer);
+	return r;
+}
+
+/* ASCII case-insensitive equality of a JSON string and a host name. */
+static int
+captcha_same_host(const char *a, size_t alen, const char *b)
+{
+	size_t	 i;
+	char	 x, y;
+
+	if (alen != strlen(b))
+		return 0;
+	for (i = 0; i < alen; i++) {
+		x = a[i] >= 'A' && a[i] <= 'Z' ? a[i] - 'A' + 'a' : a[i];
+		y = b[i] >= 'A' && b[i] <= 'Z' ? b[i] - 'A' + 'a' : b[i];
+		if (x != y)
+			return 0;
+	}
+	return 1;
+}
+
+/*
+ * The strings of an "error-codes" array, escaped and joined by ',' into
+ * dst; *ours set when one of them is in captcha_our_errors.
+ */
+static void
+captcha_codes(const json_t *codes, char *dst, size_t dstsize, int *ours)
+{
+	const json_t	*v;
+	char		 one[CAPTCHA_SHOWN];
+	size_t		 i, j, o = 0;
+	int		 n;
+
+	*ours = 0;
+	dst[0] = '\0';
+	if (codes == NULL)
+		return;
+	json_array_foreach(codes, i, v) {
+		if (!json_is_string(v))
+			continue;
+		for (j = 0; captcha_our_errors[j] != NULL; j++)
+			if (strcmp(json_string_value(v),
+			    captcha_our_errors[j]) == 0)
+				*ours = 1;
+		if (o + 1 >= dstsize)
+			continue;
+		log_escape(one, sizeof(one), json_string_value(v),
+		    json_string_length(v));
+		n = snprintf(dst + o, dstsize - o, "%s%s", o > 0 ? "," : "",
+		    one);
+		if (n < 0 || (size_t)n >= dstsize - o)
+			o = dstsize;
+		else
+			o += (size_t)n;
+	}
+}
+
+enum captcha_result
+captcha_parse_answer(const struct captcha_conf *conf, const char *answer,
+    size_t len, char *why, size_t whysize)
+{
+	enum captcha_result	 r = CAPTCHA_UNAVAILABLE;
+	json_t			*root = NULL, *codes, *host, *action, *score;
+	json_error_t		 jerr;
+	double			 sc = 0, min;
+	const char		*s;
+	char			 e1[CAPTCHA_SHOWN], e2[CAPTCHA_SHOWN];
+	char			 list[2 * CAPTCHA_SHOWN], scoretext[32];
+	size_t			 i;
+	int			 success, ours, v3;
+
+	v3 = conf->kind == CAPTCHA_RECAPTCHA_V3;
+	if (len > CAPTCHA_MAX_ANSWER) {
+		captcha_say(why, whysize, "answer over %d octets",
+		    CAPTCHA_MAX_ANSWER);
+		goto out;
+	}
+	/* Two "success" keys could be read two ways: refuse the answer. */
+	if ((root = json_loadb(answer, len, JSON_REJECT_DUPLICATES,
+	    &jerr)) == NULL) {
+		log_escape(e1, sizeof(e1), jerr.text, strlen(jerr.text));
+		captcha_say(why, whysize, "answer is not JSON: line %d column "
+		    "%d: %s", jerr.line, jerr.column, e1);
+		goto out;
+	}
+	if (!json_is_object(root)) {
+		captcha_say(why, whysize, "answer is not a JSON object");
+		goto out;
+	}
+	if (!json_is_boolean(json_object_get(root, "success"))) {
+		captcha_say(why, whysize, "answer has no boolean \"success\"");
+		goto out;
+	}
+	success = json_is_true(json_object_get(root, "success"));
+	if ((codes = json_object_get(root, "error-codes")) != NULL &&
+	    !json_is_array(codes)) {
+		captcha_say(why, whysize, "answer's \"error-codes\" is not an "
+		    "array");
+		goto out;
+	}
+	if ((host = json_object_get(root, "hostname")) != NULL &&
+	    !json_is_string(host)) {
+		captcha_say(why, whysize, "answer's \"hostname\" is not a "
+		    "string");
+		goto out;
+	}
+	action = NULL;
+	if (captcha_has_action(conf->kind) &&
+	    (action = json_object_get(root, "action")) != NULL &&
+	    !json_is_string(action)) {
+		captcha_say(why, whysize, "answer's \"action\" is not a "
+		    "string");
+		goto out;
+	}
+	scoretext[0] = '\0';
+	if (v3 && (score = json_object_get(root, "score")) != NULL) {
+		if (!json_is_number(score) ||
+		    !((sc = json_number_value(score)) >= 0 && sc <= 1)) {
+			captcha_say(why, whysize, "answer's \"score\" is not a "
+			    "number in [0, 1]");
+			goto out;
+		}
+		snprintf(scoretext, sizeof(scoretext), " score %.2f", sc);
+	} else if (v3 && success) {
+		captcha_say(why, whysize, "answer has no \"score\" (not a "
+		    "reCAPTCHA v3 key?)");
+		goto out;
+	}
+
+	if (!success) {
+		captcha_codes(codes, list, sizeof(list), &ours);
+		captcha_say(why, whysize, "%s: %s", ours ? "provider error" :
+		    "provider refused the token", list[0] ? list :
+		    "no error code");
+		r = ours ? CAPTCHA_UNAVAILABLE : CAPTCHA_REJECTED;
+		goto out;
+	}
+	r = CAPTCHA_REJECTED;
+	if (host != NULL)
+		log_escape(e1, sizeof(e1), json_string_value(host),
+		    json_string_length(host));
+	else
+		snprintf(e1, sizeof(e1), "-");
+	if (conf->nhostnames > 0) {
+		if (host == NULL) {
+			captcha_say(why, whysize, "answer has no hostname");
+			goto out;
+		}
+		for (i = 0; i < conf->nhostnames; i++)
+			if (conf->hostnames[i] != NULL &&
+			    captcha_same_host(json_string_value(host),
+			    json_string_length(host), conf->hostnames[i]))
+				break;
+		if (i == conf->nhostnames) {
+			captcha_say(why, whysize, "hostname \"%s\" is not "
+			    "allowed", e1);
+			goto out;
+		}
+	}
+	if (captcha_has_action(conf->kind) && conf->action != NULL) {
+		s = action != NULL ? json_string_value(action) : NULL;
+		if (s == NULL || json_string_length(action) !=
+		    strlen(conf->action) || strcmp(s, conf->action) != 0) {
+			log_escape(e2, sizeof(e2), s, s != NULL ?
+			    json_string_length(action) : 0);
+			captcha_say(why, whysize, "action \"%s\" is not the "
+			    "form's", e2);
+			goto out;
+		}
+	}
+	if (v3) {
+		/* Written so that a NaN min_score means the default. */
+		min = conf->min_score > 0 ? conf->min_score :
+		    CAPTCHA_DEFAULT_SCORE;
+		if (sc < min) {
+			captcha_say(why, whysize, "score %.2f below %.2f", sc,
+			    min);
+			goto out;
+		}
+	}
+	captcha_say(why, whysize, "hostname \"%s\"%s", e1, scoretext);
+	r = CAPTCHA_OK;
+out:
+	json_decref(root);
+	return r;
+}

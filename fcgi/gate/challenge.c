@@ -1,0 +1,538 @@
+/* challenge: ALTCHA-compatible proof of work; see challenge.h. */
+#include <sys/random.h>
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <jansson.h>
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+
+#include "lib/buf.h"
+#include "gate/challenge.h"
+#include "conf/conf.h"
+
+#define CH_HEX_LEN	 64	/* SHA-256 and HMAC-SHA-256 in hex */
+#define CH_NONCE_LEN	 16	/* random salt octets we issue (32 hex) */
+#define CH_NONCE_MIN	 16	/* hex digits accepted before '?' */
+#define CH_NONCE_MAX	 128
+#define CH_TIME_DIGITS	 12
+/* <nonce>?expires=<12>&issued=<12>& */
+#define CH_SALT_MAX	 (CH_NONCE_MAX + 1 + 8 + CH_TIME_DIGITS + 1 + 7 + \
+			    CH_TIME_DIGITS + 1)
+#define CH_RAW_MAX	 (CHALLENGE_PAYLOAD_MAX / 4 * 3)
+
+static const char	 ch_hexdigits[] = "0123456789abcdef";
+
+static void
+ch_hex(const unsigned char *in, size_t n, char *out)
+{
+	size_t	 i;
+
+	for (i = 0; i < n; i++) {
+		out[2 * i] = ch_hexdigits[in[i] >> 4];
+		out[2 * i + 1] = ch_hexdigits[in[i] & 15];
+	}
+	out[2 * n] = '\0';
+}
+
+static int
+ch_is_lower_hex(const char *s, size_t len)
+{
+	size_t	 i;
+
+	for (i = 0; i < len; i++)
+		if (!((s[i] >= '0' && s[i] <= '9') ||
+		    (s[i] >= 'a' && s[i] <= 'f')))
+			return 0;
+	return 1;
+}
+
+static int
+ch_random(void *p, size_t len)
+{
+	unsigned char	*u = p;
+	ssize_t		 n;
+
+	while (len > 0) {
+		if ((n = getrandom(u, len, 0)) == -1) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		u += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+/* out = hex SHA-256(salt || decimal(number)), as altcha-lib's hashHex. */
+static int
+ch_challenge_hex(const char *salt, size_t saltlen, long long number,
+    char out[CH_HEX_LEN + 1])
+{
+	char		 msg[CH_SALT_MAX + 32];
+	unsigned char	 md[EVP_MAX_MD_SIZE];
+	unsigned int	 mdlen = 0;
+	int		 n;
+
+	if (saltlen > CH_SALT_MAX)
+		return -1;
+	memcpy(msg, salt, saltlen);
+	n = snprintf(msg + saltlen, sizeof(msg) - saltlen, "%lld", number);
+	if (n < 0 || (size_t)n >= sizeof(msg) - saltlen)
+		return -1;
+	if (EVP_Digest(msg, saltlen + (size_t)n, md, &mdlen, EVP_sha256(),
+	    NULL) != 1 || mdlen != CH_HEX_LEN / 2)
+		return -1;
+	ch_hex(md, mdlen, out);
+	return 0;
+}
+
+/* out = hex HMAC-SHA-256(key, challenge hex text), as altcha-lib's hmacHex. */
+static int
+ch_signature_hex(const unsigned char key[CHALLENGE_KEY_LEN],
+    const char *challenge, char out[CH_HEX_LEN + 1])
+{
+	unsigned char	 md[EVP_MAX_MD_SIZE];
+	unsigned int	 mdlen = 0;
+
+	if (HMAC(EVP_sha256(), key, CHALLENGE_KEY_LEN,
+	    (const unsigned char *)challenge, CH_HEX_LEN, md, &mdlen) == NULL ||
+	    mdlen != CH_HEX_LEN / 2)
+		return -1;
+	ch_hex(md, mdlen, out);
+	return 0;
+}
+
+/* ---- key file ------------------------------------------------------- */
+
+/* Returns 0 (key read), 1 (path does not exist) or -1 (err set). */
+static int
+ch_key_read(const char *path, unsigned char key[CHALLENGE_KEY_LEN],
+    char *err, size_t errsize)
+{
+	struct stat	 st;
+	size_t		 got = 0;
+	ssize_t		 n;
+	int		 fd, rc = -1;
+
+	if ((fd = conf_open_private(path, 1, &st, err, errsize)) == -1)
+		return errno == ENOENT ? 1 : -1;
+	if (st.st_size != CHALLENGE_KEY_LEN) {
+		snprintf(err, errsize, "%s: holds %lld octets, not %d", path,
+		    (long long)st.st_size, CHALLENGE_KEY_LEN);
+		goto out;
+	}
+	while (got < CHALLENGE_KEY_LEN) {
+		if ((n = read(fd, key + got, CHALLENGE_KEY_LEN - got)) == -1) {
+			if (errno == EINTR)
+				continue;
+			snprintf(err, errsize, "%s: %s", path, strerror(errno));
+			goto out;
+		}
+		if (n == 0) {
+			snprintf(err, errsize, "%s: short read", path);
+			goto out;
+		}
+		got += (size_t)n;
+	}
+	rc = 0;
+out:
+	close(fd);
+	return rc;
+}
+
+static int
+ch_fsync_parent(const char *path)
+{
+	char		 dir[PATH_MAX];
+	const char	*slash;
+	int		 fd, rc;
+
+	if ((slash = strrchr(path, '/')) == NULL)
+		snprintf(dir, sizeof(dir), ".");
+	else if (slash == path)
+		snprintf(dir, sizeof(dir), "/");
+	else
+		snprintf(dir, sizeof(dir), "%.*s", (int)(slash - path), path);
+	if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1)
+		return -1;
+	rc = fsync(fd);
+	close(fd);
+	return rc;
+}
+
+/*
+ * Writes a fresh key to a temporary file and link()s it to path, so that
+ * path never names a partly written key and concurrent starters agree.
+ * Returns 0 (key created), 1 (another process created path first) or -1.
+ */
+static int
+ch_key_create(const char *path, unsigned char key[CHALLENGE_KEY_LEN],
+    char *err, size_t errsize)
+{
+	char		 tmp[PATH_MAX];
+	size_t		 done = 0;
+	ssize_t		 n;
+	int		 fd, rc = -1;
+
+	if (snprintf(tmp, sizeof(tmp), "%s.XXXXXX", path) >=
+	    (int)sizeof(tmp)) {
+		snprintf(err, errsize, "%s: path too long", path);
+		return -1;
+	}
+	if (ch_random(key, CHALLENGE_KEY_LEN) == -1) {
+		snprintf(err, errsize, "getrandom: %s", strerror(errno));
+		return -1;
+	}
+	/* mkostemp: O_EXCL, mode 0600 whatever the umask. */
+	if ((fd = mkostemp(tmp, O_CLOEXEC)) == -1) {
+		snprintf(err, errsize, "%s: %s", tmp, strerror(errno));
+		return -1;
+	}
+	while (done < CHALLENGE_KEY_LEN) {
+		if ((n = write(fd, key + done, CHALLENGE_KEY_LEN - done)) == -1) {
+			if (errno == EINTR)
+				continue;
+			snprintf(err, errsize, "%s: %s", tmp, strerror(errno));
+			goto out;
+		}
+		done += (size_t)n;
+	}
+	if (fsync(fd) == -1) {
+		snprintf(err, errsize, "%s: fsync: %s", tmp, strerror(errno));
+		goto out;
+	}
+	if (link(tmp, path) == -1) {
+		if (errno == EEXIST)
+			rc = 1;
+		else
+			snprintf(err, errsize, "%s: %s", path, strerror(errno));
+		goto out;
+	}
+	if (ch_fsync_parent(path) == -1) {
+		snprintf(err, errsize, "%s: fsync directory: %s", path,
+		    strerror(errno));
+		goto out;
+	}
+	rc = 0;
+out:
+	close(fd);
+	unlink(tmp);
+	return rc;
+}
+
+int
+challenge_key_load(const char *path, unsigned char key[CHALLENGE_KEY_LEN],
+    char *err, size_t errsize)
+{
+	int	 rc;
+
+	if ((rc = ch_key_read(path, key, err, errsize)) == 1 &&
+	    (rc = ch_key_create(path, key, err, errsize)) == 1 &&
+	    (rc = ch_key_read(path, key, err, errsize)) == 1) {
+		snprintf(err, errsize, "%s: vanished while loading", path);
+		rc = -1;
+	}
+	if (rc != 0) {
+		explicit_bzero(key, CHALLENGE_KEY_LEN);
+		return -1;
+	}
+	return 0;
+}
+
+/* ---- challenge ------------------------------------------------------ */
+
+/* Uniform in [0, max]: rejection sampling drops the biased top range. */
+static int
+ch_random_number(long max, long long *number)
+{
+	uint64_t	 r, range = (uint64_t)max + 1;
+	uint64_t	 limit = UINT64_MAX / range * range;
+
+	do {
+		if (ch_random(&r, sizeof(r)) == -1)
+			return -1;
+	} while (r >= limit);
+	*number = (long long)(r % range);
+	return 0;
+}
+
+int
+challenge_create(const unsigned char key[CHALLENGE_KEY_LEN], long max_number,
+    time_t now, long ttl, struct buf *out)
+{
+	unsigned char	 nonce[CH_NONCE_LEN];
+	char		 nhex[2 * CH_NONCE_LEN + 1], salt[CH_SALT_MAX + 1];
+	char		 chal[CH_HEX_LEN + 1], sig[CH_HEX_LEN + 1], json[512];
+	long long	 number;
+	int		 n, slen;
+
+	if (max_number < 1 || max_number > CHALLENGE_MAX_NUMBER_MAX ||
+	    ttl < 1 || ttl > CHALLENGE_TTL_MAX || now < 1 ||
+	    (long long)now > CHALLENGE_TIME_MAX - ttl)
+		return -1;
+	if (ch_random(nonce, sizeof(nonce)) == -1 ||
+	    ch_random_number(max_number, &number) == -1)
+		return -1;
+	ch_hex(nonce, sizeof(nonce), nhex);
+	slen = snprintf(salt, sizeof(salt), "%s?expires=%lld&issued=%lld&",
+	    nhex, (long long)now + ttl, (long long)now);
+	if (slen < 0 || (size_t)slen >= sizeof(salt) ||
+	    ch_challenge_hex(salt, (size_t)slen, number, chal) == -1 ||
+	    ch_signature_hex(key, chal, sig) == -1)
+		return -1;
+	/* Every value is hex, digits or "?=&": no JSON escaping needed. */
+	n = snprintf(json, sizeof(json), "{\"algorithm\":\"SHA-256\","
+	    "\"challenge\":\"%s\",\"maxnumber\":%ld,\"salt\":\"%s\","
+	    "\"signature\":\"%s\"}", chal, max_number, salt, sig);
+	if (n < 0 || (size_t)n >= sizeof(json) ||
+	    buf_add(out, json, (size_t)n) == -1)
+		return -1;
+	return 0;
+}
+
+/* ---- verification --------------------------------------------------- */
+
+static int
+ch_b64_value(int c)
+{
+	if (c >= 'A' && c <= 'Z')
+		return c - 'A';
+	if (c >= 'a' && c <= 'z')
+		return c - 'a' + 26;
+	if (c >= '0' && c <= '9')
+		return c - '0' + 52;
+	if (c == '+')
+		return 62;
+	if (c == '/')
+		return 63;
+	return -1;
+}
+
+/*
+ * Strict RFC 4648 section 4 decoding: padded, canonical (section 3.5: the
+ * pad bits must be zero), nothing outside the alphabet.  out holds at
+ * least len / 4 * 3 octets.  Returns 0 or -1.
+ */
+static int
+ch_b64_decode(const char *in, size_t len, unsigned char *out, size_t *outlen)
+{
+	size_t		 i, j, o = 0, pad = 0;
+	uint32_t	 v = 0;
+	int		 d;
+
+	if (len == 0 || len % 4 != 0)
+		return -1;
+	if (in[len - 1] == '=')
+		pad = in[len - 2] == '=' ? 2 : 1;
+	for (i = 0; i < len; i += 4) {
+		v = 0;
+		for (j = 0; j < 4; j++) {
+			if (i + 4 == len && j >= 4 - pad)
+				d = 0;
+			else if ((d = ch_b64_value((unsigned char)in[i + j])) < 0)
+				return -1;
+			v = v << 6 | (uint32_t)d;
+		}
+		out[o++] = (unsigned char)(v >> 16);
+		if (i + 4 < len || pad < 2)
+			out[o++] = (unsigned char)(v >> 8);
+		if (i + 4 < len || pad < 1)
+			out[o++] = (unsigned char)v;
+	}
+	if ((pad == 1 && (v & 0xff) != 0) || (pad == 2 && (v & 0xffff) != 0))
+		return -1;
+	*outlen = o;
+	return 0;
+}
+
+/* Parses name=<time>& at s[*i]; 1..CH_TIME_DIGITS digits, no leading 0. */
+static int
+ch_salt_param(const char *s, size_t len, size_t *i, const char *name,
+    long long *t)
+{
+	size_t	 nlen = strlen(name), k;
+	long long v = 0;
+
+	if (len - *i < nlen + 1 || memcmp(s + *i, name, nlen) != 0 ||
+	    s[*i + nlen] != '=')
+		return -1;
+	*i += nlen + 1;
+	if (*i >= len || s[*i] < '1' || s[*i] > '9')
+		return -1;
+	for (k = 0; *i < len && s[*i] >= '0' && s[*i] <= '9'; (*i)++, k++) {
+		if (k == CH_TIME_DIGITS)
+			return -1;
+		v = v * 10 + (s[*i] - '0');
+	}
+	if (*i >= len || s[*i] != '&')
+		return -1;
+	(*i)++;
+	*t = v;
+	return 0;
+}
+
+/* <nonce>?expires=<t>&issued=<t>& or with the two swapped (altcha-lib
+ * puts its own params first, then expires). */
+static int
+ch_salt_parse(const char *s, size_t len, long long *expires,
+    long long *issued)
+{
+	size_t	 i, n;
+	int	 k, have_e = 0, have_i = 0;
+
+	if (len > CH_SALT_MAX)
+		return -1;
+	for (n = 0; n < len && ch_is_lower_hex(s + n, 1); n++)
+		;
+	if (n < CH_NONCE_MIN || n > CH_NONCE_MAX || n >= len || s[n] != '?')
+		return -1;
+	i = n + 1;
+	for (k = 0; k < 2; k++) {
+		if (i < len && s[i] == 'e' && !have_e) {
+			if (ch_salt_param(s, len, &i, "expires", expires) == -1)
+				return -1;
+			have_e = 1;
+		} else if (i < len && s[i] == 'i' && !have_i) {
+			if (ch_salt_param(s, len, &i, "issued", issued) == -1)
+				return -1;
+			have_i = 1;
+		} else
+			return -1;
+	}
+	return i == len ? 0 : -1;
+}
+
+/* A string member of exactly len lowercase hex digits. */
+static const char *
+ch_hex_member(const json_t *root, const char *name, size_t len)
+{
+	const json_t	*v = json_object_get(root, name);
+
+	if (!json_is_string(v) || json_string_length(v) != len ||
+	    !ch_is_lower_hex(json_string_value(v), len))
+		return NULL;
+	return json_string_value(v);
+}
+
+enum challenge_result
+challenge_verify(const unsigned char key[CHALLENGE_KEY_LEN],
+    const char *payload, size_t len, long max_number, long min_seconds,
+    time_t now, char *replay_key, size_t replay_keysize, time_t *expires)
+{
+	unsigned char		 raw[CH_RAW_MAX];
+	char			 calc[CH_HEX_LEN + 1];
+	const char		*chal, *sig, *salt;
+	json_t			*root = NULL, *v;
+	json_error_t		 jerr;
+	size_t			 rawlen, members, saltlen;
+	long long		 number, exp_t = 0, iss_t = 0;
+	enum challenge_result	 res = CHALLENGE_MALFORMED;
+
+	if (expires != NULL)
+		*expires = 0;
+	if (replay_key != NULL) {
+		if (replay_keysize > 0)
+			replay_key[0] = '\0';
+		if (replay_keysize < CHALLENGE_REPLAY_KEY_SIZE)
+			return CHALLENGE_MALFORMED;
+	}
+	if (len > CHALLENGE_PAYLOAD_MAX ||
+	    ch_b64_decode(payload, len, raw, &rawlen) == -1)
+		return CHALLENGE_MALFORMED;
+	/* Without JSON_DECODE_ANY only an object or array parses; without
+	 * JSON_DISABLE_EOF_CHECK nothing may follow it. */
+	if ((root = json_loadb((const char *)raw, rawlen,
+	    JSON_REJECT_DUPLICATES, &jerr)) == NULL || !json_is_object(root))
+		goto out;
+
+	/* json_object_get() compares whole C strings, so a member name with
+	 * an embedded NUL is never found and fails the count below. */
+	members = 5;
+	if ((v = json_object_get(root, "took")) != NULL) {
+		if (!json_is_number(v))
+			goto out;
+		members++;
+	}
+	if (json_object_size(root) != members)
+		goto out;
+	v = json_object_get(root, "algorithm");
+	if (!json_is_string(v) || json_string_length(v) != 7 ||
+	    memcmp(json_string_value(v), "SHA-256", 7) != 0)
+		goto out;
+	if ((chal = ch_hex_member(root, "challenge", CH_HEX_LEN)) == NULL ||
+	    (sig = ch_hex_member(root, "signature", CH_HEX_LEN)) == NULL)
+		goto out;
+	v = json_object_get(root, "number");
+	if (!json_is_integer(v))
+		goto out;
+	number = json_integer_value(v);
+	v = json_object_get(root, "salt");
+	if (!json_is_string(v))
+		goto out;
+	salt = json_string_value(v);
+	saltlen = json_string_length(v);
+	if (ch_salt_parse(salt, saltlen, &exp_t, &iss_t) == -1)
+		goto out;
+
+	if (ch_signature_hex(key, chal, calc) == -1)
+		goto out;
+	if (CRYPTO_memcmp(calc, sig, CH_HEX_LEN) != 0) {
+		res = CHALLENGE_BAD_SIGNATURE;
+		goto out;
+	}
+	/* The salt is trustworthy only from here: it is bound to the signed
+	 * challenge through the hash. */
+	res = CHALLENGE_BAD_SOLUTION;
+	if (number < 0 || number > max_number ||
+	    ch_challenge_hex(salt, saltlen, number, calc) == -1 ||
+	    CRYPTO_memcmp(calc, chal, CH_HEX_LEN) != 0)
+		goto out;
+	if (exp_t <= (long long)now) {
+		res = CHALLENGE_EXPIRED;
+		goto out;
+	}
+	if (min_seconds > 0 && (long long)now - iss_t < min_seconds) {
+		res = CHALLENGE_TOO_FAST;
+		goto out;
+	}
+	res = CHALLENGE_OK;
+	if (replay_key != NULL)
+		snprintf(replay_key, replay_keysize, "altcha:%.*s", CH_HEX_LEN,
+		    sig);
+	if (expires != NULL)
+		*expires = (time_t)exp_t;
+out:
+	json_decref(root);
+	return res;
+}
+
+const char *
+challenge_result_name(enum challenge_result r)
+{
+	switch (r) {
+	case CHALLENGE_OK:
+		return "ok";
+	case CHALLENGE_MALFORMED:
+		return "malformed";
+	case CHALLENGE_BAD_SIGNATURE:
+		return "bad_signature";
+	case CHALLENGE_BAD_SOLUTION:
+		return "bad_solution";
+	case CHALLENGE_EXPIRED:
+		return "expired";
+	case CHALLENGE_TOO_FAST:
+		return "too_fast";
+	}
+	return "unknown";
+}

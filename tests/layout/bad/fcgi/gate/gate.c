@@ -1,0 +1,2 @@
+/* layout_selftest: a legal include (lower floor). */
+#include "lib/buf.h"

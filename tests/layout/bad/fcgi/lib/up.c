@@ -1,0 +1,2 @@
+/* layout_selftest: lib/ including a higher floor. */
+#include "svc/server.h"

@@ -1,0 +1,868 @@
+/* test_validate: addresses, header-safe text and form rules (validate.h). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lib/buf.h"
+#include "conf/conf.h"
+#include "form/form.h"
+#include "t.h"
+#include "form/validate.h"
+
+/* Explicit length, so that tables may hold raw NUL octets. */
+#define B(s)	(s), sizeof(s) - 1
+
+/* Printable form of s[0..len) for failure messages. */
+static const char *
+show(const char *s, size_t len)
+{
+	static char	 out[1024];
+	size_t		 i, o = 0;
+
+	for (i = 0; i < len && o + 5 < sizeof(out); i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (c >= 0x20 && c < 0x7f && c != '\\')
+			out[o++] = (char)c;
+		else
+			o += (size_t)snprintf(out + o, sizeof(out) - o,
+			    "\\x%02x", c);
+	}
+	out[o] = '\0';
+	return out;
+}
+
+/* ---- validate_addr_spec -------------------------------------------- */
+
+struct addr_case {
+	const char	*s;
+	size_t		 len;
+	int		 want;
+};
+
+static const struct addr_case addr_cases[] = {
+	{ B("a@b.c"), 1 },
+	{ B("user@example.com"), 1 },
+	{ B("first.last@example.com"), 1 },
+	{ B("user+tag@example.com"), 1 },
+	{ B("o'brien@example.ie"), 1 },
+	{ B("User@EXAMPLE.COM"), 1 },
+	{ B("a@xn--bcher-kva.example"), 1 },
+	{ B("a@b-b.c"), 1 },
+	{ B("a@b--b.c"), 1 },
+	{ B("a@1.2.3.com"), 1 },
+	{ B("a@b.c0"), 1 },
+	/* all of atext: RFC 5322 allows it, nothing here ends a command */
+	{ B("!#$%&'*+-/=?^_`{|}~@example.com"), 1 },
+	{ B("a!b@example.com"), 1 },
+	{ B("a%b@example.com"), 1 },
+	{ B("a%0d%0a@example.com"), 1 },	/* literal text, not CR LF */
+	/* CR, LF, NUL anywhere */
+	{ B("a@b.c\r\nBcc: x@y.z"), 0 },
+	{ B("a@b.c\r\n"), 0 },
+	{ B("a@b.c\n"), 0 },
+	{ B("a@b.c\r"), 0 },
+	{ B("\r\na@b.c"), 0 },
+	{ B("a\r@b.c"), 0 },
+	{ B("a@b\n.c"), 0 },
+	{ B("a\0@b.c"), 0 },
+	{ B("a@b.c\0"), 0 },
+	{ B("a@b\0.c"), 0 },
+	{ B("\0"), 0 },
+	/* lists, angle brackets, display names */
+	{ B("a@b.c, d@e.f"), 0 },
+	{ B("a@b.c,d@e.f"), 0 },
+	{ B("a@b.c;d@e.f"), 0 },
+	{ B("<a@b.c>"), 0 },
+	{ B("a@b.c>"), 0 },
+	{ B("<a@b.c"), 0 },
+	{ B("Name <a@b.c>"), 0 },
+	{ B("a@b.c <d@e.f>"), 0 },
+	/* quoted local parts, comments, literals */
+	{ B("\"a b\"@b.c"), 0 },
+	{ B("\"a\"@b.c"), 0 },
+	{ B("\"a@b\"@c.d"), 0 },
+	{ B("(x)a@b.c"), 0 },
+	{ B("a(x)@b.c"), 0 },
+	{ B("a@(x)b.c"), 0 },
+	{ B("a@b.c(x)"), 0 },
+	{ B("a@[127.0.0.1]"), 0 },
+	{ B("a@[IPv6:2001:db8::1]"), 0 },
+	{ B("a@127.0.0.1"), 0 },
+	/* dots */
+	{ B("a@b.c."), 0 },
+	{ B("a.@b.c"), 0 },
+	{ B(".a@b.c"), 0 },
+	{ B("a..b@b.c"), 0 },
+	{ B("a@b..c"), 0 },
+	{ B("a@.b.c"), 0 },
+	{ B("."), 0 },
+	/* '@' count, empty parts */
+	{ B(""), 0 },
+	{ B("a"), 0 },
+	{ B("@"), 0 },
+	{ B("a@"), 0 },
+	{ B("@b.c"), 0 },
+	{ B("a@@b.c"), 0 },
+	{ B("a@b@c.d"), 0 },
+	{ B("a@b.c@"), 0 },
+	/* domain shape */
+	{ B("a@localhost"), 0 },
+	{ B("a@b.123"), 0 },
+	{ B("a@123"), 0 },
+	{ B("a@-b.c"), 0 },
+	{ B("a@b-.c"), 0 },
+	{ B("a@b.-c"), 0 },
+	{ B("a@b.c-"), 0 },
+	{ B("a@b_c.d"), 0 },
+	{ B("a@b.c:25"), 0 },
+	{ B("a@b/c.d"), 0 },
+	/* spaces and controls */
+	{ B(" a@b.c"), 0 },
+	{ B("a@b.c "), 0 },
+	{ B("a b@b.c"), 0 },
+	{ B("a@b c.d"), 0 },
+	{ B("a\t@b.c"), 0 },
+	{ B("a\x7f@b.c"), 0 },
+	{ B("a\x1b@b.c"), 0 },
+	/* specials outside atext */
+	{ B("a\\b@c.d"), 0 },
+	{ B("a:b@c.d"), 0 },
+	{ B("a[b@c.d"), 0 },
+	{ B("a]b@c.d"), 0 },
+	/* non-ASCII */
+	{ B("\xc3\xbc@b.c"), 0 },
+	{ B("a@b\xc3\xbc.c"), 0 },
+	{ B("a\xef\xbc\xa0" "b.c"), 0 },	/* U+FF20 FULLWIDTH @ */
+	{ B("a\x80@b.c"), 0 },
+	{ B("a@b.c\xff"), 0 },
+};
+
+/* Appends the parts of an address: a NUL-free string, or n copies of c. */
+static void
+add(struct buf *b, const char *s, char c, size_t n)
+{
+	size_t	 i;
+
+	if (s != NULL && buf_adds(b, s) == -1)
+		abort();
+	for (i = 0; i < n; i++)
+		if (buf_addc(b, c) == -1)
+			abort();
+}
+
+static void
+test_addr(void)
+{
+	struct buf	 b = BUF_INIT;
+	size_t		 i;
+
+	for (i = 0; i < sizeof(addr_cases) / sizeof(addr_cases[0]); i++)
+		T_OK(validate_addr_spec(addr_cases[i].s, addr_cases[i].len) ==
+		    addr_cases[i].want, "addr case %zu [%s]: expected %d, "
+		    "got %d", i, show(addr_cases[i].s, addr_cases[i].len),
+		    addr_cases[i].want, !addr_cases[i].want);
+	T_INT(validate_addr_spec(NULL, 0), 0, "NULL");
+	/* a length shorter than the string: only that prefix counts */
+	T_INT(validate_addr_spec("a@b.c\r\n", 5), 1, "prefix a@b.c");
+	T_INT(validate_addr_spec("a@b.cd", 4), 0, "prefix a@b.");
+
+	add(&b, NULL, 'l', 64);
+	add(&b, "@example.com", 0, 0);
+	T_INT(validate_addr_spec(b.data, b.len), 1, "local of 64");
+	buf_reset(&b);
+	add(&b, NULL, 'l', 65);
+	add(&b, "@example.com", 0, 0);
+	T_INT(validate_addr_spec(b.data, b.len), 0, "local of 65");
+	buf_reset(&b);
+	add(&b, "a@", 'd', 63);
+	add(&b, ".com", 0, 0);
+	T_INT(validate_addr_spec(b.data, b.len), 1, "label of 63");
+	buf_reset(&b);
+	add(&b, "a@", 'd', 64);
+	add(&b, ".com", 0, 0);
+	T_INT(validate_addr_spec(b.data, b.len), 0, "label of 64");
+	buf_reset(&b);
+	add(&b, "a@b.", 'd', 64);
+	T_INT(validate_addr_spec(b.data, b.len), 0, "last label of 64");
+	/* 64 + 1 + 63 + 1 + 63 + 1 + 57 + 4 */
+	buf_reset(&b);
+	add(&b, NULL, 'l', 64);
+	add(&b, "@", 'd', 63);
+	add(&b, ".", 'd', 63);
+	add(&b, ".", 'd', 57);
+	add(&b, ".com", 0, 0);
+	T_INT(b.len, 254, "built 254");
+	T_INT(validate_addr_spec(b.data, b.len), 1, "total 254");
+	buf_reset(&b);
+	add(&b, NULL, 'l', 64);
+	add(&b, "@", 'd', 63);
+	add(&b, ".", 'd', 63);
+	add(&b, ".", 'd', 58);
+	add(&b, ".com", 0, 0);
+	T_INT(b.len, 255, "built 255");
+	T_INT(validate_addr_spec(b.data, b.len), 0, "total 255");
+	/* the longest domain the total allows: 252 */
+	buf_reset(&b);
+	add(&b, "a@", 'd', 63);
+	add(&b, ".", 'd', 63);
+	add(&b, ".", 'd', 63);
+	add(&b, ".", 'd', 56);
+	add(&b, ".com", 0, 0);
+	T_INT(b.len, 254, "built 254 (domain 252)");
+	T_INT(validate_addr_spec(b.data, b.len), 1, "domain of 252");
+	buf_free(&b);
+}
+
+/* ---- text ---------------------------------------------------------- */
+
+enum { OK = VALIDATE_TEXT_OK, U8 = VALIDATE_TEXT_UTF8,
+    CT = VALIDATE_TEXT_CONTROL };
+
+struct text_case {
+	const char	*s;
+	size_t		 len;
+	int		 header, body;
+	size_t		 cps;	/* code points, when OK */
+};
+
+static const struct text_case text_cases[] = {
+	{ B(""), OK, OK, 0 },
+	{ B("hello"), OK, OK, 5 },
+	{ B("Re: =?utf-8?q?x?="), OK, OK, 17 },
+	{ B("\xc3\x9cn\xc3\xaf" "c\xc3\xb6" "d\xc3\xa9 \xe2\x82\xac"), OK, OK, 9 },
+	{ B("\xf0\x9f\x98\x80"), OK, OK, 1 },		/* U+1F600 */
+	{ B("\xc2\xa0"), OK, OK, 1 },			/* NBSP */
+	{ B("\xc2\xa0\xc2\xbf"), OK, OK, 2 },
+	{ B("\xe2\x80\xa7"), OK, OK, 1 },		/* U+2027 */
+	/* Bidi embeddings, overrides and isolates reorder what a reader
+	 * sees ("Trojan Source"): refused in headers, kept in the body. */
+	{ B("\xe2\x80\xaa"), CT, OK, 1 },		/* U+202A */
+	{ B("a\xe2\x80\xae" "b"), CT, OK, 3 },	/* U+202E RLO */
+	{ B("\xe2\x81\xa6" "x"), CT, OK, 2 },	/* U+2066 LRI */
+	{ B("\xe2\x81\xa9"), CT, OK, 1 },		/* U+2069 PDI */
+	{ B("\xe2\x81\xa5"), OK, OK, 1 },		/* U+2065, unassigned */
+	{ B("\xe2\x80\x8f"), OK, OK, 1 },		/* U+200F RLM: kept */
+	{ B("\xed\x9f\xbf"), OK, OK, 1 },		/* U+D7FF */
+	{ B("\xee\x80\x80"), OK, OK, 1 },		/* U+E000 */
+	{ B("\xef\xbb\xbf"), OK, OK, 1 },		/* BOM */
+	{ B("\xef\xbf\xbf"), OK, OK, 1 },		/* U+FFFF */
+	{ B("\xf0\x90\x80\x80"), OK, OK, 1 },		/* U+10000 */
+	{ B("\xf4\x8f\xbf\xbf"), OK, OK, 1 },		/* U+10FFFF */
+	{ B("~"), OK, OK, 1 },
+	/* TAB CR LF: body only */
+	{ B("\t"), CT, OK, 1 },
+	{ B("\r"), CT, OK, 1 },
+	{ B("\n"), CT, OK, 1 },
+	{ B("a\r\nb"), CT, OK, 4 },
+	{ B("x\r\nBcc: y@z.example"), CT, OK, 19 },
+	{ B("line 1\nline 2\twith tab"), CT, OK, 22 },
+	/* other C0, DEL: never */
+	{ B("\0"), CT, CT, 0 },
+	{ B("a\0b"), CT, CT, 0 },
+	{ B("\x01"), CT, CT, 0 },
+	{ B("\x0b"), CT, CT, 0 },
+	{ B("\x0c"), CT, CT, 0 },
+	{ B("\x1b[31m"), CT, CT, 0 },
+	{ B("\x1f"), CT, CT, 0 },
+	{ B("\x7f"), CT, CT, 0 },
+	/* C1, LINE and PARAGRAPH SEPARATOR */
+	{ B("\xc2\x80"), CT, CT, 0 },
+	{ B("\xc2\x85"), CT, CT, 0 },			/* NEL */
+	{ B("\xc2\x9b"), CT, CT, 0 },			/* CSI */
+	{ B("\xc2\x9f"), CT, CT, 0 },
+	{ B("a\xe2\x80\xa8" "b"), CT, CT, 0 },
+	{ B("a\xe2\x80\xa9" "b"), CT, CT, 0 },
+	/* overlong forms */
+	{ B("\xc0\x80"), U8, U8, 0 },
+	{ B("\xc0\xaf"), U8, U8, 0 },
+	{ B("\xc1\xbf"), U8, U8, 0 },
+	{ B("\xe0\x80\xaf"), U8, U8, 0 },
+	{ B("\xe0\x9f\xbf"), U8, U8, 0 },
+	{ B("\xf0\x80\x80\xaf"), U8, U8, 0 },
+	{ B("\xf0\x8f\xbf\xbf"), U8, U8, 0 },
+	{ B("\xe0\x80\x8a"), U8, U8, 0 },		/* LF, overlong */
+	/* surrogates */
+	{ B("\xed\xa0\x80"), U8, U8, 0 },
+	{ B("\xed\xbf\xbf"), U8, U8, 0 },
+	{ B("\xed\xa0\xbd\xed\xb8\x80"), U8, U8, 0 },	/* CESU-8 pair */
+	/* beyond U+10FFFF, bytes never used */
+	{ B("\xf4\x90\x80\x80"), U8, U8, 0 },
+	{ B("\xf5\x80\x80\x80"), U8, U8, 0 },
+	{ B("\xf7\xbf\xbf\xbf"), U8, U8, 0 },
+	{ B("\xf8\x88\x80\x80\x80"), U8, U8, 0 },
+	{ B("\xfc\x84\x80\x80\x80\x80"), U8, U8, 0 },
+	{ B("\xfe"), U8, U8, 0 },
+	{ B("\xff"), U8, U8, 0 },
+	/* truncated sequences, stray continuation octets */
+	{ B("\xc3"), U8, U8, 0 },
+	{ B("a\xc3"), U8, U8, 0 },
+	{ B("\xc3" "a"), U8, U8, 0 },
+	{ B("\xe2\x82"), U8, U8, 0 },
+	{ B("\xe2\x82" "a"), U8, U8, 0 },
+	{ B("\xf0\x9f\x98"), U8, U8, 0 },
+	{ B("\x80"), U8, U8, 0 },
+	{ B("\xbf"), U8, U8, 0 },
+	{ B("a\x80" "b"), U8, U8, 0 },
+	{ B("\xc3\xa9\xa9"), U8, U8, 0 },
+	/* the first problem decides */
+	{ B("\x01\xff"), CT, CT, 0 },
+	{ B("\xff\x01"), U8, U8, 0 },
+	{ B("\t\xff"), CT, U8, 0 },
+};
+
+static void
+test_text(void)
+{
+	const struct text_case	*c;
+	size_t			 i;
+	int			 h, b;
+
+	for (i = 0; i < sizeof(text_cases) / sizeof(text_cases[0]); i++) {
+		c = &text_cases[i];
+		h = validate_header_text(c->s, c->len);
+		b = validate_body_text(c->s, c->len);
+		T_OK(h == c->header, "text case %zu [%s]: header expected %d, "
+		    "got %d", i, show(c->s, c->len), c->header, h);
+		T_OK(b == c->body, "text case %zu [%s]: body expected %d, "
+		    "got %d", i, show(c->s, c->len), c->body, b);
+		if (c->body == OK)
+			T_OK(validate_utf8_len(c->s, c->len) == c->cps,
+			    "text case %zu [%s]: expected %zu code points, "
+			    "got %zu", i, show(c->s, c->len), c->cps,
+			    validate_utf8_len(c->s, c->len));
+	}
+	/* the length is honoured, not the NUL */
+	T_INT(validate_header_text("ab\r\n", 2), OK, "prefix ab");
+	T_INT(validate_header_text("\xc3\xa9", 1), U8, "prefix cut in é");
+}
+
+struct name_case {
+	const char	*s;
+	size_t		 len;
+	int		 want;
+};
+
+static const struct name_case name_cases[] = {
+	{ B("name"), 1 },
+	{ B("a b"), 1 },
+	{ B("_gotcha"), 1 },
+	{ B("Pr\xc3\xa9nom"), 1 },
+	{ B("x"), 1 },
+	{ B(""), 0 },
+	{ B("a\tb"), 0 },
+	{ B("a\nb"), 0 },
+	{ B("a\r"), 0 },
+	{ B("a\0b"), 0 },
+	{ B("\x7f"), 0 },
+	{ B("\xc2\x85"), 0 },
+	{ B("a\xe2\x80\xa8"), 0 },
+	{ B("\xff"), 0 },
+	{ B("\xc0\xae"), 0 },
+};
+
+static void
+test_field_name(void)
+{
+	char	 s[80];
+	size_t	 i;
+
+	for (i = 0; i < sizeof(name_cases) / sizeof(name_cases[0]); i++)
+		T_OK(validate_field_name(name_cases[i].s, name_cases[i].len) ==
+		    name_cases[i].want, "name case %zu [%s]: expected %d, "
+		    "got %d", i, show(name_cases[i].s, name_cases[i].len),
+		    name_cases[i].want, !name_cases[i].want);
+	memset(s, 'a', sizeof(s));
+	T_INT(validate_field_name(s, 64), 1, "name of 64 octets");
+	T_INT(validate_field_name(s, 65), 0, "name of 65 octets");
+	/* octets, not code points: 32 é is 64 octets, 33 is 66 */
+	for (i = 0; i < 33; i++)
+		memcpy(s + 2 * i, "\xc3\xa9", 2);
+	T_INT(validate_field_name(s, 64), 1, "32 x é");
+	T_INT(validate_field_name(s, 66), 0, "33 x é");
+	T_INT(validate_field_name(NULL, 0), 0, "NULL");
+}
+
+/* ---- validate_mailbox ---------------------------------------------- */
+
+struct mailbox_case {
+	const char	*s;
+	int		 rc;
+	const char	*display, *addr;
+};
+
+static const struct mailbox_case mailbox_cases[] = {
+	{ "a@b.c", 0, "", "a@b.c" },
+	{ "  a@b.c  ", 0, "", "a@b.c" },
+	{ "<a@b.c>", 0, "", "a@b.c" },
+	{ "Sales <sales@example.com>", 0, "Sales", "sales@example.com" },
+	{ "Sales<sales@example.com>", 0, "Sales", "sales@example.com" },
+	{ "Sales   <sales@example.com>  ", 0, "Sales", "sales@example.com" },
+	{ "\xc3\x89quipe Ventes <ventes@example.com>", 0,
+	    "\xc3\x89quipe Ventes", "ventes@example.com" },
+	{ "John Q. Public <jqp@example.com>", 0, "John Q. Public",
+	    "jqp@example.com" },
+	{ "\"Doe, John\" <j@x.y>", 0, "Doe, John", "j@x.y" },
+	{ "\"Say \\\"hi\\\" \\\\ bye\" <a@b.c>", 0, "Say \"hi\" \\ bye",
+	    "a@b.c" },
+	{ "\"\" <a@b.c>", 0, "", "a@b.c" },
+	{ "\"Name <x@y.z>\" <a@b.c>", 0, "Name <x@y.z>", "a@b.c" },
+	{ "\"(not a comment)\" <a@b.c>", 0, "(not a comment)", "a@b.c" },
+	{ "\"\xc3\x89quipe, Ventes\" <ventes@example.com>", 0,
+	    "\xc3\x89quipe, Ventes", "ventes@example.com" },
+	{ "Forms <forms+f2m@example.com>", 0, "Forms",
+	    "forms+f2m@example.com" },
+	/* refused */
+	{ NULL, -1, NULL, NULL },
+	{ "", -1, NULL, NULL },
+	{ "   ", -1, NULL, NULL },
+	{ "<>", -1, NULL, NULL },
+	{ "Name <>", -1, NULL, NULL },
+	{ "Name", -1, NULL, NULL },
+	{ "Doe, John <j@x.y>", -1, NULL, NULL },
+	{ "a@b.c, d@e.f", -1, NULL, NULL },
+	{ "Name <a@b.c>, x@y.z", -1, NULL, NULL },
+	{ "Name <a@b.c> <d@e.f>", -1, NULL, NULL },
+	{ "Name <a@b.c>, Other <d@e.f>", -1, NULL, NULL },
+	{ "Name <a@b.c", -1, NULL, NULL },
+	{ "Name a@b.c>", -1, NULL, NULL },
+	{ "Name <<a@b.c>>", -1, NULL, NULL },
+	{ "Name < a@b.c>", -1, NULL, NULL },
+	{ "Name <a@b.c >", -1, NULL, NULL },
+	{ "Name <a@localhost>", -1, NULL, NULL },
+	{ "Name <\"a b\"@b.c>", -1, NULL, NULL },
+	{ "Name\r\n <a@b.c>", -1, NULL, NULL },
+	{ "Na\tme <a@b.c>", -1, NULL, NULL },
+	{ "Name <a@b.c>\r\nBcc: x@y.z", -1, NULL, NULL },
+	{ "Name <a@b.c\r\nBcc: x@y.z>", -1, NULL, NULL },
+	{ "a@b.c\r\n", -1, NULL, NULL },
+	{ "Name (comment) <a@b.c>", -1, NULL, NULL },
+	{ "a@b.c (comment)", -1, NULL, NULL },
+	{ "Name: x <a@b.c>", -1, NULL, NULL },
+	{ "@ <a@b.c>", -1, NULL, NULL },
+	{ "a\\b <a@b.c>", -1, NULL, NULL },
+	{ "\"Unterminated <a@b.c>", -1, NULL, NULL },
+	{ "Unopened\" <a@b.c>", -1, NULL, NULL },
+	{ "\"a\"b <a@b.c>", -1, NULL, NULL },
+	{ "b\"a\" <a@b.c>", -1, NULL, NULL },
+	{ "\"a\"\" <a@b.c>", -1, NULL, NULL },
+	{ "\"a\\x\" <a@b.c>", -1, NULL, NULL },
+	{ "\"a\\\" <a@b.c>", -1, NULL, NULL },
+	{ "\"a\r\nb\" <a@b.c>", -1, NULL, NULL },
+	{ "\"a\\\r\" <a@b.c>", -1, NULL, NULL },
+	{ "Nam\xc2\x85" "e <a@b.c>", -1, NULL, NULL },
+	{ "Name\xe2\x80\xa8 <a@b.c>", -1, NULL, NULL },
+	{ "\xc3 <a@b.c>", -1, NULL, NULL },
+	{ "\"\xc0\xaf\" <a@b.c>", -1, NULL, NULL },
+	{ "\xc3\x89quipe <v\xc3\xa9@example.com>", -1, NULL, NULL },
+};
+
+static void
+test_mailbox(void)
+{
+	const struct mailbox_case	*c;
+	char				*d, *a, what[160];
+	size_t				 i;
+	int				 rc;
+
+	for (i = 0; i < sizeof(mailbox_cases) / sizeof(mailbox_cases[0]);
+	    i++) {
+		c = &mailbox_cases[i];
+		snprintf(what, sizeof(what), "mailbox case %zu [%s]", i,
+		    c->s ? show(c->s, strlen(c->s)) : "(null)");
+		d = a = what;	/* must come back NULL on error */
+		rc = validate_mailbox(c->s, &d, &a);
+		T_OK(rc == c->rc, "%s: expected %d, got %d", what, c->rc, rc);
+		if (c->rc == 0 && rc == 0) {
+			T_STR(d, c->display, what);
+			T_STR(a, c->addr, what);
+		} else if (rc == -1)
+			T_OK(d == NULL && a == NULL, "%s: not NULL on error",
+			    what);
+		if (rc == 0) {
+			free(d);
+			free(a);
+		}
+	}
+}
+
+/* ---- validate_form ------------------------------------------------- */
+
+/*
+ * By hand, as conf.c would build it:
+ *   name     required, max 5 code points, in the subject (header)
+ *   email    required, email, reply_to
+ *   message  multiline, max 10
+ *   phone    optional, single line, body only
+ *   any      no rules at all
+ */
+static char	 s_name[] = "name", s_email[] = "email";
+static char	 s_message[] = "message", s_phone[] = "phone", s_any[] = "any";
+static char	 s_id[] = "contact", s_honeypot[] = "website";
+static char	 s_city[] = "city";
+
+static struct conf_field conf_fields[] = {
+	{ s_name, s_name, 1, 5, 0, 0, 0, 1, 0 },
+	{ s_email, s_email, 1, 0, 1, 1, 0, 0, 0 },
+	{ s_message, s_message, 0, 10, 0, 0, 1, 0, 0 },
+	{ s_phone, s_phone, 0, 0, 0, 0, 0, 0, 0 },
+	{ s_any, s_any, 0, 0, 0, 0, 0, 0, 0 },
+	{ s_city, s_city, 0, 0, 0, 0, 0, 0, 1 },
+};
+
+#define OKF	"name=Ann&email=ann@example.com"
+
+struct form_case {
+	const char	*body;
+	enum conf_extra	 extra;
+	const char	*want;	/* "field:code" joined by spaces */
+};
+
+static const struct form_case form_cases[] = {
+	{ OKF, CONF_EXTRA_INCLUDE, "" },
+	{ OKF "&message=hi&phone=1&any=", CONF_EXTRA_INCLUDE, "" },
+	{ "", CONF_EXTRA_INCLUDE, "name:required email:required" },
+	/* required: empty is zero octets, nothing trimmed */
+	{ "name=&email=ann@example.com", CONF_EXTRA_INCLUDE, "name:required" },
+	{ "name&email=ann@example.com", CONF_EXTRA_INCLUDE, "name:required" },
+	{ "name=+&email=ann@example.com", CONF_EXTRA_INCLUDE, "" },
+	{ "name=%C2%A0&email=ann@example.com", CONF_EXTRA_INCLUDE, "" },
+	/* twice */
+	{ OKF "&name=Bob", CONF_EXTRA_INCLUDE, "name:invalid" },
+	{ "name=&name=&email=ann@example.com", CONF_EXTRA_INCLUDE,
+	    "name:invalid" },
+	{ OKF "&email=bob@example.com", CONF_EXTRA_INCLUDE, "email:invalid" },
+	{ OKF "&phone=1&phone=2", CONF_EXTRA_INCLUDE, "phone:invalid" },
+	/* max_length in code points */
+	{ "name=abcde&email=ann@example.com", CONF_EXTRA_INCLUDE, "" },
+	{ "name=abcdef&email=ann@example.com", CONF_EXTRA_INCLUDE,
+	    "name:max_length" },
+	{ "name=%C3%A9%C3%A9%C3%A9%C3%A9%C3%A9&email=ann@example.com",
+	    CONF_EXTRA_INCLUDE, "" },
+	{ "name=%C3%A9%C3%A9%C3%A9%C3%A9%C3%A9%C3%A9&email=ann@example.com",
+	    CONF_EXTRA_INCLUDE, "name:max_length" },
+	{ "name=%F0%9F%98%80%F0%9F%98%80&email=ann@example.com",
+	    CONF_EXTRA_INCLUDE, "" },
+	{ OKF "&message=0123456789", CONF_EXTRA_INCLUDE, "" },
+	{ OKF "&message=01234%0D%0A6789", CONF_EXTRA_INCLUDE,
+	    "message:max_length" },
+	{ OKF "&any=" "0123456789012345678901234567890123456789",
+	    CONF_EXTRA_INCLUDE, "" },
+	/* header-bound: no control at all */
+	{ "name=A%0D%0ABcc:+x@y.z&email=ann@example.com", CONF_EXTRA_INCLUDE,
+	    "name:invalid" },
+	{ "name=A%0A&email=ann@example.com", CONF_EXTRA_INCLUDE,
+	    "name:invalid" },
+	{ "name=A%09B&email=ann@example.com", CONF_EXTRA_INCLUDE,
+	    "name:invalid" },
+	{ "name=A%00&email=ann@example.com", CONF_EXTRA_INCLUDE,
+	    "name:invalid" },
+	{ "name=A%C2%85&email=ann@example.com", CONF_EXTRA_INCLUDE,
+	    "name:invalid" },
+	{ "name=A%E2%80%A8&email=ann@example.com", CONF_EXTRA_INCLUDE,
+	    "name:invalid" },
+	{ "name=A%7F&email=ann@example.com", CONF_EXTRA_INCLUDE,
+	    "name:invalid" },
+	{ "name=A%FF&email=ann@example.com", CONF_EXTRA_INCLUDE,
+	    "name:invalid" },
+	{ "name=%C0%80&email=ann@example.com", CONF_EXTRA_INCLUDE,
+	    "name:invalid" },
+	{ "name=%ED%A0%80&email=ann@example.com", CONF_EXTRA_INCLUDE,
+	    "name:invalid" },
+	/* too long and invalid: invalid wins */
+	{ "name=abcdef%0A&email=ann@example.com", CONF_EXTRA_INCLUDE,
+	    "name:invalid" },
+	/* email: text first, then the address */
+	{ "name=Ann&email=ann", CONF_EXTRA_INCLUDE, "email:email" },
+	{ "name=Ann&email=Ann+%3Cann@example.com%3E", CONF_EXTRA_INCLUDE,
+	    "email:email" },
+	{ "name=Ann&email=a@b.c,+d@e.f", CONF_EXTRA_INCLUDE, "email:email" },
+	{ "name=Ann&email=+ann@example.com", CONF_EXTRA_INCLUDE,
+	    "email:email" },
+	{ "name=Ann&email=a@b.c%0D%0ABcc:+x@y.z", CONF_EXTRA_INCLUDE,
+	    "email:invalid" },
+	{ "name=Ann&email=a@b.c%0A", CONF_EXTRA_INCLUDE, "email:invalid" },
+	{ "name=Ann&email=a@b.c%00", CONF_EXTRA_INCLUDE, "email:invalid" },
+	{ "name=Ann&email=a%09@b.c", CONF_EXTRA_INCLUDE, "email:invalid" },
+	{ "name=Ann&email=%C3%BC@b.c", CONF_EXTRA_INCLUDE, "email:email" },
+	/* multiline body field: TAB CR LF yes, other controls no */
+	{ OKF "&message=a%0D%0Ab%09c", CONF_EXTRA_INCLUDE, "" },
+	{ OKF "&message=a%0Db%0Ac", CONF_EXTRA_INCLUDE, "" },
+	{ OKF "&message=a%00", CONF_EXTRA_INCLUDE, "message:invalid" },
+	{ OKF "&message=a%0B", CONF_EXTRA_INCLUDE, "message:invalid" },
+	{ OKF "&message=a%1B%5B2J", CONF_EXTRA_INCLUDE, "message:invalid" },
+	{ OKF "&message=a%C2%9B", CONF_EXTRA_INCLUDE, "message:invalid" },
+	{ OKF "&message=a%E2%80%A9", CONF_EXTRA_INCLUDE, "message:invalid" },
+	{ OKF "&message=a%FF", CONF_EXTRA_INCLUDE, "message:invalid" },
+	{ OKF "&message=%E0%80%8A", CONF_EXTRA_INCLUDE, "message:invalid" },
+	/* single-line body field: CR or LF no, TAB yes */
+	{ OKF "&phone=1%0A2", CONF_EXTRA_INCLUDE, "phone:invalid" },
+	{ OKF "&phone=1%0D", CONF_EXTRA_INCLUDE, "phone:invalid" },
+	{ OKF "&phone=1%092", CONF_EXTRA_INCLUDE, "" },
+	{ OKF "&phone=1%01", CONF_EXTRA_INCLUDE, "phone:invalid" },
+	{ OKF "&phone=", CONF_EXTRA_INCLUDE, "" },
+	/* extras, include */
+	{ OKF "&comment=hi", CONF_EXTRA_INCLUDE, "" },
+	{ OKF "&comment=hi%0D%0Athere%09!", CONF_EXTRA_INCLUDE, "" },
+	{ OKF "&comment=a&comment=b", CONF_EXTRA_INCLUDE, "" },
+	{ OKF "&comment=%01", CONF_EXTRA_INCLUDE, "comment:invalid" },
+	{ OKF "&comment=%FF", CONF_EXTRA_INCLUDE, "comment:invalid" },
+	{ OKF "&bad%0Aname=x", CONF_EXTRA_INCLUDE, "bad\\x0aname:invalid" },
+	{ OKF "&bad%FF=x", CONF_EXTRA_INCLUDE, "bad\\xff:invalid" },
+	{ OKF "&" "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+	    "=x", CONF_EXTRA_INCLUDE, "" },
+	{ OKF "&" "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+	    "=x", CONF_EXTRA_INCLUDE,
+	    "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+	    ":invalid" },
+	/* a NUL makes another name: "name\0" is an extra, "name" is missing */
+	{ "name%00=Ann&email=ann@example.com", CONF_EXTRA_INCLUDE,
+	    "name:required name\\x00:invalid" },
+	{ OKF "&name%00=x", CONF_EXTRA_INCLUDE, "name\\x00:invalid" },
+	{ OKF "&Name=x", CONF_EXTRA_INCLUDE, "" },
+	/* skipped whatever they hold: '_' names, honeypot, redirect */
+	{ OKF "&_next=%00&_replyto=%0A&_=x", CONF_EXTRA_INCLUDE, "" },
+	{ OKF "&website=%01&redirect=%0D", CONF_EXTRA_INCLUDE, "" },
+	{ OKF "&_next=x&website=&redirect=x", CONF_EXTRA_REJECT, "" },
+	/* extras, reject */
+	{ OKF "&comment=hi", CONF_EXTRA_REJECT, "comment:unknown" },
+	{ OKF "&comment=%01", CONF_EXTRA_REJECT, "comment:unknown" },
+	{ OKF "&a=1&b=2&a=3", CONF_EXTRA_REJECT, "a:unknown b:unknown a:unknown" },
+	{ OKF "&message=hi&phone=&any=x", CONF_EXTRA_REJECT, "" },
+	{ OKF "&website2=x", CONF_EXTRA_REJECT, "website2:unknown" },
+	/* extras, ignore: never reach a message, not checked */
+	{ OKF "&comment=%01&bad%0Aname=%FF", CONF_EXTRA_IGNORE, "" },
+	{ "email=x&comment=%01", CONF_EXTRA_IGNORE,
+	    "name:required email:email" },
+	/* config order, then extras in body order */
+	{ "z=%01&phone=%0A&y=%FF&email=bad&name=", CONF_EXTRA_INCLUDE,
+	    "name:required email:email phone:invalid z:invalid y:invalid" },
+	{ "z=%01&phone=%0A&y=%FF&email=bad&name=", CONF_EXTRA_REJECT,
+	    "name:required email:email phone:invalid z:unknown y:unknown" },
+	/* letters: at least one letter, any script */
+	{ OKF "&city=Paris", CONF_EXTRA_INCLUDE, "" },
+	{ OKF "&city=%C3%89vry", CONF_EXTRA_INCLUDE, "" },
+	{ OKF "&city=%E6%9D%B1%E4%BA%AC", CONF_EXTRA_INCLUDE, "" },
+	{ OKF "&city=%D0%9C%D0%BE", CONF_EXTRA_INCLUDE, "" },
+	{ OKF "&city=12345", CONF_EXTRA_INCLUDE, "city:letters" },
+	{ OKF "&city=%E2%82%AC%E2%82%AC+!!", CONF_EXTRA_INCLUDE,
+	    "city:letters" },
+	{ OKF "&city=%C3%97%C3%B7", CONF_EXTRA_INCLUDE, "city:letters" },
+	{ OKF "&city=", CONF_EXTRA_INCLUDE, "" },
+};
+
+static struct conf_form *
+make_conf(enum conf_extra extra)
+{
+	static struct conf_form	 cf;
+
+	memset(&cf, 0, sizeof(cf));
+	cf.id = s_id;
+	cf.fields = conf_fields;
+	cf.nfields = sizeof(conf_fields) / sizeof(conf_fields[0]);
+	cf.honeypot = s_honeypot;
+	cf.extra = extra;
+	return &cf;
+}
+
+/* The length of an error's field name: a form's names may hold NUL. */
+static size_t
+field_len(const struct form *f, const char *name)
+{
+	size_t	 i;
+
+	for (i = 0; i < f->nfields; i++)
+		if (f->fields[i].name == name)
+			return f->fields[i].name_len;
+	return strlen(name);
+}
+
+static char *
+errs_str(const struct form *f, const struct validate_error *errs, size_t n)
+{
+	struct buf	 b = BUF_INIT;
+	size_t		 i;
+	char		*s;
+	int		 rc = 0;
+
+	for (i = 0; i < n && rc == 0; i++) {
+		if (i > 0)
+			rc = buf_addc(&b, ' ');
+		if (rc == 0)
+			rc = buf_printf(&b, "%s:%s", show(errs[i].field,
+			    field_len(f, errs[i].field)), errs[i].code);
+	}
+	if (rc == -1 || (s = buf_steal(&b)) == NULL)
+		abort();
+	return s;
+}
+
+static void
+test_form_table(void)
+{
+	struct validate_error	 errs[VALIDATE_MAX_ERRORS];
+	struct form		*f;
+	char			*got, what[200];
+	size_t			 i, n;
+
+	for (i = 0; i < sizeof(form_cases) / sizeof(form_cases[0]); i++) {
+		snprintf(what, sizeof(what), "form case %zu [%s] extra %d", i,
+		    form_cases[i].body, (int)form_cases[i].extra);
+		if (form_parse_urlencoded(form_cases[i].body,
+		    strlen(form_cases[i].body), 50, &f) != FORM_OK) {
+			T_OK(0, "%s: does not parse", what);
+			continue;
+		}
+		n = validate_form(make_conf(form_cases[i].extra), f, errs,
+		    VALIDATE_MAX_ERRORS);
+		got = errs_str(f, errs, n);
+		T_STR(got, form_cases[i].want, what);
+		free(got);
+		form_free(f);
+	}
+}
+
+/* Field names point into the config or the form; max is respected. */
+static const struct {
+	const char	*body;
+	long		 max_links;
+	const char	*want;	/* NULL: passes */
+} content_cases[] = {
+	{ "message=hello", -1, NULL },
+	{ "message=see+http://a.test+https://b.test+www.c.test", -1, NULL },
+	{ "message=see+http://a.test", 0, "links" },
+	{ "message=see+http://a.test", 1, NULL },
+	{ "message=HTTP://A.TEST+hTtPs://b.test", 1, "links" },
+	{ "message=www.a.test&any=www.b.test", 1, "links" },
+	{ "message=www.a.test&_next=https://x.test/", 1, NULL },
+	{ "message=Buy+CHEAP+Pills+now", -1, "phrase" },
+	{ "message=cheap+pill", -1, NULL },
+	{ "any=SEO+services", -1, "phrase" },
+	{ "any=seo+servicing", -1, NULL },
+	{ "_x=cheap+pills", -1, NULL },
+};
+
+static void
+test_loopback(void)
+{
+	static const struct {
+		const char	*host;
+		int		 localhost, want;
+	} t[] = {
+		{ "127.0.0.1", 0, 1 }, { "127.255.3.4", 0, 1 },
+		{ "[::1]", 0, 1 }, { "::1", 0, 1 }, { "localhost", 1, 1 },
+		{ "localhost", 0, 0 }, { "127.example.com", 1, 0 },
+		{ "127.0.0.1.example.com", 1, 0 }, { "localhost.evil.test", 1, 0 },
+		{ "128.0.0.1", 0, 0 }, { "[::2]", 0, 0 }, { "", 1, 0 },
+		{ "127.0.0.1x", 0, 0 }, { "[::ffff:127.0.0.1]", 0, 0 },
+		{ "[::1", 0, 0 }, { "[]", 0, 0 }, { "0x7f.1", 0, 0 },
+	};
+	size_t	 i;
+
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++)
+		T_INT(validate_loopback_host(t[i].host, strlen(t[i].host),
+		    t[i].localhost), t[i].want, t[i].host);
+}
+
+static void
+test_content(void)
+{
+	static char		 p1[] = "cheap pills", p2[] = "seo services";
+	static char		*phrases[] = { p1, p2 };
+	struct conf_form	*cf = make_conf(CONF_EXTRA_INCLUDE);
+	struct form		*f;
+	const char		*got;
+	size_t			 i;
+
+	cf->blocked_phrases = phrases;
+	cf->nblocked = 2;
+	for (i = 0; i < sizeof(content_cases) / sizeof(content_cases[0]); i++) {
+		cf->max_links = content_cases[i].max_links;
+		if (form_parse_urlencoded(content_cases[i].body,
+		    strlen(content_cases[i].body), 50, &f) != FORM_OK) {
+			T_OK(0, "content case %zu does not parse", i);
+			continue;
+		}
+		got = validate_content(cf, f);
+		T_STR(got ? got : "(pass)", content_cases[i].want ?
+		    content_cases[i].want : "(pass)", content_cases[i].body);
+		form_free(f);
+	}
+}
+
+static void
+test_form_memory(void)
+{
+	static const char	 body[] = "name=&x=%01&email=bad&y=%01";
+	struct validate_error	 errs[4];
+	struct conf_form	*cf = make_conf(CONF_EXTRA_INCLUDE);
+	struct buf		 b = BUF_INIT;
+	struct form		*f;
+	size_t			 i, n;
+
+	if (form_parse_urlencoded(body, sizeof(body) - 1, 50, &f) != FORM_OK) {
+		T_OK(0, "does not parse");
+		return;
+	}
+	n = validate_form(cf, f, errs, 4);
+	T_INT(n, 4, "four errors");
+	T_OK(errs[0].field == conf_fields[0].name, "name: config memory");
+	T_OK(errs[1].field == conf_fields[1].name, "email: config memory");
+	T_OK(errs[2].field == f->fields[1].name, "x: form memory");
+	T_OK(errs[3].field == f->fields[3].name, "y: form memory");
+
+	memset(errs, 0, sizeof(errs));
+	n = validate_form(cf, f, errs, 1);
+	T_INT(n, 4, "count beyond max");
+	T_OK(errs[0].field == conf_fields[0].name, "max 1: first filled");
+	T_OK(errs[1].field == NULL && errs[1].code == NULL,
+	    "max 1: nothing written past max");
+	n = validate_form(cf, f, NULL, 0);
+	T_INT(n, 4, "max 0, errs NULL");
+	form_free(f);
+
+	/* every extra counts, even past VALIDATE_MAX_ERRORS */
+	if (buf_adds(&b, OKF) == -1)
+		abort();
+	for (i = 0; i < FORM_MAX_FIELDS - 2; i++)
+		if (buf_adds(&b, "&u=1") == -1)
+			abort();
+	if (form_parse_urlencoded(b.data, b.len, FORM_MAX_FIELDS, &f) !=
+	    FORM_OK) {
+		T_OK(0, "1000 fields do not parse");
+		buf_free(&b);
+		return;
+	}
+	T_INT(validate_form(make_conf(CONF_EXTRA_REJECT), f, errs, 4),
+	    FORM_MAX_FIELDS - 2, "998 unknown");
+	T_INT(validate_form(make_conf(CONF_EXTRA_INCLUDE), f, errs, 4),
+	    0, "998 included");
+	form_free(f);
+	buf_free(&b);
+
+	/* no fields configured at all */
+	cf = make_conf(CONF_EXTRA_REJECT);
+	cf->nfields = 0;
+	cf->fields = NULL;
+	cf->honeypot = NULL;
+	if (form_parse_urlencoded("", 0, 50, &f) != FORM_OK) {
+		T_OK(0, "empty does not parse");
+		return;
+	}
+	T_INT(validate_form(cf, f, errs, 4), 0, "empty form, empty config");
+	form_free(f);
+}
+
+int
+main(void)
+{
+	test_addr();
+	test_text();
+	test_field_name();
+	test_mailbox();
+	test_form_table();
+	test_form_memory();
+	test_content();
+	test_loopback();
+	T_DONE();
+}
