@@ -1,0 +1,81 @@
+/*
+ * gate: the abuse gates of a post (docs/DESIGN.md "Gates"), one
+ * signature, run from tables in a fixed order.  A gate reads the facts of
+ * the request (struct gate_in, copied once by http/), decides, and says
+ * so in a struct gate_out; it never writes an answer.  http/'s
+ * answer_verdict() turns a verdict into the HTTP answer.
+ *
+ * Today the head gates (before the body is read) run from gate_head[];
+ * the body and message gates still live in http/request.c.
+ */
+#ifndef F2M_GATE_H
+#define F2M_GATE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "conf/conf.h"
+#include "form/form.h"
+#include "lib/lang.h"
+#include "throttle/throttle.h"
+
+enum gate_verdict {
+	GATE_PASS = 0,	/* next gate */
+	GATE_REFUSE,	/* an error answer: status, message, Retry-After */
+	GATE_INVALID,	/* 422 with field errors */
+	GATE_SILENT,	/* answered as accepted, nothing sent (honeypot...) */
+	GATE_REPEAT,	/* a duplicate: the first post's answer, nothing sent */
+	GATE_HOLD	/* kept in held/ for the admin */
+};
+
+/* What the gates read: filled by http/ from the request, never by a
+ * gate, except the fields marked "out", which a gate sets for the next
+ * steps. */
+struct gate_in {
+	const struct conf	*cf;
+	const struct conf_form	*form;		/* the form posted to */
+	struct throttle		*throttle;	/* NULL: no rate limits */
+	const char		*ip;		/* client address, "" unknown */
+	int			 https;		/* came over HTTPS */
+	const char		*origin;	/* Origin, NULL: absent */
+	const char		*referer;	/* Referer, NULL: absent */
+	const char		*content_type;	/* NULL: absent */
+	const char		*content_length; /* NULL: absent */
+	int64_t			 now_us;	/* throttle_now_us() */
+	enum form_kind		 kind;		/* out: by the type gate */
+	unsigned long long	 length;	/* out: by the length gate */
+};
+
+struct gate_out {
+	enum gate_verdict	 verdict;
+	int			 status;	/* REFUSE: HTTP status */
+	const char		*outcome;	/* log and counter word */
+	enum lang_msg		 message;	/* REFUSE: the visitor's text */
+	long			 retry_after;	/* seconds; 0: no Retry-After */
+};
+
+typedef void	 gate_fn(struct gate_in *, struct gate_out *);
+
+struct gate {
+	const char	*name;
+	gate_fn		*fn;
+};
+
+/* The head gates, in docs/DESIGN.md's order: rate (every POST to a known
+ * form is charged, valid or not), https, origin, type, length. */
+extern const struct gate	 gate_head[];
+extern const size_t		 gate_nhead;
+
+/*
+ * Runs the n gates of tab in order on in, until one says other than
+ * GATE_PASS.  Returns that gate (out holds its verdict), or NULL when all
+ * passed (out->verdict GATE_PASS).
+ */
+const struct gate	*gate_run(const struct gate *tab, size_t n,
+			    struct gate_in *in, struct gate_out *out);
+
+/* The origin part (scheme://host[:port]) of an absolute URL: its length,
+ * 0 when url is not absolute. */
+size_t	 gate_origin_len(const char *url);
+
+#endif
