@@ -130,6 +130,16 @@ int	 validate_has_letter(const char *s, size_t len);
 const char *validate_content(const struct conf_form *, const struct form *);
 
 /*
+ * The uploads of f against the form's "uploads" rules: on a form without
+ * uploads each file field is an error "file" (once per field, even an
+ * empty one); else a file over max_file_size is "size" and one whose
+ * sniffed type is not allowed "type"; an empty file input is no file.
+ * Appends to errs[n..] (up to VALIDATE_MAX_ERRORS); returns the count.
+ */
+size_t	 validate_files(const struct conf_form *, const struct form *,
+	    struct validate_error *errs, size_t n);
+
+/*
  * Applies the form's field rules (DESIGN.md "Config", "Details that tests
  * rely on") to a parsed form:
  *   - each configured field: at most one occurrence ("invalid" otherwise);

@@ -5,8 +5,9 @@
  * so in a struct gate_out; it never writes an answer.  http/'s
  * answer_verdict() turns a verdict into the HTTP answer.
  *
- * Today the head gates (before the body is read) run from gate_head[];
- * the body and message gates still live in http/request.c.
+ * The head gates (before the body is read) run from gate_head[], the
+ * body gates (on the parsed post) from gate_body[]; the message gate
+ * (rspamd on the rendered notification) still runs in http/request.c.
  */
 #ifndef F2M_GATE_H
 #define F2M_GATE_H
@@ -16,6 +17,9 @@
 
 #include "conf/conf.h"
 #include "form/form.h"
+#include "form/resolve.h"
+#include "form/validate.h"
+#include "gate/captcha.h"
 #include "lib/lang.h"
 #include "throttle/throttle.h"
 
@@ -44,6 +48,15 @@ struct gate_in {
 	int64_t			 now_us;	/* throttle_now_us() */
 	enum form_kind		 kind;		/* out: by the type gate */
 	unsigned long long	 length;	/* out: by the length gate */
+	/* The body gates. */
+	const struct form	*post;		/* the parsed body */
+	const unsigned char	*altcha_key;	/* NULL: no ALTCHA key */
+	struct captcha		*captcha;	/* the form's client, or NULL */
+	char			*id;		/* the submission id; REPEAT:
+						   set to the first post's */
+	struct form_route	 route;		/* out: by the fields gate */
+	char			 dupkey[THROTTLE_KEY_MAX + 1]; /* out: by the
+						   duplicate gate; "": none */
 };
 
 struct gate_out {
@@ -52,6 +65,8 @@ struct gate_out {
 	const char		*outcome;	/* log and counter word */
 	enum lang_msg		 message;	/* REFUSE: the visitor's text */
 	long			 retry_after;	/* seconds; 0: no Retry-After */
+	struct validate_error	 errs[VALIDATE_MAX_ERRORS]; /* INVALID */
+	size_t			 nerr;
 };
 
 typedef void	 gate_fn(struct gate_in *, struct gate_out *);
@@ -65,6 +80,24 @@ struct gate {
  * form is charged, valid or not), https, origin, type, length. */
 extern const struct gate	 gate_head[];
 extern const size_t		 gate_nhead;
+
+/* The body gates, in docs/DESIGN.md's order: challenge (ALTCHA),
+ * captcha, fields (rules, uploads, route, Reply-To, subject), honeypot,
+ * content, duplicate. */
+extern const struct gate	 gate_body[];
+extern const size_t		 gate_nbody;
+
+/*
+ * After the duplicate gate let a post through with in->dupkey set:
+ * records the post's id under the key once its outcome is final (the
+ * notification committed, or dropped as spam), so a repeat within
+ * duplicate_window gets the same answer.  No-op for an empty key.
+ */
+void	 gate_dup_record(const struct gate_in *in);
+
+/* conf.h's captcha kind as captcha.h's (same order; CONF_CAPTCHA_NONE
+ * must not be passed). */
+enum captcha_kind	 gate_captcha_kind(enum conf_captcha_kind);
 
 /*
  * Runs the n gates of tab in order on in, until one says other than

@@ -28,6 +28,7 @@
 #include "lib/lang.h"
 #include "form/form.h"
 #include "gate/gate.h"
+#include "form/resolve.h"
 #include "lib/log.h"
 #include "mail/message.h"
 #include "http/request.h"
@@ -41,10 +42,7 @@
 #define REQ_MAX_HEADER		8192	/* Origin, Referer, Accept... */
 #define REQ_MAX_SUBJECT		900	/* octets of a rendered subject */
 #define CONF_MAX_AUTO_VARS	104	/* fields + metadata of an autoreply */
-#define REQ_DUP_PENDING		"pending"	/* not a submission id */
 #define REQ_MAX_ATTACH		20	/* conf caps uploads.max_files */
-#define REQ_MAX_HEADER_CP	200	/* characters of a visitor's subject
-					   or name in a header */
 
 struct req {
 	const struct request_ctx *ctx;
@@ -58,13 +56,8 @@ struct req {
 	char			 formname[80];	/* escaped, for the log */
 	const char		*outcome;
 	int			 status;
-	/* Decided from the post, within what config allows (req_resolve) */
-	const struct conf_mailbox *to;		/* route choice or recipients */
-	size_t			 nto;
-	const struct form_field	*reply;		/* NULL: no Reply-To */
-	const struct form_field	*reply_name;	/* realname, from_name */
-	const struct form_field	*subject;	/* _subject, when allowed */
-	int			 plain;		/* _format=plain */
+	struct form_route	 route;		/* decided from the post within
+						   what config allows */
 	const char		*cors;		/* the config's origin matching
 						   the request's Origin */
 	enum lang		 lang;		/* of built-in answers */
@@ -611,342 +604,19 @@ req_challenge(struct req *q)
 	buf_free(&b);
 }
 
-/*
- * The ALTCHA payload of a post: valid, and not seen before (each payload
- * is accepted once within its expiry).  Returns NULL when it passes, else
- * the reason for the log.
- */
-static const char *
-req_check_challenge(struct req *q, const struct form *f)
-{
-	const struct form_field	*p = form_get(f, CHALLENGE_FIELD);
-	enum challenge_result	 r;
-	char			 rkey[CHALLENGE_REPLAY_KEY_SIZE];
-	time_t			 expires = 0;
-	int			 once;
 
-	if (p == NULL || p->value_len == 0)
-		return "missing";
-	r = challenge_verify(q->ctx->altcha_key, p->value, p->value_len,
-	    q->form->altcha_max_number, q->form->altcha_min_seconds, time(NULL),
-	    rkey, sizeof(rkey), &expires);
-	if (r != CHALLENGE_OK)
-		return challenge_result_name(r);
-	if (q->ctx->throttle == NULL)
-		return "no replay store";
-	once = throttle_once(q->ctx->throttle, rkey, "", (int64_t)(expires + 1)
-	    * 1000000, throttle_now_us(), NULL, 0);
-	if (once == 0)
-		return "replayed";
-	if (once == -1)
-		return "replay store error";
-	return NULL;
-}
 
-/* conf and captcha list the providers in the same order. */
-static enum captcha_kind
-req_captcha_kind(enum conf_captcha_kind k)
-{
-	_Static_assert(CONF_CAPTCHA_RECAPTCHA_V3 - CONF_CAPTCHA_TURNSTILE ==
-	    CAPTCHA_RECAPTCHA_V3 - CAPTCHA_TURNSTILE, "captcha kinds");
-	return (enum captcha_kind)(k - CONF_CAPTCHA_TURNSTILE);
-}
 
-static const char *
-req_check_captcha(struct req *q, const struct form *f, int *unavailable)
-{
-	struct captcha		*c;
-	const struct form_field	*t;
-	enum captcha_result	 r;
-	char			 why[256];
 
-	*unavailable = 0;
-	c = q->ctx->captcha[q->form - q->cf->forms];
-	t = form_get(f, captcha_field(req_captcha_kind(q->form->captcha.kind)));
-	why[0] = '\0';
-	r = captcha_verify(c, t ? t->value : "", t ? t->value_len : 0,
-	    q->ip[0] ? q->ip : NULL, why, sizeof(why));
-	if (r == CAPTCHA_OK)
-		return NULL;
-	if (r == CAPTCHA_UNAVAILABLE)
-		*unavailable = 1;
-	log_warn("request id=%s captcha %s: %s", q->id,
-	    captcha_result_name(r), why);
-	return captcha_result_name(r);
-}
 
-/*
- * Duplicate suppression: the same content from the same client to the
- * same form within duplicate_window gets the first post's answer.  The
- * key is a SHA-256 over the form, the client and every field, so the
- * table holds no visitor data.  Returns 1 when this is a repeat (q->id
- * then holds the first one's id), 0 otherwise (our id was recorded: call
- * req_dup_forget() if the post is not committed after all).
- */
-static int
-req_dup_check(struct req *q, const struct form *f, char *key, size_t keysize)
-{
-	unsigned char	 md[EVP_MAX_MD_SIZE];
-	unsigned int	 mdlen = 0;
-	EVP_MD_CTX	*mc;
-	uint64_t	 n;
-	size_t		 i;
-	char		 first[THROTTLE_VALUE_MAX + 1];
-	int		 rc;
 
-	key[0] = '\0';
-	if (q->ctx->throttle == NULL || q->cf->duplicate_window <= 0)
-		return 0;
-	if ((mc = EVP_MD_CTX_new()) == NULL)
-		return 0;
-	/* Lengths first, so no two different posts hash the same bytes. */
-	EVP_DigestInit_ex(mc, EVP_sha256(), NULL);
-	EVP_DigestUpdate(mc, q->form->id, strlen(q->form->id) + 1);
-	EVP_DigestUpdate(mc, q->ip, strlen(q->ip) + 1);
-	for (i = 0; i < f->nfields; i++) {
-		if (strcmp(f->fields[i].name, CHALLENGE_FIELD) == 0)
-			continue;	/* a fresh payload each time */
-		n = f->fields[i].name_len;
-		EVP_DigestUpdate(mc, &n, sizeof(n));
-		EVP_DigestUpdate(mc, f->fields[i].name, n);
-		n = f->fields[i].value_len;
-		EVP_DigestUpdate(mc, &n, sizeof(n));
-		EVP_DigestUpdate(mc, f->fields[i].value, n);
-	}
-	for (i = 0; i < f->nfiles; i++) {
-		n = f->files[i].len;
-		EVP_DigestUpdate(mc, &n, sizeof(n));
-		if (f->files[i].data != NULL)
-			EVP_DigestUpdate(mc, f->files[i].data, n);
-	}
-	EVP_DigestFinal_ex(mc, md, &mdlen);
-	EVP_MD_CTX_free(mc);
-	rc = snprintf(key, keysize, "dup:");
-	for (i = 0; i < 16 && i < mdlen; i++)
-		rc += snprintf(key + rc, keysize - (size_t)rc, "%02x", md[i]);
-	/* "pending" until our commit is durable (req_dup_done): a repeat
-	 * meanwhile must not be told "accepted" for what may still fail. */
-	rc = throttle_once(q->ctx->throttle, key, REQ_DUP_PENDING,
-	    throttle_now_us() + (int64_t)q->cf->duplicate_window * 1000000,
-	    throttle_now_us(), first, sizeof(first));
-	if (rc == 0) {
-		key[0] = '\0';
-		if (!spool_id_valid(first))
-			return 2;
-		memcpy(q->id, first, sizeof(q->id));
-		return 1;
-	}
-	if (rc != 1)
-		key[0] = '\0';
-	return 0;
-}
 
-/* The first post is durable: record its id for the repeats. */
-static void
-req_dup_done(struct req *q, const char *key)
-{
-	if (key[0] == '\0')
-		return;		/* no duplicate check for this post */
-	if (throttle_forget(q->ctx->throttle, key) == -1 ||
-	    throttle_once(q->ctx->throttle, key, q->id, throttle_now_us() +
-	    (int64_t)q->cf->duplicate_window * 1000000, throttle_now_us(), NULL,
-	    0) == -1)
-		log_warn("request id=%s: duplicate key not recorded", q->id);
-}
 
-/*
- * Uploaded files: each within max_file_size ("size") and of a type the
- * form allows by its content, never by the browser's claim ("type").  An
- * empty file part (a file input left empty) is no file.  On a form
- * without uploads every file part is refused ("file").
- */
-static size_t
-req_check_files(struct req *q, const struct form *f,
-    struct validate_error *errs, size_t n)
-{
-	const struct form_file	*ff;
-	size_t			 i, k;
 
-	for (i = 0; i < f->nfiles; i++) {
-		ff = &f->files[i];
-		if (q->form->up_allowed == NULL) {
-			/* The form takes no files: each is an error of its
-			 * field (once), even an empty one with a name. */
-			for (k = 0; k < i; k++)
-				if (strcmp(f->files[k].field, ff->field) == 0)
-					break;
-			if (k == i && n < VALIDATE_MAX_ERRORS)
-				errs[n++] = (struct validate_error){ ff->field,
-				    "file" };
-			continue;
-		}
-		if (ff->len == 0)
-			continue;
-		if (ff->too_large) {
-			if (n < VALIDATE_MAX_ERRORS)
-				errs[n++] = (struct validate_error){ ff->field,
-				    "size" };
-			continue;
-		}
-		for (k = 0; k < q->form->nup_allowed; k++)
-			if (strcmp(q->form->up_allowed[k], ff->sniffed_type) == 0)
-				break;
-		if (k == q->form->nup_allowed && n < VALIDATE_MAX_ERRORS)
-			errs[n++] = (struct validate_error){ ff->field, "type" };
-	}
-	return n;
-}
 
-/* The names users bring from other form services (issue 4, item 5). */
-static const char *const req_honeypots[] = { "_gotcha", "_honey", "botcheck" };
 
-/* Is name a field the form's config names (then it is never an alias)? */
-static int
-req_is_field(const struct req *q, const char *name)
-{
-	size_t	 i;
 
-	for (i = 0; i < q->form->nfields; i++)
-		if (strcmp(q->form->fields[i].name, name) == 0)
-			return 1;
-	return 0;
-}
 
-static int
-req_is_honeypot(const struct req *q, const struct form *f)
-{
-	const struct form_field	*v;
-	size_t			 i;
-
-	if (q->form->honeypot != NULL &&
-	    (v = form_get(f, q->form->honeypot)) != NULL && v->value_len > 0)
-		return 1;
-	for (i = 0; i < sizeof(req_honeypots) / sizeof(req_honeypots[0]); i++)
-		if ((v = form_get(f, req_honeypots[i])) != NULL &&
-		    v->value_len > 0 && !req_is_field(q, req_honeypots[i]))
-			return 1;
-	return 0;
-}
-
-/* A visitor-chosen Reply-To must be one plain address, header-safe. */
-static int
-req_addr_ok(const struct form_field *v)
-{
-	return validate_header_text(v->value, v->value_len) ==
-	    VALIDATE_TEXT_OK && validate_addr_spec(v->value, v->value_len);
-}
-
-/*
- * The names other form services use for the same thing, in the order
- * they are tried: Formspree/FormSubmit, then Web3Forms, then NMS.
- */
-static const char *const req_reply_names[] = { "_replyto", "replyto",
-    "email", NULL };
-static const char *const req_subject_names[] = { "_subject", "subject",
-    NULL };
-static const char *const req_name_names[] = { "realname", "from_name",
-    NULL };
-
-/* The first non-empty field of the NULL-terminated names, or NULL. */
-static const struct form_field *
-req_first(const struct form *f, const char *const *names)
-{
-	const struct form_field	*v;
-
-	for (; *names != NULL; names++)
-		if ((v = form_get(f, *names)) != NULL && v->value_len > 0)
-			return v;
-	return NULL;
-}
-
-/* A visitor's value for a header (a subject, a name): header text of at
- * most REQ_MAX_HEADER_CP characters. */
-static int
-req_header_ok(const struct form_field *v)
-{
-	return validate_header_text(v->value, v->value_len) ==
-	    VALIDATE_TEXT_OK && validate_utf8_len(v->value, v->value_len) <=
-	    REQ_MAX_HEADER_CP;
-}
-
-/*
- * Decides recipients (a route choice: the route field, or NMS "recipient"
- * as its alias), Reply-To (a configured reply_to field wins over
- * "_replyto", "replyto", then "email"), the name shown on Reply-To
- * ("realname", "from_name"), the subject ("_subject", "subject", only when
- * the form allows it) and _format.  Nothing here can name an address config did
- * not list.  Adds to errs and returns the new count.
- */
-static size_t
-req_resolve(struct req *q, const struct form *f, struct validate_error *errs,
-    size_t n)
-{
-	const struct conf_form	*cf = q->form;
-	const struct form_field	*v;
-	size_t			 i;
-
-	q->to = cf->to;
-	q->nto = cf->nto;
-	if (cf->route_field != NULL) {
-		if ((v = form_get(f, cf->route_field)) == NULL)
-			v = form_get(f, "recipient");
-		q->nto = 0;
-		for (i = 0; v != NULL && i < cf->nchoices; i++)
-			if (strlen(cf->choices[i].value) == v->value_len &&
-			    memcmp(cf->choices[i].value, v->value,
-			    v->value_len) == 0) {
-				q->to = cf->choices[i].to;
-				q->nto = cf->choices[i].nto;
-			}
-		if (q->nto == 0 && n < VALIDATE_MAX_ERRORS)
-			errs[n++] = (struct validate_error){ cf->route_field,
-			    v == NULL || v->value_len == 0 ? "required" :
-			    "choice" };
-	}
-	q->reply = NULL;
-	for (i = 0; i < cf->nfields; i++)
-		if (cf->fields[i].reply_to)
-			q->reply = form_get(f, cf->fields[i].name);
-	if (q->reply == NULL) {
-		for (i = 0; i < cf->nfields; i++)
-			if (cf->fields[i].reply_to)
-				break;
-		if (i == cf->nfields) {
-			v = req_first(f, req_reply_names);
-			if (v != NULL) {
-				if (req_addr_ok(v))
-					q->reply = v;
-				else if (n < VALIDATE_MAX_ERRORS)
-					errs[n++] = (struct validate_error){
-					    v->name, "email" };
-			}
-		}
-	}
-	if (q->reply != NULL && q->reply->value_len == 0)
-		q->reply = NULL;
-	q->reply_name = NULL;
-	if (q->reply != NULL && (v = req_first(f, req_name_names)) != NULL) {
-		if (req_header_ok(v))
-			q->reply_name = v;
-		else if (n < VALIDATE_MAX_ERRORS)
-			errs[n++] = (struct validate_error){ v->name,
-			    "invalid" };
-	}
-	q->subject = NULL;
-	if (cf->allow_subject_field &&
-	    (v = req_first(f, req_subject_names)) != NULL) {
-		if (!req_header_ok(v)) {
-			if (n < VALIDATE_MAX_ERRORS)
-				errs[n++] = (struct validate_error){ v->name,
-				    "invalid" };
-		} else
-			q->subject = v;
-	}
-	v = form_get(f, "_format");
-	q->plain = v != NULL && v->value_len == 5 &&
-	    memcmp(v->value, "plain", 5) == 0;
-	return n;
-}
 
 /* The lower-cased address without a "+tag" in its local part. */
 static int
@@ -1000,7 +670,7 @@ req_autoreply(struct req *q, const struct form *f)
 
 	if (cfm->auto_text == NULL || q->ctx->throttle == NULL ||
 	    (to = form_get(f, cfm->auto_field)) == NULL || to->value_len == 0 ||
-	    !req_addr_ok(to))
+	    !form_reply_addr_ok(to))
 		return;
 	/*
 	 * Per mailbox, not per spelling: case folded and a "+tag" dropped,
@@ -1191,7 +861,7 @@ req_submit(struct req *q, const struct form *f)
 	vars = calloc(f->nfields + cfm->nfields + 5, sizeof(*vars));
 	iv = calloc(f->nfields + cfm->nfields, sizeof(*iv));
 	items = calloc(f->nfields + cfm->nfields, sizeof(*items));
-	to = calloc(q->nto + 1, sizeof(*to));
+	to = calloc(q->route.nto + 1, sizeof(*to));
 	cc = calloc(cfm->ncc + 1, sizeof(*cc));
 	if (vals == NULL || vars == NULL || iv == NULL || items == NULL ||
 	    to == NULL || cc == NULL)
@@ -1242,8 +912,8 @@ req_submit(struct req *q, const struct form *f)
 	root = (struct tmpl_scope){ vars, nv, NULL };
 
 	maxout = 2 * cf->max_body + 65536;
-	if (q->subject != NULL) {
-		if (buf_add(&subj, q->subject->value, q->subject->value_len) ==
+	if (q->route.subject != NULL) {
+		if (buf_add(&subj, q->route.subject->value, q->route.subject->value_len) ==
 		    -1)
 			goto out;
 	} else if (tmpl_render(cfm->subject, TMPL_TEXT, &root, REQ_MAX_SUBJECT,
@@ -1268,34 +938,34 @@ req_submit(struct req *q, const struct form *f)
 		goto out;
 	}
 	if (tmpl_render(cfm->text, TMPL_TEXT, &root, maxout, &text) == -1 ||
-	    (cfm->html != NULL && !q->plain &&
+	    (cfm->html != NULL && !q->route.plain &&
 	    tmpl_render(cfm->html, TMPL_HTML, &root, maxout, &html) == -1)) {
 		log_err("request %s: rendering failed", q->id);
 		goto out;
 	}
 
-	for (i = 0; i < q->nto; i++)
-		to[i] = (struct message_mailbox){ q->to[i].display,
-		    q->to[i].addr };
+	for (i = 0; i < q->route.nto; i++)
+		to[i] = (struct message_mailbox){ q->route.to[i].display,
+		    q->route.to[i].addr };
 	for (i = 0; i < cfm->ncc; i++)
 		cc[i] = (struct message_mailbox){ cfm->cc[i].display,
 		    cfm->cc[i].addr };
 	m.from = (struct message_mailbox){ cf->from.display, cf->from.addr };
-	if (q->reply != NULL) {
+	if (q->route.reply != NULL) {
 		/* Checked: one addr-spec, no controls, NUL-free. */
-		reply = (struct message_mailbox){ q->reply_name != NULL ?
-		    q->reply_name->value : NULL, q->reply->value };
+		reply = (struct message_mailbox){ q->route.reply_name != NULL ?
+		    q->route.reply_name->value : NULL, q->route.reply->value };
 		m.reply_to = &reply;
 		/* A receiving rspamd scores Reply-To elsewhere while a
 		 * recipient shares From's domain as SPOOF_REPLYTO (+6.0),
 		 * unless From is the first To (its web-form exemption):
 		 * sender.same_domain_from "recipient", conf.h. */
-		if (cf->from_recipient && q->nto > 0 &&
-		    conf_same_domain(q->to[0].addr, cf->from.addr))
-			m.from.addr = q->to[0].addr;
+		if (cf->from_recipient && q->route.nto > 0 &&
+		    conf_same_domain(q->route.to[0].addr, cf->from.addr))
+			m.from.addr = q->route.to[0].addr;
 	}
 	m.to = to;
-	m.nto = q->nto;
+	m.nto = q->route.nto;
 	m.cc = cc;
 	m.ncc = cfm->ncc;
 	m.subject = subj.data;
@@ -1305,7 +975,7 @@ req_submit(struct req *q, const struct form *f)
 	m.client_ip = q->ip[0] ? q->ip : NULL;
 	m.text = text.data ? text.data : "";
 	m.text_len = text.len;
-	m.html = q->plain ? NULL : html.data;
+	m.html = q->route.plain ? NULL : html.data;
 	for (i = 0; i < f->nfiles && natt < REQ_MAX_ATTACH; i++) {
 		if (f->files[i].len == 0 || f->files[i].data == NULL)
 			continue;
@@ -1325,8 +995,8 @@ req_submit(struct req *q, const struct form *f)
 	snprintf(meta.from, sizeof(meta.from), "%s", cf->envelope_from);
 	meta.created = now;
 	meta.next_try = now;
-	for (i = 0; i < q->nto && meta.nrcpt < SPOOL_MAX_RCPT; i++)
-		meta.rcpt[meta.nrcpt++] = q->to[i].addr;
+	for (i = 0; i < q->route.nto && meta.nrcpt < SPOOL_MAX_RCPT; i++)
+		meta.rcpt[meta.nrcpt++] = q->route.to[i].addr;
 	for (i = 0; i < cfm->ncc && meta.nrcpt < SPOOL_MAX_RCPT; i++)
 		meta.rcpt[meta.nrcpt++] = cfm->cc[i].addr;
 	for (i = 0; i < cfm->nbcc && meta.nrcpt < SPOOL_MAX_RCPT; i++)
@@ -1489,12 +1159,14 @@ req_invalid(struct req *q, const struct validate_error *errs, size_t n)
 
 /*
  * The one place a gate's verdict becomes an HTTP answer (gate/gate.h):
- * GATE_REFUSE as an error answer in the visitor's language, 429 with the
- * wait.  Until the body and message gates move to tables, their verdicts
- * are still answered in req_post().
+ * GATE_REFUSE an error answer in the visitor's language (429 with the
+ * wait), GATE_INVALID 422 with the field errors, GATE_SILENT and
+ * GATE_REPEAT the answer of an accepted post (its redirect, the id: the
+ * first post's for a repeat).  GATE_HOLD is answered as accepted by the
+ * commit, not here.  f: the parsed post, NULL before the body.
  */
 static void
-answer_verdict(struct req *q, const struct gate_out *o)
+answer_verdict(struct req *q, const struct gate_out *o, const struct form *f)
 {
 	char		 hdr[64];
 	const char	*extra = NULL;
@@ -1504,41 +1176,54 @@ answer_verdict(struct req *q, const struct gate_out *o)
 		    o->retry_after);
 		extra = hdr;
 	}
-	if (o->verdict != GATE_REFUSE) {
-		log_err("request id=%s: verdict %d has no answer here", q->id,
-		    (int)o->verdict);
-		req_fail(q, 500, NULL, "internal", LANG_INTERNAL);
+	switch (o->verdict) {
+	case GATE_REFUSE:
+		if (o->status != 429) {
+			req_fail(q, o->status, extra, o->outcome, o->message);
+			return;
+		}
+		q->outcome = o->outcome;
+		if (q->json)
+			req_send_json(q, 429, extra, json_pack("{s:b,s:s,s:i}",
+			    "ok", 0, "error", "rate_limited", "retry_after",
+			    (int)o->retry_after));
+		else
+			req_send_page(q, 429, extra, lang_status_title(q->lang,
+			    429), lang_msg(q->lang, o->message), NULL, 0,
+			    NULL);
 		return;
-	}
-	if (o->status != 429) {
-		req_fail(q, o->status, extra, o->outcome, o->message);
+	case GATE_INVALID:
+		req_invalid(q, o->errs, o->nerr);
+		q->outcome = o->outcome;
 		return;
+	case GATE_SILENT:
+	case GATE_REPEAT:
+		if (f != NULL) {
+			q->outcome = o->outcome;
+			req_accepted(q, req_redirect(q, f));
+			return;
+		}
+		break;
+	default:
+		break;
 	}
-	q->outcome = o->outcome;
-	if (q->json)
-		req_send_json(q, 429, extra, json_pack("{s:b,s:s,s:i}", "ok", 0,
-		    "error", "rate_limited", "retry_after",
-		    (int)o->retry_after));
-	else
-		req_send_page(q, 429, extra, lang_status_title(q->lang, 429),
-		    lang_msg(q->lang, o->message), NULL, 0, NULL);
+	log_err("request id=%s: verdict %d has no answer here", q->id,
+	    (int)o->verdict);
+	req_fail(q, 500, NULL, "internal", LANG_INTERNAL);
 }
 
 static void
 req_post(struct req *q)
 {
-	struct validate_error	 errs[VALIDATE_MAX_ERRORS];
 	struct form		*f = NULL;
 	struct gate_in		 in;
 	struct gate_out		 go;
-	const char		*ct, *why;
+	const char		*ct;
 	char			*body = NULL;
-	char			 dupkey[THROTTLE_KEY_MAX + 1];
 	struct form_limits	 fl;
-	int			 unavailable;
 	enum form_kind		 kind;
 	unsigned long long	 len;
-	size_t			 i, nerr, got;
+	size_t			 i, got;
 	enum form_err		 fe;
 	int			 n, rc;
 
@@ -1550,7 +1235,7 @@ req_post(struct req *q)
 	    .content_length = req_param(q, "CONTENT_LENGTH"),
 	    .now_us = throttle_now_us() };
 	if (gate_run(gate_head, gate_nhead, &in, &go) != NULL) {
-		answer_verdict(q, &go);
+		answer_verdict(q, &go, NULL);
 		return;
 	}
 	ct = in.content_type;
@@ -1611,69 +1296,25 @@ req_post(struct req *q)
 		req_fail(q, 503, NULL, "no_random", LANG_TRY_LATER);
 		goto out;
 	}
-	if (q->form->altcha && (why = req_check_challenge(q, f)) != NULL) {
-		log_info("request id=%s challenge refused: %s", q->id, why);
-		errs[0] = (struct validate_error){ CHALLENGE_FIELD, "challenge" };
-		req_invalid(q, errs, 1);
-		q->outcome = "challenge_failed";
+	in.post = f;
+	in.altcha_key = q->ctx->altcha_key;
+	in.captcha = q->ctx->captcha != NULL ?
+	    q->ctx->captcha[q->form - q->cf->forms] : NULL;
+	in.id = q->id;
+	in.dupkey[0] = '\0';
+	if (gate_run(gate_body, gate_nbody, &in, &go) != NULL) {
+		q->route = in.route;
+		answer_verdict(q, &go, f);
 		goto out;
 	}
-	if (q->form->captcha.kind != CONF_CAPTCHA_NONE &&
-	    (why = req_check_captcha(q, f, &unavailable)) != NULL) {
-		if (unavailable) {
-			req_fail(q, 503, "Retry-After: 30\r\n",
-			    "captcha_unavailable", LANG_CAPTCHA_DOWN);
-			goto out;
-		}
-		errs[0] = (struct validate_error){ captcha_field(
-		    req_captcha_kind(q->form->captcha.kind)), "captcha" };
-		req_invalid(q, errs, 1);
-		q->outcome = "captcha_failed";
-		goto out;
-	}
-	nerr = validate_form(q->form, f, errs, VALIDATE_MAX_ERRORS);
-	nerr = req_check_files(q, f, errs, nerr < VALIDATE_MAX_ERRORS ? nerr :
-	    VALIDATE_MAX_ERRORS);
-	if ((nerr = req_resolve(q, f, errs, nerr < VALIDATE_MAX_ERRORS ? nerr :
-	    VALIDATE_MAX_ERRORS)) > 0) {
-		req_invalid(q, errs, nerr < VALIDATE_MAX_ERRORS ? nerr :
-		    VALIDATE_MAX_ERRORS);
-		goto out;
-	}
-	/*
-	 * A filled honeypot, or spam by content: answered exactly like an
-	 * accepted post (after the same checks, with the same redirect), and
-	 * nothing is sent.
-	 */
-	if (req_is_honeypot(q, f)) {
-		q->outcome = "honeypot";
-		req_accepted(q, req_redirect(q, f));
-		goto out;
-	}
-	if ((why = validate_content(q->form, f)) != NULL) {
-		q->outcome = why[0] == 'l' ? "spam_links" : "spam_phrase";
-		req_accepted(q, req_redirect(q, f));
-		goto out;
-	}
-	switch (req_dup_check(q, f, dupkey, sizeof(dupkey))) {
-	case 1:
-		q->outcome = "duplicate";
-		req_accepted(q, req_redirect(q, f));
-		goto out;
-	case 2:
-		req_fail(q, 503, "Retry-After: 2\r\n", "duplicate_in_flight",
-		    LANG_DUPLICATE);
-		goto out;
-	default:
-		break;
-	}
-	if ((rc = req_submit(q, f)) < 0 && dupkey[0] != '\0' &&
-	    throttle_forget(q->ctx->throttle, dupkey) == -1)
+	q->route = in.route;
+	if ((rc = req_submit(q, f)) < 0 && in.dupkey[0] != '\0' &&
+	    throttle_forget(q->ctx->throttle, in.dupkey) == -1)
 		log_err("request id=%s: cannot forget the duplicate key: a "
 		    "repeat within %lds is answered but not sent", q->id,
 		    q->cf->duplicate_window);
 	if (rc == 1) {
-		req_dup_done(q, dupkey);	/* a repeat gets the same answer */
+		gate_dup_record(&in);	/* a repeat gets the same answer */
 		q->outcome = "spam_rspamd";
 		req_accepted(q, req_redirect(q, f));
 		goto out;
@@ -1691,7 +1332,7 @@ req_post(struct req *q)
 		req_fail(q, 500, NULL, "internal", LANG_INTERNAL);
 		goto out;
 	}
-	req_dup_done(q, dupkey);
+	gate_dup_record(&in);
 	q->outcome = rc == 2 ? "held" : "accepted";
 	req_accepted(q, req_redirect(q, f));
 	/* Only once the notification itself is durable. */
@@ -1862,7 +1503,7 @@ request_ctx_init(struct request_ctx *ctx, const struct conf *cf,
 		if (f->captcha.kind == CONF_CAPTCHA_NONE)
 			continue;
 		memset(&cc, 0, sizeof(cc));
-		cc.kind = req_captcha_kind(f->captcha.kind);
+		cc.kind = gate_captcha_kind(f->captcha.kind);
 		cc.secret = f->captcha.secret;
 		cc.verify_url = f->captcha.verify_url;
 		cc.hostnames = (const char *const *)f->captcha.hostnames;
@@ -1977,8 +1618,8 @@ request_send_test(const struct request_ctx *ctx, const char *form_id,
 	    q.cf->max_fields, &f) != FORM_OK)
 		goto out;
 	nerr = validate_form(q.form, f, errs, VALIDATE_MAX_ERRORS);
-	if ((nerr = req_resolve(&q, f, errs, nerr < VALIDATE_MAX_ERRORS ?
-	    nerr : VALIDATE_MAX_ERRORS)) > 0) {
+	if ((nerr = form_resolve(q.form, f, &q.route, errs,
+	    nerr < VALIDATE_MAX_ERRORS ? nerr : VALIDATE_MAX_ERRORS)) > 0) {
 		for (i = 0; i < nerr && i < VALIDATE_MAX_ERRORS; i++)
 			log_err("send-test: field %s: %s (the form's rules "
 			    "refuse the sample value)", errs[i].field,

@@ -2,14 +2,18 @@
  * test_gates: the head gates (gate/gate.h) one by one and as a table:
  * each verdict, status, outcome word and Retry-After, the table's order
  * (rate before https: every POST is charged), and the facts a gate hands
- * on (kind, length).
+ * on (kind, length); the body gates: their order, each verdict (INVALID
+ * with its errors, SILENT, REPEAT with the first post's id, REFUSE for a
+ * repeat still in flight), the route they hand on.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "gate/challenge.h"
 #include "gate/gate.h"
+#include "spool/spool.h"
 #include "t.h"
 
 static char	 o1[] = "https://site.test", o2[] = "https://www.site.test:8443";
@@ -57,6 +61,121 @@ expect(const char *what, struct gate_in *in, const char *gate, int status,
 	T_INT(o.status, status, what);
 	T_STR(o.outcome, outcome, what);
 	T_INT(o.retry_after, retry, what);
+}
+
+/* Runs the body table on the urlencoded body; returns the gate's name. */
+static const char *
+body(struct gate_in *in, const char *post, struct gate_out *o,
+    struct form **fp)
+{
+	const struct gate	*g;
+
+	form_free(*fp);
+	*fp = NULL;
+	if (form_parse_urlencoded(post, strlen(post), 50, fp) != FORM_OK)
+		return "parse";
+	in->post = *fp;
+	g = gate_run(gate_body, gate_nbody, in, o);
+	return g != NULL ? g->name : "-";
+}
+
+static void
+body_cases(struct throttle *t)
+{
+	static const char *const order[] = { "challenge", "captcha", "fields",
+	    "honeypot", "content", "duplicate" };
+	static char		 rf[] = "dept", c1[] = "sales", a1[] = "s@x.test";
+	static char		 hp[] = "website";
+	static struct conf_mailbox to[] = { { NULL, a1 } };
+	static struct conf_choice choices[] = { { c1, to, 1 } };
+	struct conf		 cf;
+	struct conf_form	 f;
+	struct gate_in		 in;
+	struct gate_out		 o;
+	struct form		*p = NULL;
+	char			 id[SPOOL_ID_LEN + 1], first[SPOOL_ID_LEN + 1];
+	size_t			 i;
+
+	T_INT(gate_nbody, 6, "six body gates");
+	for (i = 0; i < gate_nbody && i < 6; i++)
+		T_STR(gate_body[i].name, order[i], "body table order");
+	setup(&cf, &f, &in);
+	f.max_links = -1;
+	in.id = id;
+	snprintf(id, sizeof(id), "%s", "aaaaaaaaaaaaaaaaaaaaaaaaaa");
+	T_STR(body(&in, "name=Ada&message=hello", &o, &p), "-", "plain post");
+
+	f.honeypot = hp;
+	T_STR(body(&in, "name=Ada&website=x", &o, &p), "honeypot",
+	    "configured honeypot filled");
+	T_INT(o.verdict, GATE_SILENT, "honeypot: silent");
+	T_STR(o.outcome, "honeypot", "honeypot word");
+	T_STR(body(&in, "name=Ada&_gotcha=x", &o, &p), "honeypot",
+	    "a Formspree honeypot name");
+	T_STR(body(&in, "name=Ada&website=", &o, &p), "-", "empty honeypot");
+
+	f.max_links = 1;
+	T_STR(body(&in, "message=http://a.test+www.b.test", &o, &p),
+	    "content", "two links over max_links 1");
+	T_INT(o.verdict, GATE_SILENT, "content: silent");
+	T_STR(o.outcome, "spam_links", "spam_links");
+	f.max_links = -1;
+
+	f.route_field = rf;
+	f.choices = choices;
+	f.nchoices = 1;
+	T_STR(body(&in, "name=Ada", &o, &p), "fields", "route missing");
+	T_INT(o.verdict, GATE_INVALID, "invalid");
+	T_INT(o.nerr, 1, "one error");
+	T_STR(o.errs[0].field, "dept", "on the route field");
+	T_STR(o.errs[0].code, "required", "required");
+	T_STR(body(&in, "dept=ops", &o, &p), "fields", "not a choice");
+	T_STR(o.errs[0].code, "choice", "choice");
+	T_STR(body(&in, "dept=sales&_replyto=ada@example.org", &o, &p), "-",
+	    "a choice");
+	T_OK(in.route.nto == 1 && in.route.to == to, "the route is handed on");
+	T_OK(in.route.reply != NULL && in.route.reply->value_len == 15,
+	    "Reply-To from _replyto");
+	T_STR(body(&in, "dept=sales&_replyto=a%0d%0aBcc:x@y", &o, &p), "fields",
+	    "Reply-To with CRLF");
+	T_STR(o.errs[0].code, "email", "email");
+	f.route_field = NULL;
+
+	f.altcha = 1;
+	T_STR(body(&in, "name=Ada", &o, &p), "challenge", "no ALTCHA payload");
+	T_INT(o.verdict, GATE_INVALID, "challenge: invalid");
+	T_STR(o.errs[0].field, CHALLENGE_FIELD, "on the altcha field");
+	T_STR(o.errs[0].code, "challenge", "challenge code");
+	T_STR(o.outcome, "challenge_failed", "challenge_failed");
+	T_STR(body(&in, "name=Ada&website=x", &o, &p), "challenge",
+	    "the challenge before the honeypot");
+	f.altcha = 0;
+
+	/* Duplicates: pending until recorded, then the first id. */
+	in.throttle = t;
+	cf.duplicate_window = 60;
+	T_STR(body(&in, "name=Ada&message=once", &o, &p), "-", "first post");
+	T_OK(strncmp(in.dupkey, "dup:", 4) == 0 && strlen(in.dupkey) == 36,
+	    "dup key: dup: + 32 hex");
+	T_STR(body(&in, "name=Ada&message=once", &o, &p), "duplicate",
+	    "a repeat while the first is in flight");
+	T_INT(o.verdict, GATE_REFUSE, "in flight: refused");
+	T_INT(o.status, 503, "503");
+	T_INT(o.retry_after, 2, "Retry-After 2");
+	T_STR(o.outcome, "duplicate_in_flight", "duplicate_in_flight");
+	T_STR(body(&in, "name=Ada&message=twice", &o, &p), "-", "another post");
+	snprintf(first, sizeof(first), "%s", id);
+	gate_dup_record(&in);
+	snprintf(id, sizeof(id), "%s", "bbbbbbbbbbbbbbbbbbbbbbbbbb");
+	T_STR(body(&in, "name=Ada&message=twice", &o, &p), "duplicate",
+	    "a repeat after the commit");
+	T_INT(o.verdict, GATE_REPEAT, "repeat");
+	T_STR(id, first, "the first post's id");
+	T_STR(in.dupkey, "", "no key for a repeat");
+	in.ip = "192.0.2.99";
+	T_STR(body(&in, "name=Ada&message=twice", &o, &p), "-",
+	    "the same post from another client");
+	form_free(p);
 }
 
 int
@@ -179,6 +298,7 @@ main(void)
 	in.ip = "2001:db8::2";
 	expect("same /64 shares the budget", &in, "-", 0, NULL, 0);
 	T_STR(run(&in, &o), "rate", "the /64's third post");
+	body_cases(t);
 	if (t != NULL)
 		throttle_close(t);
 	snprintf(tab, sizeof(tab), "rm -rf %s", path);
