@@ -40,9 +40,9 @@
 #include "form/validate.h"
 
 #define REQ_MAX_HEADER		8192	/* Origin, Referer, Accept... */
-#define REQ_MAX_SUBJECT		900	/* octets of a rendered subject */
+#define REQ_MAX_SUBJECT		900	/* octets of a rendered subject
+					   (COMPOSE_MAX_SUBJECT) */
 #define CONF_MAX_AUTO_VARS	104	/* fields + metadata of an autoreply */
-#define REQ_MAX_ATTACH		20	/* conf caps uploads.max_files */
 
 struct req {
 	const struct request_ctx *ctx;
