@@ -40,9 +40,6 @@
 #include "form/validate.h"
 
 #define REQ_MAX_HEADER		8192	/* Origin, Referer, Accept... */
-#define REQ_MAX_SUBJECT		900	/* octets of a rendered subject
-					   (COMPOSE_MAX_SUBJECT) */
-#define CONF_MAX_AUTO_VARS	104	/* fields + metadata of an autoreply */
 
 struct req {
 	const struct request_ctx *ctx;
@@ -74,8 +71,6 @@ void	 req_preflight(struct req *q);
 const char	*req_redirect(const struct req *q, const struct form *f);
 void	 req_accepted(struct req *q, const char *next);
 void	 answer_verdict(struct req *q, const struct gate_out *o, const struct form *f);
-/* autoreply.c */
-void	 req_autoreply(struct req *q, const struct form *f);
 /* io.c */
 const char	*req_param(const struct req *q, const char *name);
 int	 req_read(struct req *q, char *p, size_t n);

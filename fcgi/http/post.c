@@ -4,6 +4,7 @@
  * commit), the answer, the duplicate window's record, the autoreply.
  */
 #include "http/http_int.h"
+#include "mail/autoreply.h"
 
 /* The facts the gates read, copied once from the request. */
 static void
@@ -136,7 +137,7 @@ submit(struct req *q, const struct form *f, struct gate_in *in)
 	q->outcome = rc == 1 ? "spam_rspamd" : rc == 2 ? "held" : "accepted";
 	req_accepted(q, req_redirect(q, f));
 	if (rc == 0 && q->form->auto_text != NULL)
-		req_autoreply(q, f);
+		autoreply_send(q->cf, q->form, f, q->ctx->throttle, q->id);
 }
 
 /* A POST to a known form, step by step. */

@@ -277,7 +277,7 @@ def receiving(wd, rx, mta, ngx, pki, keys, sock):
     mta.clear()
 
 
-def rspamd_task_line(rx, qid, timeout=10):
+def rspamd_task_line(rx, qid, timeout=30):
     """rspamd's log line for the task form2mail sent with Queue-Id qid."""
     log = os.path.join(rx.rs.dir, "log", "rspamd.log")
     t = time.time() + timeout
