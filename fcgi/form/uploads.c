@@ -41,7 +41,8 @@ validate_files(const struct conf_form *cf, const struct form *f,
 			if (strcmp(cf->up_allowed[k], ff->sniffed_type) == 0)
 				break;
 		if (k == cf->nup_allowed && n < VALIDATE_MAX_ERRORS)
-			errs[n++] = (struct validate_error){ ff->field, "type" };
+			errs[n++] = (struct validate_error){ ff->field,
+			    "type" };
 	}
 	return n;
 }

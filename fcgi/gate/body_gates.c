@@ -96,11 +96,8 @@ captcha(struct gate_in *in, struct gate_out *o)
 	log_warn("request id=%s captcha %s: %s", in->id,
 	    captcha_result_name(r), why);
 	if (r == CAPTCHA_UNAVAILABLE) {
-		o->verdict = GATE_REFUSE;
-		o->status = 503;
-		o->outcome = "captcha_unavailable";
-		o->message = LANG_CAPTCHA_DOWN;
-		o->retry_after = 30;
+		gate_refuse(o, 503, "captcha_unavailable", LANG_CAPTCHA_DOWN,
+		    30);
 		return;
 	}
 	invalid(o, captcha_field(k), "captcha", "captcha_failed");
@@ -241,11 +238,7 @@ duplicate(struct gate_in *in, struct gate_out *o)
 	if (rc != 0)
 		return;		/* the store failed: no duplicate check */
 	if (!spool_id_valid(first)) {
-		o->verdict = GATE_REFUSE;
-		o->status = 503;
-		o->outcome = "duplicate_in_flight";
-		o->message = LANG_DUPLICATE;
-		o->retry_after = 2;
+		gate_refuse(o, 503, "duplicate_in_flight", LANG_DUPLICATE, 2);
 		return;
 	}
 	memcpy(in->id, first, SPOOL_ID_LEN + 1);

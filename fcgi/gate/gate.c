@@ -20,3 +20,14 @@ gate_run(const struct gate *tab, size_t n, struct gate_in *in,
 	memset(out, 0, sizeof(*out));
 	return NULL;
 }
+
+void
+gate_refuse(struct gate_out *o, int status, const char *outcome,
+    enum lang_msg message, long retry_after)
+{
+	o->verdict = GATE_REFUSE;
+	o->status = status;
+	o->outcome = outcome;
+	o->message = message;
+	o->retry_after = retry_after;
+}

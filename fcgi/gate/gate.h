@@ -107,6 +107,11 @@ enum captcha_kind	 gate_captcha_kind(enum conf_captcha_kind);
 const struct gate	*gate_run(const struct gate *tab, size_t n,
 			    struct gate_in *in, struct gate_out *out);
 
+/* Sets out to GATE_REFUSE with the HTTP status, the log and counter word,
+ * the visitor's message and the Retry-After seconds (0: none). */
+void	 gate_refuse(struct gate_out *out, int status, const char *outcome,
+	    enum lang_msg message, long retry_after);
+
 /* The origin part (scheme://host[:port]) of an absolute URL: its length,
  * 0 when url is not absolute. */
 size_t	 gate_origin_len(const char *url);

@@ -12,17 +12,6 @@
 #include "gate/gate.h"
 #include "lib/log.h"
 
-static void
-refuse(struct gate_out *o, int status, const char *outcome,
-    enum lang_msg message, long retry_after)
-{
-	o->verdict = GATE_REFUSE;
-	o->status = status;
-	o->outcome = outcome;
-	o->message = message;
-	o->retry_after = retry_after;
-}
-
 /*
  * Charges the client, the form and the global budget (docs/DESIGN.md
  * "Throttle": every POST to a known form, valid or not).  429 with the
@@ -61,17 +50,18 @@ rate(struct gate_in *in, struct gate_out *o)
 		log_err("throttle: %s; %s", strerror(errno), t->fail_open ?
 		    "admitting (fail_open)" : "refusing");
 		if (!t->fail_open)
-			refuse(o, 503, "throttle_error", LANG_TRY_LATER, 10);
+			gate_refuse(o, 503, "throttle_error", LANG_TRY_LATER,
+			    10);
 		return;
 	}
-	refuse(o, 429, "throttled", LANG_RATE_TEXT, after);
+	gate_refuse(o, 429, "throttled", LANG_RATE_TEXT, after);
 }
 
 static void
 https(struct gate_in *in, struct gate_out *o)
 {
 	if (in->cf->require_https && !in->https)
-		refuse(o, 403, "not_https", LANG_NOT_HTTPS, 0);
+		gate_refuse(o, 403, "not_https", LANG_NOT_HTTPS, 0);
 }
 
 size_t
@@ -101,8 +91,8 @@ origin(struct gate_in *in, struct gate_out *o)
 		u = in->referer;
 		if (u == NULL || *u == '\0') {
 			if (!f->allow_missing_origin)
-				refuse(o, 403, "bad_origin", LANG_BAD_ORIGIN,
-				    0);
+				gate_refuse(o, 403, "bad_origin",
+				    LANG_BAD_ORIGIN, 0);
 			return;
 		}
 	}
@@ -111,14 +101,14 @@ origin(struct gate_in *in, struct gate_out *o)
 			if (strlen(f->origins[i]) == len &&
 			    strncasecmp(f->origins[i], u, len) == 0)
 				return;
-	refuse(o, 403, "bad_origin", LANG_BAD_ORIGIN, 0);
+	gate_refuse(o, 403, "bad_origin", LANG_BAD_ORIGIN, 0);
 }
 
 static void
 type(struct gate_in *in, struct gate_out *o)
 {
 	if ((in->kind = form_kind(in->content_type)) == FORM_KIND_NONE)
-		refuse(o, 415, "bad_type", LANG_BAD_TYPE, 0);
+		gate_refuse(o, 415, "bad_type", LANG_BAD_TYPE, 0);
 }
 
 /* CONTENT_LENGTH: digits only (absent or empty: 0), at most max_body. */
@@ -132,12 +122,12 @@ length(struct gate_in *in, struct gate_out *o)
 	if (cl != NULL && *cl != '\0') {
 		in->length = strtoull(cl, &end, 10);
 		if (*end != '\0' || !isdigit((unsigned char)cl[0])) {
-			refuse(o, 400, "bad_length", LANG_BAD_REQUEST, 0);
+			gate_refuse(o, 400, "bad_length", LANG_BAD_REQUEST, 0);
 			return;
 		}
 	}
 	if (in->length > in->cf->max_body)
-		refuse(o, 413, "too_large", LANG_TOO_LARGE, 0);
+		gate_refuse(o, 413, "too_large", LANG_TOO_LARGE, 0);
 }
 
 const struct gate gate_head[] = {

@@ -62,20 +62,22 @@ struct req {
 
 
 /* answer.c */
-void	 req_send(struct req *q, int status, const char *ctype, const char *extra,
-    const char *body, size_t len);
-void	 req_fail(struct req *q, int status, const char *extra, const char *outcome,
-    enum lang_msg message);
+void	 req_send(struct req *q, int status, const char *ctype,
+	    const char *extra, const char *body, size_t len);
+void	 req_fail(struct req *q, int status, const char *extra,
+	    const char *outcome, enum lang_msg message);
 const char	*req_cors_origin(const struct req *q);
 void	 req_preflight(struct req *q);
 const char	*req_redirect(const struct req *q, const struct form *f);
 void	 req_accepted(struct req *q, const char *next);
-void	 answer_verdict(struct req *q, const struct gate_out *o, const struct form *f);
+void	 answer_verdict(struct req *q, const struct gate_out *o,
+	    const struct form *f);
 /* io.c */
 const char	*req_param(const struct req *q, const char *name);
 int	 req_read(struct req *q, char *p, size_t n);
 void	 req_write(struct req *q, const char *p, size_t n);
-int	 req_form_id(struct req *q, const char **id, size_t *len, int *challenge);
+int	 req_form_id(struct req *q, const char **id, size_t *len,
+	    int *challenge);
 int	 req_is_https(const struct req *q);
 int	 req_wants_json(const struct req *q);
 /* page.c */

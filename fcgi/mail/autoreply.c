@@ -62,12 +62,13 @@ budget(const struct conf_form *cfm, const struct form_field *to,
 	EVP_Digest(c, strlen(c), md, &mdlen, EVP_sha256(), NULL);
 	rc = snprintf(key, sizeof(key), "auto:");
 	for (i = 0; i < 16 && i < mdlen; i++)
-		rc += snprintf(key + rc, sizeof(key) - (size_t)rc, "%02x", md[i]);
+		rc += snprintf(key + rc, sizeof(key) - (size_t)rc, "%02x",
+		    md[i]);
 	if (throttle_once(t, key, "", throttle_now_us() +
 	    (int64_t)cfm->auto_per_address * 1000000, throttle_now_us(), NULL,
 	    0) != 1) {
-		log_info("request id=%s autoreply skipped: this address had one",
-		    id);
+		log_info("request id=%s autoreply skipped: this address had "
+		    "one", id);
 		return 0;
 	}
 	k = (struct throttle_key){ "auto:global", { cfm->auto_max_per_day,

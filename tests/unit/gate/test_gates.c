@@ -16,7 +16,8 @@
 #include "spool/spool.h"
 #include "t.h"
 
-static char	 o1[] = "https://site.test", o2[] = "https://www.site.test:8443";
+static char	 o1[] = "https://site.test";
+static char	 o2[] = "https://www.site.test:8443";
 static char	*origins[] = { o1, o2 };
 static char	 formid[] = "contact";
 
@@ -84,7 +85,8 @@ body_cases(struct throttle *t)
 {
 	static const char *const order[] = { "challenge", "captcha", "fields",
 	    "honeypot", "content", "duplicate" };
-	static char		 rf[] = "dept", c1[] = "sales", a1[] = "s@x.test";
+	static char		 rf[] = "dept", c1[] = "sales";
+	static char		 a1[] = "s@x.test";
 	static char		 hp[] = "website";
 	static struct conf_mailbox to[] = { { NULL, a1 } };
 	static struct conf_choice choices[] = { { c1, to, 1 } };
