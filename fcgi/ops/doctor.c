@@ -36,7 +36,7 @@
 #include "ops/doctor_int.h"
 #include "ops/keys.h"
 #include "lib/log.h"
-#include "svc/server.h"
+#include "svc/privsep.h"
 
 #define DOCTOR_DNS_TIMEOUT	10	/* seconds per query */
 #define DOCTOR_SPF_QUERIES	60	/* DNS queries of one SPF evaluation:
@@ -1919,7 +1919,7 @@ doctor_run_opts(const struct conf *cf, const struct doctor_opts *opts,
 	}
 	curl = 1;
 	/* DNS answers and the relay's replies are read without root. */
-	if (server_drop(cf) == -1) {
+	if (privsep_drop(cf) == -1) {
 		fprintf(stderr, "form2mail: doctor: cannot drop privileges\n");
 		goto out;
 	}

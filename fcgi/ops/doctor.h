@@ -62,7 +62,7 @@ int	 doctor_main(const char *path, int argc, char **argv);
  * "unknown" (warn), never as secure.
  * resolver is "IP[:PORT]" or "[IPv6]:PORT", or NULL for the nameservers of
  * /etc/resolv.conf.  Run as root, it reads the DKIM keys and the SMTP
- * password first, then drops to the service user (server_drop()) before
+ * password first, then drops to the service user (privsep_drop()) before
  * any DNS answer is read.  Returns 0 (all ok, warnings allowed), 1 (a check
  * failed) or 2 (bad resolver, or privileges not dropped: on stderr).
  */

@@ -21,6 +21,7 @@
 #include "http/request.h"
 #include "lib/log.h"
 #include "svc/sandbox.h"
+#include "svc/privsep.h"
 #include "svc/server.h"
 #include "deliver/sign.h"
 #include "spool/spool.h"
@@ -278,9 +279,9 @@ main_send_test(const char *path, const char *form)
 		return 2;
 	}
 	rc = 1;
-	if (server_prepare_dirs(cf) == -1 || server_drop(cf) == -1)
+	if (privsep_prepare_dirs(cf) == -1 || privsep_drop(cf) == -1)
 		goto out;
-	server_sync_open(cf);
+	privsep_sync_open(cf);
 	if (request_ctx_init(&ctx, cf, NULL, NULL, err, sizeof(err)) == -1) {
 		log_err("%s", err);
 		goto out;
@@ -305,14 +306,14 @@ main_queue_run(const struct conf *cf, int once)
 	int			 n;
 
 	log_role("queue-run");
-	if (server_prepare_dirs(cf) == -1)
+	if (privsep_prepare_dirs(cf) == -1)
 		return 1;
 	if (deliver_open(cf, &d, err, sizeof(err)) == -1) {
 		log_err("%s", err);
 		return 1;
 	}
 	/* Same discipline as the deliverer: secrets read, then no root. */
-	if (server_drop(cf) == -1) {
+	if (privsep_drop(cf) == -1) {
 		deliver_close(d);
 		return 1;
 	}
@@ -362,12 +363,12 @@ main_queue(const char *path, int argc, char **argv)
 		return 2;
 	log_init("form2mail", cf->log_syslog);
 	if (strcmp(argv[0], "list") == 0 && id == NULL)
-		rc = server_drop(cf) == -1 ? 1 : main_queue_list(cf, json);
+		rc = privsep_drop(cf) == -1 ? 1 : main_queue_list(cf, json);
 	else if (strcmp(argv[0], "run") == 0 && id == NULL)
 		rc = main_queue_run(cf, once);
 	else if (strcmp(argv[0], "retry") == 0) {
 		/* Files rewritten here must stay the service user's. */
-		if (server_drop(cf) == -1)
+		if (privsep_drop(cf) == -1)
 			rc = 1;
 		else if (id != NULL && !spool_id_valid(id)) {
 			fprintf(stderr, "%s: not a message id\n", id);
@@ -383,7 +384,7 @@ main_queue(const char *path, int argc, char **argv)
 	} else if (id != NULL && (strcmp(argv[0], "show") == 0 ||
 	    strcmp(argv[0], "delete") == 0 || strcmp(argv[0], "release") == 0 ||
 	    strcmp(argv[0], "drop") == 0)) {
-		if (server_drop(cf) == -1)
+		if (privsep_drop(cf) == -1)
 			rc = 1;
 		else
 			rc = main_queue_one(cf, argv[0], id, json);
@@ -408,9 +409,9 @@ main_stats(const char *path)
 	if (conf_load(path, &cf) != 0)
 		return 2;
 	/* Open first: the master may have made the file as root. */
-	if (server_prepare_dirs(cf) == -1 ||
+	if (privsep_prepare_dirs(cf) == -1 ||
 	    stats_open(cf->state_dir, &s, err, sizeof(err)) == -1 ||
-	    server_drop(cf) == -1) {
+	    privsep_drop(cf) == -1) {
 		fprintf(stderr, "stats: cannot open the counters\n");
 		conf_free(cf);
 		return 1;
@@ -553,7 +554,7 @@ main_cgi(const char *path)
 		return 0;
 	}
 	log_init("form2mail", cf->log_syslog);
-	if (server_prepare_dirs(cf) == -1)
+	if (privsep_prepare_dirs(cf) == -1)
 		goto unavailable;
 	snprintf(tpath, sizeof(tpath), "%s/throttle.shm", cf->state_dir);
 	if (cf->throttle.redis)
@@ -573,7 +574,7 @@ main_cgi(const char *path)
 	have_key = challenge_key_load(tpath, key, err, sizeof(err)) == 0;
 	if (stats_open(cf->state_dir, &st, err, sizeof(err)) == -1)
 		st = NULL;
-	server_sync_open(cf);
+	privsep_sync_open(cf);
 	if (request_ctx_init(&ctx, cf, t, have_key ? key : NULL, err,
 	    sizeof(err)) == -1) {
 		log_err("%s", err);

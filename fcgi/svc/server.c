@@ -29,6 +29,7 @@
 #include "lib/log.h"
 #include "http/request.h"
 #include "svc/sandbox.h"
+#include "svc/privsep.h"
 #include "svc/server.h"
 #include "spool/spool.h"
 #include "lib/stats.h"
@@ -59,91 +60,6 @@ server_on_term(int sig)
 {
 	(void)sig;
 	server_stop = 1;
-}
-
-/* No core dumps (sandbox_no_core); 0 or -1, logged. */
-static int
-server_no_core(void)
-{
-	char	 err[256];
-
-	if (sandbox_no_core(err, sizeof(err)) == -1) {
-		log_err("%s", err);
-		return -1;
-	}
-	return 0;
-}
-
-int
-server_drop(const struct conf *cf)
-{
-	uid_t	 uid;
-	gid_t	 gid;
-
-	if (geteuid() != 0)
-		goto nnp;
-	if (conf_user(cf, &uid, &gid) == -1) {
-		log_err("no service user (%s)", cf->user ? cf->user :
-		    "form2mail or nobody");
-		return -1;
-	}
-	if (setgroups(1, &gid) == -1 || setresgid(gid, gid, gid) == -1 ||
-	    setresuid(uid, uid, uid) == -1) {
-		log_err("cannot drop privileges: %s", strerror(errno));
-		return -1;
-	}
-	if (setuid(0) != -1) {
-		log_err("privileges could be regained; stopping");
-		return -1;
-	}
-nnp:
-	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == -1) {
-		log_err("PR_SET_NO_NEW_PRIVS: %s", strerror(errno));
-		return -1;
-	}
-	/* After the uid change, which reset "dumpable" to suid_dumpable. */
-	return server_no_core();
-}
-
-int
-server_prepare_dirs(const struct conf *cf)
-{
-	char	 p[PATH_MAX];
-	uid_t	 uid;
-	gid_t	 gid;
-	long	 u = -1, g = -1;
-
-	if (geteuid() == 0) {
-		if (conf_user(cf, &uid, &gid) == -1) {
-			log_err("no service user");
-			return -1;
-		}
-		u = (long)uid;
-		g = (long)gid;
-	}
-	if (spool_init(cf->spool_dir, u, g) == -1) {
-		log_err("spool %s: %s", cf->spool_dir, strerror(errno));
-		return -1;
-	}
-	if (spool_mkdir_owned(cf->state_dir, u, g) == -1) {
-		log_err("state_dir %s: %s", cf->state_dir, strerror(errno));
-		return -1;
-	}
-	/* Without it every commit fsyncs queue/ alone: slower, still safe. */
-	snprintf(p, sizeof(p), "%s/%s", cf->state_dir, SERVER_SYNC_FILE);
-	if (spool_sync_init(p, u, g) == -1)
-		log_warn("%s: no group commit (%s)", p, strerror(errno));
-	return 0;
-}
-
-void
-server_sync_open(const struct conf *cf)
-{
-	char	 p[PATH_MAX];
-
-	snprintf(p, sizeof(p), "%s/%s", cf->state_dir, SERVER_SYNC_FILE);
-	if (spool_sync_open(p, cf->spool_dir) == -1)
-		log_warn("%s: no group commit (%s)", p, strerror(errno));
 }
 
 /*
@@ -226,7 +142,7 @@ server_check_secrets(const struct conf *cf)
 	if ((pid = fork()) == -1)
 		return -1;
 	if (pid == 0) {
-		if (server_no_core() == -1)
+		if (privsep_no_core() == -1)
 			_exit(1);
 		if (deliver_open(cf, &d, err, sizeof(err)) == -1) {
 			log_err("reload: %s", err);
@@ -368,7 +284,7 @@ server_worker(const struct conf *cf, int lfd)
 	char			 err[256];
 
 	log_role("worker");
-	if (server_drop(cf) == -1)
+	if (privsep_drop(cf) == -1)
 		_exit(1);
 	if (request_ctx_init(&ctx, cf, server_thr, server_have_key ?
 	    server_altcha_key : NULL, err, sizeof(err)) == -1) {
@@ -381,7 +297,7 @@ server_worker(const struct conf *cf, int lfd)
 		log_err("FastCGI initialisation failed");
 		_exit(1);
 	}
-	server_sync_open(cf);
+	privsep_sync_open(cf);
 	/* Last: everything the worker opens for good is open now. */
 	if (sandbox_worker(err, sizeof(err)) == -1) {
 		log_err("worker: %s", err);
@@ -437,14 +353,14 @@ server_deliverer(const struct conf *cf, int lfd)
 
 	log_role("deliverer");
 	close(lfd);
-	/* Before the secrets are read; server_drop() says it again. */
-	if (server_no_core() == -1)
+	/* Before the secrets are read; privsep_drop() says it again. */
+	if (privsep_no_core() == -1)
 		_exit(1);
 	if (deliver_open(cf, &d, err, sizeof(err)) == -1) {
 		log_err("cannot start delivering: %s", err);
 		_exit(1);
 	}
-	if (server_drop(cf) == -1)
+	if (privsep_drop(cf) == -1)
 		_exit(1);
 	log_info("deliverer ready");
 	deliver_loop(d, &server_stop);
@@ -586,7 +502,7 @@ master_reload(struct master *m)
 	}
 	if (strcmp(ncf->listen, m->cf->listen) != 0)
 		log_warn("reload: a new \"listen\" takes effect at restart");
-	if (server_prepare_dirs(ncf) == -1 || server_check_secrets(ncf) == -1 ||
+	if (privsep_prepare_dirs(ncf) == -1 || server_check_secrets(ncf) == -1 ||
 	    server_shared(ncf) == -1) {
 		conf_free(ncf);
 		log_err("reload: keeping the running config");
@@ -644,7 +560,7 @@ server_run(struct conf *cf)
 	m.cf = cf;
 	log_role("master");
 	/* The master holds the captcha secrets and the ALTCHA key. */
-	if (server_no_core() == -1 || server_prepare_dirs(cf) == -1 ||
+	if (privsep_no_core() == -1 || privsep_prepare_dirs(cf) == -1 ||
 	    server_shared(cf) == -1)
 		goto fail;
 	if (stats_open(cf->state_dir, &server_stats, errbuf,

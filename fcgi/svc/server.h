@@ -25,23 +25,4 @@ struct conf;
  */
 int	 server_run(struct conf *cf);
 
-/*
- * Drops to the service user of cf when running as root: supplementary
- * groups, gid, uid, and no way back (PR_SET_NO_NEW_PRIVS); then no core
- * dumps (sandbox_no_core: not dumpable, so no process of the service
- * user can ptrace or read the caller's memory).  Returns 0/-1.
- */
-int	 server_drop(const struct conf *cf);
-
-/* Creates spool_dir (with its subdirectories), state_dir and the group
- * commit counters state_dir/commit.seq for the service user.  Returns 0
- * or -1 (logged). */
-int	 server_prepare_dirs(const struct conf *cf);
-
-#define SERVER_SYNC_FILE	"commit.seq"
-
-/* Maps state_dir/commit.seq so this process's commits share queue/
- * fsyncs (spool_sync_open); on failure they fsync alone (logged). */
-void	 server_sync_open(const struct conf *cf);
-
 #endif

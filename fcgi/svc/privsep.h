@@ -1,0 +1,34 @@
+/*
+ * privsep: the service user (docs/DESIGN.md "Processes"): dropping to it
+ * for good, the directories made for it, the shared group-commit
+ * counters, no core dumps.  Used by serve, CGI, the queue commands and
+ * the doctor.
+ */
+#ifndef F2M_PRIVSEP_H
+#define F2M_PRIVSEP_H
+
+struct conf;
+
+/* No core dumps (sandbox_no_core); 0 or -1, logged. */
+int	 privsep_no_core(void);
+
+/*
+ * Drops to the service user of cf when running as root: supplementary
+ * groups, gid, uid, and no way back (PR_SET_NO_NEW_PRIVS); then no core
+ * dumps (sandbox_no_core: not dumpable, so no process of the service
+ * user can ptrace or read the caller's memory).  Returns 0/-1.
+ */
+int	 privsep_drop(const struct conf *cf);
+
+/* Creates spool_dir (with its subdirectories), state_dir and the group
+ * commit counters state_dir/commit.seq for the service user.  Returns 0
+ * or -1 (logged). */
+int	 privsep_prepare_dirs(const struct conf *cf);
+
+#define PRIVSEP_SYNC_FILE	"commit.seq"
+
+/* Maps state_dir/commit.seq so this process's commits share queue/
+ * fsyncs (spool_sync_open); on failure they fsync alone (logged). */
+void	 privsep_sync_open(const struct conf *cf);
+
+#endif
