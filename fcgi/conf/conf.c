@@ -463,7 +463,7 @@ conf_dur(struct conf_ctx *c, const char *path, json_t *parent,
 	return d;
 }
 
-/* "N/PERIOD" (DESIGN.md "Config"): 5/10m, 250/1h, 1000/1d. */
+/* "N/PERIOD" (docs/DESIGN.md "Config"): 5/10m, 250/1h, 1000/1d. */
 static int
 conf_rate_parse(const char *s, struct conf_rate *r)
 {
@@ -1426,7 +1426,7 @@ conf_alignment(struct conf_ctx *c)
 }
 
 /*
- * Header choices a receiving rspamd scores (DESIGN.md "Deliverability"),
+ * Header choices a receiving rspamd scores (docs/DESIGN.md "Deliverability"),
  * named with the fix; warnings only, the mail still goes.  Measured with
  * rspamd 3.4 (tests/integration/test_inbox.py): SPOOF_REPLYTO +6.0
  * (rules/misc.lua: Reply-To on another domain than From while an SMTP

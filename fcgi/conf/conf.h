@@ -1,5 +1,5 @@
 /*
- * conf: the JSON config (DESIGN.md "Config"), loaded through jansson.
+ * conf: the JSON config (docs/DESIGN.md "Config"), loaded through jansson.
  *
  * Every problem is reported on stderr as "file:line:column: message" (both
  * 1-based, the position of the offending value, or of the key for an
@@ -82,7 +82,7 @@ struct conf_choice {
 	size_t			 nto;
 };
 
-/* The shape of JSON answers (DESIGN.md "HTTP answers"). */
+/* The shape of JSON answers (docs/DESIGN.md "HTTP answers"). */
 enum conf_json_style {
 	CONF_JSON_FORM2MAIL = 0,	/* {"ok":...,"errors":{"field":"code"}} */
 	CONF_JSON_FORMSPREE		/* {"ok":true,"next":URL}, 422 {"errors":

@@ -101,7 +101,7 @@ struct sign_msg {
 };
 
 /*
- * DESIGN.md "DKIM".  From is both in the list and oversigned: h= names it
+ * docs/DESIGN.md "DKIM".  From is both in the list and oversigned: h= names it
  * once more than it occurs, so a From added in transit breaks the
  * signature (RFC 6376 section 8.15).
  */

@@ -56,7 +56,7 @@ void	 sign_fixed_time(struct sign *, time_t);
 /*
  * Signs msg (a whole message as message_build() makes it: CRLF line ends,
  * headers, empty line, body; not dot-stuffed) with every key, relaxed/
- * relaxed, the headers of DESIGN.md "DKIM" (From oversigned, the others
+ * relaxed, the headers of docs/DESIGN.md "DKIM" (From oversigned, the others
  * that are present), using sign_impl().  Appends one "DKIM-Signature:
  * ...\r\n" header per key to out, RSA keys first, to be put in front of
  * the message; every line appended ends in CRLF and holds at most 998

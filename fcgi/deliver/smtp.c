@@ -90,7 +90,7 @@ smtp_loopback(const char *host)
 /*
  * cfg->url with the EHLO name as its path (libcurl takes the EHLO domain
  * from the path).  The scheme must agree with cfg->tls, and clear text
- * is for loopback only (DESIGN.md "SMTP").  Returns a curl_free()'d
+ * is for loopback only (docs/DESIGN.md "SMTP").  Returns a curl_free()'d
  * string or NULL.
  */
 static char *
@@ -325,7 +325,7 @@ out:
 }
 
 /*
- * DESIGN.md "SMTP" and smtp.h.  The reply code is the one seen in this
+ * docs/DESIGN.md "SMTP" and smtp.h.  The reply code is the one seen in this
  * transfer (CURLINFO_RESPONSE_CODE may be left from an earlier one after
  * a connection error).
  */

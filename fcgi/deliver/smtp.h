@@ -1,5 +1,5 @@
 /*
- * smtp: message submission through libcurl (DESIGN.md "SMTP").
+ * smtp: message submission through libcurl (docs/DESIGN.md "SMTP").
  *
  * One easy handle is kept for the life of a struct smtp so that TLS and
  * AUTH happen once per connection, not once per message.  Peer and host

@@ -110,7 +110,7 @@ enum form_err	 form_parse_urlencoded(const char *body, size_t len,
 enum form_err	 form_parse_json(const char *body, size_t len,
 		    size_t max_fields, struct form **out) F2M_WUR;
 
-/* The body types of DESIGN.md "HTTP answers", by a CONTENT_TYPE value. */
+/* The body types of docs/DESIGN.md "HTTP answers", by a CONTENT_TYPE value. */
 enum form_kind {
 	FORM_KIND_NONE = 0,	/* missing or another type: 415 */
 	FORM_KIND_URLENCODED,	/* application/x-www-form-urlencoded */

@@ -54,7 +54,7 @@ enum validate_text {
 /*
  * For a value bound for a header: well-formed UTF-8 without any C0
  * control (TAB included), DEL, C1 control (U+0080..U+009F), U+2028 or
- * U+2029 (DESIGN.md "Details that tests rely on"), nor a bidi embedding,
+ * U+2029 (docs/DESIGN.md "Details that tests rely on"), nor a bidi embedding,
  * override or isolate (U+202A..U+202E, U+2066..U+2069).
  */
 enum validate_text validate_header_text(const char *s, size_t len);
@@ -140,7 +140,7 @@ size_t	 validate_files(const struct conf_form *, const struct form *,
 	    struct validate_error *errs, size_t n);
 
 /*
- * Applies the form's field rules (DESIGN.md "Config", "Details that tests
+ * Applies the form's field rules (docs/DESIGN.md "Config", "Details that tests
  * rely on") to a parsed form:
  *   - each configured field: at most one occurrence ("invalid" otherwise);
  *     required and empty -> "required"; over max_length code points ->

@@ -1,5 +1,5 @@
 /*
- * challenge: ALTCHA-compatible proof of work (DESIGN.md "Challenge").
+ * challenge: ALTCHA-compatible proof of work (docs/DESIGN.md "Challenge").
  *
  * Protocol (ALTCHA v1, as altcha-lib's createChallenge/verifySolution and
  * the "altcha" widget speak it):

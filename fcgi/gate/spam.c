@@ -331,7 +331,7 @@ spam_header(struct curl_slist **h, const char *name, const char *value)
 }
 
 /*
- * rspamd judges the visitor's words, not our envelope (DESIGN.md
+ * rspamd judges the visitor's words, not our envelope (docs/DESIGN.md
  * "Deliverability"): the draft is not signed yet and comes from the
  * visitor's IP, so SPF, DKIM, DMARC and ARC would judge the visitor's
  * connection as if it were our relay (R_SPF_FAIL, DMARC_POLICY_REJECT).

@@ -2,7 +2,7 @@
  * request: one HTTP request arriving over FastCGI (untrusted data!): its
  * parameters and body, read within the limits of the config, the
  * submission pipeline (form -> validate -> tmpl -> message -> spool), and
- * the answer of DESIGN.md "HTTP answers".
+ * the answer of docs/DESIGN.md "HTTP answers".
  */
 #ifndef F2M_REQUEST_H
 #define F2M_REQUEST_H

@@ -1,5 +1,5 @@
 /*
- * doctor: `form2mail doctor` (DESIGN.md "Commands").  Asks DNS, through
+ * doctor: `form2mail doctor` (docs/DESIGN.md "Commands").  Asks DNS, through
  * libunbound and the resolver chosen, whether the records the config needs
  * are published and right (DKIM keys, SPF for the relay's addresses through
  * libspf2, DMARC and alignment), then logs in to the SMTP relay (TLS

@@ -1,6 +1,6 @@
 /*
  * keys: DKIM key generation and the DNS records to publish (`form2mail
- * keygen`, `form2mail dns`; DESIGN.md "Commands").
+ * keygen`, `form2mail dns`; docs/DESIGN.md "Commands").
  */
 #ifndef F2M_KEYS_H
 #define F2M_KEYS_H

@@ -1,5 +1,5 @@
 /*
- * main: command line and subcommand dispatch (DESIGN.md "Commands").
+ * main: command line and subcommand dispatch (docs/DESIGN.md "Commands").
  * Exit status: 0 ok, 1 a check failed, 2 usage or config error.
  */
 #include <errno.h>
@@ -525,7 +525,7 @@ out:
 }
 
 /*
- * CGI (DESIGN.md "Processes"): one request from the environment and
+ * CGI (docs/DESIGN.md "Processes"): one request from the environment and
  * stdin, spooled and answered; then, with the answer closed, one try at
  * delivering what is due.  `form2mail queue run` on a timer retries the
  * rest.  There is no process split under CGI: the CGI user reads the

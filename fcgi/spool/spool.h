@@ -1,5 +1,5 @@
 /*
- * spool: the durable queue (DESIGN.md "Spool").
+ * spool: the durable queue (docs/DESIGN.md "Spool").
  *
  * spool_dir/{tmp,queue,failed,held}/ hold one file per message, named by
  * its submission id.  A file is a small text envelope followed by the

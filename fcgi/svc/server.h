@@ -1,5 +1,5 @@
 /*
- * server: the processes of `form2mail serve` (DESIGN.md "Processes").
+ * server: the processes of `form2mail serve` (docs/DESIGN.md "Processes").
  *
  * The master opens the listening socket (or takes a listening fd 0 from
  * spawn-fcgi), prepares the spool and state directories, forks N workers

@@ -1,5 +1,5 @@
 /*
- * throttle: GCRA rate limiting (DESIGN.md "Throttle"), a small shared
+ * throttle: GCRA rate limiting (docs/DESIGN.md "Throttle"), a small shared
  * "seen once" set, and sliding-window pacing, over one of two backends
  * behind the same opaque handle:
  *

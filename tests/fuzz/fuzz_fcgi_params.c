@@ -30,7 +30,7 @@
  *     then only header fields the service writes, each printable ASCII
  *     (no CR, LF or other control from a parameter), none twice, and
  *     Content-Length equal to the body;
- *   - the status follows from the parameters as DESIGN.md says (an
+ *   - the status follows from the parameters as docs/DESIGN.md says (an
  *     independent model here): 414 for a path over REQUEST_MAX_URI, 404
  *     for an unknown form (the id is the last path segment, so a '/' is
  *     never part of it), 405 with the right Allow, 204 for OPTIONS, 403
@@ -706,7 +706,7 @@ origin_len(const char *u)
 	return (size_t)(p + 3 - u) + strcspn(p + 3, "/?#");
 }
 
-/* DESIGN.md "Origin", with Origin "null" taken as absent. */
+/* docs/DESIGN.md "Origin", with Origin "null" taken as absent. */
 static int
 origin_ok(const struct model_form *f, const char *o, const char *ref)
 {

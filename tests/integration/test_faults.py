@@ -32,7 +32,7 @@ nobody gets a partial copy, so no duplicate arises when it is retried.
 The only duplicates: the peer took the message and its final reply was
 lost (connection dropped after the dot, or no reply within smtp.timeout,
 or the deliverer killed while waiting for it).  Delivery is at least once
-(DESIGN.md "Spool"); the fixed Message-ID makes the copy recognisable.
+(docs/DESIGN.md "Spool"); the fixed Message-ID makes the copy recognisable.
 
 Part 2, real Postfix + Dovecot (harness Mta): kill -9 of the deliverer
 while it drains a backlog; kill -9 of workers holding a request whose body

@@ -1,4 +1,4 @@
-"""HTTP answers of DESIGN.md and a table of hostile posts, through real
+"""HTTP answers of docs/DESIGN.md and a table of hostile posts, through real
 nginx (HTTPS) in front of `form2mail serve`.
 
 No MTA here: accepted posts are checked where they land, in the spool

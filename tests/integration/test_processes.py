@@ -139,7 +139,7 @@ def run(f2m, ngx, mta):
     dup = [k for k in want if got.get(k, 0) > 1]
     check(not missing, "every accepted post was delivered", [], missing[:5])
     # At least once: the deliverer killed after the MTA's 250 and before
-    # the spool file is removed sends that one message again (DESIGN.md
+    # the spool file is removed sends that one message again (docs/DESIGN.md
     # "Spool"; the fixed Message-ID makes it recognisable).  At most one
     # per deliverer kill.
     check(len(dup) <= killed_deliverers[0], "duplicates only for a message "

@@ -130,8 +130,8 @@ static const struct {
 	const char	*want;	/* substring of stderr, NULL: empty */
 } cases[] = {
 	{ "good", GOOD_HEAD GOOD_FORMS, 0, NULL },
-	/* Deliverability traps (DESIGN.md "Deliverability"): warnings at the
-	 * key, status 0. */
+	/* Deliverability traps (docs/DESIGN.md "Deliverability"): warnings at
+	 * the key, status 0. */
 	{ "same_domain_from sender: SPOOF_REPLYTO",
 	  SENDER_HEAD(", \"same_domain_from\": \"sender\"") GOOD_FORMS, 0,
 	  "form2mail.json:14:20: warning: recipient sales@example.test shares "
