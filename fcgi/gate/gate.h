@@ -7,7 +7,7 @@
  *
  * The head gates (before the body is read) run from gate_head[], the
  * body gates (on the parsed post) from gate_body[]; the message gate
- * (rspamd on the rendered notification) still runs in http/request.c.
+ * (rspamd on the rendered notification) still runs in http/submit.c.
  */
 #ifndef F2M_GATE_H
 #define F2M_GATE_H
