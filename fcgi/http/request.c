@@ -41,41 +41,56 @@ req_challenge(struct req *q)
 
 
 
+/* The counter of each outcome word that has its own; the others count
+ * by their status (req_status_counters). */
+static const struct {
+	const char		*word;
+	enum stats_counter	 counter;
+} req_outcome_counters[] = {
+	{ "accepted", STATS_ACCEPTED },
+	{ "held", STATS_ACCEPTED },		/* and STATS_HELD */
+	{ "honeypot", STATS_SPAM },
+	{ "spam_links", STATS_SPAM },
+	{ "spam_phrase", STATS_SPAM },
+	{ "spam_rspamd", STATS_SPAM },
+	{ "duplicate", STATS_DUPLICATE },
+	{ "challenge_failed", STATS_CHALLENGE },
+	{ "captcha_failed", STATS_CHALLENGE },
+	{ "invalid", STATS_INVALID },
+};
+
+static const struct {
+	int			 status;
+	enum stats_counter	 counter;
+} req_status_counters[] = {
+	{ 429, STATS_THROTTLED }, { 403, STATS_FORBIDDEN },
+	{ 413, STATS_TOO_LARGE }, { 415, STATS_BAD_TYPE },
+	{ 404, STATS_NOT_FOUND }, { 405, STATS_BAD_METHOD },
+	{ 400, STATS_BAD_REQUEST }, { 414, STATS_BAD_REQUEST },
+};
+
 /* One counter per answered request (stats.h), by outcome and status. */
 static void
 req_count(const struct req *q)
 {
 	struct stats	*s = q->ctx->stats;
-	const char	*o = q->outcome;
+	size_t		 i;
 
-	if (strcmp(o, "accepted") == 0 || strcmp(o, "held") == 0) {
-		stats_inc(s, STATS_ACCEPTED);
-		if (o[0] == 'h')
-			stats_inc(s, STATS_HELD);
-	} else if (strcmp(o, "honeypot") == 0 || strncmp(o, "spam_", 5) == 0)
-		stats_inc(s, STATS_SPAM);
-	else if (strcmp(o, "duplicate") == 0)
-		stats_inc(s, STATS_DUPLICATE);
-	else if (strcmp(o, "challenge_failed") == 0 ||
-	    strcmp(o, "captcha_failed") == 0)
-		stats_inc(s, STATS_CHALLENGE);
-	else if (strcmp(o, "invalid") == 0)
-		stats_inc(s, STATS_INVALID);
-	else if (q->status == 429)
-		stats_inc(s, STATS_THROTTLED);
-	else if (q->status == 403)
-		stats_inc(s, STATS_FORBIDDEN);
-	else if (q->status == 413)
-		stats_inc(s, STATS_TOO_LARGE);
-	else if (q->status == 415)
-		stats_inc(s, STATS_BAD_TYPE);
-	else if (q->status == 404)
-		stats_inc(s, STATS_NOT_FOUND);
-	else if (q->status == 405)
-		stats_inc(s, STATS_BAD_METHOD);
-	else if (q->status == 400 || q->status == 414)
-		stats_inc(s, STATS_BAD_REQUEST);
-	else if (q->status >= 500)
+	for (i = 0; i < sizeof(req_outcome_counters) /
+	    sizeof(req_outcome_counters[0]); i++)
+		if (strcmp(q->outcome, req_outcome_counters[i].word) == 0) {
+			stats_inc(s, req_outcome_counters[i].counter);
+			if (strcmp(q->outcome, "held") == 0)
+				stats_inc(s, STATS_HELD);
+			return;
+		}
+	for (i = 0; i < sizeof(req_status_counters) /
+	    sizeof(req_status_counters[0]); i++)
+		if (q->status == req_status_counters[i].status) {
+			stats_inc(s, req_status_counters[i].counter);
+			return;
+		}
+	if (q->status >= 500)
 		stats_inc(s, STATS_UNAVAILABLE);
 }
 
