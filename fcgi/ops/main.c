@@ -22,13 +22,13 @@
 #include "lib/log.h"
 #include "svc/sandbox.h"
 #include "svc/privsep.h"
+#include "ops/queue_cmd.h"
+#include "svc/cgi.h"
 #include "svc/server.h"
 #include "deliver/sign.h"
 #include "spool/spool.h"
 #include "lib/stats.h"
 #include "throttle/throttle.h"
-
-static volatile sig_atomic_t	 main_stop;
 
 #if defined(__SANITIZE_ADDRESS__)
 /*
@@ -46,13 +46,6 @@ __lsan_default_suppressions(void)
 	return "leak:dkim_privkey_load\nleak:libcrypto.so.3\n";
 }
 #endif
-
-static void
-main_on_term(int sig)
-{
-	(void)sig;
-	main_stop = 1;
-}
 
 static void
 usage(void)
@@ -109,153 +102,6 @@ main_check(const char *path)
 	return rc;
 }
 
-struct main_list {
-	json_t	*arr;
-	int	 json;
-	const char *state;
-};
-
-static const struct {
-	enum spool_state	 st;
-	const char		*name;
-} main_states[] = {
-	{ SPOOL_QUEUE, "queued" }, { SPOOL_HELD, "held" },
-	{ SPOOL_FAILED, "failed" }
-};
-
-static int
-main_list_one(const struct spool_meta *m, void *arg)
-{
-	struct main_list	*l = arg;
-	char			 c[32], n[32];
-	struct tm		 tm;
-
-	if (l->json) {
-		json_array_append_new(l->arr, json_pack(
-		    "{s:s,s:s,s:s,s:I,s:i,s:I,s:s,s:i}", "id", m->id, "state",
-		    l->state, "form", m->form, "created", (json_int_t)m->created,
-		    "attempts", (int)m->attempts, "next_try",
-		    (json_int_t)m->next_try, "last_error", m->error,
-		    "recipients", (int)m->nrcpt));
-		return 0;
-	}
-	gmtime_r(&m->created, &tm);
-	strftime(c, sizeof(c), "%Y-%m-%d %H:%M:%S", &tm);
-	gmtime_r(&m->next_try, &tm);
-	strftime(n, sizeof(n), "%Y-%m-%d %H:%M:%S", &tm);
-	printf("%-26s  %-6s  %-16.16s  %s  %3u  %s  %s\n", m->id, l->state,
-	    m->form, c, m->attempts, n, m->error[0] ? m->error : "-");
-	return 0;
-}
-
-static int
-main_queue_list(const struct conf *cf, int json)
-{
-	struct main_list	 l;
-	size_t			 i;
-	char			*s;
-
-	l.json = json;
-	l.arr = json_array();
-	if (!json)
-		printf("%-26s  %-6s  %-16s  %-19s  %3s  %-19s  %s\n", "ID",
-		    "STATE", "FORM", "CREATED (UTC)", "TRY", "NEXT TRY (UTC)",
-		    "LAST ERROR");
-	for (i = 0; i < sizeof(main_states) / sizeof(main_states[0]); i++) {
-		l.state = main_states[i].name;
-		if (spool_scan(cf->spool_dir, main_states[i].st, main_list_one,
-		    &l) == -1 && main_states[i].st == SPOOL_QUEUE) {
-			fprintf(stderr, "%s: %s\n", cf->spool_dir,
-			    strerror(errno));
-			json_decref(l.arr);
-			return 1;
-		}
-	}
-	if (json) {
-		s = json_dumps(l.arr, JSON_INDENT(2));
-		printf("%s\n", s ? s : "[]");
-		free(s);
-	}
-	json_decref(l.arr);
-	return 0;
-}
-
-/* show, delete, release (held -> queue), drop (delete a held one). */
-static int
-main_queue_one(const struct conf *cf, const char *op, const char *id,
-    int json)
-{
-	struct spool_meta	 m;
-	struct main_list	 l;
-	char			*msg;
-	size_t			 i, len;
-	int			 rc = 1;
-
-	if (!spool_id_valid(id)) {
-		fprintf(stderr, "%s: not a message id\n", id);
-		return 2;
-	}
-	if (strcmp(op, "release") == 0 || strcmp(op, "drop") == 0) {
-		rc = strcmp(op, "release") == 0 ?
-		    spool_release_held(cf->spool_dir, id, time(NULL)) :
-		    spool_delete(cf->spool_dir, SPOOL_HELD, id);
-		if (rc == 0)
-			printf("%s: %s\n", id, op[0] == 'r' ? "released into "
-			    "the queue" : "dropped");
-		else
-			fprintf(stderr, "%s: %s\n", id, rc == 1 ? "no such held "
-			    "message" : strerror(errno));
-		return rc == 0 ? 0 : 1;
-	}
-	for (i = 0; i < sizeof(main_states) / sizeof(main_states[0]); i++) {
-		if (strcmp(op, "delete") == 0) {
-			if ((rc = spool_delete(cf->spool_dir, main_states[i].st,
-			    id)) == 0) {
-				printf("%s: deleted from %s\n", id,
-				    main_states[i].name);
-				return 0;
-			}
-			if (rc == -1)
-				break;
-			continue;
-		}
-		if ((rc = spool_read(cf->spool_dir, main_states[i].st, id, &m,
-		    &msg, &len)) == 1)
-			continue;
-		if (rc == -1)
-			break;
-		l.json = json;
-		l.state = main_states[i].name;
-		l.arr = json_array();
-		if (!json)
-			main_list_one(&m, &l);
-		else {
-			main_list_one(&m, &l);
-			json_object_set_new(json_array_get(l.arr, 0), "message",
-			    json_stringn(msg, len));
-			char *s = json_dumps(json_array_get(l.arr, 0),
-			    JSON_INDENT(2));
-			printf("%s\n", s ? s : "{}");
-			free(s);
-		}
-		if (!json) {
-			for (i = 0; i < m.nrcpt; i++)
-				printf("rcpt: %s\n", m.rcpt[i]);
-			printf("\n");
-			fwrite(msg, 1, len, stdout);
-		}
-		json_decref(l.arr);
-		spool_meta_clear(&m);
-		free(msg);
-		return 0;
-	}
-	if (rc == 1)
-		fprintf(stderr, "%s: no such message\n", id);
-	else
-		fprintf(stderr, "%s: %s\n", id, strerror(errno));
-	return 1;
-}
-
 /*
  * Queues a sample submission of FORM through the workers' own path
  * (validation, templates, message, rspamd when configured, spool), as the
@@ -292,106 +138,6 @@ main_send_test(const char *path, const char *form)
 	}
 	request_ctx_free(&ctx);
 out:
-	conf_free(cf);
-	return rc;
-}
-
-static int
-main_queue_run(const struct conf *cf, int once)
-{
-	struct deliver		*d;
-	struct sigaction	 sa;
-	char			 err[512];
-	time_t			 next;
-	int			 n;
-
-	log_role("queue-run");
-	if (privsep_prepare_dirs(cf) == -1)
-		return 1;
-	if (deliver_open(cf, &d, err, sizeof(err)) == -1) {
-		log_err("%s", err);
-		return 1;
-	}
-	/* Same discipline as the deliverer: secrets read, then no root. */
-	if (privsep_drop(cf) == -1) {
-		deliver_close(d);
-		return 1;
-	}
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = main_on_term;
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGINT, &sa, NULL);
-	signal(SIGPIPE, SIG_IGN);
-	if (once) {
-		n = deliver_due(d, &main_stop, &next);
-		deliver_close(d);
-		if (n < 0)
-			return 1;
-		log_info("queue run: %d delivered", n);
-		return 0;
-	}
-	while (!main_stop)
-		deliver_loop(d, &main_stop);
-	deliver_close(d);
-	return 0;
-}
-
-static int
-main_queue(const char *path, int argc, char **argv)
-{
-	struct conf	*cf;
-	int		 rc, json = 0, once = 0, i;
-	const char	*id = NULL;
-
-	if (argc < 1) {
-		usage();
-		return 2;
-	}
-	for (i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "--json") == 0)
-			json = 1;
-		else if (strcmp(argv[i], "--once") == 0)
-			once = 1;
-		else if (id == NULL && argv[i][0] != '-')
-			id = argv[i];
-		else {
-			usage();
-			return 2;
-		}
-	}
-	if ((rc = conf_load(path, &cf)) != 0)
-		return 2;
-	log_init("form2mail", cf->log_syslog);
-	if (strcmp(argv[0], "list") == 0 && id == NULL)
-		rc = privsep_drop(cf) == -1 ? 1 : main_queue_list(cf, json);
-	else if (strcmp(argv[0], "run") == 0 && id == NULL)
-		rc = main_queue_run(cf, once);
-	else if (strcmp(argv[0], "retry") == 0) {
-		/* Files rewritten here must stay the service user's. */
-		if (privsep_drop(cf) == -1)
-			rc = 1;
-		else if (id != NULL && !spool_id_valid(id)) {
-			fprintf(stderr, "%s: not a message id\n", id);
-			rc = 2;
-		} else if ((rc = spool_retry(cf->spool_dir, id, time(NULL))) <
-		    0) {
-			fprintf(stderr, "retry: %s\n", strerror(errno));
-			rc = 1;
-		} else {
-			printf("%d message%s due now\n", rc, rc == 1 ? "" : "s");
-			rc = (id != NULL && rc == 0) ? 1 : 0;
-		}
-	} else if (id != NULL && (strcmp(argv[0], "show") == 0 ||
-	    strcmp(argv[0], "delete") == 0 || strcmp(argv[0], "release") == 0 ||
-	    strcmp(argv[0], "drop") == 0)) {
-		if (privsep_drop(cf) == -1)
-			rc = 1;
-		else
-			rc = main_queue_one(cf, argv[0], id, json);
-	} else {
-		usage();
-		rc = 2;
-	}
 	conf_free(cf);
 	return rc;
 }
@@ -524,93 +270,6 @@ out:
 	return rc;
 }
 
-/*
- * CGI (docs/DESIGN.md "Processes"): one request from the environment and
- * stdin, spooled and answered; then, with the answer closed, one try at
- * delivering what is due.  `form2mail queue run` on a timer retries the
- * rest.  There is no process split under CGI: the CGI user reads the
- * keys, so give it its own account (suexec) on shared hosting.  Once the
- * config is loaded the process dumps no core and runs under the seccomp
- * allowlist of sandbox_cgi() (no exec, no ptrace, no other sockets).
- */
-static int
-main_cgi(const char *path)
-{
-	struct request_ctx	 ctx;
-	struct conf		*cf;
-	struct throttle		*t = NULL;
-	struct stats		*st = NULL;
-	struct deliver		*d;
-	char			 err[512], tpath[4096];
-	unsigned char		 key[CHALLENGE_KEY_LEN];
-	time_t			 next;
-	int			 rc, have_key;
-
-	log_role("cgi");
-	if ((rc = conf_load(path, &cf)) != 0) {
-		fputs("Status: 503 Service Unavailable\r\nContent-Type: "
-		    "text/plain\r\n\r\nThe form service is not configured.\n",
-		    stdout);
-		return 0;
-	}
-	log_init("form2mail", cf->log_syslog);
-	if (privsep_prepare_dirs(cf) == -1)
-		goto unavailable;
-	snprintf(tpath, sizeof(tpath), "%s/throttle.shm", cf->state_dir);
-	if (cf->throttle.redis)
-		rc = throttle_open_redis(cf->throttle.redis_url,
-		    THROTTLE_REDIS_TIMEOUT_MS, &t, err, sizeof(err));
-	else
-		rc = throttle_open(tpath, cf->throttle.entries, &t, err,
-		    sizeof(err));
-	if (rc == -1) {
-		log_err("throttle: %s", err);
-		t = NULL;
-	}
-	snprintf(tpath, sizeof(tpath), "%s", cf->altcha_key_file ?
-	    cf->altcha_key_file : "");
-	if (tpath[0] == '\0')
-		snprintf(tpath, sizeof(tpath), "%s/altcha.key", cf->state_dir);
-	have_key = challenge_key_load(tpath, key, err, sizeof(err)) == 0;
-	if (stats_open(cf->state_dir, &st, err, sizeof(err)) == -1)
-		st = NULL;
-	privsep_sync_open(cf);
-	if (request_ctx_init(&ctx, cf, t, have_key ? key : NULL, err,
-	    sizeof(err)) == -1) {
-		log_err("%s", err);
-		goto unavailable;
-	}
-	ctx.stats = st;
-	if (sandbox_no_core(err, sizeof(err)) == -1 ||
-	    sandbox_cgi(err, sizeof(err)) == -1) {
-		log_err("%s", err);
-		request_ctx_free(&ctx);
-		goto unavailable;
-	}
-	request_handle_cgi(&ctx);
-	request_ctx_free(&ctx);
-	fflush(stdout);
-	/* The visitor has the answer: the web server sees EOF now. */
-	close(1);
-	close(0);
-	if (deliver_open(cf, &d, err, sizeof(err)) == 0) {
-		if (deliver_due(d, &main_stop, &next) < 0)
-			log_err("cgi: queue not readable");
-		deliver_close(d);
-	} else
-		log_err("cgi: no delivery: %s", err);
-	throttle_close(t);
-	stats_close(st);
-	explicit_bzero(key, sizeof(key));
-	conf_free(cf);
-	return 0;
-unavailable:
-	fputs("Status: 503 Service Unavailable\r\nContent-Type: text/plain"
-	    "\r\n\r\nPlease try again later.\n", stdout);
-	conf_free(cf);
-	return 0;
-}
-
 int
 main(int argc, char *argv[])
 {
@@ -652,7 +311,7 @@ main(int argc, char *argv[])
 	 * and stdin is not a FastCGI listening socket. */
 	if (cmd == NULL && getenv("GATEWAY_INTERFACE") != NULL &&
 	    FCGX_IsCGI())
-		return main_cgi(path);
+		return cgi_main(path);
 	if (cmd == NULL) {
 		usage();
 		return 2;
@@ -663,8 +322,13 @@ main(int argc, char *argv[])
 	}
 	if (strcmp(cmd, "check") == 0 && n == 0)
 		return main_check(path);
-	if (strcmp(cmd, "queue") == 0)
-		return main_queue(path, n, args);
+	if (strcmp(cmd, "queue") == 0) {
+		if ((rc = queue_cmd(path, n, args)) == QUEUE_CMD_USAGE) {
+			usage();
+			rc = 2;
+		}
+		return rc;
+	}
 	if (strcmp(cmd, "stats") == 0 && n == 0)
 		return main_stats(path);
 	if (strcmp(cmd, "keygen") == 0)
