@@ -1,6 +1,6 @@
 /*
- * test_answers: every HTTP answer of DESIGN.md "HTTP answers" the request
- * handler gives without outside services (no rspamd, no captcha
+ * test_answers: every HTTP answer of docs/DESIGN.md "HTTP answers" the
+ * request handler gives without outside services (no rspamd, no captcha
  * provider), pinned byte for byte so a refactor of the request path can
  * show that none changed.
  *
@@ -19,7 +19,7 @@
  *
  * F2M_ANSWERS_UPDATE=1 writes the golden files from today's answers
  * instead of comparing (read them before committing: each must be what
- * DESIGN.md says).
+ * docs/DESIGN.md says).
  */
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -139,7 +139,7 @@ static const struct row {
 	{ "accepted_empty_file_input", "POST", "/f/up", JSON, MULTIPART,
 	  PART("name", "Ada") FILEPART("cv", "", "application/octet-stream",
 	  "") END, NULL, "accepted", 200, SPOOLED },
-	/* DESIGN.md "Throttle": a client address that is not an IP address
+	/* docs/DESIGN.md "Throttle": a client address that is not an IP address
 	 * is refused (503).  Today it is admitted, unthrottled per client. */
 	{ "no_remote_addr", "POST", "/f/contact", JSON "REMOTE_ADDR=\n", URLENC,
 	  GOOD, NULL, "accepted", 200, SPOOLED },
