@@ -297,7 +297,7 @@ int	throttle_forget(struct throttle *, const char *key) F2M_WUR;
  * now_us), with one admission count per slice.  A call at t counts every
  * slice that overlaps (t - PERIOD, t] in full.  The cap is exact: at
  * most `limit` admissions in any span of PERIOD, ever (proof in
- * throttle.c).  The price is that an admission is held up to one slice
+ * throttle_shm_ops.c).  The price is that an admission is held up to one slice
  * (PERIOD/15, 4 min of an hour) longer than the exact log would hold it.
  * The caller's clock, as everywhere in shared memory; a clock stepped
  * back counts as standing still.  A call with another period_s for the
@@ -329,27 +329,5 @@ int	throttle_stats(struct throttle *, int64_t now_us,
  * Lets a test SIGKILL (or SIGSTOP) a lock holder.
  */
 _Noreturn void throttle_test_lock_and_hang(struct throttle *, int ready_fd);
-
-/*
- * Internal to the throttle module: the Redis backend (throttle_redis.c)
- * as called by throttle.c, which has checked every argument (keys 1..
- * THROTTLE_KEY_INPUT_MAX octets, rates in range, no duplicate, limits)
- * before.  Not for other callers.
- */
-struct throttle_redis;
-int	throttle_redis_open(const char *url, long timeout_ms,
-	    struct throttle_redis **out, char *err, size_t errsize) F2M_WUR;
-void	throttle_redis_close(struct throttle_redis *);
-int	throttle_redis_ping(struct throttle_redis *, char *err,
-	    size_t errsize) F2M_WUR;
-enum throttle_result throttle_redis_check(struct throttle_redis *,
-	    const struct throttle_key *keys, size_t nkeys, long *retry_after)
-	    F2M_WUR;
-int	throttle_redis_once(struct throttle_redis *, const char *key,
-	    const char *value, int64_t ttl_ms, char *value_out) F2M_WUR;
-int	throttle_redis_forget(struct throttle_redis *, const char *key)
-	    F2M_WUR;
-int	throttle_redis_window(struct throttle_redis *, const char *key,
-	    long limit, long period_s, long *wait_s) F2M_WUR;
 
 #endif

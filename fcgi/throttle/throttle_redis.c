@@ -42,19 +42,12 @@
 #include <hiredis/hiredis.h>
 
 #include "lib/log.h"
-#include "throttle/throttle.h"
+#include "throttle/throttle_backend.h"
 
-#define THROTTLE_REDIS_PORT	6379
-#define THROTTLE_REDIS_DB_MAX	65535
-#define THROTTLE_REDIS_ADDRS	4	/* addresses kept of a name */
-#define THROTTLE_REDIS_HOST_MAX	253	/* RFC 1035 name, in text */
-#define THROTTLE_BACKOFF_MIN_MS	50
-#define THROTTLE_BACKOFF_MAX_MS	1000
+
 #define THROTTLE_PREFIX_MAX	16
 #define THROTTLE_RKEY_MAX	(THROTTLE_PREFIX_MAX + THROTTLE_KEY_INPUT_MAX)
-#define THROTTLE_SHA_LEN	40
 #define THROTTLE_NUM_MAX	18	/* digits of a number in a reply */
-#define THROTTLE_ERRSTR_MAX	160
 
 #define THROTTLE_PFX_RATE	"f2m:rate:"
 #define THROTTLE_PFX_ONCE	"f2m:once:"
@@ -134,552 +127,12 @@ static const char throttle_lua_window[] =
 	"return {0, string.format('%d', tonumber(e[2]) + per - now)}\n";
 
 enum { SC_CHECK, SC_ONCE, SC_FORGET, SC_WINDOW, SC_COUNT };
+_Static_assert(SC_COUNT == THROTTLE_REDIS_NSCRIPTS, "one text per script");
 
-static const char *const throttle_lua[SC_COUNT] = {
+const char *const throttle_redis_lua[THROTTLE_REDIS_NSCRIPTS] = {
 	throttle_lua_check, throttle_lua_once, throttle_lua_forget,
 	throttle_lua_window
 };
-
-struct throttle_redis {
-	pthread_mutex_t	 mu;
-	/* Fixed at open. */
-	int		 is_unix;
-	char		 path[sizeof(((struct sockaddr_un *)0)->sun_path)];
-	char		 addr[THROTTLE_REDIS_ADDRS][INET6_ADDRSTRLEN];
-	size_t		 naddr;
-	int		 port;
-	int		 db;
-	long		 timeout_ms;
-	char		 name[THROTTLE_REDIS_URL_MAX + 1];
-	/* The connection of process `pid`, and what came with it. */
-	redisContext	*c;
-	pid_t		 pid;
-	char		 sha[SC_COUNT][THROTTLE_SHA_LEN + 1];
-	char		 tag[64];	/* window members: pid.random */
-	uint64_t	 seq;
-	/* Reconnecting. */
-	int		 down;
-	int		 last_errno;
-	long		 backoff_ms;
-	int64_t		 retry_at_ms;
-	char		 errstr[THROTTLE_ERRSTR_MAX];
-};
-
-static void throttle_redis_seterr(struct throttle_redis *, const char *, ...)
-    F2M_PRINTF(2, 3);
-
-static void
-throttle_redis_seterr(struct throttle_redis *r, const char *fmt, ...)
-{
-	va_list	 ap;
-	int	 saved = errno;
-
-	va_start(ap, fmt);
-	vsnprintf(r->errstr, sizeof(r->errstr), fmt, ap);
-	va_end(ap);
-	errno = saved;
-}
-
-static void throttle_redis_msg(char *, size_t, const char *, ...)
-    F2M_PRINTF(3, 4);
-
-static void
-throttle_redis_msg(char *err, size_t errsize, const char *fmt, ...)
-{
-	va_list	 ap;
-	int	 saved = errno;
-
-	if (err != NULL && errsize > 0) {
-		va_start(ap, fmt);
-		vsnprintf(err, errsize, fmt, ap);
-		va_end(ap);
-	}
-	errno = saved;
-}
-
-static int64_t
-throttle_mono_ms(void)
-{
-	struct timespec	 ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-/* URLs (throttle.h, throttle_open_redis). */
-
-/* 1*5DIGIT in 0..max, whole of [s, e). */
-static int
-throttle_redis_num(const char *s, const char *e, long max, long *v)
-{
-	long	 n = 0;
-
-	if (s == e || e - s > 5)
-		return -1;
-	for (; s < e; s++) {
-		if (*s < '0' || *s > '9')
-			return -1;
-		n = n * 10 + (*s - '0');
-	}
-	if (n > max)
-		return -1;
-	*v = n;
-	return 0;
-}
-
-/* A name: letters, digits, '-' and '.' only (an allowlist: what reaches
- * the resolver is never more than a host name). */
-static int
-throttle_redis_hostname(const char *s, size_t len)
-{
-	size_t	 i;
-
-	if (len == 0 || len > THROTTLE_REDIS_HOST_MAX)
-		return -1;
-	for (i = 0; i < len; i++)
-		if (!((s[i] >= 'a' && s[i] <= 'z') ||
-		    (s[i] >= 'A' && s[i] <= 'Z') ||
-		    (s[i] >= '0' && s[i] <= '9') || s[i] == '-' ||
-		    s[i] == '.'))
-			return -1;
-	return 0;
-}
-
-/* Resolves host (text, NUL-terminated) into r->addr. */
-static int
-throttle_redis_resolve(struct throttle_redis *r, const char *host,
-    char *err, size_t errsize)
-{
-	struct addrinfo		 hints, *res = NULL, *ai;
-	const void		*a;
-	char			 txt[INET6_ADDRSTRLEN];
-	size_t			 i;
-	int			 rc;
-
-	memset(&hints, 0, sizeof(hints));
-	hints.ai_family = AF_UNSPEC;
-	hints.ai_socktype = SOCK_STREAM;
-	if ((rc = getaddrinfo(host, NULL, &hints, &res)) != 0) {
-		errno = rc == EAI_SYSTEM ? errno : rc == EAI_AGAIN ? EAGAIN :
-		    ENOENT;
-		throttle_redis_msg(err, errsize, "redis: %s: %s", host,
-		    gai_strerror(rc));
-		return -1;
-	}
-	r->naddr = 0;
-	for (ai = res; ai != NULL && r->naddr < THROTTLE_REDIS_ADDRS;
-	    ai = ai->ai_next) {
-		if (ai->ai_family == AF_INET)
-			a = &((struct sockaddr_in *)(void *)ai->ai_addr)->
-			    sin_addr;
-		else if (ai->ai_family == AF_INET6)
-			a = &((struct sockaddr_in6 *)(void *)ai->ai_addr)->
-			    sin6_addr;
-		else
-			continue;
-		if (inet_ntop(ai->ai_family, a, txt, sizeof(txt)) == NULL)
-			continue;
-		for (i = 0; i < r->naddr; i++)
-			if (strcmp(r->addr[i], txt) == 0)
-				break;
-		if (i == r->naddr)
-			memcpy(r->addr[r->naddr++], txt, sizeof(txt));
-	}
-	freeaddrinfo(res);
-	if (r->naddr == 0) {
-		errno = ENOENT;
-		throttle_redis_msg(err, errsize, "redis: %s: no address",
-		    host);
-		return -1;
-	}
-	return 0;
-}
-
-static int
-throttle_redis_parse(struct throttle_redis *r, const char *url, char *err,
-    size_t errsize)
-{
-	struct in6_addr	 a6;
-	const char	*p, *q, *h, *he, *end;
-	char		 host[THROTTLE_REDIS_HOST_MAX + 1];
-	size_t		 len, i;
-	long		 v;
-
-	len = strnlen(url, THROTTLE_REDIS_URL_MAX + 1);
-	if (len == 0 || len > THROTTLE_REDIS_URL_MAX)
-		goto bad;
-	for (i = 0; i < len; i++)
-		if (url[i] <= ' ' || url[i] >= 0x7f)
-			goto bad;
-	end = url + len;
-	r->port = THROTTLE_REDIS_PORT;
-	r->db = 0;
-	if (strncmp(url, "unix:", 5) == 0) {
-		p = url + 5;
-		if (*p != '/')
-			goto bad;
-		if ((q = strchr(p, '?')) == NULL)
-			q = end;
-		else if (strncmp(q, "?db=", 4) != 0 ||
-		    throttle_redis_num(q + 4, end, THROTTLE_REDIS_DB_MAX,
-		    &v) == -1)
-			goto bad;
-		else
-			r->db = (int)v;
-		if ((size_t)(q - p) >= sizeof(r->path))
-			goto bad;
-		memcpy(r->path, p, (size_t)(q - p));
-		r->path[q - p] = '\0';
-		r->is_unix = 1;
-		return 0;
-	}
-	if (strncmp(url, "redis://", 8) != 0)
-		goto bad;
-	p = url + 8;
-	if ((q = strchr(p, '/')) == NULL)
-		q = end;
-	if (memchr(p, '@', (size_t)(q - p)) != NULL) {
-		errno = EINVAL;
-		throttle_redis_msg(err, errsize, "redis: %s: no user or "
-		    "password in the URL (protect Redis by a unix socket or "
-		    "a private address)", url);
-		return -1;
-	}
-	if (*p == '[') {
-		h = p + 1;
-		if ((he = memchr(h, ']', (size_t)(q - h))) == NULL ||
-		    (size_t)(he - h) >= sizeof(host))
-			goto bad;
-		memcpy(host, h, (size_t)(he - h));
-		host[he - h] = '\0';
-		if (inet_pton(AF_INET6, host, &a6) != 1)
-			goto bad;
-		p = he + 1;
-	} else {
-		h = p;
-		for (he = h; he < q && *he != ':'; he++)
-			;
-		if (throttle_redis_hostname(h, (size_t)(he - h)) == -1)
-			goto bad;
-		memcpy(host, h, (size_t)(he - h));
-		host[he - h] = '\0';
-		p = he;
-	}
-	if (p < q) {
-		if (*p != ':' || throttle_redis_num(p + 1, q, 65535,
-		    &v) == -1 || v == 0)
-			goto bad;
-		r->port = (int)v;
-	}
-	if (q < end && q + 1 < end) {
-		if (throttle_redis_num(q + 1, end, THROTTLE_REDIS_DB_MAX,
-		    &v) == -1)
-			goto bad;
-		r->db = (int)v;
-	}
-	return throttle_redis_resolve(r, host, err, errsize);
-bad:
-	errno = EINVAL;
-	throttle_redis_msg(err, errsize, "redis: bad URL (want "
-	    "redis://HOST[:PORT][/DB] or unix:/PATH[?db=DB])");
-	return -1;
-}
-
-int
-throttle_redis_open(const char *url, long timeout_ms,
-    struct throttle_redis **out, char *err, size_t errsize)
-{
-	struct throttle_redis	*r;
-	int			 rc;
-
-	*out = NULL;
-	if (url == NULL || timeout_ms < 1 ||
-	    timeout_ms > THROTTLE_REDIS_TIMEOUT_MAX_MS) {
-		errno = EINVAL;
-		throttle_redis_msg(err, errsize, "redis: %s",
-		    url == NULL ? "no URL" : "timeout out of range");
-		return -1;
-	}
-	if ((r = calloc(1, sizeof(*r))) == NULL) {
-		throttle_redis_msg(err, errsize, "redis: %s", strerror(errno));
-		return -1;
-	}
-	r->timeout_ms = timeout_ms;
-	if (throttle_redis_parse(r, url, err, errsize) == -1) {
-		free(r);
-		return -1;
-	}
-	/* url is printable ASCII now: fit for log lines. */
-	snprintf(r->name, sizeof(r->name), "redis %s", url);
-	if ((rc = pthread_mutex_init(&r->mu, NULL)) != 0) {
-		free(r);
-		errno = rc;
-		throttle_redis_msg(err, errsize, "redis: %s", strerror(rc));
-		return -1;
-	}
-	*out = r;
-	return 0;
-}
-
-/* Connections. */
-
-/* errno for a failed hiredis context; saved is errno right after it. */
-static int
-throttle_redis_errno(const redisContext *c, int saved)
-{
-	if (c == NULL)
-		return ENOMEM;
-	switch (c->err) {
-	case REDIS_ERR_IO:
-		if (saved == EAGAIN || saved == EWOULDBLOCK ||
-		    saved == EINPROGRESS || saved == ETIMEDOUT)
-			return ETIMEDOUT;	/* SO_RCVTIMEO, SO_SNDTIMEO */
-		return saved != 0 ? saved : EIO;
-	case REDIS_ERR_EOF:
-		return ECONNRESET;
-	case REDIS_ERR_PROTOCOL:
-		return EPROTO;
-	case REDIS_ERR_OOM:
-		return ENOMEM;
-	default:
-		return EIO;
-	}
-}
-
-/* Why a context failed, for a log line or r->errstr. */
-static void
-throttle_redis_why(struct throttle_redis *r, const redisContext *c, int e,
-    const char *what)
-{
-	if (e == ETIMEDOUT)
-		throttle_redis_seterr(r, "%s: no answer within %ld ms", what,
-		    r->timeout_ms);
-	else
-		throttle_redis_seterr(r, "%s: %s", what,
-		    c != NULL ? c->errstr : strerror(e));
-}
-
-/* Closes our connection (or, in a child, the descriptor it inherited:
- * hiredis writes nothing when it frees a context). */
-static void
-throttle_redis_drop(struct throttle_redis *r)
-{
-	if (r->c != NULL)
-		redisFree(r->c);
-	r->c = NULL;
-}
-
-static struct timeval
-throttle_tv(long ms)
-{
-	struct timeval	 tv;
-
-	tv.tv_sec = ms / 1000;
-	tv.tv_usec = (ms % 1000) * 1000;
-	return tv;
-}
-
-/*
- * The replies of the connection set-up: SELECT when db is not 0, then one
- * SCRIPT LOAD per script (pipelined: one round trip).  Returns 0 or -1
- * with errno set and r->errstr filled.
- */
-static int
-throttle_redis_setup(struct throttle_redis *r, redisContext *c)
-{
-	const char	*argv[3];
-	size_t		 len[3];
-	char		 db[16], esc[THROTTLE_ERRSTR_MAX];
-	redisReply	*rep = NULL;
-	int		 i, n = 0, e, rc = -1;
-
-	if (r->db != 0) {
-		snprintf(db, sizeof(db), "%d", r->db);
-		argv[0] = "SELECT";
-		argv[1] = db;
-		len[0] = 6;
-		len[1] = strlen(db);
-		if (redisAppendCommandArgv(c, 2, argv, len) != REDIS_OK)
-			goto io;
-		n++;
-	}
-	argv[0] = "SCRIPT";
-	argv[1] = "LOAD";
-	len[0] = 6;
-	len[1] = 4;
-	for (i = 0; i < SC_COUNT; i++) {
-		argv[2] = throttle_lua[i];
-		len[2] = strlen(throttle_lua[i]);
-		if (redisAppendCommandArgv(c, 3, argv, len) != REDIS_OK)
-			goto io;
-	}
-	for (i = -n; i < SC_COUNT; i++) {
-		errno = 0;
-		if (redisGetReply(c, (void **)&rep) != REDIS_OK || rep == NULL)
-			goto io;
-		if (rep->type == REDIS_REPLY_ERROR) {
-			log_escape(esc, sizeof(esc), rep->str, rep->len);
-			throttle_redis_seterr(r, "%s", esc);
-			errno = EPROTO;
-			goto out;
-		}
-		if (i < 0) {
-			if (rep->type != REDIS_REPLY_STATUS)
-				goto proto;
-		} else {
-			if (rep->type != REDIS_REPLY_STRING ||
-			    rep->len != THROTTLE_SHA_LEN ||
-			    strspn(rep->str, "0123456789abcdef") !=
-			    THROTTLE_SHA_LEN)
-				goto proto;
-			memcpy(r->sha[i], rep->str, THROTTLE_SHA_LEN + 1);
-		}
-		freeReplyObject(rep);
-		rep = NULL;
-	}
-	rc = 0;
-	goto out;
-proto:
-	throttle_redis_seterr(r, "unexpected reply while setting up");
-	errno = EPROTO;
-	goto out;
-io:
-	e = throttle_redis_errno(c, errno);
-	throttle_redis_why(r, c, e, "setting up");
-	errno = e;
-out:
-	if (rep != NULL)
-		freeReplyObject(rep);
-	return rc;
-}
-
-/* Connects (each address in turn, within one timeout in all), sets the
- * command timeout and loads the scripts.  Returns 0 or -1 with errno set
- * and r->errstr filled. */
-static int
-throttle_redis_connect(struct throttle_redis *r)
-{
-	redisContext	*c = NULL;
-	uint64_t	 rnd;
-	int64_t		 deadline, left;
-	size_t		 i, n = r->is_unix ? 1 : r->naddr;
-	int		 e = EIO;
-
-	deadline = throttle_mono_ms() + r->timeout_ms;
-	for (i = 0; i < n; i++) {
-		left = deadline - throttle_mono_ms();
-		if (i > 0 && left <= 0)
-			break;
-		if (left < 1)
-			left = 1;
-		errno = 0;
-		if (r->is_unix)
-			c = redisConnectUnixWithTimeout(r->path,
-			    throttle_tv((long)left));
-		else
-			c = redisConnectWithTimeout(r->addr[i], r->port,
-			    throttle_tv((long)left));
-		if (c != NULL && c->err == 0)
-			break;
-		e = throttle_redis_errno(c, errno);
-		throttle_redis_why(r, c, e, "connect");
-		if (c != NULL)
-			redisFree(c);
-		c = NULL;
-	}
-	if (c == NULL) {
-		errno = e;
-		return -1;
-	}
-	/* Our descriptor only: not for a program a child may execute. */
-	if (fcntl(c->fd, F_SETFD, FD_CLOEXEC) == -1 ||
-	    redisSetTimeout(c, throttle_tv(r->timeout_ms)) != REDIS_OK) {
-		e = errno != 0 ? errno : EIO;
-		throttle_redis_seterr(r, "socket: %s", strerror(e));
-		goto fail;
-	}
-	if (throttle_redis_setup(r, c) == -1) {
-		e = errno;
-		goto fail;
-	}
-	if (getrandom(&rnd, sizeof(rnd), GRND_NONBLOCK) != (ssize_t)sizeof(rnd))
-		rnd = (uint64_t)throttle_mono_ms() ^ ((uint64_t)(uintptr_t)c
-		    << 16);
-	r->pid = getpid();
-	snprintf(r->tag, sizeof(r->tag), "%lx.%016llx", (unsigned long)r->pid,
-	    (unsigned long long)rnd);
-	r->seq = 0;
-	r->c = c;
-	return 0;
-fail:
-	redisFree(c);
-	errno = e;
-	return -1;
-}
-
-/* 1 while the connection can carry a command: Redis sends nothing
- * unasked, so a readable socket means it was closed (or is broken). */
-static int
-throttle_redis_alive(const struct throttle_redis *r)
-{
-	struct pollfd	 pfd;
-	int		 n;
-
-	if (r->c->err != 0)
-		return 0;
-	pfd.fd = r->c->fd;
-	pfd.events = POLLIN;
-	pfd.revents = 0;
-	do
-		n = poll(&pfd, 1, 0);
-	while (n == -1 && errno == EINTR);
-	return n == 0;
-}
-
-/* Makes sure this process has a connection (see throttle.h for the
- * backoff).  Returns 0 or -1 with errno set. */
-static int
-throttle_redis_ready(struct throttle_redis *r)
-{
-	if (r->c != NULL && r->pid != getpid()) {
-		/* Inherited across fork(): the parent's, never ours. */
-		throttle_redis_drop(r);
-		r->down = 0;
-		r->backoff_ms = 0;
-		r->retry_at_ms = 0;
-	}
-	if (r->c != NULL && !throttle_redis_alive(r)) {
-		log_warn("%s: connection closed by the server; reconnecting",
-		    r->name);
-		throttle_redis_drop(r);
-	}
-	if (r->c != NULL)
-		return 0;
-	if (r->retry_at_ms != 0 && throttle_mono_ms() < r->retry_at_ms) {
-		errno = r->last_errno;
-		return -1;
-	}
-	if (throttle_redis_connect(r) == 0) {
-		if (r->down)
-			log_info("%s: connected again", r->name);
-		r->down = 0;
-		r->backoff_ms = 0;
-		r->retry_at_ms = 0;
-		return 0;
-	}
-	r->last_errno = errno;
-	r->backoff_ms = r->backoff_ms == 0 ? THROTTLE_BACKOFF_MIN_MS :
-	    r->backoff_ms * 2;
-	if (r->backoff_ms > THROTTLE_BACKOFF_MAX_MS)
-		r->backoff_ms = THROTTLE_BACKOFF_MAX_MS;
-	r->retry_at_ms = throttle_mono_ms() + r->backoff_ms;
-	if (!r->down)
-		log_err("%s: %s; throttle operations fail until it answers",
-		    r->name, r->errstr);
-	r->down = 1;
-	errno = r->last_errno;
-	return -1;
-}
 
 /*
  * Runs script sc: argv[3 ..] (argc in all) are its keys (nkeys) and
@@ -689,14 +142,14 @@ throttle_redis_ready(struct throttle_redis *r)
  * command may have been sent drops the connection and is not retried.
  */
 static redisReply *
-throttle_redis_eval(struct throttle_redis *r, int sc, int nkeys, int argc,
+throttle_redis_eval(struct redis_conn *r, int sc, int nkeys, int argc,
     const char **argv, size_t *len)
 {
 	redisReply	*rep;
 	char		 nk[16], esc[THROTTLE_ERRSTR_MAX];
-	int		 pass, e;
+	int		 pass;
 
-	if (throttle_redis_ready(r) == -1)
+	if (redis_conn_ready(r) == -1)
 		return NULL;
 	snprintf(nk, sizeof(nk), "%d", nkeys);
 	argv[2] = nk;
@@ -708,18 +161,14 @@ throttle_redis_eval(struct throttle_redis *r, int sc, int nkeys, int argc,
 			len[1] = THROTTLE_SHA_LEN;
 		} else {
 			argv[0] = "EVAL";
-			argv[1] = throttle_lua[sc];
-			len[1] = strlen(throttle_lua[sc]);
+			argv[1] = throttle_redis_lua[sc];
+			len[1] = strlen(throttle_redis_lua[sc]);
 		}
 		len[0] = strlen(argv[0]);
 		errno = 0;
 		rep = redisCommandArgv(r->c, argc, argv, len);
 		if (rep == NULL) {
-			e = throttle_redis_errno(r->c, errno);
-			throttle_redis_why(r, r->c, e, argv[0]);
-			log_err("%s: %s", r->name, r->errstr);
-			throttle_redis_drop(r);
-			errno = e;
+			errno = redis_conn_lost(r, argv[0], errno);
 			return NULL;
 		}
 		if (rep->type != REDIS_REPLY_ERROR)
@@ -791,10 +240,11 @@ throttle_secs_up(int64_t us)
 
 /* Operations. */
 
-enum throttle_result
-throttle_redis_check(struct throttle_redis *r, const struct throttle_key *keys,
-    size_t nkeys, long *retry_after)
+static enum throttle_result
+redis_check(void *be, const struct throttle_key *keys, size_t nkeys,
+    int64_t now_us, long *retry_after)
 {
+	struct redis_conn	*r = be;
 	char			 kbuf[THROTTLE_MAX_KEYS][THROTTLE_RKEY_MAX];
 	char			 nbuf[THROTTLE_MAX_KEYS][2][24];
 	const char		*argv[3 + 3 * THROTTLE_MAX_KEYS];
@@ -804,6 +254,8 @@ throttle_redis_check(struct throttle_redis *r, const struct throttle_key *keys,
 	redisReply		*rep;
 	enum throttle_result	 res = THROTTLE_ERROR;
 	int			 flag, e;
+
+	(void)now_us;	/* the server's clock */
 
 	if ((e = pthread_mutex_lock(&r->mu)) != 0) {
 		errno = e;
@@ -857,10 +309,12 @@ out:
 	return res;
 }
 
-int
-throttle_redis_once(struct throttle_redis *r, const char *key,
-    const char *value, int64_t ttl_ms, char *value_out)
+static int
+redis_once(void *be, const char *key, const char *value, size_t vlen,
+    int64_t expires_us, int64_t now_us, char *value_out)
 {
+	struct redis_conn	*r = be;
+	int64_t		 ttl_ms = (expires_us - now_us + 999) / 1000;
 	char		 kbuf[THROTTLE_RKEY_MAX];
 	const char	*argv[6];
 	size_t		 len[6];
@@ -875,7 +329,7 @@ throttle_redis_once(struct throttle_redis *r, const char *key,
 	len[3] = throttle_redis_key(kbuf, THROTTLE_PFX_ONCE, key);
 	argv[3] = kbuf;
 	argv[4] = value;
-	len[4] = strlen(value);
+	len[4] = vlen;
 	snprintf(ttl, sizeof(ttl), "%lld", (long long)(ttl_ms < 1 ? 1 :
 	    ttl_ms));
 	argv[5] = ttl;
@@ -916,9 +370,10 @@ out:
 	return rc;
 }
 
-int
-throttle_redis_forget(struct throttle_redis *r, const char *key)
+static int
+redis_forget(void *be, const char *key)
 {
+	struct redis_conn	*r = be;
 	char		 kbuf[THROTTLE_RKEY_MAX];
 	const char	*argv[4];
 	size_t		 len[4];
@@ -947,10 +402,11 @@ out:
 	return rc;
 }
 
-int
-throttle_redis_window(struct throttle_redis *r, const char *key, long limit,
-    long period_s, long *wait_s)
+static int
+redis_window(void *be, const char *key, long limit, long period_s,
+    int64_t now_us, long *wait_s)
 {
+	struct redis_conn	*r = be;
 	char		 kbuf[THROTTLE_RKEY_MAX];
 	const char	*argv[7];
 	size_t		 len[7];
@@ -959,12 +415,14 @@ throttle_redis_window(struct throttle_redis *r, const char *key, long limit,
 	int64_t		 wait;
 	int		 rc = -1, e;
 
+	(void)now_us;	/* the server's clock */
+
 	if ((e = pthread_mutex_lock(&r->mu)) != 0) {
 		errno = e;
 		return -1;
 	}
 	/* Connect first: the tag belongs to this process's connection. */
-	if (throttle_redis_ready(r) == -1)
+	if (redis_conn_ready(r) == -1)
 		goto out;
 	len[3] = throttle_redis_key(kbuf, THROTTLE_PFX_WIN, key);
 	argv[3] = kbuf;
@@ -1007,9 +465,10 @@ out:
 	return rc;
 }
 
-int
-throttle_redis_ping(struct throttle_redis *r, char *err, size_t errsize)
+static int
+redis_ping(void *be, char *err, size_t errsize)
 {
+	struct redis_conn	*r = be;
 	const char	*argv[1] = { "PING" };
 	size_t		 len[1] = { 4 };
 	redisReply	*rep;
@@ -1019,18 +478,16 @@ throttle_redis_ping(struct throttle_redis *r, char *err, size_t errsize)
 		errno = e;
 		return -1;
 	}
-	if (throttle_redis_ready(r) == -1) {
-		throttle_redis_msg(err, errsize, "%s: %s", r->name,
+	if (redis_conn_ready(r) == -1) {
+		throttle_err(err, errsize, "%s: %s", r->name,
 		    r->down ? r->errstr : strerror(errno));
 		goto out;
 	}
 	errno = 0;
 	if ((rep = redisCommandArgv(r->c, 1, argv, len)) == NULL) {
-		e = throttle_redis_errno(r->c, errno);
-		throttle_redis_why(r, r->c, e, "PING");
-		throttle_redis_msg(err, errsize, "%s: %s", r->name,
+		e = redis_conn_lost(r, "PING", errno);
+		throttle_err(err, errsize, "%s: %s", r->name,
 		    r->errstr);
-		throttle_redis_drop(r);
 		errno = e;
 		goto out;
 	}
@@ -1039,7 +496,7 @@ throttle_redis_ping(struct throttle_redis *r, char *err, size_t errsize)
 		rc = 0;
 	else {
 		errno = EPROTO;
-		throttle_redis_msg(err, errsize, "%s: unexpected reply to "
+		throttle_err(err, errsize, "%s: unexpected reply to "
 		    "PING", r->name);
 	}
 	freeReplyObject(rep);
@@ -1050,12 +507,31 @@ out:
 	return rc;
 }
 
-void
-throttle_redis_close(struct throttle_redis *r)
+static void
+redis_close(void *be)
 {
-	if (r == NULL)
-		return;
-	throttle_redis_drop(r);
-	pthread_mutex_destroy(&r->mu);
-	free(r);
+	redis_conn_close(be);
+}
+
+const struct throttle_ops throttle_redis_ops = {
+	.check = redis_check,
+	.once = redis_once,
+	.forget = redis_forget,
+	.window = redis_window,
+	.ping = redis_ping,
+	.stats = NULL,		/* ENOTSUP: the server keeps no table */
+	.hold = NULL,		/* no lock to hold */
+	.close = redis_close,
+};
+
+int
+throttle_redis_open(const char *url, long timeout_ms, void **be, char *err,
+    size_t errsize)
+{
+	struct redis_conn	*r;
+
+	if (redis_conn_open(url, timeout_ms, &r, err, errsize) == -1)
+		return -1;
+	*be = r;
+	return 0;
 }
