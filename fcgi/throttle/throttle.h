@@ -297,8 +297,9 @@ int	throttle_forget(struct throttle *, const char *key) F2M_WUR;
  * now_us), with one admission count per slice.  A call at t counts every
  * slice that overlaps (t - PERIOD, t] in full.  The cap is exact: at
  * most `limit` admissions in any span of PERIOD, ever (proof in
- * throttle_shm_ops.c).  The price is that an admission is held up to one slice
- * (PERIOD/15, 4 min of an hour) longer than the exact log would hold it.
+ * throttle_shm_ops.c).  The price is that an admission is held up to one
+ * slice (PERIOD/15, 4 min of an hour) longer than the exact log would
+ * hold it.
  * The caller's clock, as everywhere in shared memory; a clock stepped
  * back counts as standing still.  A call with another period_s for the
  * same key carries all the counts still held into the current slice (the
