@@ -25,13 +25,13 @@
 #include <jansson.h>
 
 #include "conf/conf.h"
+#include "lib/file.h"
 #include "lib/log.h"
 #include "lib/tmpl.h"
 #include "form/validate.h"
 
 #define CONF_MAX_FILE		(1024 * 1024)
 #define CONF_MAX_TMPL		(64 * 1024)
-#define CONF_MAX_SECRET		4096
 #define CONF_MAX_FORMS		256
 #define CONF_MAX_FIELDS		100
 #define CONF_MAX_LIST		100
@@ -1724,7 +1724,7 @@ conf_captcha(struct conf_ctx *c, const char *fp, json_t *fo,
 	conf_path(q, "%s/secret_file", p);
 	conf_check_secret(c, q, cc->secret_file);
 	if (cc->secret_file != NULL && c->errors == 0 &&
-	    (cc->secret = conf_read_secret(cc->secret_file, err,
+	    (cc->secret = file_read_secret(cc->secret_file, err,
 	    sizeof(err))) == NULL)
 		conf_err(c, q, 0, "%s", err);
 	cc->verify_url = conf_str(c, p, o, "verify_url", NULL, 0);
@@ -2169,35 +2169,21 @@ conf_forms(struct conf_ctx *c, json_t *root)
 
 /* ---- public ------------------------------------------------------- */
 
-static char *
-conf_slurp(const char *path, size_t *len)
+/* The errno a config that cannot be read is reported with. */
+static int
+conf_slurp_errno(enum file_err fe)
 {
-	struct stat	 st;
-	char		*text = NULL;
-	ssize_t		 n;
-	int		 fd;
-
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
-		return NULL;
-	if (fstat(fd, &st) == -1)
-		goto out;
-	if (!S_ISREG(st.st_mode) || st.st_size > CONF_MAX_FILE) {
-		errno = EFBIG;
-		goto out;
+	switch (fe) {
+	case FILE_ENOTREG:
+	case FILE_ETOOBIG:
+		return EFBIG;
+	case FILE_ESHORT:
+		return EIO;
+	case FILE_ENOMEM:
+		return ENOMEM;
+	default:
+		return errno;
 	}
-	if ((text = malloc((size_t)st.st_size + 1)) == NULL)
-		goto out;
-	if ((n = read(fd, text, (size_t)st.st_size)) != st.st_size) {
-		free(text);
-		text = NULL;
-		errno = EIO;
-		goto out;
-	}
-	text[n] = '\0';
-	*len = (size_t)n;
-out:
-	close(fd);
-	return text;
 }
 
 int
@@ -2206,14 +2192,16 @@ conf_load(const char *path, struct conf **out)
 	struct conf_ctx	 c;
 	json_error_t	 jerr;
 	json_t		*root = NULL;
+	enum file_err	 fe;
 	size_t		 i;
 	int		 rc = 2;
 
 	*out = NULL;
 	memset(&c, 0, sizeof(c));
 	c.file = path;
-	if ((c.text = conf_slurp(path, &c.len)) == NULL) {
-		fprintf(stderr, "%s: %s\n", path, strerror(errno));
+	if ((fe = file_slurp(AT_FDCWD, path, CONF_MAX_FILE, 0, &c.text,
+	    &c.len)) != FILE_OK) {
+		fprintf(stderr, "%s: %s\n", path, strerror(conf_slurp_errno(fe)));
 		return 2;
 	}
 	root = json_loadb(c.text, c.len, JSON_REJECT_DUPLICATES, &jerr);
@@ -2270,79 +2258,6 @@ conf_form_find(const struct conf *cf, const char *id, size_t len)
 		    memcmp(cf->forms[i].id, id, len) == 0)
 			return &cf->forms[i];
 	return NULL;
-}
-
-int
-conf_open_private(const char *path, int nofollow, struct stat *st, char *err,
-    size_t errsize)
-{
-	int	 fd, saved;
-
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK |
-	    (nofollow ? O_NOFOLLOW : 0));
-	if (fd == -1) {
-		saved = errno;
-		snprintf(err, errsize, "%s: %s", path, errno == ELOOP ?
-		    "is a symbolic link" : strerror(errno));
-		errno = saved;
-		return -1;
-	}
-	if (fstat(fd, st) == -1 || !S_ISREG(st->st_mode)) {
-		snprintf(err, errsize, "%s: not a regular file", path);
-		close(fd);
-		errno = EINVAL;
-		return -1;
-	}
-	if (st->st_mode & 077) {
-		snprintf(err, errsize, "%s: readable or writable by group or "
-		    "others (mode %04o); chmod 600 it", path,
-		    (unsigned)(st->st_mode & 07777));
-		close(fd);
-		errno = EPERM;
-		return -1;
-	}
-	return fd;
-}
-
-char *
-conf_read_secret(const char *path, char *err, size_t errsize)
-{
-	struct stat	 st;
-	char		*s = NULL;
-	ssize_t		 n;
-	int		 fd;
-
-	if ((fd = conf_open_private(path, 0, &st, err, errsize)) == -1)
-		return NULL;
-	if (st.st_size > CONF_MAX_SECRET) {
-		snprintf(err, errsize, "%s: larger than %d octets", path,
-		    CONF_MAX_SECRET);
-		goto out;
-	}
-	if ((s = calloc(1, (size_t)st.st_size + 1)) == NULL) {
-		snprintf(err, errsize, "out of memory");
-		goto out;
-	}
-	if ((n = read(fd, s, (size_t)st.st_size)) != st.st_size) {
-		snprintf(err, errsize, "%s: short read", path);
-		free(s);
-		s = NULL;
-		goto out;
-	}
-	if (n > 0 && s[n - 1] == '\n')
-		s[--n] = '\0';
-	if (n > 0 && s[n - 1] == '\r')
-		s[--n] = '\0';
-	if (memchr(s, '\0', (size_t)n) != NULL || strpbrk(s, "\r\n") != NULL) {
-		snprintf(err, errsize, "%s: holds NUL or more than one line",
-		    path);
-		explicit_bzero(s, (size_t)n);
-		free(s);
-		s = NULL;
-	}
-out:
-	close(fd);
-	return s;
 }
 
 int

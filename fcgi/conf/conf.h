@@ -7,7 +7,7 @@
  * everything that can be checked without reading a secret: types, ranges,
  * addresses, URLs, rates, that secret files exist and are not readable by
  * group or others, and that templates parse.  Secrets themselves are read
- * only by the deliverer (sign.h, conf_read_secret()).
+ * only by the deliverer (sign.h, file_read_secret()).
  */
 #ifndef F2M_CONF_H
 #define F2M_CONF_H
@@ -257,23 +257,6 @@ int	 conf_load(const char *path, struct conf **out) F2M_WUR;
 /* The form with this id (len octets, need not be NUL-terminated). */
 const struct conf_form *conf_form_find(const struct conf *, const char *id,
 	    size_t len);
-
-/*
- * Opens a file that must be private (a secret, a key): a regular file with
- * no group or other permission bits.  A symbolic link to one is followed
- * unless nofollow; a FIFO planted there cannot hang the open.  Returns the
- * descriptor (O_RDONLY, O_CLOEXEC) with *st filled, or -1 with a one-line
- * reason naming path in err and errno set (ENOENT kept for a missing file).
- */
-int	 conf_open_private(const char *path, int nofollow, struct stat *st,
-	    char *err, size_t errsize);
-
-/*
- * Reads a secret file (password_file): refuses one readable or writable by
- * group or others, strips one trailing newline.  Returns a malloc'd string
- * or NULL with a message in err.
- */
-char	*conf_read_secret(const char *path, char *err, size_t errsize);
 
 /*
  * Parses a duration "90", "90s", "10m", "1h", "5d" into seconds; returns -1

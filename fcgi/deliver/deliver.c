@@ -15,6 +15,7 @@
 
 #include "conf/conf.h"
 #include "deliver/deliver.h"
+#include "lib/file.h"
 #include "lib/log.h"
 #include "deliver/sign.h"
 #include "deliver/smtp.h"
@@ -110,7 +111,7 @@ deliver_open(const struct conf *cf, struct deliver **out, char *err,
 	if (sign_open(cf, &d->sign, err, errsize) == -1)
 		goto fail;
 	if (cf->smtp.username != NULL &&
-	    (d->password = conf_read_secret(cf->smtp.password_file, err,
+	    (d->password = file_read_secret(cf->smtp.password_file, err,
 	    errsize)) == NULL)
 		goto fail;
 	if (smtp_open(&cf->smtp, d->password, cf->hostname, &d->smtp) == -1) {

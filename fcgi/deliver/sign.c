@@ -37,6 +37,7 @@
 #include <dkim.h>
 
 #include "conf/conf.h"
+#include "lib/file.h"
 #include "lib/log.h"
 #include "deliver/sign.h"
 
@@ -212,7 +213,7 @@ sign_read_key(const char *path, char *err, size_t errsize)
 	unsigned long	 e;
 	int		 fd;
 
-	if ((fd = conf_open_private(path, 0, &st, err, errsize)) == -1)
+	if ((fd = file_open_private(path, 0, &st, err, errsize)) == -1)
 		return NULL;
 	if (st.st_size <= 0 || st.st_size > SIGN_MAX_KEY_FILE) {
 		snprintf(err, errsize, "%s: %s", path, st.st_size <= 0 ?

@@ -18,7 +18,7 @@
 
 #include "lib/buf.h"
 #include "gate/challenge.h"
-#include "conf/conf.h"
+#include "lib/file.h"
 
 #define CH_HEX_LEN	 64	/* SHA-256 and HMAC-SHA-256 in hex */
 #define CH_NONCE_LEN	 16	/* random salt octets we issue (32 hex) */
@@ -125,7 +125,7 @@ ch_key_read(const char *path, unsigned char key[CHALLENGE_KEY_LEN],
 	ssize_t		 n;
 	int		 fd, rc = -1;
 
-	if ((fd = conf_open_private(path, 1, &st, err, errsize)) == -1)
+	if ((fd = file_open_private(path, 1, &st, err, errsize)) == -1)
 		return errno == ENOENT ? 1 : -1;
 	if (st.st_size != CHALLENGE_KEY_LEN) {
 		snprintf(err, errsize, "%s: holds %lld octets, not %d", path,
@@ -147,26 +147,6 @@ ch_key_read(const char *path, unsigned char key[CHALLENGE_KEY_LEN],
 	}
 	rc = 0;
 out:
-	close(fd);
-	return rc;
-}
-
-static int
-ch_fsync_parent(const char *path)
-{
-	char		 dir[PATH_MAX];
-	const char	*slash;
-	int		 fd, rc;
-
-	if ((slash = strrchr(path, '/')) == NULL)
-		snprintf(dir, sizeof(dir), ".");
-	else if (slash == path)
-		snprintf(dir, sizeof(dir), "/");
-	else
-		snprintf(dir, sizeof(dir), "%.*s", (int)(slash - path), path);
-	if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1)
-		return -1;
-	rc = fsync(fd);
 	close(fd);
 	return rc;
 }
@@ -219,7 +199,7 @@ ch_key_create(const char *path, unsigned char key[CHALLENGE_KEY_LEN],
 			snprintf(err, errsize, "%s: %s", path, strerror(errno));
 		goto out;
 	}
-	if (ch_fsync_parent(path) == -1) {
+	if (file_fsync_parent(path) == -1) {
 		snprintf(err, errsize, "%s: fsync directory: %s", path,
 		    strerror(errno));
 		goto out;

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "ops/dmarc_report.h"
+#include "lib/file.h"
 
 struct fail {
 	char		 ip[64];
@@ -190,49 +191,33 @@ static int
 slurp(int dfd, const char *name, unsigned char **out, size_t *len,
     const char **err)
 {
-	struct stat	 st;
-	unsigned char	*b = NULL;
-	size_t		 got = 0;
-	ssize_t		 n;
-	int		 fd, rc = -1;
+	enum file_err	 fe;
+	char		*b;
 
 	*out = NULL;
-	if ((fd = openat(dfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK |
-	    O_CLOEXEC)) == -1) {
-		*err = strerror(errno);
-		return -1;
-	}
-	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode)) {
+	fe = file_slurp(dfd, name, DMARC_REPORT_SIZE_MAX, FILE_NOFOLLOW, &b,
+	    len);
+	switch (fe) {
+	case FILE_OK:
+		*out = (unsigned char *)b;
+		return 0;
+	case FILE_ENOTREG:
 		*err = "not a regular file";
-		goto out;
-	}
-	if (st.st_size > (off_t)DMARC_REPORT_SIZE_MAX) {
+		break;
+	case FILE_ETOOBIG:
 		*err = "file over the size limit";
-		goto out;
-	}
-	if ((b = malloc((size_t)st.st_size + 1)) == NULL) {
+		break;
+	case FILE_ENOMEM:
 		*err = "out of memory";
-		goto out;
+		break;
+	case FILE_ESHORT:
+		*err = "file shrank while read";
+		break;
+	default:
+		*err = strerror(errno);
+		break;
 	}
-	while (got < (size_t)st.st_size) {
-		n = read(fd, b + got, (size_t)st.st_size - got);
-		if (n == -1 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			*err = n == 0 ? "file shrank while read" :
-			    strerror(errno);
-			goto out;
-		}
-		got += (size_t)n;
-	}
-	*out = b;
-	*len = got;
-	b = NULL;
-	rc = 0;
-out:
-	free(b);
-	close(fd);
-	return rc;
+	return -1;
 }
 
 int

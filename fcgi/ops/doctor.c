@@ -34,6 +34,7 @@
 #include "ops/dmarc_report.h"
 #include "ops/doctor.h"
 #include "ops/doctor_int.h"
+#include "lib/file.h"
 #include "ops/keys.h"
 #include "lib/log.h"
 #include "svc/privsep.h"
@@ -1715,38 +1716,35 @@ fail:
 }
 
 /*
- * Reads a whole small file (at most max octets) into a NUL-terminated
- * buffer.  Returns it (free() it) with *len set, or NULL with why set.
+ * Reads a whole small file (at most max octets, a pipe too) into a
+ * NUL-terminated buffer.  Returns it (free() it) with *len set, or NULL
+ * with why set.
  */
 static char *
 doctor_slurp(const char *path, size_t max, size_t *len, char *why,
     size_t whysize)
 {
-	FILE	*f;
-	char	*b;
-	size_t	 n;
+	enum file_err	 fe;
+	char		*b;
 
-	if ((f = fopen(path, "re")) == NULL) {
-		snprintf(why, whysize, "%s: %s", path, strerror(errno));
-		return NULL;
-	}
-	if ((b = malloc(max + 1)) == NULL) {
-		fclose(f);
+	fe = file_slurp(AT_FDCWD, path, max, FILE_STREAM, &b, len);
+	switch (fe) {
+	case FILE_OK:
+		return b;
+	case FILE_ENOMEM:
 		snprintf(why, whysize, "out of memory");
-		return NULL;
+		break;
+	case FILE_ETOOBIG:
+		snprintf(why, whysize, "%s: too large", path);
+		break;
+	case FILE_EOPEN:
+		snprintf(why, whysize, "%s: %s", path, strerror(errno));
+		break;
+	default:
+		snprintf(why, whysize, "%s: read error", path);
+		break;
 	}
-	n = fread(b, 1, max + 1, f);
-	if (ferror(f) || n > max) {
-		snprintf(why, whysize, "%s: %s", path, ferror(f) ?
-		    "read error" : "too large");
-		fclose(f);
-		free(b);
-		return NULL;
-	}
-	fclose(f);
-	b[n] = '\0';
-	*len = n;
-	return b;
+	return NULL;
 }
 
 /*
@@ -1866,7 +1864,7 @@ doctor_secrets(struct doctor *d)
 	}
 	buf_free(&v);
 	if (cf->smtp.username != NULL && cf->smtp.password_file != NULL)
-		d->password = conf_read_secret(cf->smtp.password_file,
+		d->password = file_read_secret(cf->smtp.password_file,
 		    d->pw_err, sizeof(d->pw_err));
 	return 0;
 }

@@ -5,7 +5,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <libgen.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -19,6 +18,7 @@
 
 #include "lib/buf.h"
 #include "conf/conf.h"
+#include "lib/file.h"
 #include "ops/keys.h"
 
 #define KEYS_RSA_BITS	2048
@@ -31,7 +31,6 @@
 
 static int	keys_alg(const char *, int *, char *, size_t);
 static int	keys_no_pass(char *, int, int, void *);
-static int	keys_fsync_dir(const char *);
 static int	keys_domain_ok(const char *);
 static const char *keys_domain_of(const char *);
 static void	keys_truncate(struct buf *, size_t);
@@ -61,25 +60,6 @@ keys_no_pass(char *buf, int size, int rwflag, void *u)
 	(void)rwflag;
 	(void)u;
 	return -1;
-}
-
-/* The new directory entry must survive a crash too. */
-static int
-keys_fsync_dir(const char *path)
-{
-	char	 copy[KEYS_PATH_MAX];
-	int	 fd, rc;
-
-	if (strlen(path) >= sizeof(copy))
-		return -1;
-	memcpy(copy, path, strlen(path) + 1);
-	if ((fd = open(dirname(copy), O_RDONLY | O_DIRECTORY | O_CLOEXEC)) ==
-	    -1)
-		return -1;
-	rc = fsync(fd);
-	if (close(fd) == -1)
-		rc = -1;
-	return rc;
 }
 
 int
@@ -150,7 +130,8 @@ keys_generate(const char *algorithm, const char *out_path, char *err,
 		goto out;
 	}
 	fd = -1;
-	if (keys_fsync_dir(out_path) == -1) {
+	/* The new directory entry must survive a crash too. */
+	if (file_fsync_parent(out_path) == -1) {
 		snprintf(err, errsize, "%s: cannot sync its directory: %s",
 		    out_path, strerror(errno));
 		goto out;
@@ -190,7 +171,7 @@ keys_dkim_txt(const char *key_path, const char *algorithm, struct buf *out,
 
 	if (keys_alg(algorithm, &type, err, errsize) == -1)
 		return -1;
-	if ((fd = conf_open_private(key_path, 0, &st, err, errsize)) == -1)
+	if ((fd = file_open_private(key_path, 0, &st, err, errsize)) == -1)
 		return -1;
 	if ((f = fdopen(fd, "r")) == NULL) {
 		close(fd);

@@ -29,7 +29,7 @@ int	 keys_generate(const char *algorithm, const char *out_path, char *err,
  * 3.6.1): "v=DKIM1; k=rsa; p=<base64 SubjectPublicKeyInfo DER>", or for
  * "ed25519-sha256" "v=DKIM1; k=ed25519; p=<base64 of the raw 32-octet
  * public key>" (RFC 8463 4).  The key file must be private (see
- * conf_open_private()) and match algorithm.  Returns 0, or -1 with a reason
+ * file_open_private()) and match algorithm.  Returns 0, or -1 with a reason
  * naming key_path in err (never key material) and out as it was.
  */
 int	 keys_dkim_txt(const char *key_path, const char *algorithm,

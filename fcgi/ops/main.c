@@ -17,6 +17,7 @@
 #include "conf/conf.h"
 #include "deliver/deliver.h"
 #include "ops/doctor.h"
+#include "lib/file.h"
 #include "ops/keys.h"
 #include "http/request.h"
 #include "lib/log.h"
@@ -85,7 +86,7 @@ main_check(const char *path)
 	} else
 		sign_close(s);
 	if (cf->smtp.password_file != NULL) {
-		if ((pw = conf_read_secret(cf->smtp.password_file, err,
+		if ((pw = file_read_secret(cf->smtp.password_file, err,
 		    sizeof(err))) == NULL) {
 			fprintf(stderr, "%s: smtp: %s\n", path, err);
 			rc = 1;

@@ -18,6 +18,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "lib/file.h"
 #include "lib/log.h"
 #include "spool/spool.h"
 #include "form/validate.h"
@@ -124,14 +125,12 @@ static int
 spool_fsync_dir(const char *dir, const char *sub)
 {
 	char	 p[PATH_MAX];
-	int	 fd, rc;
 
-	snprintf(p, sizeof(p), "%s/%s", dir, sub);
-	if ((fd = open(p, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1)
+	if (snprintf(p, sizeof(p), "%s/%s", dir, sub) >= (int)sizeof(p)) {
+		errno = ENAMETOOLONG;
 		return -1;
-	rc = fsync(fd);
-	close(fd);
-	return rc;
+	}
+	return file_fsync_dir(p);
 }
 
 /*

@@ -475,18 +475,6 @@ main(void)
 	T_INT(conf_duration("-5m"), -1, "negative");
 	T_INT(conf_duration("99999999999d"), -1, "too long");
 
-	snprintf(path, sizeof(path), "%s/pw", dir);
-	{
-		char	 e[256], *s = conf_read_secret(path, e, sizeof(e));
-
-		T_STR(s, "secret", "secret read, newline stripped");
-		free(s);
-		snprintf(path, sizeof(path), "%s/openkey", dir);
-		s = conf_read_secret(path, e, sizeof(e));
-		T_OK(s == NULL && strstr(e, "group or others") != NULL,
-		    "open secret refused: %s", e);
-		free(s);
-	}
 	snprintf(path, sizeof(path), "rm -rf %s", dir);
 	if (system(path) != 0)
 		return 1;
