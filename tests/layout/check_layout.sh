@@ -9,7 +9,10 @@
 #      included from its own folder only;
 #   R5 CMake's F2M_SOURCES lists exactly the .c files of fcgi/ but
 #      ops/main.c;
-#   R6 no .c over 600 lines, no function over 80 lines;
+#   R6 no .c over 600 lines, no function over 80 lines, unless the file's
+#      head comment (first 30 lines) or the function's own comment (between
+#      the previous function and its name) gives the reason on a line
+#      containing "Over 600 lines:" / "Over 80 lines:";
 #   R7 README.md, SECURITY.md and the headers of fcgi/ name only files the
 #      repository holds (docs/DESIGN.md, not a bare DESIGN.md).
 # A violation listed in BASELINE (today's, to be cut) is tolerated; any
@@ -72,12 +75,14 @@ if [ -f CMakeLists.txt ]; then
 fi
 for f in fcgi/*/*.c; do
 	n=$(wc -l <"$f")
-	[ "$n" -gt 600 ] && echo "R6 $f: $n lines (over 600)" >>"$out"
+	[ "$n" -gt 600 ] && ! head -n 30 "$f" | grep -q 'Over 600 lines:' &&
+		echo "R6 $f: $n lines (over 600)" >>"$out"
 	# OpenBSD style: the type on its own line, the name at column 0,
 	# the body's closing brace at column 0.
 	awk -v f="$f" '
-		/^[A-Za-z_][A-Za-z0-9_]*\(/ && !/;[[:space:]]*$/ { name = $0; sub(/\(.*/, "", name); start = NR; next }
-		/^}/ && start { n = NR - start + 1; if (n > 80) printf "R6 %s: %s() %d lines (over 80)\n", f, name, n; start = 0 }
+		/Over 80 lines:/ && !start { why = 1 }
+		/^[A-Za-z_][A-Za-z0-9_]*\(/ && !/;[[:space:]]*$/ { name = $0; sub(/\(.*/, "", name); start = NR; fwhy = why; why = 0; next }
+		/^}/ && start { n = NR - start + 1; if (n > 80 && !fwhy) printf "R6 %s: %s() %d lines (over 80)\n", f, name, n; start = 0; why = 0 }
 	' "$f" >>"$out"
 done
 for f in README.md SECURITY.md fcgi/*/*.h; do

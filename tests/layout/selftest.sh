@@ -22,5 +22,7 @@ for want in \
 done
 grep -q 'fcgi/gate/gate.c: #include\|names fcgi/gate/gate.c' <<<"$out" &&
 	{ echo "selftest: a legal include was refused"; fail=1; }
+grep -q 'R6 fcgi/ops/long_why.c' <<<"$out" &&
+	{ echo "selftest: a function whose comment gives its reason was refused"; fail=1; }
 [ "$fail" = 0 ] && echo "selftest: ok"
 exit $fail
