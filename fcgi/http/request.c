@@ -98,8 +98,9 @@ req_count(const struct req *q)
 static int
 req_metrics(struct req *q, const char *id, size_t idlen)
 {
-	struct buf	 b = BUF_INIT;
-	size_t		 i;
+	struct buf		 b = BUF_INIT;
+	struct stats_queue	 sq;
+	size_t			 i;
 
 	if (idlen != 8 || memcmp(id, "_metrics", 8) != 0)
 		return 0;
@@ -111,7 +112,8 @@ req_metrics(struct req *q, const char *id, size_t idlen)
 		return 1;
 	}
 	q->outcome = "metrics";
-	if (stats_render(q->ctx->stats, q->cf->spool_dir, &b) == -1)
+	spool_census(q->cf->spool_dir, &sq);
+	if (stats_render(q->ctx->stats, &sq, &b) == -1)
 		req_fail(q, 503, NULL, "metrics_error", LANG_TRY_LATER);
 	else
 		req_send(q, 200, "text/plain; version=0.0.4; charset=utf-8",

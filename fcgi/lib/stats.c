@@ -14,7 +14,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "spool/spool.h"
 #include "lib/stats.h"
 
 #define STATS_MAGIC	0x66326d7374617431ULL	/* "f2mstat1" */
@@ -125,26 +124,10 @@ stats_get(const struct stats *s, enum stats_counter c)
 	return __atomic_load_n(&s->f->counters[c], __ATOMIC_RELAXED);
 }
 
-struct stats_spool {
-	long	 n;
-	time_t	 oldest;
-};
-
-static int
-stats_count(const struct spool_meta *m, void *arg)
-{
-	struct stats_spool	*sp = arg;
-
-	sp->n++;
-	if (sp->oldest == 0 || m->created < sp->oldest)
-		sp->oldest = m->created;
-	return 0;
-}
-
 int
-stats_render(const struct stats *s, const char *spool_dir, struct buf *out)
+stats_render(const struct stats *s, const struct stats_queue *sq,
+    struct buf *out)
 {
-	struct stats_spool	 q = { 0, 0 }, h = { 0, 0 }, f = { 0, 0 };
 	size_t			 i, j, k;
 	time_t			 now = time(NULL);
 
@@ -177,10 +160,6 @@ stats_render(const struct stats *s, const char *spool_dir, struct buf *out)
 				return -1;
 		}
 	}
-	if (spool_scan(spool_dir, SPOOL_QUEUE, stats_count, &q) == -1 ||
-	    spool_scan(spool_dir, SPOOL_HELD, stats_count, &h) == -1 ||
-	    spool_scan(spool_dir, SPOOL_FAILED, stats_count, &f) == -1)
-		q.n = h.n = f.n = -1;
 	return buf_printf(out, "# HELP form2mail_spool_messages Messages in the "
 	    "spool, by state\n# TYPE form2mail_spool_messages gauge\n"
 	    "form2mail_spool_messages{state=\"queued\"} %ld\n"
@@ -188,8 +167,8 @@ stats_render(const struct stats *s, const char *spool_dir, struct buf *out)
 	    "form2mail_spool_messages{state=\"failed\"} %ld\n"
 	    "# HELP form2mail_oldest_queued_seconds Age of the oldest queued "
 	    "message\n# TYPE form2mail_oldest_queued_seconds gauge\n"
-	    "form2mail_oldest_queued_seconds %lld\n", q.n, h.n, f.n,
-	    (long long)(q.oldest ? now - q.oldest : 0));
+	    "form2mail_oldest_queued_seconds %lld\n", sq->queued, sq->held,
+	    sq->failed, (long long)(sq->oldest ? now - sq->oldest : 0));
 }
 
 void

@@ -9,6 +9,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 #include "lib/buf.h"
 
@@ -42,11 +43,22 @@ int	 stats_open(const char *state_dir, struct stats **out, char *err,
 void	 stats_inc(struct stats *, enum stats_counter);
 uint64_t stats_get(const struct stats *, enum stats_counter);
 /*
- * Appends the Prometheus text exposition (version 0.0.4): the counters,
- * and the spool gauges of spool_dir (queued, held, failed messages and
- * the age in seconds of the oldest queued one).
+ * The spool's gauges, counted by the caller (spool_census): messages
+ * queued, held and failed (-1 each when the spool could not be read), and
+ * the creation time of the oldest queued one (0: none).
  */
-int	 stats_render(const struct stats *, const char *spool_dir,
+struct stats_queue {
+	long	 queued;
+	long	 held;
+	long	 failed;
+	time_t	 oldest;
+};
+
+/*
+ * Appends the Prometheus text exposition (version 0.0.4): the counters,
+ * then the gauges of sq (the age in seconds of the oldest queued one).
+ */
+int	 stats_render(const struct stats *, const struct stats_queue *sq,
 	    struct buf *out) F2M_WUR;
 void	 stats_close(struct stats *);
 

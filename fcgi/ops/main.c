@@ -150,6 +150,7 @@ main_stats(const char *path)
 	struct conf	*cf;
 	struct stats	*s;
 	struct buf	 b = BUF_INIT;
+	struct stats_queue	 sq;
 	char		 err[512];
 	int		 rc = 0;
 
@@ -163,7 +164,8 @@ main_stats(const char *path)
 		conf_free(cf);
 		return 1;
 	}
-	if (stats_render(s, cf->spool_dir, &b) == -1)
+	spool_census(cf->spool_dir, &sq);
+	if (stats_render(s, &sq, &b) == -1)
 		rc = 1;
 	else
 		fwrite(b.data, 1, b.len, stdout);

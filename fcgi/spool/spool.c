@@ -781,6 +781,37 @@ spool_scan(const char *dir, enum spool_state st,
 	return n;
 }
 
+struct spool_tally {
+	long	 n;
+	time_t	 oldest;
+};
+
+static int
+spool_tally(const struct spool_meta *m, void *arg)
+{
+	struct spool_tally	*t = arg;
+
+	t->n++;
+	if (t->oldest == 0 || m->created < t->oldest)
+		t->oldest = m->created;
+	return 0;
+}
+
+void
+spool_census(const char *dir, struct stats_queue *sq)
+{
+	struct spool_tally	 q = { 0, 0 }, h = { 0, 0 }, f = { 0, 0 };
+
+	if (spool_scan(dir, SPOOL_QUEUE, spool_tally, &q) == -1 ||
+	    spool_scan(dir, SPOOL_HELD, spool_tally, &h) == -1 ||
+	    spool_scan(dir, SPOOL_FAILED, spool_tally, &f) == -1)
+		q.n = h.n = f.n = -1;
+	sq->queued = q.n;
+	sq->held = h.n;
+	sq->failed = f.n;
+	sq->oldest = q.oldest;
+}
+
 int
 spool_read(const char *dir, enum spool_state st, const char *id,
     struct spool_meta *m, char **msg, size_t *len)

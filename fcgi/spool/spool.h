@@ -25,6 +25,7 @@
 #include <time.h>
 
 #include "lib/buf.h"
+#include "lib/stats.h"
 
 #define SPOOL_ID_LEN	26	/* submission id: 26 [a-z0-9], 130 random bits */
 #define SPOOL_MAX_RCPT	100
@@ -143,6 +144,13 @@ long	 spool_backoff(unsigned attempts);
  */
 int	 spool_scan(const char *dir, enum spool_state,
 	    int (*fn)(const struct spool_meta *, void *), void *arg);
+
+/*
+ * Counts queued, held and failed messages and finds the oldest queued one,
+ * for the metrics (stats_render).  When a state cannot be read, all three
+ * counts are -1.
+ */
+void	 spool_census(const char *dir, struct stats_queue *);
 
 /* Sets next_try to now for one id (or all when id is NULL). */
 int	 spool_retry(const char *dir, const char *id, time_t now);

@@ -70,7 +70,8 @@ main(void)
 	T_INT(stats_open(dir, &s2, err, sizeof(err)), 0, "second handle");
 	T_INT(stats_get(s2, STATS_ACCEPTED), 1, "shared between handles");
 	stats_close(s2);
-	T_OK(stats_render(s, "/nonexistent-spool", &b) == 0, "render");
+	T_OK(stats_render(s, &(struct stats_queue){ 0, 2, -1, 0 }, &b) == 0,
+	    "render");
 	/* Text format 0.0.4: a family's lines form one group, TYPE first. */
 	T_OK(b.data && strstr(b.data, "# TYPE form2mail_accepted_total "
 	    "counter\nform2mail_accepted_total 1\n") != NULL, "a family's "
@@ -85,7 +86,11 @@ main(void)
 	T_OK(b.data && strstr(b.data, "form2mail_delivered_total 4000\n") !=
 	    NULL, "delivered sample");
 	T_OK(b.data && strstr(b.data, "form2mail_spool_messages{state="
-	    "\"queued\"} 0\n") != NULL, "spool gauge for a missing spool");
+	    "\"queued\"} 0\n") != NULL && strstr(b.data, "form2mail_spool_"
+	    "messages{state=\"held\"} 2\n") != NULL && strstr(b.data,
+	    "form2mail_spool_messages{state=\"failed\"} -1\n") != NULL &&
+	    strstr(b.data, "\nform2mail_oldest_queued_seconds 0\n") != NULL,
+	    "the queue gauges handed in");
 	buf_free(&b);
 	stats_close(s);
 	stats_close(NULL);

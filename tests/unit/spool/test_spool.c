@@ -209,6 +209,18 @@ main(void)
 	n = 0;
 	T_INT(spool_scan(dir, SPOOL_QUEUE, scan_count, &n), 1, "scan");
 	T_INT(n, 1, "scan callback count");
+	{
+		struct stats_queue	 sq;
+
+		spool_census(dir, &sq);
+		T_INT(sq.queued, 1, "census: queued");
+		T_INT(sq.held + sq.failed, 0, "census: none held or failed");
+		T_INT(sq.oldest, 1000, "census: the oldest queued one");
+		spool_census("/dev/null", &sq);
+		T_INT(sq.queued, -1, "census of an unreadable spool: queued");
+		T_INT(sq.held, -1, "census of an unreadable spool: held");
+		T_INT(sq.failed, -1, "census of an unreadable spool: failed");
+	}
 
 	T_INT(spool_retry(dir, id, 3000), 1, "retry");
 	T_INT(spool_claim(dir, id, &it), 0, "claim after retry");
@@ -218,6 +230,13 @@ main(void)
 	    "defer past max_age fails");
 	T_INT(count("queue"), 0, "queue empty");
 	T_INT(count("failed"), 1, "one failed");
+	{
+		struct stats_queue	 sq;
+
+		spool_census(dir, &sq);
+		T_INT(sq.queued * 10 + sq.failed, 1, "census: one failed only");
+		T_INT(sq.oldest, 0, "census: no queued one, no age");
+	}
 
 	/* Delivered: gone. */
 	meta_init(&m, id2);
