@@ -24,7 +24,8 @@ struct throttle;
  * What a worker holds while it serves: the config, the shared throttle
  * table (opened by the master before the fork), the ALTCHA HMAC key, and
  * per-process clients (one libcurl handle each) for captcha providers and
- * rspamd.  Nothing here is a DKIM key or the SMTP password.
+ * rspamd.  Nothing here is a DKIM key or the SMTP password.  Filled by
+ * svc/worker.h's worker_env_open().
  */
 struct request_ctx {
 	const struct conf	*cf;
@@ -34,16 +35,6 @@ struct request_ctx {
 	struct spam		*spam;		/* NULL: no rspamd check */
 	struct stats		*stats;		/* NULL: no counters */
 };
-
-/*
- * Fills ctx for cf: borrows throttle and altcha_key (which must outlive
- * it), creates the captcha and rspamd clients the config asks for.
- * Returns 0, or -1 with a reason in err.
- */
-int	 request_ctx_init(struct request_ctx *, const struct conf *,
-	    struct throttle *, const unsigned char *altcha_key, char *err,
-	    size_t errsize);
-void	 request_ctx_free(struct request_ctx *);
 
 /*
  * Handles one request accepted by FCGX_Accept_r() and writes its answer.

@@ -22,6 +22,7 @@
 #include "http/request.h"
 #include "lib/log.h"
 #include "svc/sandbox.h"
+#include "svc/worker.h"
 #include "svc/privsep.h"
 #include "ops/queue_cmd.h"
 #include "svc/cgi.h"
@@ -129,7 +130,7 @@ main_send_test(const char *path, const char *form)
 	if (privsep_prepare_dirs(cf) == -1 || privsep_drop(cf) == -1)
 		goto out;
 	privsep_sync_open(cf);
-	if (request_ctx_init(&ctx, cf, NULL, NULL, err, sizeof(err)) == -1) {
+	if (worker_env_open(&ctx, cf, NULL, err, sizeof(err)) == -1) {
 		log_err("%s", err);
 		goto out;
 	}
@@ -137,7 +138,7 @@ main_send_test(const char *path, const char *form)
 		printf("queued %s (form %s)\n", id, form);
 		rc = 0;
 	}
-	request_ctx_free(&ctx);
+	worker_env_close(&ctx);
 out:
 	conf_free(cf);
 	return rc;

@@ -9,14 +9,13 @@
 
 #include "conf/conf.h"
 #include "deliver/deliver.h"
-#include "gate/challenge.h"
 #include "http/request.h"
 #include "lib/log.h"
 #include "lib/stats.h"
 #include "svc/cgi.h"
 #include "svc/privsep.h"
 #include "svc/sandbox.h"
-#include "throttle/throttle.h"
+#include "svc/worker.h"
 
 /*
  * CGI (docs/DESIGN.md "Processes"): one request from the environment and
@@ -31,15 +30,13 @@ int
 cgi_main(const char *path)
 {
 	struct request_ctx	 ctx;
+	struct worker_shared	 sh;
 	struct conf		*cf;
-	struct throttle		*t = NULL;
-	struct stats		*st = NULL;
 	struct deliver		*d;
-	char			 err[512], tpath[4096];
-	unsigned char		 key[CHALLENGE_KEY_LEN];
+	char			 err[512];
 	time_t			 next;
 	volatile sig_atomic_t	 stop = 0;	/* one round, not stopped */
-	int			 rc, have_key;
+	int			 rc;
 
 	log_role("cgi");
 	if ((rc = conf_load(path, &cf)) != 0) {
@@ -51,39 +48,22 @@ cgi_main(const char *path)
 	log_init("form2mail", cf->log_syslog);
 	if (privsep_prepare_dirs(cf) == -1)
 		goto unavailable;
-	snprintf(tpath, sizeof(tpath), "%s/throttle.shm", cf->state_dir);
-	if (cf->throttle.redis)
-		rc = throttle_open_redis(cf->throttle.redis_url,
-		    THROTTLE_REDIS_TIMEOUT_MS, &t, err, sizeof(err));
-	else
-		rc = throttle_open(tpath, cf->throttle.entries, &t, err,
-		    sizeof(err));
-	if (rc == -1) {
-		log_err("throttle: %s", err);
-		t = NULL;
-	}
-	snprintf(tpath, sizeof(tpath), "%s", cf->altcha_key_file ?
-	    cf->altcha_key_file : "");
-	if (tpath[0] == '\0')
-		snprintf(tpath, sizeof(tpath), "%s/altcha.key", cf->state_dir);
-	have_key = challenge_key_load(tpath, key, err, sizeof(err)) == 0;
-	if (stats_open(cf->state_dir, &st, err, sizeof(err)) == -1)
-		st = NULL;
+	(void)worker_shared_open(&sh, cf, WORKER_CGI);
+	if (stats_open(cf->state_dir, &sh.stats, err, sizeof(err)) == -1)
+		sh.stats = NULL;
 	privsep_sync_open(cf);
-	if (request_ctx_init(&ctx, cf, t, have_key ? key : NULL, err,
-	    sizeof(err)) == -1) {
+	if (worker_env_open(&ctx, cf, &sh, err, sizeof(err)) == -1) {
 		log_err("%s", err);
 		goto unavailable;
 	}
-	ctx.stats = st;
 	if (sandbox_no_core(err, sizeof(err)) == -1 ||
 	    sandbox_cgi(err, sizeof(err)) == -1) {
 		log_err("%s", err);
-		request_ctx_free(&ctx);
+		worker_env_close(&ctx);
 		goto unavailable;
 	}
 	request_handle_cgi(&ctx);
-	request_ctx_free(&ctx);
+	worker_env_close(&ctx);
 	fflush(stdout);
 	/* The visitor has the answer: the web server sees EOF now. */
 	close(1);
@@ -94,9 +74,8 @@ cgi_main(const char *path)
 		deliver_close(d);
 	} else
 		log_err("cgi: no delivery: %s", err);
-	throttle_close(t);
-	stats_close(st);
-	explicit_bzero(key, sizeof(key));
+	stats_close(sh.stats);
+	worker_shared_close(&sh);
 	conf_free(cf);
 	return 0;
 unavailable:

@@ -27,7 +27,7 @@
  * libcurl to rspamd and captcha providers, hiredis, threads for libcurl's
  * resolver, the mmapped throttle and stats tables).  Call it last in the
  * worker's setup: after the privilege drop, FCGX_Init and
- * request_ctx_init.  Sets PR_SET_NO_NEW_PRIVS.
+ * worker_env_open.  Sets PR_SET_NO_NEW_PRIVS.
  * Returns 0, or -1 with err set (nothing loaded; the caller must not go on).
  */
 int	 sandbox_worker(char *err, size_t errsize) F2M_WUR;
@@ -36,7 +36,7 @@ int	 sandbox_worker(char *err, size_t errsize) F2M_WUR;
  * Loads the CGI allowlist: the worker's, plus what the one delivery try
  * after the answer needs (flock on queue files, rename, the pacing table,
  * reading the DKIM keys and password).  Call it once the config is loaded
- * and request_ctx_init has run.  Returns 0 or -1 (err), as above.
+ * and worker_env_open has run.  Returns 0 or -1 (err), as above.
  */
 int	 sandbox_cgi(char *err, size_t errsize) F2M_WUR;
 

@@ -13,7 +13,6 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <limits.h>
-#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,16 +20,14 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <fcgiapp.h>
 
-#include "gate/challenge.h"
 #include "conf/conf.h"
 #include "deliver/deliver.h"
 #include "lib/log.h"
-#include "http/request.h"
 #include "svc/sandbox.h"
 #include "svc/privsep.h"
 #include "svc/server.h"
+#include "svc/worker.h"
 #include "spool/spool.h"
 #include "lib/stats.h"
 #include "throttle/throttle.h"
@@ -50,10 +47,7 @@ struct child {
 static volatile sig_atomic_t	 server_stop;
 
 /* Opened by the master, inherited by the workers it forks. */
-static struct throttle		*server_thr;
-static struct stats		*server_stats;
-static unsigned char		 server_altcha_key[CHALLENGE_KEY_LEN];
-static int			 server_have_key;
+static struct worker_shared	 server_sh;
 
 static void
 server_on_term(int sig)
@@ -63,67 +57,22 @@ server_on_term(int sig)
 }
 
 /*
- * The state the workers share: the throttle table (rates, challenge
- * replays, duplicates) and the ALTCHA key.  Opened by the master as the
- * user it starts as, before the workers are forked.  Returns 0 or -1.
+ * The state the workers share (worker_shared_open): opened by the master
+ * as the user it starts as, before the workers are forked.  Only once all
+ * of it is open is what the workers get replaced.  Returns 0 or -1.
  */
 static int
 server_shared(const struct conf *cf)
 {
-	struct throttle	*t = NULL;
-	unsigned char	 key[CHALLENGE_KEY_LEN];
-	char		 path[4096], err[512];
-	size_t		 i;
-	int		 need_table = cf->duplicate_window > 0, need_key = 0;
+	struct worker_shared	 sh;
 
-	for (i = 0; i < cf->nforms; i++) {
-		if (cf->forms[i].altcha)
-			need_table = need_key = 1;
-		if (cf->forms[i].auto_text != NULL)
-			need_table = 1;
-	}
-	if (cf->throttle.per_ip.count || cf->throttle.per_form.count ||
-	    cf->throttle.global.count)
-		need_table = 1;
-	if (need_key) {
-		if (cf->altcha_key_file != NULL)
-			snprintf(path, sizeof(path), "%s", cf->altcha_key_file);
-		else
-			snprintf(path, sizeof(path), "%s/altcha.key",
-			    cf->state_dir);
-		if (challenge_key_load(path, key, err, sizeof(err)) == -1) {
-			log_err("challenge key: %s", err);
-			return -1;
-		}
-	}
-	if (need_table && cf->throttle.redis) {
-		/* Connects lazily, in each worker: a Redis that is down
-		 * fails requests (or admits them, fail_open), not the start. */
-		if (throttle_open_redis(cf->throttle.redis_url,
-		    THROTTLE_REDIS_TIMEOUT_MS, &t, err, sizeof(err)) == -1) {
-			log_err("throttle: %s", err);
-			goto fail;
-		}
-		if (throttle_ping(t, err, sizeof(err)) == -1)
-			log_warn("throttle: redis not reachable yet: %s", err);
-	} else if (need_table) {
-		snprintf(path, sizeof(path), "%s/throttle.shm", cf->state_dir);
-		if (throttle_open(path, cf->throttle.entries, &t, err,
-		    sizeof(err)) == -1) {
-			log_err("throttle: %s", err);
-			goto fail;
-		}
-	}
-	/* Everything loaded: only now replace what the workers get. */
-	throttle_close(server_thr);
-	server_thr = t;
-	memcpy(server_altcha_key, key, sizeof(key));
-	server_have_key = need_key;
-	explicit_bzero(key, sizeof(key));
+	if (worker_shared_open(&sh, cf, WORKER_SERVE) == -1)
+		return -1;
+	sh.stats = server_sh.stats;
+	worker_shared_close(&server_sh);
+	server_sh = sh;
+	explicit_bzero(&sh, sizeof(sh));
 	return 0;
-fail:
-	explicit_bzero(key, sizeof(key));
-	return -1;
 }
 
 /*
@@ -273,79 +222,6 @@ server_child_signals(void)
 }
 
 static void
-server_worker(const struct conf *cf, int lfd)
-{
-	FCGX_Request		 req;
-	struct pollfd		 pfd;
-	sigset_t		 term, waitmask;
-	int			 rc;
-
-	struct request_ctx	 ctx;
-	char			 err[256];
-
-	log_role("worker");
-	if (privsep_drop(cf) == -1)
-		_exit(1);
-	if (request_ctx_init(&ctx, cf, server_thr, server_have_key ?
-	    server_altcha_key : NULL, err, sizeof(err)) == -1) {
-		log_err("worker: %s", err);
-		_exit(1);
-	}
-	ctx.stats = server_stats;
-	if (FCGX_Init() != 0 || FCGX_InitRequest(&req, lfd,
-	    FCGI_FAIL_ACCEPT_ON_INTR) != 0) {
-		log_err("FastCGI initialisation failed");
-		_exit(1);
-	}
-	privsep_sync_open(cf);
-	/* Last: everything the worker opens for good is open now. */
-	if (sandbox_worker(err, sizeof(err)) == -1) {
-		log_err("worker: %s", err);
-		_exit(1);
-	}
-	log_info("worker ready");
-	/*
-	 * SIGTERM and SIGINT are held back everywhere but in ppoll(), the
-	 * wait for a connection: a reload or stop lets the request in hand
-	 * finish.  Inside FCGX_Accept_r() a signal must not arrive either:
-	 * after accept() libfcgi waits in select() for the first record of a
-	 * unix socket connection and closes it when interrupted (nginx: 502).
-	 * The listening socket is non-blocking (server_run), so a worker that
-	 * lost the race for a connection gets EAGAIN instead of sleeping in
-	 * accept() with the signals held back.
-	 */
-	sigemptyset(&term);
-	sigaddset(&term, SIGTERM);
-	sigaddset(&term, SIGINT);
-	sigprocmask(SIG_BLOCK, &term, &waitmask);
-	sigdelset(&waitmask, SIGTERM);
-	sigdelset(&waitmask, SIGINT);
-	pfd.fd = lfd;
-	pfd.events = POLLIN;
-	while (!server_stop) {
-		if (ppoll(&pfd, 1, NULL, &waitmask) == -1) {
-			if (errno != EINTR) {
-				log_err("poll: %s", strerror(errno));
-				sleep(1);
-			}
-			continue;
-		}
-		if ((rc = FCGX_Accept_r(&req)) < 0) {
-			if (rc == -EAGAIN || rc == -EWOULDBLOCK || rc == -EINTR)
-				continue;
-			log_err("accept: %s", strerror(-rc));
-			sleep(1);
-			continue;
-		}
-		request_handle(&ctx, &req);
-		FCGX_Finish_r(&req);
-	}
-	FCGX_Free(&req, 0);
-	request_ctx_free(&ctx);
-	_exit(0);
-}
-
-static void
 server_deliverer(const struct conf *cf, int lfd)
 {
 	struct deliver	*d;
@@ -380,7 +256,7 @@ server_spawn(const struct conf *cf, int lfd, enum child_kind kind)
 	if (pid == 0) {
 		server_child_signals();
 		if (kind == CHILD_WORKER)
-			server_worker(cf, lfd);
+			worker_run(cf, &server_sh, lfd, &server_stop);
 		else
 			server_deliverer(cf, lfd);
 	}
@@ -563,7 +439,7 @@ server_run(struct conf *cf)
 	if (privsep_no_core() == -1 || privsep_prepare_dirs(cf) == -1 ||
 	    server_shared(cf) == -1)
 		goto fail;
-	if (stats_open(cf->state_dir, &server_stats, errbuf,
+	if (stats_open(cf->state_dir, &server_sh.stats, errbuf,
 	    sizeof(errbuf)) == -1)
 		log_warn("stats: %s; counting nothing", errbuf);
 	if ((m.lfd = server_listen_fds()) != -1) {
@@ -578,7 +454,7 @@ server_run(struct conf *cf)
 		log_info("listening on %s (mode %04o)", cf->listen + 5,
 		    (unsigned)cf->listen_mode);
 	}
-	/* Workers poll, then accept: see server_worker(). */
+	/* Workers poll, then accept: see worker_loop(). */
 	if ((fl = fcntl(m.lfd, F_GETFL)) == -1 ||
 	    fcntl(m.lfd, F_SETFL, fl | O_NONBLOCK) == -1) {
 		log_err("listening socket: %s", strerror(errno));
@@ -614,8 +490,7 @@ server_run(struct conf *cf)
 	free(m.sockpath);
 	free(m.kids);
 	conf_free(m.cf);
-	throttle_close(server_thr);
-	explicit_bzero(server_altcha_key, sizeof(server_altcha_key));
+	worker_shared_close(&server_sh);
 	return 0;
 fail:
 	conf_free(m.cf);

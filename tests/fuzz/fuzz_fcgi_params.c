@@ -73,6 +73,7 @@
 #include "lib/log.h"
 #include "http/request.h"
 #include "spool/spool.h"
+#include "svc/worker.h"
 #include "strict_mime.h"
 
 int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
@@ -221,7 +222,8 @@ static const struct {
 static char			 dir[64];
 static struct conf		*cf;
 static struct request_ctx	 ctx;
-static const unsigned char	 altcha_key[32] = "fuzz-altcha-key-fuzz-altcha-key";
+static struct worker_shared	 sh = {	/* no table, a fixed ALTCHA key */
+	.altcha_key = "fuzz-altcha-key-fuzz-altcha-key", .have_key = 1 };
 
 static void	fail(const char *, const char *, size_t)
 		    __attribute__((noreturn));
@@ -322,8 +324,7 @@ setup(void)
 		fail("the fuzz config does not load", path, strlen(path));
 	if (spool_init(cf->spool_dir, -1, -1) == -1)
 		fail("spool_init", cf->spool_dir, strlen(cf->spool_dir));
-	if (request_ctx_init(&ctx, cf, NULL, altcha_key, err,
-	    sizeof(err)) == -1)
+	if (worker_env_open(&ctx, cf, &sh, err, sizeof(err)) == -1)
 		fail(err, NULL, 0);
 	log_init("fuzz_fcgi_params", 0);
 	signal(SIGPIPE, SIG_IGN);

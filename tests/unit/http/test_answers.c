@@ -42,6 +42,7 @@
 #include "lib/stats.h"
 #include "spool/spool.h"
 #include "svc/privsep.h"
+#include "svc/worker.h"
 #include "throttle/throttle.h"
 #include "t.h"
 
@@ -551,9 +552,12 @@ child(const struct world *w, const struct row *r, size_t i, int in,
     int out, int err)
 {
 	struct request_ctx	 ctx;
+	struct worker_shared	 sh = { .thr = w->throttle, .stats = w->stats,
+	    .have_key = 1 };
 	char			 e[512];
 
 	alarm(60);
+	memcpy(sh.altcha_key, w->key, sizeof(sh.altcha_key));
 	set_env(r, i);
 	if (dup2(in, 0) == -1 || dup2(out, 1) == -1 || dup2(err, 2) == -1)
 		_exit(90);
@@ -562,14 +566,13 @@ child(const struct world *w, const struct row *r, size_t i, int in,
 	close(err);
 	log_role("cgi");
 	log_init("form2mail", 0);
-	if (request_ctx_init(&ctx, w->cf[(r->flags & BUILTIN) != 0],
-	    w->throttle, w->key, e, sizeof(e)) == -1) {
-		fprintf(stderr, "request_ctx_init: %s\n", e);
+	if (worker_env_open(&ctx, w->cf[(r->flags & BUILTIN) != 0], &sh, e,
+	    sizeof(e)) == -1) {
+		fprintf(stderr, "worker_env_open: %s\n", e);
 		_exit(91);
 	}
-	ctx.stats = w->stats;
 	request_handle_cgi(&ctx);
-	request_ctx_free(&ctx);
+	worker_env_close(&ctx);
 	fflush(stdout);
 	exit(0);	/* the sanitizers' leak check runs here */
 }

@@ -1,0 +1,271 @@
+/*
+ * worker: the worker's state and loop, for serve and CGI; see worker.h.
+ */
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <fcgiapp.h>
+
+#include "conf/conf.h"
+#include "gate/captcha.h"
+#include "gate/challenge.h"
+#include "gate/gate.h"
+#include "gate/spam.h"
+#include "http/request.h"
+#include "lib/log.h"
+#include "svc/privsep.h"
+#include "svc/sandbox.h"
+#include "svc/worker.h"
+#include "throttle/throttle.h"
+
+/* Whether cf needs the table: a rate, the duplicate window, ALTCHA, an
+ * autoresponder; *need_key: a form uses ALTCHA. */
+static int
+worker_needs(const struct conf *cf, int *need_key)
+{
+	size_t	 i;
+	int	 need_table = cf->duplicate_window > 0;
+
+	*need_key = 0;
+	for (i = 0; i < cf->nforms; i++) {
+		if (cf->forms[i].altcha)
+			need_table = *need_key = 1;
+		if (cf->forms[i].auto_text != NULL)
+			need_table = 1;
+	}
+	if (cf->throttle.per_ip.count || cf->throttle.per_form.count ||
+	    cf->throttle.global.count)
+		need_table = 1;
+	return need_table;
+}
+
+/* The throttle of cf: Redis (connects lazily, in each worker) or the
+ * shm table under state_dir.  Returns 0, or -1 with err set. */
+static int
+worker_throttle(const struct conf *cf, struct throttle **t, char *err,
+    size_t errsize)
+{
+	char	 path[4096];
+
+	if (cf->throttle.redis)
+		return throttle_open_redis(cf->throttle.redis_url,
+		    THROTTLE_REDIS_TIMEOUT_MS, t, err, errsize);
+	snprintf(path, sizeof(path), "%s/throttle.shm", cf->state_dir);
+	return throttle_open(path, cf->throttle.entries, t, err, errsize);
+}
+
+static int
+worker_key(const struct conf *cf, unsigned char *key, char *err,
+    size_t errsize)
+{
+	char	 path[4096];
+
+	if (cf->altcha_key_file != NULL)
+		snprintf(path, sizeof(path), "%s", cf->altcha_key_file);
+	else
+		snprintf(path, sizeof(path), "%s/altcha.key", cf->state_dir);
+	return challenge_key_load(path, key, err, errsize);
+}
+
+int
+worker_shared_open(struct worker_shared *sh, const struct conf *cf,
+    enum worker_mode mode)
+{
+	char	 err[512];
+	int	 need_table, need_key;
+
+	memset(sh, 0, sizeof(*sh));
+	if (mode == WORKER_CGI) {
+		if (worker_throttle(cf, &sh->thr, err, sizeof(err)) == -1) {
+			log_err("throttle: %s", err);
+			sh->thr = NULL;
+		}
+		sh->have_key = worker_key(cf, sh->altcha_key, err,
+		    sizeof(err)) == 0;
+		return 0;
+	}
+	need_table = worker_needs(cf, &need_key);
+	if (need_key && worker_key(cf, sh->altcha_key, err,
+	    sizeof(err)) == -1) {
+		log_err("challenge key: %s", err);
+		goto fail;
+	}
+	sh->have_key = need_key;
+	if (!need_table)
+		return 0;
+	if (worker_throttle(cf, &sh->thr, err, sizeof(err)) == -1) {
+		log_err("throttle: %s", err);
+		goto fail;
+	}
+	/* A Redis that is down fails requests (or admits them, fail_open),
+	 * not the start. */
+	if (cf->throttle.redis && throttle_ping(sh->thr, err,
+	    sizeof(err)) == -1)
+		log_warn("throttle: redis not reachable yet: %s", err);
+	return 0;
+fail:
+	worker_shared_close(sh);
+	return -1;
+}
+
+void
+worker_shared_close(struct worker_shared *sh)
+{
+	throttle_close(sh->thr);
+	sh->thr = NULL;
+	explicit_bzero(sh->altcha_key, sizeof(sh->altcha_key));
+	sh->have_key = 0;
+}
+
+int
+worker_env_open(struct request_ctx *ctx, const struct conf *cf,
+    const struct worker_shared *sh, char *err, size_t errsize)
+{
+	struct captcha_conf	 cc;
+	struct spam_conf	 sc;
+	const struct conf_form	*f;
+	size_t			 i;
+
+	memset(ctx, 0, sizeof(*ctx));
+	ctx->cf = cf;
+	if (sh != NULL) {
+		ctx->throttle = sh->thr;
+		ctx->altcha_key = sh->have_key ? sh->altcha_key : NULL;
+		ctx->stats = sh->stats;
+	}
+	if ((ctx->captcha = calloc(cf->nforms + 1, sizeof(*ctx->captcha))) ==
+	    NULL) {
+		snprintf(err, errsize, "out of memory");
+		return -1;
+	}
+	if (cf->spam.rspamd_url != NULL) {
+		memset(&sc, 0, sizeof(sc));
+		sc.url = cf->spam.rspamd_url;
+		sc.reject_score = cf->spam.reject_score;
+		sc.hold_score = cf->spam.hold_score;
+		sc.timeout_ms = cf->spam.timeout * 1000;
+		if ((ctx->spam = spam_open(&sc)) == NULL) {
+			snprintf(err, errsize, "rspamd client for %s cannot be "
+			    "set up", cf->spam.rspamd_url);
+			worker_env_close(ctx);
+			return -1;
+		}
+	}
+	for (i = 0; i < cf->nforms; i++) {
+		f = &cf->forms[i];
+		if (f->captcha.kind == CONF_CAPTCHA_NONE)
+			continue;
+		memset(&cc, 0, sizeof(cc));
+		cc.kind = gate_captcha_kind(f->captcha.kind);
+		cc.secret = f->captcha.secret;
+		cc.verify_url = f->captcha.verify_url;
+		cc.hostnames = (const char *const *)f->captcha.hostnames;
+		cc.nhostnames = f->captcha.nhostnames;
+		cc.action = f->captcha.action;
+		cc.min_score = f->captcha.min_score;
+		cc.timeout_ms = f->captcha.timeout * 1000;
+		if (captcha_open(&cc, &ctx->captcha[i], err, errsize) == -1) {
+			worker_env_close(ctx);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+void
+worker_env_close(struct request_ctx *ctx)
+{
+	size_t	 i;
+
+	if (ctx->captcha != NULL)
+		for (i = 0; i < ctx->cf->nforms; i++)
+			captcha_close(ctx->captcha[i]);
+	free(ctx->captcha);
+	ctx->captcha = NULL;
+	spam_close(ctx->spam);
+	ctx->spam = NULL;
+}
+
+/*
+ * SIGTERM and SIGINT are held back everywhere but in ppoll(), the wait
+ * for a connection: a reload or stop lets the request in hand finish.
+ * Inside FCGX_Accept_r() a signal must not arrive either: after accept()
+ * libfcgi waits in select() for the first record of a unix socket
+ * connection and closes it when interrupted (nginx: 502).  The listening
+ * socket is non-blocking (server_run), so a worker that lost the race for
+ * a connection gets EAGAIN instead of sleeping in accept() with the
+ * signals held back.
+ */
+static void
+worker_loop(const struct request_ctx *ctx, FCGX_Request *req, int lfd,
+    volatile sig_atomic_t *stop)
+{
+	struct pollfd	 pfd;
+	sigset_t	 term, waitmask;
+	int		 rc;
+
+	sigemptyset(&term);
+	sigaddset(&term, SIGTERM);
+	sigaddset(&term, SIGINT);
+	sigprocmask(SIG_BLOCK, &term, &waitmask);
+	sigdelset(&waitmask, SIGTERM);
+	sigdelset(&waitmask, SIGINT);
+	pfd.fd = lfd;
+	pfd.events = POLLIN;
+	while (!*stop) {
+		if (ppoll(&pfd, 1, NULL, &waitmask) == -1) {
+			if (errno != EINTR) {
+				log_err("poll: %s", strerror(errno));
+				sleep(1);
+			}
+			continue;
+		}
+		if ((rc = FCGX_Accept_r(req)) < 0) {
+			if (rc == -EAGAIN || rc == -EWOULDBLOCK || rc == -EINTR)
+				continue;
+			log_err("accept: %s", strerror(-rc));
+			sleep(1);
+			continue;
+		}
+		request_handle(ctx, req);
+		FCGX_Finish_r(req);
+	}
+}
+
+void
+worker_run(const struct conf *cf, const struct worker_shared *sh, int lfd,
+    volatile sig_atomic_t *stop)
+{
+	FCGX_Request		 req;
+	struct request_ctx	 ctx;
+	char			 err[256];
+
+	log_role("worker");
+	if (privsep_drop(cf) == -1)
+		_exit(1);
+	if (worker_env_open(&ctx, cf, sh, err, sizeof(err)) == -1) {
+		log_err("worker: %s", err);
+		_exit(1);
+	}
+	if (FCGX_Init() != 0 || FCGX_InitRequest(&req, lfd,
+	    FCGI_FAIL_ACCEPT_ON_INTR) != 0) {
+		log_err("FastCGI initialisation failed");
+		_exit(1);
+	}
+	privsep_sync_open(cf);
+	/* Last: everything the worker opens for good is open now. */
+	if (sandbox_worker(err, sizeof(err)) == -1) {
+		log_err("worker: %s", err);
+		_exit(1);
+	}
+	log_info("worker ready");
+	worker_loop(&ctx, &req, lfd, stop);
+	FCGX_Free(&req, 0);
+	worker_env_close(&ctx);
+	_exit(0);
+}
