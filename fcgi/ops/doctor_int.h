@@ -1,12 +1,15 @@
 /*
- * doctor_int.h: what doctor.c shares with doctor_hop.c (the next hop's
- * TLS and the rspamd traps).  Internal to the doctor module.
+ * doctor_int.h: what the files of the doctor share (doctor.c, doctor_dns.c,
+ * doctor_dkim.c, doctor_policy.c, doctor_smtp.c, doctor_traps.c,
+ * doctor_mx.c, doctor_sts.c, doctor_dane.c).  Internal to the doctor
+ * module.
  */
 #ifndef F2M_DOCTOR_INT_H
 #define F2M_DOCTOR_INT_H
 
 #include <netinet/in.h>
 #include <arpa/inet.h>
+#include <arpa/nameser.h>
 #include <stddef.h>
 #include <stdio.h>
 
@@ -22,6 +25,8 @@
 #define DOCTOR_NAME_MAX		253
 #define DOCTOR_SHOW		240	/* octets of a DNS value shown */
 #define DOCTOR_DASH		" \xe2\x80\x94 fix: "	/* " — fix: " */
+
+struct conf_dkim;
 
 enum doctor_st { D_OK, D_WARN, D_SKIP, D_FAIL };
 
@@ -64,9 +69,12 @@ struct doctor {
 	size_t			 naddr;
 };
 
+/* doctor.c: the output. */
 void	 doctor_say(struct doctor *, enum doctor_st, const char *fix,
 	    const char *fmt, ...) F2M_PRINTF(4, 5);
 const char *doctor_esc(char *dst, size_t dstsize, const char *s, size_t len);
+const char *doctor_publish(struct buf *fix, const char *prefix,
+	    const char *name, const char *value);
 const char *doctor_domain_of(const char *addr);
 
 /*
@@ -80,13 +88,73 @@ enum doctor_dns doctor_query_ub(struct doctor *, struct ub_ctx *ub,
 	    const char *name, int type, struct ub_result **res, int *secure,
 	    char *why, size_t whysize);
 
+/* One query through d->ub (no DNSSEC verdict needed). */
+enum doctor_dns doctor_query(struct doctor *, const char *name, int type,
+	    struct ub_result **res, char *why, size_t whysize);
+
 /* The TXT values at name through d->ub, each joined. */
 enum doctor_dns doctor_txt(struct doctor *, const char *name,
 	    struct doctor_txt *, char *why, size_t whysize);
 void	 doctor_txt_free(struct doctor_txt *);
 
-/* doctor_hop.c: the checks of issue 14 part 6 and part 2. */
+/*
+ * d->ub forwarding to resolver ("IP[:PORT]", or /etc/resolv.conf's
+ * nameservers when NULL), d->vub from the trust anchor, d->sts_ca read.
+ * Returns 0, or -1 after saying why on stderr.
+ */
+int	 doctor_ub(struct doctor *, const char *resolver);
+
+/* libspf2's DNS layer over d->ub (layer.hook is d), and a silent
+ * handler for its messages. */
+SPF_dns_rr_t *doctor_spf_lookup(SPF_dns_server_t *, const char *domain,
+	    ns_type type, int should_cache);
+void	 doctor_spf_quiet(const char *file, int line, const char *msg);
+
+/* doctor_dkim.c: tag-lists and the DKIM check of key i. */
+int	 doctor_wsp(char c);
+int	 doctor_v_first(const char *rec, size_t len);
+const char *doctor_alg(const struct conf_dkim *);
+void	 doctor_dkim(struct doctor *, size_t i);
+
+/* doctor_policy.c: SPF and DMARC. */
+void	 doctor_spf(struct doctor *);
+void	 doctor_dmarc(struct doctor *);
+
+/* doctor_smtp.c: the relay's addresses, then its login. */
+void	 doctor_relay(struct doctor *);
+void	 doctor_smtp(struct doctor *);
+
+/* doctor_traps.c: the rspamd traps (issue 14 part 2). */
 void	 doctor_traps(struct doctor *);
+
+/* The next hop (issue 14 part 6): doctor_mx.c runs it per recipient
+ * domain, doctor_sts.c and doctor_dane.c give the verdicts. */
+#define HOP_MX		8	/* MX hosts of one domain looked at */
+#define HOP_WHY		200
+
+enum hop_v { HOP_UNKNOWN, HOP_NO, HOP_YES };
+
+struct hop {
+	struct doctor	*d;
+	const char	*dom;
+	char		 mx[HOP_MX][DOCTOR_NAME_MAX + 1];
+	size_t		 nmx;
+	int		 mx_known;	/* the MX lookup answered */
+	int		 mx_implicit;	/* no MX: the domain itself (RFC 5321
+					   5.1) */
+	char		 mx_why[HOP_WHY];
+	enum hop_v	 sts;		/* MTA-STS enforced for every MX */
+	enum hop_v	 dane;		/* usable DNSSEC TLSA for every MX */
+};
+
 void	 doctor_next_hop(struct doctor *);
+/* MX (through ub), sorted as found; an empty list and mx_implicit when
+ * the domain has none. */
+enum doctor_dns doctor_hop_mx(struct hop *, struct ub_ctx *ub,
+	    char mx[][DOCTOR_NAME_MAX + 1], size_t *nmx, int *secure,
+	    char *why, size_t whysize);
+void	 doctor_hop_mta_sts(struct hop *);
+void	 doctor_hop_dane(struct hop *);
+void	 doctor_hop_tlsrpt(struct hop *);
 
 #endif
