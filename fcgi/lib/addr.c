@@ -1,0 +1,163 @@
+/* addr: address and host name syntax; see addr.h. */
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "lib/addr.h"
+
+/* Longest text inet_pton(3) is asked to read (an IPv6 address is 45). */
+#define ADDR_MAX_IP	64
+
+/*
+ * RFC 5322 section 3.2.3 atext.  '%', '!', '/', '|' and the like stay
+ * allowed because the RFC allows them: none can end an SMTP command, a
+ * header or the angle brackets around an address.  The percent hack and
+ * bang paths are routing policy of a receiving MTA for its own domains; a
+ * visitor's address only reaches Reply-To, and envelope addresses come from
+ * the config.
+ */
+static int
+addr_atext(unsigned char c)
+{
+	if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+	    (c >= '0' && c <= '9'))
+		return 1;
+	return c != '\0' && strchr("!#$%&'*+-/=?^_`{|}~", c) != NULL;
+}
+
+static int
+addr_ldh(unsigned char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+	    (c >= '0' && c <= '9') || c == '-';
+}
+
+/* RFC 5322 section 3.2.3 dot-atom-text, at most ADDR_MAX_LOCAL. */
+static int
+addr_local_ok(const char *s, size_t len)
+{
+	size_t	 i;
+
+	if (len == 0 || len > ADDR_MAX_LOCAL || s[0] == '.' ||
+	    s[len - 1] == '.')
+		return 0;
+	for (i = 0; i < len; i++) {
+		if (s[i] == '.') {
+			if (s[i + 1] == '.')
+				return 0;
+		} else if (!addr_atext((unsigned char)s[i]))
+			return 0;
+	}
+	return 1;
+}
+
+int
+addr_ldh_ok(const char *s, size_t len, size_t max)
+{
+	size_t	 i, start = 0;
+
+	if (s == NULL || len == 0 || len > max)
+		return 0;
+	for (i = 0; i <= len; i++) {
+		if (i == len || s[i] == '.') {
+			if (i == start || i - start > ADDR_MAX_LABEL ||
+			    s[start] == '-' || s[i - 1] == '-')
+				return 0;
+			start = i + 1;
+		} else if (!addr_ldh((unsigned char)s[i]))
+			return 0;
+	}
+	return 1;
+}
+
+/*
+ * The domain of an addr-spec (RFC 5321 section 4.1.2 Domain): a host name
+ * of two or more labels, the last not all digits, so that it cannot be
+ * read as an IPv4 address.
+ */
+static int
+addr_domain_ok(const char *s, size_t len)
+{
+	size_t	 i, last;
+
+	if (!addr_ldh_ok(s, len, ADDR_MAX_DOMAIN) ||
+	    memchr(s, '.', len) == NULL)
+		return 0;
+	for (last = len; s[last - 1] != '.'; last--)
+		;
+	for (i = last; i < len; i++)
+		if (s[i] < '0' || s[i] > '9')
+			return 1;
+	return 0;
+}
+
+int
+addr_spec_ok(const char *s, size_t len)
+{
+	const char	*at;
+
+	if (s == NULL || len == 0 || len > ADDR_MAX ||
+	    (at = memchr(s, '@', len)) == NULL)
+		return 0;
+	/* A second '@' is not atext or LDH: the checks below refuse it. */
+	return addr_local_ok(s, (size_t)(at - s)) &&
+	    addr_domain_ok(at + 1, len - (size_t)(at - s) - 1);
+}
+
+int
+addr_is_loopback(const char *host, size_t len, int localhost_ok)
+{
+	char		 h[64];
+	struct in_addr	 a4;
+	struct in6_addr	 a6;
+
+	if (len == 0 || len >= sizeof(h))
+		return 0;
+	if (localhost_ok && len == 9 && memcmp(host, "localhost", 9) == 0)
+		return 1;
+	if (host[0] == '[') {
+		if (len < 3 || host[len - 1] != ']')
+			return 0;
+		host++;
+		len -= 2;
+	}
+	memcpy(h, host, len);
+	h[len] = '\0';
+	if (inet_pton(AF_INET, h, &a4) == 1)
+		return (ntohl(a4.s_addr) >> 24) == 127;
+	return inet_pton(AF_INET6, h, &a6) == 1 && IN6_IS_ADDR_LOOPBACK(&a6);
+}
+
+int
+addr_ip_ok(const char *s)
+{
+	unsigned char	 a[sizeof(struct in6_addr)];
+
+	if (s == NULL || strnlen(s, ADDR_MAX_IP) == ADDR_MAX_IP)
+		return 0;
+	return inet_pton(AF_INET, s, a) == 1 || inet_pton(AF_INET6, s, a) == 1;
+}
+
+const char *
+addr_domain(const char *addr)
+{
+	const char	*at;
+
+	return addr != NULL && (at = strrchr(addr, '@')) != NULL ? at + 1 :
+	    NULL;
+}
+
+int
+addr_domain_below(const char *d, const char *parent)
+{
+	size_t	 dl, pl;
+
+	if (d == NULL || parent == NULL)
+		return 0;
+	dl = strlen(d);
+	pl = strlen(parent);
+	return dl >= pl && (strcasecmp(d, parent) == 0 || (dl > pl &&
+	    d[dl - pl - 1] == '.' && strcasecmp(d + dl - pl, parent) == 0));
+}

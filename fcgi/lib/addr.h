@@ -1,0 +1,71 @@
+/*
+ * addr: the syntax of mail addresses and host names (untrusted data!):
+ * addr-spec, "Name <addr>" mailboxes, LDH host names, loopback hosts, IP
+ * address literals, the domain of an address.  One grammar for the whole
+ * service: the form's email fields, the config, the spool's envelope, the
+ * SMTP envelope and the doctor all ask here.
+ *
+ * Every check is an allowlist: it says yes only to what it knows.  None
+ * allocates but addr_mailbox_parse(); none looks a name up.
+ */
+#ifndef F2M_ADDR_H
+#define F2M_ADDR_H
+
+#include <stddef.h>
+
+/* RFC 5321 section 4.5.3.1 limits. */
+#define ADDR_MAX_LOCAL	64
+#define ADDR_MAX_DOMAIN	253
+#define ADDR_MAX	254
+#define ADDR_MAX_LABEL	63	/* RFC 1035 section 2.3.4 */
+
+/*
+ * Returns 1 when s[0..len) is one addr-spec "local@domain" and nothing
+ * else: local part a dot-atom (RFC 5322 section 3.2.3 atext, no leading,
+ * trailing or double dot; quoted local parts are refused); domain of at
+ * least two LDH labels (addr_ldh_ok()), the last not all digits; no
+ * address literals, no comments, no spaces, ASCII only; lengths within
+ * the limits above.  Returns 0 otherwise (s NULL included).  Safe for an
+ * SMTP envelope when it returns 1.  All of atext stays allowed, '%' and
+ * '!' included: none of it can end a command or header.
+ */
+int	 addr_spec_ok(const char *s, size_t len);
+
+/*
+ * Returns 1 when s[0..len) is a host name of LDH labels split by dots
+ * (RFC 1123 section 2.1): 1..max octets, each label 1..63 letters, digits
+ * and '-', not starting or ending with '-'; no empty label (so no leading,
+ * trailing or double dot).  One label is enough.  ASCII only.
+ */
+int	 addr_ldh_ok(const char *s, size_t len, size_t max);
+
+/*
+ * Returns 1 when host (len octets, as a URL parser leaves it: IPv6 in
+ * brackets or bare) is a loopback address literal: 127.0.0.0/8 or ::1.
+ * With localhost_ok, the name "localhost" counts too.  Other names never
+ * do ("127.example.com" is not loopback): no name lookup decides.
+ */
+int	 addr_is_loopback(const char *host, size_t len, int localhost_ok);
+
+/*
+ * Returns 1 when s is an IPv4 dotted quad or an IPv6 address as
+ * inet_pton(3) reads them (no brackets, no zone, no port); 0 otherwise,
+ * s NULL included.
+ */
+int	 addr_ip_ok(const char *s);
+
+/*
+ * The domain of an address: what follows its last '@' (possibly ""), or
+ * NULL when addr is NULL or holds no '@'.  Points into addr; checks
+ * nothing else.
+ */
+const char *addr_domain(const char *addr);
+
+/*
+ * Returns 1 when domain d is parent or below it (RFC 7489 section 3.1.1
+ * relaxed alignment without a public suffix list): equal, or d ends in
+ * "." followed by parent, ASCII case-insensitive.  0 when either is NULL.
+ */
+int	 addr_domain_below(const char *d, const char *parent);
+
+#endif
