@@ -6,6 +6,7 @@
 #include <curl/curl.h>
 
 #include "conf/conf.h"
+#include "lib/addr.h"
 #include "lib/log.h"
 #include "deliver/smtp.h"
 #include "form/validate.h"
@@ -374,14 +375,14 @@ smtp_classify(CURLcode rc, int code, const char *replied)
 	return SMTP_DEFER;
 }
 
-/* "<addr>" after validate_addr_spec(); NULL when refused or ENOMEM. */
+/* "<addr>" after addr_spec_ok(); NULL when refused or ENOMEM. */
 static char *
 smtp_angle(const char *addr)
 {
 	size_t	 len;
 	char	*p;
 
-	if (addr == NULL || !validate_addr_spec(addr, strlen(addr)))
+	if (addr == NULL || !addr_spec_ok(addr, strlen(addr)))
 		return NULL;
 	len = strlen(addr) + 3;
 	if ((p = malloc(len)) != NULL)

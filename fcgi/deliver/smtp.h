@@ -4,7 +4,7 @@
  * One easy handle is kept for the life of a struct smtp so that TLS and
  * AUTH happen once per connection, not once per message.  Peer and host
  * verification are always on.  Envelope addresses are checked with
- * validate_addr_spec() here again before libcurl sees them (libcurl passes
+ * addr_spec_ok() here again before libcurl sees them (libcurl passes
  * CR/LF through to the server).
  */
 #ifndef F2M_SMTP_H
@@ -41,7 +41,7 @@ int	 smtp_open(const struct conf_smtp *cfg, const char *password,
  * Sends len octets of data (a signed message, CRLF line ends, not
  * dot-stuffed) from mail_from to the nrcpt addresses (1 to 100; one
  * refused recipient fails the whole message).  Every address must pass
- * validate_addr_spec(), else SMTP_FAIL without contacting the server.  On
+ * addr_spec_ok(), else SMTP_FAIL without contacting the server.  On
  * anything but SMTP_SENT a one-line, log-safe reason is written to err:
  * "curl: <error> (code N)[: <detail>], server reply NNN after <command>:
  * <reply line>" or "..., no server reply"; never credentials.

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "form/resolve.h"
+#include "lib/addr.h"
 
 /*
  * The names other form services use for the same thing, in the order
@@ -18,7 +19,7 @@ int
 form_reply_addr_ok(const struct form_field *v)
 {
 	return validate_header_text(v->value, v->value_len) ==
-	    VALIDATE_TEXT_OK && validate_addr_spec(v->value, v->value_len);
+	    VALIDATE_TEXT_OK && addr_spec_ok(v->value, v->value_len);
 }
 
 /* The first non-empty field of the NULL-terminated names, or NULL. */

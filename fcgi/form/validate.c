@@ -1,4 +1,4 @@
-/* validate: address syntax, header-safe text, form rules; see validate.h. */
+/* validate: header-safe text, admin mailboxes, form rules; see validate.h. */
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <stdint.h>
@@ -9,100 +9,9 @@
 #include "conf/conf.h"
 #include "form/form.h"
 #include "form/validate.h"
+#include "lib/addr.h"
 
-#define VALIDATE_MAX_LABEL	63	/* RFC 1035 section 2.3.4 */
 #define VALIDATE_MAX_NAME	64	/* octets of a shown field name */
-
-/* ---- addresses ----------------------------------------------------- */
-
-/*
- * RFC 5322 section 3.2.3 atext.  '%', '!', '/', '|' and the like stay
- * allowed because the RFC allows them: none can end an SMTP command, a
- * header or the angle brackets around an address.  The percent hack and
- * bang paths are routing policy of a receiving MTA for its own domains; a
- * visitor's address only reaches Reply-To, and envelope addresses come from
- * the config.
- */
-static int
-validate_atext(unsigned char c)
-{
-	if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-	    (c >= '0' && c <= '9'))
-		return 1;
-	return c != '\0' && strchr("!#$%&'*+-/=?^_`{|}~", c) != NULL;
-}
-
-static int
-validate_ldh(unsigned char c)
-{
-	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-	    (c >= '0' && c <= '9') || c == '-';
-}
-
-/* RFC 5322 section 3.2.3 dot-atom-text, at most VALIDATE_MAX_LOCAL. */
-static int
-validate_local(const char *s, size_t len)
-{
-	size_t	 i;
-
-	if (len == 0 || len > VALIDATE_MAX_LOCAL || s[0] == '.' ||
-	    s[len - 1] == '.')
-		return 0;
-	for (i = 0; i < len; i++) {
-		if (s[i] == '.') {
-			if (s[i + 1] == '.')
-				return 0;
-		} else if (!validate_atext((unsigned char)s[i]))
-			return 0;
-	}
-	return 1;
-}
-
-/*
- * A host name (RFC 1123 section 2.1, RFC 5321 section 4.1.2 Domain): two
- * or more LDH labels, none empty (so no trailing dot) or over 63 octets,
- * none starting or ending with '-'; the last not all digits, so that it
- * cannot be read as an IPv4 address.
- */
-static int
-validate_domain(const char *s, size_t len)
-{
-	size_t	 i, start = 0, labels = 0;
-	int	 digits = 1;
-
-	if (len == 0 || len > VALIDATE_MAX_DOMAIN)
-		return 0;
-	for (i = 0; i <= len; i++) {
-		if (i == len || s[i] == '.') {
-			if (i == start || i - start > VALIDATE_MAX_LABEL ||
-			    s[start] == '-' || s[i - 1] == '-')
-				return 0;
-			labels++;
-			if (i < len) {
-				start = i + 1;
-				digits = 1;
-			}
-		} else if (validate_ldh((unsigned char)s[i])) {
-			if (s[i] < '0' || s[i] > '9')
-				digits = 0;
-		} else
-			return 0;
-	}
-	return labels >= 2 && !digits;
-}
-
-int
-validate_addr_spec(const char *s, size_t len)
-{
-	const char	*at;
-
-	if (s == NULL || len == 0 || len > VALIDATE_MAX_ADDR ||
-	    (at = memchr(s, '@', len)) == NULL)
-		return 0;
-	/* A second '@' is not atext or LDH: the checks below refuse it. */
-	return validate_local(s, (size_t)(at - s)) &&
-	    validate_domain(at + 1, len - (size_t)(at - s) - 1);
-}
 
 /* ---- text ---------------------------------------------------------- */
 
@@ -297,7 +206,7 @@ validate_mailbox(const char *s, char **display, char **addr)
 		return -1;
 
 	if (s[len - 1] != '>') {
-		if (!validate_addr_spec(s, len))
+		if (!addr_spec_ok(s, len))
 			return -1;
 		*display = validate_strndup("", 0);
 		*addr = validate_strndup(s, len);
@@ -310,7 +219,7 @@ validate_mailbox(const char *s, char **display, char **addr)
 		lt = s + len - 1;
 		while (lt > s && *lt != '<')
 			lt--;
-		if (*lt != '<' || !validate_addr_spec(lt + 1,
+		if (*lt != '<' || !addr_spec_ok(lt + 1,
 		    (size_t)(s + len - 1 - (lt + 1))))
 			return -1;
 		dlen = (size_t)(lt - s);
@@ -369,7 +278,7 @@ validate_one(const struct conf_field *cf, const struct form *f)
 		return "invalid";
 	if (cf->max_length > 0 && validate_utf8_len(v, len) > cf->max_length)
 		return "max_length";
-	if (cf->email && !validate_addr_spec(v, len))
+	if (cf->email && !addr_spec_ok(v, len))
 		return "email";
 	if (cf->letters && !validate_has_letter(v, len))
 		return "letters";

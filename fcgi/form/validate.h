@@ -1,6 +1,7 @@
 /*
- * validate: syntax of addresses and of text that reaches a message
- * (untrusted data!), and the per-form field rules of the config.
+ * validate: syntax of text that reaches a message (untrusted data!),
+ * admin mailboxes, and the per-form field rules of the config.  Address
+ * syntax is lib/addr.h.
  *
  * Every function here is an allowlist: it says yes only to what it knows.
  */
@@ -14,23 +15,6 @@
 struct conf_form;
 struct form;
 
-/* RFC 5321 section 4.5.3.1 limits. */
-#define VALIDATE_MAX_LOCAL	64
-#define VALIDATE_MAX_DOMAIN	253
-#define VALIDATE_MAX_ADDR	254
-
-/*
- * Returns 1 when s[0..len) is one addr-spec "local@domain" and nothing
- * else: local part a dot-atom (RFC 5322 section 3.2.3 atext, no leading,
- * trailing or double dot; quoted local parts are refused); domain of at
- * least two LDH labels of 1..63 octets, not starting or ending with '-',
- * the last not all digits; no address literals, no comments, no spaces,
- * ASCII only; lengths within the limits above.  Returns 0 otherwise.
- * Safe for an SMTP envelope when it returns 1.  All of atext stays
- * allowed, '%' and '!' included: none of it can end a command or header.
- */
-int	 validate_addr_spec(const char *s, size_t len);
-
 /*
  * Splits a mailbox written by the admin, "Display Name <local@domain>" or
  * a bare addr-spec (spaces around the whole are ignored).  The display
@@ -38,7 +22,7 @@ int	 validate_addr_spec(const char *s, size_t len);
  * a quoted string whose only escapes are \" and \\; UTF-8 allowed, nothing
  * validate_header_text() refuses.  On success
  * returns 0 and sets *display (malloc'd, unquoted, "" when absent) and
- * *addr (malloc'd, validated by validate_addr_spec()); on failure returns
+ * *addr (malloc'd, passed by addr_spec_ok()); on failure returns
  * -1 and sets both to NULL.
  */
 int	 validate_mailbox(const char *s, char **display, char **addr);
@@ -144,7 +128,7 @@ size_t	 validate_files(const struct conf_form *, const struct form *,
  * rely on") to a parsed form:
  *   - each configured field: at most one occurrence ("invalid" otherwise);
  *     required and empty -> "required"; over max_length code points ->
- *     "max_length"; type email and not validate_addr_spec() -> "email";
+ *     "max_length"; type email and not addr_spec_ok() -> "email";
  *     header-bound (reply_to, or used by the subject template, see
  *     conf_field.header) and not validate_header_text() -> "invalid";
  *     otherwise (body only) not validate_body_text() -> "invalid";

@@ -11,6 +11,7 @@
 
 #include "form/resolve.h"
 #include "form/validate.h"
+#include "lib/addr.h"
 #include "lib/buf.h"
 #include "lib/log.h"
 #include "lib/tmpl.h"
@@ -52,7 +53,7 @@ budget(const struct conf_form *cfm, const struct form_field *to,
 	struct throttle_key	 k;
 	unsigned char		 md[EVP_MAX_MD_SIZE];
 	unsigned int		 mdlen = 0;
-	char			 key[80], c[VALIDATE_MAX_ADDR + 1];
+	char			 key[80], c[ADDR_MAX + 1];
 	size_t			 i;
 	long			 after;
 	int			 rc;

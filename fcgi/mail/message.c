@@ -5,6 +5,7 @@
 #include <strings.h>
 #include <time.h>
 
+#include "lib/addr.h"
 #include "lib/buf.h"
 #include "mail/message.h"
 
@@ -426,7 +427,7 @@ host_ok(const char *s)
 }
 
 /*
- * An addr-spec as validate_addr_spec() passes it, checked again with a
+ * An addr-spec as addr_spec_ok() passes it, checked again with a
  * plainer rule: dot-atom local part, LDH-and-dot domain, one '@', within
  * the RFC 5321 lengths.  Nothing that could close the angle brackets,
  * start a comment or end the header gets through.
@@ -438,7 +439,7 @@ addr_ok(const char *s)
 	size_t		 i, len, local;
 
 	len = strlen(s);
-	if (len == 0 || len > MESSAGE_MAX_ADDR ||
+	if (len == 0 || len > ADDR_MAX ||
 	    (at = strchr(s, '@')) == NULL)
 		return 0;
 	local = (size_t)(at - s);

@@ -19,7 +19,6 @@
 
 #define MESSAGE_MAX_ID		60	/* MIME boundary line <= 78 */
 #define MESSAGE_MAX_HOST	253
-#define MESSAGE_MAX_ADDR	254	/* RFC 5321 section 4.5.3.1 */
 #define MESSAGE_MAX_IP		45	/* INET6_ADDRSTRLEN - 1 */
 #define MESSAGE_MAX_ATTACHMENTS	64
 #define MESSAGE_MAX_FILENAME	255	/* octets; FORM_MAX_FILENAME */

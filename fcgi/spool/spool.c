@@ -18,10 +18,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "lib/addr.h"
 #include "lib/file.h"
 #include "lib/log.h"
 #include "spool/spool.h"
-#include "form/validate.h"
 
 #define SPOOL_MAGIC		"form2mail-spool 1\n"
 #define SPOOL_MAX_FILE		(256L * 1024 * 1024)
@@ -310,11 +310,11 @@ spool_meta_ok(const struct spool_meta *m)
 
 	if (!spool_id_valid(m->id) || m->form[0] == '\0' ||
 	    strpbrk(m->form, " \r\n/") != NULL || m->nrcpt == 0 ||
-	    !validate_addr_spec(m->from, strlen(m->from)))
+	    !addr_spec_ok(m->from, strlen(m->from)))
 		return 0;
 	for (i = 0; i < m->nrcpt; i++)
 		if (m->rcpt[i] == NULL ||
-		    !validate_addr_spec(m->rcpt[i], strlen(m->rcpt[i])))
+		    !addr_spec_ok(m->rcpt[i], strlen(m->rcpt[i])))
 			return 0;
 	return 1;
 }

@@ -1,5 +1,5 @@
 /*
- * fuzz_address: validate_addr_spec and validate_mailbox on arbitrary
+ * fuzz_address: addr_spec_ok and validate_mailbox on arbitrary
  * octets.  Invariants (abort() on violation):
  *  - an accepted addr-spec holds only atext, '.' and exactly one '@';
  *    its local part is 1..64 octets without a leading, trailing or double
@@ -7,10 +7,10 @@
  *    two, none with a '-' at either end, the last not all digits; the
  *    whole at most 254 octets;
  *  - validate_mailbox (on NUL-free input) accepts the bare input exactly
- *    when validate_addr_spec does, and "<input>" likewise, both with an
+ *    when addr_spec_ok does, and "<input>" likewise, both with an
  *    empty display name and the address unchanged;
  *  - whatever validate_mailbox accepts has an address that passes
- *    validate_addr_spec and a display name that passes
+ *    addr_spec_ok and a display name that passes
  *    validate_header_text; on refusal both outputs are NULL.
  */
 #include <stdint.h>
@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "form/validate.h"
+#include "lib/addr.h"
 
 int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 
@@ -42,7 +43,7 @@ fz_check_addr(const uint8_t *s, size_t len)
 	size_t	 i, at = 0, ats = 0, label = 0, labels = 0;
 	int	 digits = 1;
 
-	if (len == 0 || len > VALIDATE_MAX_ADDR)
+	if (len == 0 || len > ADDR_MAX)
 		abort();
 	for (i = 0; i < len; i++) {
 		if (s[i] == '@') {
@@ -51,8 +52,8 @@ fz_check_addr(const uint8_t *s, size_t len)
 		} else if (s[i] != '.' && !fz_atext(s[i]))
 			abort();
 	}
-	if (ats != 1 || at == 0 || at > VALIDATE_MAX_LOCAL ||
-	    len - at - 1 == 0 || len - at - 1 > VALIDATE_MAX_DOMAIN)
+	if (ats != 1 || at == 0 || at > ADDR_MAX_LOCAL ||
+	    len - at - 1 == 0 || len - at - 1 > ADDR_MAX_DOMAIN)
 		abort();
 	if (s[0] == '.' || s[at - 1] == '.')
 		abort();
@@ -95,7 +96,7 @@ fz_mailbox(const char *s, char **d, char **a)
 		return -1;
 	}
 	if (rc != 0 || *d == NULL || *a == NULL ||
-	    !validate_addr_spec(*a, strlen(*a)) ||
+	    !addr_spec_ok(*a, strlen(*a)) ||
 	    validate_header_text(*d, strlen(*d)) != VALIDATE_TEXT_OK)
 		abort();
 	return 0;
@@ -107,7 +108,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	char	*s = NULL, *d, *a;
 	int	 ok, plain;
 
-	ok = validate_addr_spec((const char *)data, size);
+	ok = addr_spec_ok((const char *)data, size);
 	if (ok != 0 && ok != 1)
 		abort();
 	if (ok)

@@ -12,7 +12,7 @@
 #include <unistd.h>
 
 #include "conf/conf.h"
-#include "form/validate.h"
+#include "lib/addr.h"
 
 int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 
@@ -22,7 +22,7 @@ check_mailboxes(const struct conf_mailbox *m, size_t n)
 	size_t	 i;
 
 	for (i = 0; i < n; i++)
-		if (!validate_addr_spec(m[i].addr, strlen(m[i].addr)))
+		if (!addr_spec_ok(m[i].addr, strlen(m[i].addr)))
 			abort();
 }
 
@@ -53,7 +53,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if ((rc == 0) != (cf != NULL))
 		abort();
 	if (cf != NULL) {
-		if (!validate_addr_spec(cf->from.addr, strlen(cf->from.addr)))
+		if (!addr_spec_ok(cf->from.addr, strlen(cf->from.addr)))
 			abort();
 		for (i = 0; i < cf->nforms; i++) {
 			if (cf->forms[i].nto == 0 && cf->forms[i].nchoices == 0)

@@ -32,188 +32,6 @@ show(const char *s, size_t len)
 	return out;
 }
 
-/* ---- validate_addr_spec -------------------------------------------- */
-
-struct addr_case {
-	const char	*s;
-	size_t		 len;
-	int		 want;
-};
-
-static const struct addr_case addr_cases[] = {
-	{ B("a@b.c"), 1 },
-	{ B("user@example.com"), 1 },
-	{ B("first.last@example.com"), 1 },
-	{ B("user+tag@example.com"), 1 },
-	{ B("o'brien@example.ie"), 1 },
-	{ B("User@EXAMPLE.COM"), 1 },
-	{ B("a@xn--bcher-kva.example"), 1 },
-	{ B("a@b-b.c"), 1 },
-	{ B("a@b--b.c"), 1 },
-	{ B("a@1.2.3.com"), 1 },
-	{ B("a@b.c0"), 1 },
-	/* all of atext: RFC 5322 allows it, nothing here ends a command */
-	{ B("!#$%&'*+-/=?^_`{|}~@example.com"), 1 },
-	{ B("a!b@example.com"), 1 },
-	{ B("a%b@example.com"), 1 },
-	{ B("a%0d%0a@example.com"), 1 },	/* literal text, not CR LF */
-	/* CR, LF, NUL anywhere */
-	{ B("a@b.c\r\nBcc: x@y.z"), 0 },
-	{ B("a@b.c\r\n"), 0 },
-	{ B("a@b.c\n"), 0 },
-	{ B("a@b.c\r"), 0 },
-	{ B("\r\na@b.c"), 0 },
-	{ B("a\r@b.c"), 0 },
-	{ B("a@b\n.c"), 0 },
-	{ B("a\0@b.c"), 0 },
-	{ B("a@b.c\0"), 0 },
-	{ B("a@b\0.c"), 0 },
-	{ B("\0"), 0 },
-	/* lists, angle brackets, display names */
-	{ B("a@b.c, d@e.f"), 0 },
-	{ B("a@b.c,d@e.f"), 0 },
-	{ B("a@b.c;d@e.f"), 0 },
-	{ B("<a@b.c>"), 0 },
-	{ B("a@b.c>"), 0 },
-	{ B("<a@b.c"), 0 },
-	{ B("Name <a@b.c>"), 0 },
-	{ B("a@b.c <d@e.f>"), 0 },
-	/* quoted local parts, comments, literals */
-	{ B("\"a b\"@b.c"), 0 },
-	{ B("\"a\"@b.c"), 0 },
-	{ B("\"a@b\"@c.d"), 0 },
-	{ B("(x)a@b.c"), 0 },
-	{ B("a(x)@b.c"), 0 },
-	{ B("a@(x)b.c"), 0 },
-	{ B("a@b.c(x)"), 0 },
-	{ B("a@[127.0.0.1]"), 0 },
-	{ B("a@[IPv6:2001:db8::1]"), 0 },
-	{ B("a@127.0.0.1"), 0 },
-	/* dots */
-	{ B("a@b.c."), 0 },
-	{ B("a.@b.c"), 0 },
-	{ B(".a@b.c"), 0 },
-	{ B("a..b@b.c"), 0 },
-	{ B("a@b..c"), 0 },
-	{ B("a@.b.c"), 0 },
-	{ B("."), 0 },
-	/* '@' count, empty parts */
-	{ B(""), 0 },
-	{ B("a"), 0 },
-	{ B("@"), 0 },
-	{ B("a@"), 0 },
-	{ B("@b.c"), 0 },
-	{ B("a@@b.c"), 0 },
-	{ B("a@b@c.d"), 0 },
-	{ B("a@b.c@"), 0 },
-	/* domain shape */
-	{ B("a@localhost"), 0 },
-	{ B("a@b.123"), 0 },
-	{ B("a@123"), 0 },
-	{ B("a@-b.c"), 0 },
-	{ B("a@b-.c"), 0 },
-	{ B("a@b.-c"), 0 },
-	{ B("a@b.c-"), 0 },
-	{ B("a@b_c.d"), 0 },
-	{ B("a@b.c:25"), 0 },
-	{ B("a@b/c.d"), 0 },
-	/* spaces and controls */
-	{ B(" a@b.c"), 0 },
-	{ B("a@b.c "), 0 },
-	{ B("a b@b.c"), 0 },
-	{ B("a@b c.d"), 0 },
-	{ B("a\t@b.c"), 0 },
-	{ B("a\x7f@b.c"), 0 },
-	{ B("a\x1b@b.c"), 0 },
-	/* specials outside atext */
-	{ B("a\\b@c.d"), 0 },
-	{ B("a:b@c.d"), 0 },
-	{ B("a[b@c.d"), 0 },
-	{ B("a]b@c.d"), 0 },
-	/* non-ASCII */
-	{ B("\xc3\xbc@b.c"), 0 },
-	{ B("a@b\xc3\xbc.c"), 0 },
-	{ B("a\xef\xbc\xa0" "b.c"), 0 },	/* U+FF20 FULLWIDTH @ */
-	{ B("a\x80@b.c"), 0 },
-	{ B("a@b.c\xff"), 0 },
-};
-
-/* Appends the parts of an address: a NUL-free string, or n copies of c. */
-static void
-add(struct buf *b, const char *s, char c, size_t n)
-{
-	size_t	 i;
-
-	if (s != NULL && buf_adds(b, s) == -1)
-		abort();
-	for (i = 0; i < n; i++)
-		if (buf_addc(b, c) == -1)
-			abort();
-}
-
-static void
-test_addr(void)
-{
-	struct buf	 b = BUF_INIT;
-	size_t		 i;
-
-	for (i = 0; i < sizeof(addr_cases) / sizeof(addr_cases[0]); i++)
-		T_OK(validate_addr_spec(addr_cases[i].s, addr_cases[i].len) ==
-		    addr_cases[i].want, "addr case %zu [%s]: expected %d, "
-		    "got %d", i, show(addr_cases[i].s, addr_cases[i].len),
-		    addr_cases[i].want, !addr_cases[i].want);
-	T_INT(validate_addr_spec(NULL, 0), 0, "NULL");
-	/* a length shorter than the string: only that prefix counts */
-	T_INT(validate_addr_spec("a@b.c\r\n", 5), 1, "prefix a@b.c");
-	T_INT(validate_addr_spec("a@b.cd", 4), 0, "prefix a@b.");
-
-	add(&b, NULL, 'l', 64);
-	add(&b, "@example.com", 0, 0);
-	T_INT(validate_addr_spec(b.data, b.len), 1, "local of 64");
-	buf_reset(&b);
-	add(&b, NULL, 'l', 65);
-	add(&b, "@example.com", 0, 0);
-	T_INT(validate_addr_spec(b.data, b.len), 0, "local of 65");
-	buf_reset(&b);
-	add(&b, "a@", 'd', 63);
-	add(&b, ".com", 0, 0);
-	T_INT(validate_addr_spec(b.data, b.len), 1, "label of 63");
-	buf_reset(&b);
-	add(&b, "a@", 'd', 64);
-	add(&b, ".com", 0, 0);
-	T_INT(validate_addr_spec(b.data, b.len), 0, "label of 64");
-	buf_reset(&b);
-	add(&b, "a@b.", 'd', 64);
-	T_INT(validate_addr_spec(b.data, b.len), 0, "last label of 64");
-	/* 64 + 1 + 63 + 1 + 63 + 1 + 57 + 4 */
-	buf_reset(&b);
-	add(&b, NULL, 'l', 64);
-	add(&b, "@", 'd', 63);
-	add(&b, ".", 'd', 63);
-	add(&b, ".", 'd', 57);
-	add(&b, ".com", 0, 0);
-	T_INT(b.len, 254, "built 254");
-	T_INT(validate_addr_spec(b.data, b.len), 1, "total 254");
-	buf_reset(&b);
-	add(&b, NULL, 'l', 64);
-	add(&b, "@", 'd', 63);
-	add(&b, ".", 'd', 63);
-	add(&b, ".", 'd', 58);
-	add(&b, ".com", 0, 0);
-	T_INT(b.len, 255, "built 255");
-	T_INT(validate_addr_spec(b.data, b.len), 0, "total 255");
-	/* the longest domain the total allows: 252 */
-	buf_reset(&b);
-	add(&b, "a@", 'd', 63);
-	add(&b, ".", 'd', 63);
-	add(&b, ".", 'd', 63);
-	add(&b, ".", 'd', 56);
-	add(&b, ".com", 0, 0);
-	T_INT(b.len, 254, "built 254 (domain 252)");
-	T_INT(validate_addr_spec(b.data, b.len), 1, "domain of 252");
-	buf_free(&b);
-}
-
 /* ---- text ---------------------------------------------------------- */
 
 enum { OK = VALIDATE_TEXT_OK, U8 = VALIDATE_TEXT_UTF8,
@@ -743,28 +561,6 @@ static const struct {
 };
 
 static void
-test_loopback(void)
-{
-	static const struct {
-		const char	*host;
-		int		 localhost, want;
-	} t[] = {
-		{ "127.0.0.1", 0, 1 }, { "127.255.3.4", 0, 1 },
-		{ "[::1]", 0, 1 }, { "::1", 0, 1 }, { "localhost", 1, 1 },
-		{ "localhost", 0, 0 }, { "127.example.com", 1, 0 },
-		{ "127.0.0.1.example.com", 1, 0 }, { "localhost.evil.test", 1, 0 },
-		{ "128.0.0.1", 0, 0 }, { "[::2]", 0, 0 }, { "", 1, 0 },
-		{ "127.0.0.1x", 0, 0 }, { "[::ffff:127.0.0.1]", 0, 0 },
-		{ "[::1", 0, 0 }, { "[]", 0, 0 }, { "0x7f.1", 0, 0 },
-	};
-	size_t	 i;
-
-	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++)
-		T_INT(validate_loopback_host(t[i].host, strlen(t[i].host),
-		    t[i].localhost), t[i].want, t[i].host);
-}
-
-static void
 test_content(void)
 {
 	static char		 p1[] = "cheap pills", p2[] = "seo services";
@@ -856,13 +652,11 @@ test_form_memory(void)
 int
 main(void)
 {
-	test_addr();
 	test_text();
 	test_field_name();
 	test_mailbox();
 	test_form_table();
 	test_form_memory();
 	test_content();
-	test_loopback();
 	T_DONE();
 }
