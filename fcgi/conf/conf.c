@@ -25,6 +25,7 @@
 #include <jansson.h>
 
 #include "conf/conf.h"
+#include "lib/addr.h"
 #include "lib/file.h"
 #include "lib/log.h"
 #include "lib/tmpl.h"
@@ -609,7 +610,7 @@ conf_url_loopback(const char *url)
 		return 0;
 	h += 3;
 	n = h[0] == '[' ? strcspn(h, "]") + 1 : strcspn(h, ":/?#");
-	return validate_loopback_host(h, n, 0);
+	return addr_is_loopback(h, n, 0);
 }
 
 /* https://..., or http:// to loopback only (a local test peer, rspamd). */
@@ -1315,7 +1316,7 @@ conf_smtp(struct conf_ctx *c, json_t *root)
 	if (h[n] == ':' && (strspn(h + n + 1, "0123456789") !=
 	    strlen(h + n + 1) || h[n + 1] == '\0' || atoi(h + n + 1) > 65535))
 		conf_err(c, "/smtp/url", 0, "bad port in \"url\"");
-	loopback = validate_loopback_host(host, strlen(host), 1);
+	loopback = addr_is_loopback(host, strlen(host), 1);
 	if (sm->insecure_plaintext) {
 		if (sm->tls != CONF_SMTP_STARTTLS || !loopback)
 			conf_err(c, "/smtp/insecure_plaintext", 0,

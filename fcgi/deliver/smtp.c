@@ -9,7 +9,6 @@
 #include "lib/addr.h"
 #include "lib/log.h"
 #include "deliver/smtp.h"
-#include "form/validate.h"
 
 #define SMTP_MAX_RCPT		100	/* RFC 5321 section 4.5.3.1.8 */
 #define SMTP_MAX_HELO		253
@@ -82,12 +81,6 @@ smtp_helo_ok(const char *s)
 	return label > 0 && s[len - 1] != '-';
 }
 
-static int
-smtp_loopback(const char *host)
-{
-	return validate_loopback_host(host, strlen(host), 1);
-}
-
 /*
  * cfg->url with the EHLO name as its path (libcurl takes the EHLO domain
  * from the path).  The scheme must agree with cfg->tls, and clear text
@@ -119,7 +112,7 @@ smtp_url(const struct conf_smtp *cfg, const char *helo)
 		break;
 	case CONF_SMTP_PLAIN:
 		ok = strcmp(scheme, "smtp") == 0 && cfg->insecure_plaintext &&
-		    smtp_loopback(host);
+		    addr_is_loopback(host, strlen(host), 1);
 		break;
 	}
 	if (!ok) {

@@ -286,30 +286,6 @@ validate_one(const struct conf_field *cf, const struct form *f)
 }
 
 int
-validate_loopback_host(const char *host, size_t len, int localhost)
-{
-	char		 h[64];
-	struct in_addr	 a4;
-	struct in6_addr	 a6;
-
-	if (len == 0 || len >= sizeof(h))
-		return 0;
-	if (localhost && len == 9 && memcmp(host, "localhost", 9) == 0)
-		return 1;
-	if (host[0] == '[') {
-		if (len < 3 || host[len - 1] != ']')
-			return 0;
-		host++;
-		len -= 2;
-	}
-	memcpy(h, host, len);
-	h[len] = '\0';
-	if (inet_pton(AF_INET, h, &a4) == 1)
-		return (ntohl(a4.s_addr) >> 24) == 127;
-	return inet_pton(AF_INET6, h, &a6) == 1 && IN6_IS_ADDR_LOOPBACK(&a6);
-}
-
-int
 validate_reserved_name(const char *name, size_t len)
 {
 	static const char *const names[] = { "redirect", "altcha", "botcheck",

@@ -59,14 +59,6 @@ size_t	 validate_utf8_len(const char *s, size_t len);
 int	 validate_field_name(const char *s, size_t len);
 
 /*
- * Returns 1 when host (len octets, as a URL parser leaves it: IPv6 in
- * brackets or bare) is a loopback address literal: 127.0.0.0/8 or ::1.
- * With localhost, the name "localhost" counts too.  Other names never do
- * ("127.example.com" is not loopback): no name lookup decides.
- */
-int	 validate_loopback_host(const char *host, size_t len, int localhost);
-
-/*
  * Returns 1 for the names of fields that machinery reads and that are
  * never shown or checked as fields: '_' names (_next, _gotcha, ...),
  * "redirect", the honeypot alias "botcheck", Web3Forms' "replyto" (the

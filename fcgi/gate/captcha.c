@@ -13,7 +13,7 @@
 
 #include "lib/buf.h"
 #include "gate/captcha.h"
-#include "form/validate.h"
+#include "lib/addr.h"
 #include "lib/log.h"
 
 #define CAPTCHA_MAX_HOSTNAME	253	/* RFC 1035 section 2.3.4 */
@@ -200,13 +200,6 @@ captcha_ip_ok(const char *s)
 	    inet_pton(AF_INET6, s, &a6) == 1;
 }
 
-/* 127.0.0.0/8 or ::1 written as an address: no name lookup decides. */
-static int
-captcha_loopback(const char *host)
-{
-	return validate_loopback_host(host, strlen(host), 0);
-}
-
 /*
  * The verify URL as libcurl will use it.  https only, but http towards a
  * loopback address literal, where a test's own endpoint listens.
@@ -234,7 +227,9 @@ captcha_url(const char *in, int *plain, char *err, size_t errsize)
 		snprintf(err, errsize, "verify_url is not a URL");
 		goto out;
 	}
-	if (strcmp(scheme, "http") == 0 && captcha_loopback(host))
+	/* 127.0.0.0/8 or ::1 written as an address, not "localhost". */
+	if (strcmp(scheme, "http") == 0 &&
+	    addr_is_loopback(host, strlen(host), 0))
 		*plain = 1;
 	else if (strcmp(scheme, "https") != 0) {
 		snprintf(err, errsize, "verify_url must be https:// (http:// "

@@ -13,7 +13,7 @@
 #include "lib/buf.h"
 #include "lib/log.h"
 #include "gate/spam.h"
-#include "form/validate.h"
+#include "lib/addr.h"
 
 #define SPAM_MAX_TIMEOUT	600000L	/* ms */
 #define SPAM_MAX_URL		2048
@@ -91,18 +91,6 @@ spam_why_add(struct spam_why *w, const char *fmt, ...)
 		memcpy(w->s + w->size - 4, "...", 4);
 }
 
-/*
- * The host of an http:// url must be loopback: the message and the
- * visitor's address would otherwise cross a network in clear text.  The
- * host is as libcurl's URL parser normalised it ("[::1]" with brackets,
- * other IPv4 notations rewritten as dotted quads).
- */
-static int
-spam_loopback(const char *host)
-{
-	return validate_loopback_host(host, strlen(host), 1);
-}
-
 /* 1 when the url has no such part (none is libcurl's code for that). */
 static int
 spam_url_lacks(CURLU *u, CURLUPart what, CURLUcode none)
@@ -149,9 +137,15 @@ spam_url(const char *url, int *https)
 		    "query, a fragment or a zone id");
 		goto out;
 	}
+	/*
+	 * The host of an http:// url must be loopback: the message and the
+	 * visitor's address would otherwise cross a network in clear text.
+	 * The host is as libcurl's URL parser normalised it ("[::1]" with
+	 * brackets, other IPv4 notations rewritten as dotted quads).
+	 */
 	*https = strcmp(scheme, "https") == 0;
 	if (!*https && !(strcmp(scheme, "http") == 0 &&
-	    spam_loopback(host))) {
+	    addr_is_loopback(host, strlen(host), 1))) {
 		log_err("spam: the rspamd url must be https://, or http:// "
 		    "to a loopback address");
 		goto out;
