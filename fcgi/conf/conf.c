@@ -524,30 +524,6 @@ conf_real(struct conf_ctx *c, const char *path, json_t *parent,
 /* ---- checks ------------------------------------------------------- */
 
 static int
-conf_is_ldh_name(const char *s)
-{
-	size_t	 lab = 0, n = 0;
-
-	if (s == NULL || *s == '\0' || strlen(s) > 253)
-		return 0;
-	for (; *s; s++, n++) {
-		if (*s == '.') {
-			if (lab == 0 || s[-1] == '-')
-				return 0;
-			lab = 0;
-			continue;
-		}
-		if (!isalnum((unsigned char)*s) && *s != '-')
-			return 0;
-		if (*s == '-' && lab == 0)
-			return 0;
-		if (++lab > 63)
-			return 0;
-	}
-	return lab > 0 && s[-1] != '-';
-}
-
-static int
 conf_is_token(const char *s, size_t max)
 {
 	size_t	 n = 0;
@@ -1220,14 +1196,16 @@ conf_sender(struct conf_ctx *c, json_t *root)
 	} else if (cf->from.addr != NULL)
 		cf->envelope_from = strdup(cf->from.addr);
 	cf->hostname = conf_str(c, "/sender", o, "hostname", NULL, 1);
-	if (cf->hostname != NULL && (!conf_is_ldh_name(cf->hostname) ||
+	if (cf->hostname != NULL && (!addr_ldh_ok(cf->hostname,
+	    strlen(cf->hostname), ADDR_MAX_DOMAIN) ||
 	    strchr(cf->hostname, '.') == NULL))
 		conf_err(c, "/sender/hostname", 0, "\"hostname\" must be a "
 		    "fully qualified host name");
 	cf->message_id_domain = conf_str(c, "/sender", o, "message_id_domain",
 	    NULL, 0);
 	if (cf->message_id_domain != NULL &&
-	    (!conf_is_ldh_name(cf->message_id_domain) ||
+	    (!addr_ldh_ok(cf->message_id_domain,
+	    strlen(cf->message_id_domain), ADDR_MAX_DOMAIN) ||
 	    strchr(cf->message_id_domain, '.') == NULL))
 		conf_err(c, "/sender/message_id_domain", 0, "\"message_id_domain"
 		    "\" must be a fully qualified domain name");
@@ -1362,10 +1340,12 @@ conf_dkim(struct conf_ctx *c, json_t *root)
 		d->selector = conf_str(c, p, o, "selector", NULL, 1);
 		d->key_file = conf_str(c, p, o, "key_file", NULL, 1);
 		alg = conf_str(c, p, o, "algorithm", "rsa-sha256", 0);
-		if (d->domain != NULL && (!conf_is_ldh_name(d->domain) ||
+		if (d->domain != NULL && (!addr_ldh_ok(d->domain,
+		    strlen(d->domain), ADDR_MAX_DOMAIN) ||
 		    strchr(d->domain, '.') == NULL))
 			conf_err(c, p, 0, "\"domain\" must be a domain name");
-		if (d->selector != NULL && !conf_is_ldh_name(d->selector))
+		if (d->selector != NULL && !addr_ldh_ok(d->selector,
+		    strlen(d->selector), ADDR_MAX_DOMAIN))
 			conf_err(c, p, 0, "\"selector\" must be letters, "
 			    "digits, '-' and '.'");
 		if (alg != NULL && strcmp(alg, "ed25519-sha256") == 0)
@@ -1685,7 +1665,7 @@ conf_uploads(struct conf_ctx *c, const char *fp, json_t *fo,
 static int
 conf_ok_hostname(const char *s)
 {
-	return conf_is_ldh_name(s);
+	return addr_ldh_ok(s, strlen(s), ADDR_MAX_DOMAIN);
 }
 
 static void

@@ -57,30 +57,6 @@ smtp_result_name(enum smtp_result r)
 	return "unknown";
 }
 
-/* The EHLO name is the URL path: a host name, LDH labels only. */
-static int
-smtp_helo_ok(const char *s)
-{
-	size_t	 i, len, label = 0;
-
-	if (s == NULL || (len = strlen(s)) == 0 || len > SMTP_MAX_HELO)
-		return 0;
-	for (i = 0; i < len; i++) {
-		if (s[i] == '.') {
-			if (label == 0 || s[i - 1] == '-')
-				return 0;
-			label = 0;
-			continue;
-		}
-		if (!((s[i] >= 'a' && s[i] <= 'z') ||
-		    (s[i] >= 'A' && s[i] <= 'Z') ||
-		    (s[i] >= '0' && s[i] <= '9') ||
-		    (s[i] == '-' && label > 0)) || ++label > 63)
-			return 0;
-	}
-	return label > 0 && s[len - 1] != '-';
-}
-
 /*
  * cfg->url with the EHLO name as its path (libcurl takes the EHLO domain
  * from the path).  The scheme must agree with cfg->tls, and clear text
@@ -233,7 +209,8 @@ smtp_open(const struct conf_smtp *cfg, const char *password,
 	int		 bad = 0, rc = -1;
 
 	*out = NULL;
-	if (!smtp_helo_ok(helo)) {
+	/* The EHLO name is the URL path: a host name, LDH labels only. */
+	if (helo == NULL || !addr_ldh_ok(helo, strlen(helo), SMTP_MAX_HELO)) {
 		log_err("smtp: the EHLO name is not a host name");
 		return -1;
 	}

@@ -401,31 +401,6 @@ phrase_put(struct hdr *h, const char *s, size_t len)
 	return ew_put(h, s, len);
 }
 
-/* Host name of LDH labels split by dots (RFC 1123 section 2.1). */
-static int
-host_ok(const char *s)
-{
-	size_t	 i, label = 0, len;
-
-	len = strlen(s);
-	if (len == 0 || len > MESSAGE_MAX_HOST)
-		return 0;
-	for (i = 0; i <= len; i++) {
-		if (i == len || s[i] == '.') {
-			if (label == 0 || label > 63 || s[i - 1] == '-' ||
-			    s[i - label] == '-')
-				return 0;
-			label = 0;
-		} else if ((s[i] >= 'a' && s[i] <= 'z') ||
-		    (s[i] >= 'A' && s[i] <= 'Z') ||
-		    (s[i] >= '0' && s[i] <= '9') || s[i] == '-')
-			label++;
-		else
-			return 0;
-	}
-	return 1;
-}
-
 /*
  * An addr-spec as addr_spec_ok() passes it, checked again with a
  * plainer rule: dot-atom local part, LDH-and-dot domain, one '@', within
@@ -452,7 +427,7 @@ addr_ok(const char *s)
 		} else if (!is_atext((unsigned char)s[i]))
 			return 0;
 	}
-	return host_ok(at + 1);
+	return addr_ldh_ok(at + 1, strlen(at + 1), MESSAGE_MAX_HOST);
 }
 
 /* tail: octets that will follow on the last line (the ',' of a list). */
@@ -1118,7 +1093,8 @@ build(const struct message *m, struct buf *out)
 	const char	*as;
 
 	if (m->subject == NULL || m->id == NULL || !id_ok(m->id) ||
-	    m->hostname == NULL || !host_ok(m->hostname) ||
+	    m->hostname == NULL ||
+	    !addr_ldh_ok(m->hostname, strlen(m->hostname), MESSAGE_MAX_HOST) ||
 	    (m->client_ip != NULL && !ip_ok(m->client_ip)) ||
 	    (m->text == NULL && m->text_len > 0) ||
 	    !hdr_text_ok(m->subject, strlen(m->subject)) || !attachments_ok(m))

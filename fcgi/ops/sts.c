@@ -10,6 +10,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "lib/addr.h"
 #include "ops/sts.h"
 
 #define STS_EXT_NAME_MAX	32	/* (ALPHA / DIGIT) *31(...) */
@@ -171,20 +172,6 @@ out:
 	return r;
 }
 
-/* One label of a host name: LDH, 1 to 63 octets, no '-' at either end. */
-static int
-sts_label(const char *s, size_t n)
-{
-	size_t	 i;
-
-	if (n == 0 || n > 63 || s[0] == '-' || s[n - 1] == '-')
-		return 0;
-	for (i = 0; i < n; i++)
-		if (!sts_alnum(s[i]) && s[i] != '-')
-			return 0;
-	return 1;
-}
-
 /* ["*."] Domain (RFC 8461 3.2, RFC 5321 4.1.2), at least two labels. */
 static int
 sts_mx_pattern(const char *s, size_t n)
@@ -199,7 +186,8 @@ sts_mx_pattern(const char *s, size_t n)
 		return 0;
 	for (start = i = 0; i <= n; i++)
 		if (i == n || s[i] == '.') {
-			if (!sts_label(s + start, i - start))
+			/* one label: LDH, 1 to 63 octets, no '-' at either end */
+			if (!addr_ldh_ok(s + start, i - start, ADDR_MAX_LABEL))
 				return 0;
 			labels++;
 			start = i + 1;
