@@ -28,6 +28,7 @@
 #include "lib/addr.h"
 #include "lib/file.h"
 #include "lib/log.h"
+#include "lib/rate.h"
 #include "lib/tmpl.h"
 #include "form/validate.h"
 
@@ -406,42 +407,6 @@ conf_int(struct conf_ctx *c, const char *path, json_t *parent,
 	return n;
 }
 
-long
-conf_duration(const char *s)
-{
-	char		*end;
-	long long	 n;
-	long		 mult = 1;
-
-	if (s == NULL || !isdigit((unsigned char)s[0]))
-		return -1;
-	errno = 0;
-	n = strtoll(s, &end, 10);
-	if (errno != 0 || n < 0)
-		return -1;
-	switch (*end) {
-	case '\0':
-	case 's':
-		break;
-	case 'm':
-		mult = 60;
-		break;
-	case 'h':
-		mult = 3600;
-		break;
-	case 'd':
-		mult = 86400;
-		break;
-	default:
-		return -1;
-	}
-	if (*end != '\0' && end[1] != '\0')
-		return -1;
-	if (n > 10LL * 366 * 86400 / mult)
-		return -1;
-	return (long)(n * mult);
-}
-
 static long
 conf_dur(struct conf_ctx *c, const char *path, json_t *parent,
     const char *key, long def)
@@ -456,7 +421,7 @@ conf_dur(struct conf_ctx *c, const char *path, json_t *parent,
 	if (json_is_integer(v) && json_integer_value(v) > 0 &&
 	    json_integer_value(v) < 10LL * 366 * 86400)
 		return (long)json_integer_value(v);
-	if (!json_is_string(v) || (d = conf_duration(json_string_value(v))) <= 0) {
+	if (!json_is_string(v) || (d = rate_duration(json_string_value(v))) <= 0) {
 		conf_err(c, sub, 0, "\"%s\" must be a duration such as "
 		    "\"90s\", \"10m\", \"1h\" or \"5d\"", key);
 		return def;
@@ -464,30 +429,9 @@ conf_dur(struct conf_ctx *c, const char *path, json_t *parent,
 	return d;
 }
 
-/* "N/PERIOD" (docs/DESIGN.md "Config"): 5/10m, 250/1h, 1000/1d. */
-static int
-conf_rate_parse(const char *s, struct conf_rate *r)
-{
-	char		*end;
-	long long	 n;
-	long		 p;
-
-	errno = 0;
-	if (s == NULL || !isdigit((unsigned char)*s))
-		return -1;
-	n = strtoll(s, &end, 10);
-	if (errno || *end != '/' || n < 1 || n > 1000000)
-		return -1;
-	if ((p = conf_duration(end + 1)) < 1 || p > 30 * 86400)
-		return -1;
-	r->count = (long)n;
-	r->period = p;
-	return 0;
-}
-
 static void
 conf_rate(struct conf_ctx *c, const char *path, json_t *parent,
-    const char *key, struct conf_rate *r)
+    const char *key, struct rate *r)
 {
 	char	 sub[CONF_MAX_PATH];
 	json_t	*v = json_object_get(parent, key);
@@ -496,8 +440,7 @@ conf_rate(struct conf_ctx *c, const char *path, json_t *parent,
 	if (v == NULL)
 		return;
 	conf_path(sub, "%s/%s", path, key);
-	if (!json_is_string(v) || conf_rate_parse(json_string_value(v), r) ==
-	    -1)
+	if (!json_is_string(v) || rate_parse(json_string_value(v), r) == -1)
 		conf_err(c, sub, 0, "\"%s\" must be a rate COUNT/PERIOD such as "
 		    "\"5/10m\" (1 to 1000000 per 1 s to 30 d)", key);
 }

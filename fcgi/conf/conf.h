@@ -19,6 +19,7 @@
 
 #include "lib/buf.h"
 #include "lib/lang.h"
+#include "lib/rate.h"
 
 struct tmpl;
 
@@ -47,12 +48,6 @@ enum conf_extra {
 struct conf_mailbox {
 	char	*display;	/* "" when none */
 	char	*addr;		/* validated addr-spec */
-};
-
-/* "N/PERIOD": a burst of N, then one per PERIOD/N.  count 0: no limit. */
-struct conf_rate {
-	long	 count;
-	long	 period;	/* seconds */
 };
 
 enum conf_captcha_kind {
@@ -185,9 +180,9 @@ struct conf_dkim {
 
 struct conf_throttle {
 	int			 redis;		/* backend: 0 shm, 1 redis */
-	struct conf_rate	 per_ip;
-	struct conf_rate	 per_form;
-	struct conf_rate	 global;
+	struct rate		 per_ip;
+	struct rate		 per_form;
+	struct rate		 global;
 	char			*redis_url;
 	int			 fail_open;	/* backend down: admit */
 	size_t			 entries;	/* shm table slots */
@@ -257,12 +252,6 @@ int	 conf_load(const char *path, struct conf **out) F2M_WUR;
 /* The form with this id (len octets, need not be NUL-terminated). */
 const struct conf_form *conf_form_find(const struct conf *, const char *id,
 	    size_t len);
-
-/*
- * Parses a duration "90", "90s", "10m", "1h", "5d" into seconds; returns -1
- * when malformed or over ten years.
- */
-long	 conf_duration(const char *);
 
 /*
  * Checks SPF terms as sender.spf and `form2mail dns --spf` take them: the

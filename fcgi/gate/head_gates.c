@@ -32,15 +32,12 @@ rate(struct gate_in *in, struct gate_out *o)
 		return;
 	if (t->per_ip.count > 0 &&
 	    throttle_client_key(in->ip, ipkey, sizeof(ipkey)) == 0)
-		k[n++] = (struct throttle_key){ ipkey, { t->per_ip.count,
-		    t->per_ip.period } };
+		k[n++] = (struct throttle_key){ ipkey, t->per_ip };
 	snprintf(formkey, sizeof(formkey), "form:%s", in->form->id);
 	if (t->per_form.count > 0)
-		k[n++] = (struct throttle_key){ formkey, { t->per_form.count,
-		    t->per_form.period } };
+		k[n++] = (struct throttle_key){ formkey, t->per_form };
 	if (t->global.count > 0)
-		k[n++] = (struct throttle_key){ "global", { t->global.count,
-		    t->global.period } };
+		k[n++] = (struct throttle_key){ "global", t->global };
 	if (n == 0)
 		return;
 	r = throttle_check(in->throttle, k, n, in->now_us, &after);

@@ -16,66 +16,6 @@
 
 #include "throttle/throttle_backend.h"
 
-/* Rates. */
-
-/* 1*DIGIT into *v, stopping before the first non-digit; -1 when there is
- * no digit or the value exceeds max (checked before it could overflow). */
-static int
-throttle_number(const char **sp, long max, long *v)
-{
-	const char	*s = *sp;
-	long		 n = 0;
-
-	if (*s < '0' || *s > '9')
-		return -1;
-	for (; *s >= '0' && *s <= '9'; s++) {
-		n = n * 10 + (*s - '0');
-		if (n > max)
-			return -1;
-	}
-	*sp = s;
-	*v = n;
-	return 0;
-}
-
-int
-throttle_parse_rate(const char *s, struct throttle_rate *out)
-{
-	long	 count, period, mult = 1;
-
-	if (s == NULL || out == NULL)
-		return -1;
-	if (throttle_number(&s, THROTTLE_COUNT_MAX, &count) == -1 ||
-	    count < 1 || *s++ != '/')
-		return -1;
-	if (throttle_number(&s, THROTTLE_PERIOD_MAX, &period) == -1)
-		return -1;
-	switch (*s) {
-	case 's':
-		s++;
-		break;
-	case 'm':
-		mult = 60;
-		s++;
-		break;
-	case 'h':
-		mult = 3600;
-		s++;
-		break;
-	case 'd':
-		mult = 86400;
-		s++;
-		break;
-	default:
-		break;
-	}
-	if (*s != '\0' || period < 1 || period > THROTTLE_PERIOD_MAX / mult)
-		return -1;
-	out->count = count;
-	out->period = period * mult;
-	return 0;
-}
-
 /* Client keys. */
 
 int
@@ -121,7 +61,7 @@ throttle_client_key(const char *addr, char *out, size_t outsize)
 	return 0;
 }
 static int
-throttle_rate_ok(const struct throttle_rate *r)
+throttle_rate_ok(const struct rate *r)
 {
 	return r->count >= 1 && r->count <= THROTTLE_COUNT_MAX &&
 	    r->period >= 1 && r->period <= THROTTLE_PERIOD_MAX;

@@ -90,9 +90,10 @@
 #include <stdint.h>
 
 #include "lib/buf.h"	/* F2M_WUR */
+#include "lib/rate.h"
 
-#define THROTTLE_COUNT_MAX	1000000L	/* rate count 1..this */
-#define THROTTLE_PERIOD_MAX	(30L * 86400)	/* rate period 1 s..this */
+#define THROTTLE_COUNT_MAX	RATE_COUNT_MAX	/* rate count 1..this */
+#define THROTTLE_PERIOD_MAX	RATE_PERIOD_MAX	/* rate period 1 s..this */
 #define THROTTLE_KEY_MAX	64	/* longer keys are stored as a digest */
 #define THROTTLE_KEY_INPUT_MAX	1024	/* longer keys are refused */
 #define THROTTLE_VALUE_MAX	40	/* once() value, octets, NUL excluded */
@@ -111,22 +112,7 @@
 #define THROTTLE_REDIS_TIMEOUT_MAX_MS 60000L
 #define THROTTLE_REDIS_TIMEOUT_MS 500L	/* a sensible timeout_ms */
 
-/* N per PERIOD seconds.  count 0 means no limit (a key with such a rate
- * is neither checked nor charged). */
-struct throttle_rate {
-	long	 count;
-	long	 period;
-};
-
-/*
- * Parses a rate "COUNT/PERIOD": COUNT is 1*DIGIT in 1..THROTTLE_COUNT_MAX,
- * PERIOD is 1*DIGIT optionally followed by one unit letter, s (seconds,
- * the default), m, h or d (lower case), in 1 s..THROTTLE_PERIOD_MAX.
- * Examples: "5/10m", "250/1h", "1000/1d", "10/30s", "3/90".  No signs, no
- * spaces, nothing else.  Returns 0 and fills *out, or -1 (and leaves *out
- * unchanged) when s is NULL or malformed or out of range.
- */
-int	throttle_parse_rate(const char *s, struct throttle_rate *out) F2M_WUR;
+/* Rates are lib/rate.h's struct rate (rate_parse reads "5/10m"). */
 
 /* The clock every caller of this module uses: CLOCK_REALTIME in us. */
 int64_t	throttle_now_us(void);
@@ -200,7 +186,7 @@ int	throttle_ping(struct throttle *, char *err, size_t errsize) F2M_WUR;
  * "ip6:2001:db8:1:2::/64", "form:contact", "global") and its rate. */
 struct throttle_key {
 	const char		*key;
-	struct throttle_rate	 rate;
+	struct rate		 rate;
 };
 
 enum throttle_result { THROTTLE_OK, THROTTLE_LIMITED, THROTTLE_ERROR };

@@ -1,10 +1,10 @@
 /*
- * fuzz_rate: throttle_parse_rate and throttle_client_key on arbitrary
- * octets (cut at the first NUL, as C strings are).  Invariants (abort()
- * on violation):
+ * fuzz_rate: rate_parse (lib/rate.h, the parser of the config's rates)
+ * and throttle_client_key on arbitrary octets (cut at the first NUL, as
+ * C strings are).  Invariants (abort() on violation):
  *  - parse returns 0 or -1, and 0 exactly when a reference reading
- *    accepts: DIGITS "/" DIGITS [smhd], count 1..THROTTLE_COUNT_MAX,
- *    period 1 s..THROTTLE_PERIOD_MAX, with the same values; on -1 the
+ *    accepts: DIGITS "/" DIGITS [smhd], count 1..RATE_COUNT_MAX,
+ *    period 1 s..RATE_PERIOD_MAX, with the same values; on -1 the
  *    output is untouched;
  *  - an accepted rate written back as "COUNT/PERIOD" parses to itself;
  *  - throttle_client_key returns 0 or -1; on -1 the output is ""; on 0 it
@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lib/rate.h"
 #include "throttle/throttle.h"
 
 int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
@@ -67,9 +68,9 @@ fz_reference(const char *s, long *count, long *period)
 	for (p = slash + 1; p < slash + 1 + n; p++)
 		if (!fz_digit(*p))
 			return -1;
-	*count = fz_value(s, (size_t)(slash - s), THROTTLE_COUNT_MAX);
-	*period = fz_value(slash + 1, n, THROTTLE_PERIOD_MAX);
-	if (*count < 1 || *period < 1 || *period > THROTTLE_PERIOD_MAX / mult)
+	*count = fz_value(s, (size_t)(slash - s), RATE_COUNT_MAX);
+	*period = fz_value(slash + 1, n, RATE_PERIOD_MAX);
+	if (*count < 1 || *period < 1 || *period > RATE_PERIOD_MAX / mult)
 		return -1;
 	*period *= mult;
 	return 0;
@@ -78,12 +79,12 @@ fz_reference(const char *s, long *count, long *period)
 static void
 fz_rate(const char *s)
 {
-	struct throttle_rate	 r = { -5, -5 }, r2 = { -5, -5 };
-	long			 count, period;
-	char			 back[64];
-	int			 rc, ref;
+	struct rate	 r = { -5, -5 }, r2 = { -5, -5 };
+	long		 count, period;
+	char		 back[64];
+	int		 rc, ref;
 
-	rc = throttle_parse_rate(s, &r);
+	rc = rate_parse(s, &r);
 	ref = fz_reference(s, &count, &period);
 	if (rc != ref)
 		abort();
@@ -95,7 +96,7 @@ fz_rate(const char *s)
 	if (r.count != count || r.period != period)
 		abort();
 	snprintf(back, sizeof(back), "%ld/%ld", r.count, r.period);
-	if (throttle_parse_rate(back, &r2) != 0 || r2.count != r.count ||
+	if (rate_parse(back, &r2) != 0 || r2.count != r.count ||
 	    r2.period != r.period)
 		abort();
 }

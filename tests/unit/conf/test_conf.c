@@ -467,14 +467,6 @@ main(void)
 		conf_free(cf);
 	}
 
-	T_INT(conf_duration("10m"), 600, "10m");
-	T_INT(conf_duration("1h"), 3600, "1h");
-	T_INT(conf_duration("5d"), 432000, "5d");
-	T_INT(conf_duration("90"), 90, "bare seconds");
-	T_INT(conf_duration("90x"), -1, "bad unit");
-	T_INT(conf_duration("-5m"), -1, "negative");
-	T_INT(conf_duration("99999999999d"), -1, "too long");
-
 	snprintf(path, sizeof(path), "rm -rf %s", dir);
 	if (system(path) != 0)
 		return 1;

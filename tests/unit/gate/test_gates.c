@@ -281,7 +281,7 @@ main(void)
 	    0, "throttle table");
 	setup(&cf, &f, &in);
 	in.throttle = t;
-	cf.throttle.per_ip = (struct conf_rate){ 2, 3600 };
+	cf.throttle.per_ip = (struct rate){ 2, 3600 };
 	expect("first post", &in, "-", 0, NULL, 0);
 	expect("second post", &in, "-", 0, NULL, 0);
 	T_STR(run(&in, &o), "rate", "third post: rate");

@@ -128,19 +128,19 @@ test_parse(void)
 		{ "/", -1, 0, 0 },
 		{ "5/10m\n", -1, 0, 0 },
 	};
-	struct throttle_rate	 r;
+	struct rate	 r;
 	size_t			 i;
 	char			 what[96];
 
 	for (i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
 		r.count = r.period = -7;
 		snprintf(what, sizeof(what), "parse \"%s\"", c[i].in);
-		T_INT(throttle_parse_rate(c[i].in, &r), c[i].rc, what);
+		T_INT(rate_parse(c[i].in, &r), c[i].rc, what);
 		T_INT(r.count, c[i].rc == 0 ? c[i].count : -7, what);
 		T_INT(r.period, c[i].rc == 0 ? c[i].period : -7, what);
 	}
-	T_INT(throttle_parse_rate(NULL, &r), -1, "parse NULL");
-	T_INT(throttle_parse_rate("5/1m", NULL), -1, "parse into NULL");
+	T_INT(rate_parse(NULL, &r), -1, "parse NULL");
+	T_INT(rate_parse("5/1m", NULL), -1, "parse into NULL");
 }
 
 static void
@@ -381,7 +381,7 @@ test_all_keys(void)
 	    "NULL keys");
 	for (i = 0; i <= THROTTLE_MAX_KEYS; i++) {
 		k[i].key = tpath("x");	/* distinct pointers, same text */
-		k[i].rate = (struct throttle_rate){ 1, 60 };
+		k[i].rate = (struct rate){ 1, 60 };
 	}
 	T_INT(throttle_check(t, k, THROTTLE_MAX_KEYS + 1, BASE, &ra),
 	    THROTTLE_ERROR, "too many keys");
