@@ -36,7 +36,7 @@
 /*
  * Under LeakSanitizer: Debian's libopendkim 2.11 never frees the Ed25519
  * key it parses per signature (dkim_privkey_load), and that key holds
- * OpenSSL provider objects first made when sign.c read the key.  Both are
+ * OpenSSL provider objects first made when sign_key.c read the key.  Both are
  * allocated inside libcrypto.  The unit tests check our modules' leaks
  * without this suppression (test_sign suppresses only the first).
  */

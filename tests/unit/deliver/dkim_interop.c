@@ -17,7 +17,7 @@
  *	Exit status 0 when there is at least one signature and every one
  *	passes, 1 otherwise, 2 on usage or set-up errors.
  *
- * The verifier shares nothing with fcgi/deliver/sign.c but libopendkim itself:
+ * The verifier shares nothing with fcgi/deliver/sign*.c but libopendkim itself:
  * it splits the message into fields here, on its own.
  */
 #include <sys/stat.h>
