@@ -29,6 +29,7 @@
 #include "lib/file.h"
 #include "lib/log.h"
 #include "lib/rate.h"
+#include "lib/text.h"
 #include "lib/tmpl.h"
 #include "form/validate.h"
 
@@ -1458,7 +1459,7 @@ conf_ok_phrase(const char *s)
 	size_t	 n = strlen(s);
 
 	return n > 0 && n <= 200 &&
-	    validate_header_text(s, n) == VALIDATE_TEXT_OK;
+	    text_header_ok(s, n) == TEXT_OK;
 }
 
 static int
@@ -1492,7 +1493,7 @@ conf_fields(struct conf_ctx *c, const char *fp, json_t *fo,
 		struct conf_field *fl = &f->fields[f->nfields];
 
 		conf_path(p, "%s/fields/%s", fp, name);
-		if (!validate_field_name(name, strlen(name)) || name[0] == '_') {
+		if (!text_field_name_ok(name, strlen(name)) || name[0] == '_') {
 			conf_err(c, p, 1, "field name \"%s\" must be 1 to 64 "
 			    "printable characters, not starting with '_'",
 			    name);
@@ -1686,7 +1687,7 @@ conf_route(struct conf_ctx *c, const char *fp, json_t *fo,
 	conf_known(c, p, o, keys);
 	f->route_field = conf_str(c, p, o, "field", NULL, 1);
 	if (f->route_field != NULL && (f->route_field[0] == '_' ||
-	    !validate_field_name(f->route_field, strlen(f->route_field))))
+	    !text_field_name_ok(f->route_field, strlen(f->route_field))))
 		conf_err(c, p, 0, "route \"field\" must be a field name not "
 		    "starting with '_'");
 	if ((ch = conf_obj(c, p, o, "choices", 1)) == NULL)
@@ -1705,8 +1706,8 @@ conf_route(struct conf_ctx *c, const char *fp, json_t *fo,
 		conf_path(q, "%s/choices", p);
 		if ((k->value = strdup(name)) == NULL)
 			return;
-		if (validate_header_text(name, strlen(name)) !=
-		    VALIDATE_TEXT_OK || strlen(name) > 200 || name[0] == '\0')
+		if (text_header_ok(name, strlen(name)) !=
+		    TEXT_OK || strlen(name) > 200 || name[0] == '\0')
 			conf_err(c, q, 1, "choice \"%s\" must be 1 to 200 "
 			    "printable characters", name);
 		conf_mailboxes(c, q, ch, name, &k->to, &k->nto);
@@ -2015,7 +2016,7 @@ conf_form(struct conf_ctx *c, const char *id, json_t *fo,
 	f->honeypot = conf_str(c, p, fo, "honeypot", NULL, 0);
 	conf_path(q, "%s/honeypot", p);
 	if (f->honeypot != NULL &&
-	    !validate_field_name(f->honeypot, strlen(f->honeypot)))
+	    !text_field_name_ok(f->honeypot, strlen(f->honeypot)))
 		conf_err(c, q, 0, "\"honeypot\" must be a field name");
 	s = conf_str(c, p, fo, "extra_fields", "include", 0);
 	conf_path(q, "%s/extra_fields", p);

@@ -5,6 +5,7 @@
 
 #include "form/resolve.h"
 #include "lib/addr.h"
+#include "lib/text.h"
 
 /*
  * The names other form services use for the same thing, in the order
@@ -18,8 +19,8 @@ static const char *const name_names[] = { "realname", "from_name", NULL };
 int
 form_reply_addr_ok(const struct form_field *v)
 {
-	return validate_header_text(v->value, v->value_len) ==
-	    VALIDATE_TEXT_OK && addr_spec_ok(v->value, v->value_len);
+	return text_header_ok(v->value, v->value_len) ==
+	    TEXT_OK && addr_spec_ok(v->value, v->value_len);
 }
 
 /* The first non-empty field of the NULL-terminated names, or NULL. */
@@ -39,8 +40,8 @@ first(const struct form *f, const char *const *names)
 static int
 header_ok(const struct form_field *v)
 {
-	return validate_header_text(v->value, v->value_len) ==
-	    VALIDATE_TEXT_OK && validate_utf8_len(v->value, v->value_len) <=
+	return text_header_ok(v->value, v->value_len) ==
+	    TEXT_OK && text_utf8_len(v->value, v->value_len) <=
 	    FORM_MAX_HEADER_CP;
 }
 

@@ -1,4 +1,4 @@
-/* validate: header-safe text, admin mailboxes, form rules; see validate.h. */
+/* validate: admin mailboxes, form rules; see validate.h. */
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <stdint.h>
@@ -10,112 +10,7 @@
 #include "form/form.h"
 #include "form/validate.h"
 #include "lib/addr.h"
-
-#define VALIDATE_MAX_NAME	64	/* octets of a shown field name */
-
-/* ---- text ---------------------------------------------------------- */
-
-/*
- * Decodes one UTF-8 sequence (RFC 3629 section 4): returns its length and
- * sets *cp, or returns 0 for anything not well-formed: a stray or missing
- * continuation octet, an overlong form, a surrogate, over U+10FFFF.
- */
-static size_t
-validate_utf8_next(const unsigned char *p, size_t len, uint32_t *cp)
-{
-	uint32_t	 c, min;
-	size_t		 i, n;
-
-	if (p[0] < 0x80) {
-		*cp = p[0];
-		return 1;
-	}
-	if (p[0] >= 0xc2 && p[0] <= 0xdf) {
-		n = 2;
-		min = 0x80;
-		c = p[0] & 0x1f;
-	} else if (p[0] >= 0xe0 && p[0] <= 0xef) {
-		n = 3;
-		min = 0x800;
-		c = p[0] & 0x0f;
-	} else if (p[0] >= 0xf0 && p[0] <= 0xf4) {
-		n = 4;
-		min = 0x10000;
-		c = p[0] & 0x07;
-	} else
-		return 0;
-	if (len < n)
-		return 0;
-	for (i = 1; i < n; i++) {
-		if ((p[i] & 0xc0) != 0x80)
-			return 0;
-		c = (c << 6) | (p[i] & 0x3f);
-	}
-	if (c < min || c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff))
-		return 0;
-	*cp = c;
-	return n;
-}
-
-/*
- * Code points that could end or fold a header, or hide text from the
- * reader: C0 (allowed ones aside), DEL, C1, LINE and PARAGRAPH SEPARATOR;
- * in a header also the bidi embeddings, overrides and isolates (U+202A..
- * U+202E, U+2066..U+2069), which reorder what a mail client shows
- * (Unicode UAX #9, CVE-2021-42574).  The marks (U+200E, U+200F) stay:
- * right-to-left names need them and they cannot reorder other text.
- */
-static enum validate_text
-validate_text(const char *s, size_t len, int body)
-{
-	const unsigned char	*p = (const unsigned char *)s;
-	size_t			 i, n;
-	uint32_t		 c;
-
-	for (i = 0; i < len; i += n) {
-		if ((n = validate_utf8_next(p + i, len - i, &c)) == 0)
-			return VALIDATE_TEXT_UTF8;
-		if (body && (c == '\t' || c == '\r' || c == '\n'))
-			continue;
-		if (c < 0x20 || (c >= 0x7f && c <= 0x9f) || c == 0x2028 ||
-		    c == 0x2029)
-			return VALIDATE_TEXT_CONTROL;
-		if (!body && ((c >= 0x202a && c <= 0x202e) ||
-		    (c >= 0x2066 && c <= 0x2069)))
-			return VALIDATE_TEXT_CONTROL;
-	}
-	return VALIDATE_TEXT_OK;
-}
-
-enum validate_text
-validate_header_text(const char *s, size_t len)
-{
-	return validate_text(s, len, 0);
-}
-
-enum validate_text
-validate_body_text(const char *s, size_t len)
-{
-	return validate_text(s, len, 1);
-}
-
-size_t
-validate_utf8_len(const char *s, size_t len)
-{
-	size_t	 i, n = 0;
-
-	for (i = 0; i < len; i++)
-		if (((unsigned char)s[i] & 0xc0) != 0x80)
-			n++;
-	return n;
-}
-
-int
-validate_field_name(const char *s, size_t len)
-{
-	return s != NULL && len > 0 && len <= VALIDATE_MAX_NAME &&
-	    validate_header_text(s, len) == VALIDATE_TEXT_OK;
-}
+#include "lib/text.h"
 
 /* ---- mailboxes written by the admin -------------------------------- */
 
@@ -146,7 +41,7 @@ validate_strndup(const char *s, size_t len)
  * The display name s[0..len) (spaces around it already gone): a quoted
  * string whose only escapes are \" and \\ (RFC 5322 section 3.2.4, kept
  * narrower), or a plain phrase without specials.  Returns a malloc'd,
- * unquoted copy that passed validate_header_text(), or NULL.
+ * unquoted copy that passed text_header_ok(), or NULL.
  */
 static char *
 validate_display(const char *s, size_t len)
@@ -158,7 +53,7 @@ validate_display(const char *s, size_t len)
 		for (i = 0; i < len; i++)
 			if (validate_phrase_special(s[i]))
 				return NULL;
-		if (validate_header_text(s, len) != VALIDATE_TEXT_OK)
+		if (text_header_ok(s, len) != TEXT_OK)
 			return NULL;
 		return validate_strndup(s, len);
 	}
@@ -178,7 +73,7 @@ validate_display(const char *s, size_t len)
 			d[o++] = s[i];
 	}
 	d[o] = '\0';
-	if (validate_header_text(d, o) != VALIDATE_TEXT_OK)
+	if (text_header_ok(d, o) != TEXT_OK)
 		goto fail;
 	return d;
 fail:
@@ -255,7 +150,7 @@ validate_one(const struct conf_field *cf, const struct form *f)
 	const struct form_field	*ff = NULL;
 	const char		*v;
 	size_t			 i, n = 0, len;
-	enum validate_text	 t;
+	enum text_check	 t;
 
 	for (i = 0; i < f->nfields; i++)
 		if (validate_is(&f->fields[i], cf->name) && n++ == 0)
@@ -268,15 +163,15 @@ validate_one(const struct conf_field *cf, const struct form *f)
 	if (len == 0)
 		return cf->required ? "required" : NULL;
 	if (cf->header || cf->reply_to)
-		t = validate_header_text(v, len);
+		t = text_header_ok(v, len);
 	else
-		t = validate_body_text(v, len);
-	if (t != VALIDATE_TEXT_OK)
+		t = text_body_ok(v, len);
+	if (t != TEXT_OK)
 		return "invalid";
 	if (!cf->multiline && (memchr(v, '\r', len) != NULL ||
 	    memchr(v, '\n', len) != NULL))
 		return "invalid";
-	if (cf->max_length > 0 && validate_utf8_len(v, len) > cf->max_length)
+	if (cf->max_length > 0 && text_utf8_len(v, len) > cf->max_length)
 		return "max_length";
 	if (cf->email && !addr_spec_ok(v, len))
 		return "email";
@@ -339,8 +234,8 @@ validate_extra(const struct conf_form *cfm, const struct form_field *ff)
 	case CONF_EXTRA_INCLUDE:
 		break;
 	}
-	if (!validate_field_name(ff->name, ff->name_len) ||
-	    validate_body_text(ff->value, ff->value_len) != VALIDATE_TEXT_OK)
+	if (!text_field_name_ok(ff->name, ff->name_len) ||
+	    text_body_ok(ff->value, ff->value_len) != TEXT_OK)
 		return "invalid";
 	return NULL;
 }
@@ -371,29 +266,19 @@ validate_form(const struct conf_form *cfm, const struct form *f,
 	return n;
 }
 
-/* Decodes one code point of checked UTF-8 at *i and advances *i. */
-static unsigned long
-validate_next_cp(const unsigned char *s, size_t len, size_t *i)
-{
-	unsigned long	 c = s[(*i)++];
-	int		 more = c >= 0xf0 ? 3 : c >= 0xe0 ? 2 : c >= 0xc0 ? 1 : 0;
-
-	if (more)
-		c &= 0x3f >> more;
-	while (more-- > 0 && *i < len)
-		c = (c << 6) | (s[(*i)++] & 0x3f);
-	return c;
-}
-
 int
 validate_has_letter(const char *s, size_t len)
 {
 	const unsigned char	*u = (const unsigned char *)s;
-	unsigned long		 c;
-	size_t			 i = 0;
+	uint32_t		 c;
+	size_t			 i, n;
 
-	while (i < len) {
-		c = validate_next_cp(u, len, &i);
+	for (i = 0; i < len; i += n) {
+		/* Checked UTF-8 always decodes; anything else is skipped. */
+		if ((n = text_utf8_next(u + i, len - i, &c)) == 0) {
+			n = 1;
+			continue;
+		}
 		if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
 		    (c >= 0xc0 && c <= 0x24f && c != 0xd7 && c != 0xf7) ||
 		    (c >= 0x370 && c <= 0x1fff) || (c >= 0x3040 && c <= 0x9fff) ||

@@ -1,7 +1,7 @@
 /*
- * validate: syntax of text that reaches a message (untrusted data!),
- * admin mailboxes, and the per-form field rules of the config.  Address
- * syntax is lib/addr.h.
+ * validate: admin mailboxes (untrusted data!) and the per-form field
+ * rules of the config.  Address syntax is lib/addr.h, the text classes
+ * lib/text.h.
  *
  * Every function here is an allowlist: it says yes only to what it knows.
  */
@@ -11,6 +11,7 @@
 #include <stddef.h>
 
 #include "lib/buf.h"
+#include "lib/text.h"
 
 struct conf_form;
 struct form;
@@ -20,43 +21,12 @@ struct form;
  * a bare addr-spec (spaces around the whole are ignored).  The display
  * name may be a plain phrase without RFC 5322 specials other than '.', or
  * a quoted string whose only escapes are \" and \\; UTF-8 allowed, nothing
- * validate_header_text() refuses.  On success
+ * text_header_ok() refuses.  On success
  * returns 0 and sets *display (malloc'd, unquoted, "" when absent) and
  * *addr (malloc'd, passed by addr_spec_ok()); on failure returns
  * -1 and sets both to NULL.
  */
 int	 validate_mailbox(const char *s, char **display, char **addr);
-
-/* Result of the text checks below. */
-enum validate_text {
-	VALIDATE_TEXT_OK = 0,
-	VALIDATE_TEXT_UTF8,	/* not well-formed UTF-8 (overlongs,
-				   surrogates, > U+10FFFF are refused) */
-	VALIDATE_TEXT_CONTROL	/* a character the context forbids */
-};
-
-/*
- * For a value bound for a header: well-formed UTF-8 without any C0
- * control (TAB included), DEL, C1 control (U+0080..U+009F), U+2028 or
- * U+2029 (docs/DESIGN.md "Details that tests rely on"), nor a bidi embedding,
- * override or isolate (U+202A..U+202E, U+2066..U+2069).
- */
-enum validate_text validate_header_text(const char *s, size_t len);
-
-/*
- * For a value shown only in the body: as validate_header_text(), but TAB,
- * CR, LF and the bidi controls are allowed.
- */
-enum validate_text validate_body_text(const char *s, size_t len);
-
-/* Number of code points in well-formed UTF-8 (call after a check above). */
-size_t	 validate_utf8_len(const char *s, size_t len);
-
-/*
- * Returns 1 when a field name may be shown in a message body: 1..64
- * octets of well-formed UTF-8 without controls; 0 otherwise.
- */
-int	 validate_field_name(const char *s, size_t len);
 
 /*
  * Returns 1 for the names of fields that machinery reads and that are
@@ -122,14 +92,14 @@ size_t	 validate_files(const struct conf_form *, const struct form *,
  *     required and empty -> "required"; over max_length code points ->
  *     "max_length"; type email and not addr_spec_ok() -> "email";
  *     header-bound (reply_to, or used by the subject template, see
- *     conf_field.header) and not validate_header_text() -> "invalid";
- *     otherwise (body only) not validate_body_text() -> "invalid";
+ *     conf_field.header) and not text_header_ok() -> "invalid";
+ *     otherwise (body only) not text_body_ok() -> "invalid";
  *     a field that is not multiline holding CR or LF -> "invalid".
  *   - other fields: skipped when they are the honeypot, "redirect" or
  *     start with '_' (request.c reads _next/redirect itself); with
  *     extra_fields "reject" -> "unknown"; with "ignore" not checked (they
  *     reach no message); with "include" their name must pass
- *     validate_field_name() and their value validate_body_text(), else
+ *     text_field_name_ok() and their value text_body_ok(), else
  *     "invalid".
  * Empty means zero octets (nothing is trimmed); an empty optional field
  * passes.  One code per configured field, the first failing check in the

@@ -3,6 +3,7 @@
  * templates, in the visitor's language (Accept-Language).
  */
 #include "http/http_int.h"
+#include "lib/text.h"
 
 static const char req_page_src[] =
     "<!DOCTYPE html>\n"
@@ -50,7 +51,7 @@ req_label(const struct req *q, enum lang l, const char *name)
 	if (strstr(name, "captcha") != NULL || strcmp(name,
 	    "g-recaptcha-response") == 0)
 		return lang_msg(l, LANG_LABEL_CAPTCHA);
-	if (validate_field_name(name, strlen(name)))
+	if (text_field_name_ok(name, strlen(name)))
 		return name;
 	return lang_msg(l, LANG_LABEL_FIELD);
 }

@@ -14,6 +14,7 @@
 #include "lib/addr.h"
 #include "lib/buf.h"
 #include "lib/log.h"
+#include "lib/text.h"
 #include "lib/tmpl.h"
 #include "mail/autoreply.h"
 #include "mail/compose.h"
@@ -109,7 +110,7 @@ render(const struct conf_form *cfm, const struct form *f, const char *id,
 	root = (struct tmpl_scope){ vars, nv, NULL };
 	return tmpl_render(cfm->auto_subject, TMPL_TEXT, &root,
 	    COMPOSE_MAX_SUBJECT, subj) == -1 || subj->data == NULL ||
-	    validate_header_text(subj->data, subj->len) != VALIDATE_TEXT_OK ||
+	    text_header_ok(subj->data, subj->len) != TEXT_OK ||
 	    tmpl_render(cfm->auto_text, TMPL_TEXT, &root, 65536, text) == -1 ||
 	    (cfm->auto_html != NULL && tmpl_render(cfm->auto_html, TMPL_HTML,
 	    &root, 65536, html) == -1) ? -1 : 0;

@@ -7,6 +7,7 @@
 
 #include "form/validate.h"
 #include "lib/log.h"
+#include "lib/text.h"
 #include "lib/tmpl.h"
 #include "mail/compose.h"
 #include "mail/message.h"
@@ -184,8 +185,8 @@ render(const struct compose_in *in, struct work *w)
 		return -1;
 	/* Fields in the subject were checked as header text; the template's
 	 * own text was checked by conf.  Check the result anyway. */
-	if (validate_header_text(w->subj.data, w->subj.len) !=
-	    VALIDATE_TEXT_OK) {
+	if (text_header_ok(w->subj.data, w->subj.len) !=
+	    TEXT_OK) {
 		log_err("request %s: rendered subject is not header-safe",
 		    in->id);
 		return -1;

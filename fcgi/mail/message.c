@@ -171,7 +171,7 @@ utf8_char(const unsigned char *s, size_t len, uint32_t *cp)
 /*
  * Text a header may carry once encoded: well-formed UTF-8 without C0
  * controls (TAB, CR, LF, NUL included), DEL, C1 controls, U+2028 or
- * U+2029.  The same set validate_header_text() refuses (docs/DESIGN.md "Details
+ * U+2029.  The same set text_header_ok() refuses (docs/DESIGN.md "Details
  * that tests rely on"); checked again here so that no caller can fold or
  * end a header with a value it forgot to validate.
  */

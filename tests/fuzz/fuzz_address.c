@@ -11,7 +11,7 @@
  *    empty display name and the address unchanged;
  *  - whatever validate_mailbox accepts has an address that passes
  *    addr_spec_ok and a display name that passes
- *    validate_header_text; on refusal both outputs are NULL.
+ *    text_header_ok; on refusal both outputs are NULL.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -19,6 +19,7 @@
 
 #include "form/validate.h"
 #include "lib/addr.h"
+#include "lib/text.h"
 
 int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 
@@ -97,7 +98,7 @@ fz_mailbox(const char *s, char **d, char **a)
 	}
 	if (rc != 0 || *d == NULL || *a == NULL ||
 	    !addr_spec_ok(*a, strlen(*a)) ||
-	    validate_header_text(*d, strlen(*d)) != VALIDATE_TEXT_OK)
+	    text_header_ok(*d, strlen(*d)) != TEXT_OK)
 		abort();
 	return 0;
 }

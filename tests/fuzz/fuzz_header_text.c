@@ -1,20 +1,20 @@
 /*
- * fuzz_header_text: validate_header_text, validate_body_text,
- * validate_utf8_len and validate_field_name against an independent
+ * fuzz_header_text: text_header_ok, text_body_ok,
+ * text_utf8_len and text_field_name_ok against an independent
  * decoder written from the Unicode Standard's table of well-formed byte
  * sequences (chapter 3, table 3-7).  Invariants (abort() on violation):
  *  - both checks give exactly the reference answer: the first problem in
- *    the text decides between VALIDATE_TEXT_UTF8 and _CONTROL;
+ *    the text decides between TEXT_UTF8 and _CONTROL;
  *  - in particular header OK means no C0, DEL, C1, U+2028, U+2029, no
  *    bidi embedding, override or isolate (U+202A..E, U+2066..9) and no
  *    ill-formed sequence, and body OK whenever header OK;
- *  - validate_utf8_len counts the reference's code points;
- *  - validate_field_name is "1..64 octets and header OK".
+ *  - text_utf8_len counts the reference's code points;
+ *  - text_field_name_ok is "1..64 octets and header OK".
  */
 #include <stdint.h>
 #include <stdlib.h>
 
-#include "form/validate.h"
+#include "lib/text.h"
 
 int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 
@@ -81,13 +81,13 @@ fz_ref(const uint8_t *s, size_t len, int body, size_t *cps)
 	*cps = 0;
 	for (i = 0; i < len; i += n, (*cps)++) {
 		if ((n = fz_seq(s + i, len - i, &c)) == 0)
-			return VALIDATE_TEXT_UTF8;
+			return TEXT_UTF8;
 		if (c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff))
 			abort();	/* the table itself is wrong */
 		if (fz_forbidden(c, body))
-			return VALIDATE_TEXT_CONTROL;
+			return TEXT_CONTROL;
 	}
-	return VALIDATE_TEXT_OK;
+	return TEXT_OK;
 }
 
 int
@@ -97,18 +97,18 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	int		 h, b, rh, rb;
 	size_t		 cps;
 
-	h = validate_header_text(s, size);
-	b = validate_body_text(s, size);
+	h = text_header_ok(s, size);
+	b = text_body_ok(s, size);
 	rh = fz_ref(data, size, 0, &cps);
 	rb = fz_ref(data, size, 1, &cps);
 	if (h != rh || b != rb)
 		abort();
-	if (h == VALIDATE_TEXT_OK && b != VALIDATE_TEXT_OK)
+	if (h == TEXT_OK && b != TEXT_OK)
 		abort();
-	if (b == VALIDATE_TEXT_OK && validate_utf8_len(s, size) != cps)
+	if (b == TEXT_OK && text_utf8_len(s, size) != cps)
 		abort();
-	if (validate_field_name(s, size) !=
-	    (size >= 1 && size <= 64 && h == VALIDATE_TEXT_OK))
+	if (text_field_name_ok(s, size) !=
+	    (size >= 1 && size <= 64 && h == TEXT_OK))
 		abort();
 	return 0;
 }

@@ -1,4 +1,5 @@
-/* test_validate: addresses, header-safe text and form rules (validate.h). */
+/* test_validate: admin mailboxes and form rules (validate.h); the text
+ * classes are tested in tests/unit/lib/test_text.c. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,175 +31,6 @@ show(const char *s, size_t len)
 	}
 	out[o] = '\0';
 	return out;
-}
-
-/* ---- text ---------------------------------------------------------- */
-
-enum { OK = VALIDATE_TEXT_OK, U8 = VALIDATE_TEXT_UTF8,
-    CT = VALIDATE_TEXT_CONTROL };
-
-struct text_case {
-	const char	*s;
-	size_t		 len;
-	int		 header, body;
-	size_t		 cps;	/* code points, when OK */
-};
-
-static const struct text_case text_cases[] = {
-	{ B(""), OK, OK, 0 },
-	{ B("hello"), OK, OK, 5 },
-	{ B("Re: =?utf-8?q?x?="), OK, OK, 17 },
-	{ B("\xc3\x9cn\xc3\xaf" "c\xc3\xb6" "d\xc3\xa9 \xe2\x82\xac"), OK, OK, 9 },
-	{ B("\xf0\x9f\x98\x80"), OK, OK, 1 },		/* U+1F600 */
-	{ B("\xc2\xa0"), OK, OK, 1 },			/* NBSP */
-	{ B("\xc2\xa0\xc2\xbf"), OK, OK, 2 },
-	{ B("\xe2\x80\xa7"), OK, OK, 1 },		/* U+2027 */
-	/* Bidi embeddings, overrides and isolates reorder what a reader
-	 * sees ("Trojan Source"): refused in headers, kept in the body. */
-	{ B("\xe2\x80\xaa"), CT, OK, 1 },		/* U+202A */
-	{ B("a\xe2\x80\xae" "b"), CT, OK, 3 },	/* U+202E RLO */
-	{ B("\xe2\x81\xa6" "x"), CT, OK, 2 },	/* U+2066 LRI */
-	{ B("\xe2\x81\xa9"), CT, OK, 1 },		/* U+2069 PDI */
-	{ B("\xe2\x81\xa5"), OK, OK, 1 },		/* U+2065, unassigned */
-	{ B("\xe2\x80\x8f"), OK, OK, 1 },		/* U+200F RLM: kept */
-	{ B("\xed\x9f\xbf"), OK, OK, 1 },		/* U+D7FF */
-	{ B("\xee\x80\x80"), OK, OK, 1 },		/* U+E000 */
-	{ B("\xef\xbb\xbf"), OK, OK, 1 },		/* BOM */
-	{ B("\xef\xbf\xbf"), OK, OK, 1 },		/* U+FFFF */
-	{ B("\xf0\x90\x80\x80"), OK, OK, 1 },		/* U+10000 */
-	{ B("\xf4\x8f\xbf\xbf"), OK, OK, 1 },		/* U+10FFFF */
-	{ B("~"), OK, OK, 1 },
-	/* TAB CR LF: body only */
-	{ B("\t"), CT, OK, 1 },
-	{ B("\r"), CT, OK, 1 },
-	{ B("\n"), CT, OK, 1 },
-	{ B("a\r\nb"), CT, OK, 4 },
-	{ B("x\r\nBcc: y@z.example"), CT, OK, 19 },
-	{ B("line 1\nline 2\twith tab"), CT, OK, 22 },
-	/* other C0, DEL: never */
-	{ B("\0"), CT, CT, 0 },
-	{ B("a\0b"), CT, CT, 0 },
-	{ B("\x01"), CT, CT, 0 },
-	{ B("\x0b"), CT, CT, 0 },
-	{ B("\x0c"), CT, CT, 0 },
-	{ B("\x1b[31m"), CT, CT, 0 },
-	{ B("\x1f"), CT, CT, 0 },
-	{ B("\x7f"), CT, CT, 0 },
-	/* C1, LINE and PARAGRAPH SEPARATOR */
-	{ B("\xc2\x80"), CT, CT, 0 },
-	{ B("\xc2\x85"), CT, CT, 0 },			/* NEL */
-	{ B("\xc2\x9b"), CT, CT, 0 },			/* CSI */
-	{ B("\xc2\x9f"), CT, CT, 0 },
-	{ B("a\xe2\x80\xa8" "b"), CT, CT, 0 },
-	{ B("a\xe2\x80\xa9" "b"), CT, CT, 0 },
-	/* overlong forms */
-	{ B("\xc0\x80"), U8, U8, 0 },
-	{ B("\xc0\xaf"), U8, U8, 0 },
-	{ B("\xc1\xbf"), U8, U8, 0 },
-	{ B("\xe0\x80\xaf"), U8, U8, 0 },
-	{ B("\xe0\x9f\xbf"), U8, U8, 0 },
-	{ B("\xf0\x80\x80\xaf"), U8, U8, 0 },
-	{ B("\xf0\x8f\xbf\xbf"), U8, U8, 0 },
-	{ B("\xe0\x80\x8a"), U8, U8, 0 },		/* LF, overlong */
-	/* surrogates */
-	{ B("\xed\xa0\x80"), U8, U8, 0 },
-	{ B("\xed\xbf\xbf"), U8, U8, 0 },
-	{ B("\xed\xa0\xbd\xed\xb8\x80"), U8, U8, 0 },	/* CESU-8 pair */
-	/* beyond U+10FFFF, bytes never used */
-	{ B("\xf4\x90\x80\x80"), U8, U8, 0 },
-	{ B("\xf5\x80\x80\x80"), U8, U8, 0 },
-	{ B("\xf7\xbf\xbf\xbf"), U8, U8, 0 },
-	{ B("\xf8\x88\x80\x80\x80"), U8, U8, 0 },
-	{ B("\xfc\x84\x80\x80\x80\x80"), U8, U8, 0 },
-	{ B("\xfe"), U8, U8, 0 },
-	{ B("\xff"), U8, U8, 0 },
-	/* truncated sequences, stray continuation octets */
-	{ B("\xc3"), U8, U8, 0 },
-	{ B("a\xc3"), U8, U8, 0 },
-	{ B("\xc3" "a"), U8, U8, 0 },
-	{ B("\xe2\x82"), U8, U8, 0 },
-	{ B("\xe2\x82" "a"), U8, U8, 0 },
-	{ B("\xf0\x9f\x98"), U8, U8, 0 },
-	{ B("\x80"), U8, U8, 0 },
-	{ B("\xbf"), U8, U8, 0 },
-	{ B("a\x80" "b"), U8, U8, 0 },
-	{ B("\xc3\xa9\xa9"), U8, U8, 0 },
-	/* the first problem decides */
-	{ B("\x01\xff"), CT, CT, 0 },
-	{ B("\xff\x01"), U8, U8, 0 },
-	{ B("\t\xff"), CT, U8, 0 },
-};
-
-static void
-test_text(void)
-{
-	const struct text_case	*c;
-	size_t			 i;
-	int			 h, b;
-
-	for (i = 0; i < sizeof(text_cases) / sizeof(text_cases[0]); i++) {
-		c = &text_cases[i];
-		h = validate_header_text(c->s, c->len);
-		b = validate_body_text(c->s, c->len);
-		T_OK(h == c->header, "text case %zu [%s]: header expected %d, "
-		    "got %d", i, show(c->s, c->len), c->header, h);
-		T_OK(b == c->body, "text case %zu [%s]: body expected %d, "
-		    "got %d", i, show(c->s, c->len), c->body, b);
-		if (c->body == OK)
-			T_OK(validate_utf8_len(c->s, c->len) == c->cps,
-			    "text case %zu [%s]: expected %zu code points, "
-			    "got %zu", i, show(c->s, c->len), c->cps,
-			    validate_utf8_len(c->s, c->len));
-	}
-	/* the length is honoured, not the NUL */
-	T_INT(validate_header_text("ab\r\n", 2), OK, "prefix ab");
-	T_INT(validate_header_text("\xc3\xa9", 1), U8, "prefix cut in é");
-}
-
-struct name_case {
-	const char	*s;
-	size_t		 len;
-	int		 want;
-};
-
-static const struct name_case name_cases[] = {
-	{ B("name"), 1 },
-	{ B("a b"), 1 },
-	{ B("_gotcha"), 1 },
-	{ B("Pr\xc3\xa9nom"), 1 },
-	{ B("x"), 1 },
-	{ B(""), 0 },
-	{ B("a\tb"), 0 },
-	{ B("a\nb"), 0 },
-	{ B("a\r"), 0 },
-	{ B("a\0b"), 0 },
-	{ B("\x7f"), 0 },
-	{ B("\xc2\x85"), 0 },
-	{ B("a\xe2\x80\xa8"), 0 },
-	{ B("\xff"), 0 },
-	{ B("\xc0\xae"), 0 },
-};
-
-static void
-test_field_name(void)
-{
-	char	 s[80];
-	size_t	 i;
-
-	for (i = 0; i < sizeof(name_cases) / sizeof(name_cases[0]); i++)
-		T_OK(validate_field_name(name_cases[i].s, name_cases[i].len) ==
-		    name_cases[i].want, "name case %zu [%s]: expected %d, "
-		    "got %d", i, show(name_cases[i].s, name_cases[i].len),
-		    name_cases[i].want, !name_cases[i].want);
-	memset(s, 'a', sizeof(s));
-	T_INT(validate_field_name(s, 64), 1, "name of 64 octets");
-	T_INT(validate_field_name(s, 65), 0, "name of 65 octets");
-	/* octets, not code points: 32 é is 64 octets, 33 is 66 */
-	for (i = 0; i < 33; i++)
-		memcpy(s + 2 * i, "\xc3\xa9", 2);
-	T_INT(validate_field_name(s, 64), 1, "32 x é");
-	T_INT(validate_field_name(s, 66), 0, "33 x é");
-	T_INT(validate_field_name(NULL, 0), 0, "NULL");
 }
 
 /* ---- validate_mailbox ---------------------------------------------- */
@@ -652,8 +484,6 @@ test_form_memory(void)
 int
 main(void)
 {
-	test_text();
-	test_field_name();
 	test_mailbox();
 	test_form_table();
 	test_form_memory();

@@ -12,7 +12,6 @@
 size_t	 diff_form_utf8(const unsigned char *, size_t, uint32_t *);
 size_t	 diff_message_utf8(const unsigned char *, size_t, uint32_t *);
 size_t	 diff_validate_utf8(const unsigned char *, size_t, uint32_t *);
-unsigned long diff_validate_next_cp(const unsigned char *, size_t, size_t *);
 int	 diff_dmarc_utf8(const unsigned char *, size_t);
 
 #endif
