@@ -5,6 +5,7 @@
 #include <strings.h>
 
 #include "form/form.h"
+#include "lib/text.h"
 
 /*
  * One allocation holds the struct form, its field array and every decoded
@@ -12,18 +13,6 @@
  * Decoding never lengthens a byte run, so the text needs at most len octets
  * plus two NULs per pair; the pair count is known and capped first.
  */
-
-static int
-form_hex(unsigned char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
 
 /*
  * Decoded length of s[0..len): each "%HH" is one octet.  Returns -1 when a
@@ -37,8 +26,8 @@ form_decoded_len(const char *s, size_t len, size_t *out)
 	for (i = 0; i < len; i++, n++) {
 		if (s[i] != '%')
 			continue;
-		if (len - i < 3 || form_hex((unsigned char)s[i + 1]) == -1 ||
-		    form_hex((unsigned char)s[i + 2]) == -1)
+		if (len - i < 3 || text_hexval((unsigned char)s[i + 1]) == -1 ||
+		    text_hexval((unsigned char)s[i + 2]) == -1)
 			return -1;
 		i += 2;
 	}
@@ -54,8 +43,8 @@ form_decode(char *dst, const char *s, size_t len)
 
 	for (i = 0; i < len; i++) {
 		if (s[i] == '%') {
-			dst[o++] = (char)(form_hex((unsigned char)s[i + 1]) << 4 |
-			    form_hex((unsigned char)s[i + 2]));
+			dst[o++] = (char)(text_hexval((unsigned char)s[i + 1])
+			    << 4 | text_hexval((unsigned char)s[i + 2]));
 			i += 2;
 		} else if (s[i] == '+')
 			dst[o++] = ' ';
@@ -239,7 +228,7 @@ form_attrchar(unsigned char c)
 static size_t
 form_ows(const char *s, size_t len, size_t i)
 {
-	while (i < len && (s[i] == ' ' || s[i] == '\t'))
+	while (i < len && text_wsp(s[i]))
 		i++;
 	return i;
 }
@@ -249,50 +238,6 @@ static int
 form_is(const char *s, size_t len, const char *lit)
 {
 	return strlen(lit) == len && strncasecmp(s, lit, len) == 0;
-}
-
-/*
- * Length of the well-formed UTF-8 sequence at s[0..n) (RFC 3629 section 4:
- * no overlong forms, no surrogates, nothing over U+10FFFF), its code point
- * in *cp; 0 when there is none.
- */
-static size_t
-form_utf8(const unsigned char *s, size_t n, uint32_t *cp)
-{
-	uint32_t	 v, min;
-	size_t		 need, i;
-
-	if (n == 0)
-		return 0;
-	if (s[0] < 0x80) {
-		*cp = s[0];
-		return 1;
-	}
-	if (s[0] >= 0xc2 && s[0] <= 0xdf) {
-		need = 1;
-		v = s[0] & 0x1f;
-		min = 0x80;
-	} else if (s[0] >= 0xe0 && s[0] <= 0xef) {
-		need = 2;
-		v = s[0] & 0x0f;
-		min = 0x800;
-	} else if (s[0] >= 0xf0 && s[0] <= 0xf4) {
-		need = 3;
-		v = s[0] & 0x07;
-		min = 0x10000;
-	} else
-		return 0;
-	if (n <= need)
-		return 0;
-	for (i = 1; i <= need; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		v = v << 6 | (s[i] & 0x3f);
-	}
-	if (v < min || v > 0x10ffff || (v >= 0xd800 && v <= 0xdfff))
-		return 0;
-	*cp = v;
-	return need + 1;
 }
 
 /*
@@ -399,11 +344,11 @@ form_extvalue(char *dst, const struct form_param *pm, size_t *out)
 		return -1;
 	for (i = (size_t)(q - v) + 1; i < n; i++) {
 		if (v[i] == '%') {
-			if (n - i < 3 || form_hex((unsigned char)v[i + 1]) ==
-			    -1 || form_hex((unsigned char)v[i + 2]) == -1)
+			if (n - i < 3 || text_hexval((unsigned char)v[i + 1]) ==
+			    -1 || text_hexval((unsigned char)v[i + 2]) == -1)
 				return -1;
-			dst[o++] = (char)(form_hex((unsigned char)v[i + 1]) << 4 |
-			    form_hex((unsigned char)v[i + 2]));
+			dst[o++] = (char)(text_hexval((unsigned char)v[i + 1])
+			    << 4 | text_hexval((unsigned char)v[i + 2]));
 			i += 2;
 		} else if (form_attrchar((unsigned char)v[i]))
 			dst[o++] = v[i];
@@ -559,7 +504,8 @@ form_filename(struct buf *b, const char *v, size_t n, size_t *out)
 	uint32_t		 cp;
 
 	for (i = 0; i < n; i += k) {
-		if ((k = form_utf8(u + i, n - i, &cp)) == 0 || form_badcp(cp))
+		if ((k = text_utf8_next(u + i, n - i, &cp)) == 0 ||
+		    form_badcp(cp))
 			return FORM_EINVAL;
 		if (cp == '/' || cp == '\\')
 			start = i + 1;
@@ -944,7 +890,7 @@ form_is_text(const unsigned char *s, size_t len)
 	win = len < FORM_SNIFF_TEXT ? len : FORM_SNIFF_TEXT;
 	/* A character straddling the mark is checked whole. */
 	for (i = 0; i < win; i += k) {
-		if ((k = form_utf8(s + i, len - i, &cp)) == 0)
+		if ((k = text_utf8_next(s + i, len - i, &cp)) == 0)
 			return 0;
 		if ((cp < 0x20 && cp != '\t' && cp != '\r' && cp != '\n') ||
 		    (cp >= 0x7f && cp <= 0x9f))

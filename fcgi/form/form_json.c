@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "form/form.h"
+#include "lib/text.h"
 
 struct fj {
 	const unsigned char	*s;
@@ -35,23 +36,16 @@ fj_ws(struct fj *j)
 static int
 fj_hex4(struct fj *j, uint32_t *v)
 {
-	size_t		 i;
-	unsigned char	 c;
+	size_t	 i;
+	int	 d;
 
 	if (j->len - j->pos < 4)
 		return -1;
 	*v = 0;
 	for (i = 0; i < 4; i++) {
-		c = j->s[j->pos++];
-		*v <<= 4;
-		if (c >= '0' && c <= '9')
-			*v |= (uint32_t)(c - '0');
-		else if (c >= 'a' && c <= 'f')
-			*v |= (uint32_t)(c - 'a' + 10);
-		else if (c >= 'A' && c <= 'F')
-			*v |= (uint32_t)(c - 'A' + 10);
-		else
+		if ((d = text_hexval((unsigned char)j->s[j->pos++])) == -1)
 			return -1;
+		*v = *v << 4 | (uint32_t)d;
 	}
 	return 0;
 }
@@ -76,31 +70,6 @@ fj_unicode(struct fj *j, uint32_t *cp)
 		return -1;
 	*cp = 0x10000 + ((*cp - 0xd800) << 10) + (lo - 0xdc00);
 	return 0;
-}
-
-static size_t
-fj_utf8(char *d, uint32_t cp)
-{
-	if (cp < 0x80) {
-		d[0] = (char)cp;
-		return 1;
-	}
-	if (cp < 0x800) {
-		d[0] = (char)(0xc0 | cp >> 6);
-		d[1] = (char)(0x80 | (cp & 0x3f));
-		return 2;
-	}
-	if (cp < 0x10000) {
-		d[0] = (char)(0xe0 | cp >> 12);
-		d[1] = (char)(0x80 | (cp >> 6 & 0x3f));
-		d[2] = (char)(0x80 | (cp & 0x3f));
-		return 3;
-	}
-	d[0] = (char)(0xf0 | cp >> 18);
-	d[1] = (char)(0x80 | (cp >> 12 & 0x3f));
-	d[2] = (char)(0x80 | (cp >> 6 & 0x3f));
-	d[3] = (char)(0x80 | (cp & 0x3f));
-	return 4;
 }
 
 /*
@@ -145,7 +114,7 @@ fj_string(struct fj *j, char *dst, size_t *out)
 		case 'u':
 			if (fj_unicode(j, &cp) == -1)
 				return FORM_EINVAL;
-			n = fj_utf8(u, cp);
+			n = text_utf8_put(u, cp);
 			for (k = 0; dst != NULL && k < n; k++)
 				dst[o + k] = u[k];
 			o += n;

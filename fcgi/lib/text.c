@@ -194,8 +194,8 @@ text_base64_decode(const char *in, size_t len, unsigned char *out,
 		for (j = 0; j < 4; j++) {
 			if (i + 4 == len && j >= 4 - pad)
 				d = 0;
-			else if ((d = text_b64_value((unsigned char)in[i + j])) <
-			    0)
+			else if ((d = text_b64_value((unsigned char)in[i +
+			    j])) < 0)
 				return -1;
 			v = v << 6 | (uint32_t)d;
 		}

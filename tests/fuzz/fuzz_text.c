@@ -19,7 +19,8 @@
 
 int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 
-#define FZ_MAX	4096	/* longer inputs are cut: the checks are per octet */
+/* Longer inputs are cut: the checks are per octet. */
+#define FZ_MAX	4096
 
 /* Table 3-7: lead range, the second octet's range, total length. */
 static const struct {

@@ -9,7 +9,6 @@
 #include <stddef.h>
 #include <stdint.h>
 
-size_t	 diff_form_utf8(const unsigned char *, size_t, uint32_t *);
 size_t	 diff_message_utf8(const unsigned char *, size_t, uint32_t *);
 size_t	 diff_validate_utf8(const unsigned char *, size_t, uint32_t *);
 int	 diff_dmarc_utf8(const unsigned char *, size_t);
