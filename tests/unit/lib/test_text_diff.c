@@ -10,12 +10,14 @@
  * parser's check of a whole text must accept exactly the texts they
  * decode to the end, but for its own caller policy (XML 1.0 section 2.2
  * Char): C0 controls other than TAB, LF, CR and the noncharacters U+FFFE,
- * U+FFFF are refused on top.
+ * U+FFFF are refused on top.  message.c's base64 encoder and
+ * text_base64 give the same octets.
  */
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "lib/text.h"
 #include "t.h"
 #include "text_diff.h"
 
@@ -74,6 +76,39 @@ one(const unsigned char *s, size_t len)
 		    (size_t)(diff_dmarc_utf8(s, len) == 0), 0);
 }
 
+/*
+ * message.c's base64 (b64_encode behind message_base64) against
+ * text_base64: every length 0..600 of a fixed pseudo-random text, one line
+ * and in lines of 76, octet for octet.
+ */
+static void
+base64_diff(void)
+{
+	struct buf	 a = BUF_INIT, b = BUF_INIT;
+	unsigned char	 in[600];
+	unsigned long	 bad = 0, x = 1;
+	size_t		 n;
+	int		 wrap, ra, rb;
+
+	for (n = 0; n < sizeof(in); n++) {
+		x = x * 1103515245 + 12345;
+		in[n] = (unsigned char)(x >> 16);
+	}
+	for (n = 0; n <= sizeof(in); n++)
+		for (wrap = 0; wrap < 2; wrap++) {
+			buf_reset(&a);
+			buf_reset(&b);
+			ra = diff_message_base64(&a, in, n, wrap);
+			rb = text_base64(&b, in, n, wrap);
+			if (ra != rb || a.len != b.len ||
+			    (a.len > 0 && memcmp(a.data, b.data, a.len) != 0))
+				bad++;
+		}
+	T_INT(bad, 0, "base64 outputs that differ");
+	buf_free(&a);
+	buf_free(&b);
+}
+
 int
 main(void)
 {
@@ -114,6 +149,7 @@ main(void)
 	T_INT(diff_validate_utf8((const unsigned char *)"\xf4\x90\x80\x80", 4,
 	    &cp), 0, "over U+10FFFF");
 	printf("%lu sequences through the four decoders\n", compared);
+	base64_diff();
 	if (mismatches > 0)
 		fprintf(stderr, "%lu mismatches\n", mismatches);
 	T_INT(mismatches, 0, "mismatches");

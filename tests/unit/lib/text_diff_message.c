@@ -7,3 +7,9 @@ diff_message_utf8(const unsigned char *s, size_t n, uint32_t *cp)
 {
 	return utf8_char(s, n, cp);
 }
+
+int
+diff_message_base64(struct buf *b, const void *p, size_t len, int wrap)
+{
+	return message_base64(b, p, len, wrap);
+}
