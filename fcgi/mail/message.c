@@ -7,12 +7,12 @@
 
 #include "lib/addr.h"
 #include "lib/buf.h"
+#include "lib/text.h"
 #include "mail/message.h"
 
 #define HDR_SOFT	78	/* RFC 5322 section 2.1.1 SHOULD */
 #define HDR_HARD	998	/* RFC 5322 section 2.1.1 MUST */
 #define QP_LINE		76	/* RFC 2045 section 6.7 rule 5 */
-#define B64_LINE	76	/* RFC 2045 section 6.8 */
 #define EW_MAX		75	/* RFC 2047 section 2 */
 #define EW_LINE		76	/* RFC 2047 section 2: a line holding one */
 #define EW_PREFIX	"=?UTF-8?B?"
@@ -24,8 +24,6 @@
 #define PARAM_CHARSET	"UTF-8''"	/* RFC 2231 section 4, no language */
 #define PARAM_ATTR_MAX	8	/* strlen("filename"), the longer attribute */
 
-static const char	 b64_alphabet[] =
-    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 static const char	 hexdigits[] = "0123456789ABCDEF";
 
 /* The header being written: the buffer and where the current line stands. */
@@ -125,50 +123,6 @@ hdr_fold(struct hdr *h)
 }
 
 /*
- * Length of the UTF-8 sequence at s[0..len) when it is one well-formed
- * character (RFC 3629 section 4: no overlongs, no surrogates, nothing above
- * U+10FFFF), else 0.  *cp gets the code point.
- */
-static size_t
-utf8_char(const unsigned char *s, size_t len, uint32_t *cp)
-{
-	size_t		 n, i;
-	uint32_t	 c, min;
-
-	if (len == 0)
-		return 0;
-	c = s[0];
-	if (c < 0x80) {
-		*cp = c;
-		return 1;
-	} else if (c >= 0xc2 && c <= 0xdf) {
-		n = 2;
-		c &= 0x1f;
-		min = 0x80;
-	} else if (c >= 0xe0 && c <= 0xef) {
-		n = 3;
-		c &= 0x0f;
-		min = 0x800;
-	} else if (c >= 0xf0 && c <= 0xf4) {
-		n = 4;
-		c &= 0x07;
-		min = 0x10000;
-	} else
-		return 0;
-	if (len < n)
-		return 0;
-	for (i = 1; i < n; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		c = (c << 6) | (s[i] & 0x3f);
-	}
-	if (c < min || c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff))
-		return 0;
-	*cp = c;
-	return n;
-}
-
-/*
  * Text a header may carry once encoded: well-formed UTF-8 without C0
  * controls (TAB, CR, LF, NUL included), DEL, C1 controls, U+2028 or
  * U+2029.  The same set text_header_ok() refuses (docs/DESIGN.md "Details
@@ -183,7 +137,7 @@ hdr_text_ok(const char *s, size_t len)
 	uint32_t		 cp;
 
 	for (i = 0; i < len; i += n) {
-		if ((n = utf8_char(p + i, len - i, &cp)) == 0)
+		if ((n = text_utf8_next(p + i, len - i, &cp)) == 0)
 			return 0;
 		if (cp < 0x20 || (cp >= 0x7f && cp <= 0x9f) ||
 		    cp == 0x2028 || cp == 0x2029)
@@ -211,22 +165,6 @@ plain_ascii(const char *s, size_t len)
 	return 1;
 }
 
-static void
-b64_quantum(const unsigned char *in, size_t n, char out[4])
-{
-	uint32_t	 v;
-
-	v = (uint32_t)in[0] << 16;
-	if (n > 1)
-		v |= (uint32_t)in[1] << 8;
-	if (n > 2)
-		v |= in[2];
-	out[0] = b64_alphabet[(v >> 18) & 63];
-	out[1] = b64_alphabet[(v >> 12) & 63];
-	out[2] = n > 1 ? b64_alphabet[(v >> 6) & 63] : '=';
-	out[3] = n > 2 ? b64_alphabet[v & 63] : '=';
-}
-
 /*
  * RFC 2047 B-encoded words of well-formed UTF-8, one per line.  Section 2:
  * a line holding an encoded word is at most 76 octets (EW_LINE), the
@@ -242,8 +180,8 @@ static int
 ew_put(struct hdr *h, const char *s, size_t len)
 {
 	const unsigned char	*p = (const unsigned char *)s;
-	char			 word[EW_MAX + 1], q[4];
-	size_t			 i = 0, cap, n, cl, k, w;
+	char			 word[EW_MAX + 1];
+	size_t			 i = 0, cap, n, cl, w;
 	uint32_t		 cp;
 
 	while (i < len) {
@@ -259,7 +197,8 @@ ew_put(struct hdr *h, const char *s, size_t len)
 			cap = EW_BYTES;
 		}
 		for (n = 0; i + n < len; n += cl) {
-			if ((cl = utf8_char(p + i + n, len - i - n, &cp)) == 0)
+			if ((cl = text_utf8_next(p + i + n, len - i - n,
+			    &cp)) == 0)
 				return -1;
 			if (n + cl > cap && n > 0)
 				break;
@@ -267,11 +206,7 @@ ew_put(struct hdr *h, const char *s, size_t len)
 		w = 0;
 		memcpy(word, EW_PREFIX, sizeof(EW_PREFIX) - 1);
 		w += sizeof(EW_PREFIX) - 1;
-		for (k = 0; k < n; k += 3) {
-			b64_quantum(p + i + k, n - k < 3 ? n - k : 3, q);
-			memcpy(word + w, q, 4);
-			w += 4;
-		}
+		w += text_base64_to(word + w, p + i, n);
 		memcpy(word + w, EW_SUFFIX, sizeof(EW_SUFFIX) - 1);
 		w += sizeof(EW_SUFFIX) - 1;
 		if (hdr_put(h, word, w) == -1)
@@ -624,7 +559,7 @@ qp_unit_len(const unsigned char *s, size_t len, size_t i)
 	size_t		 n;
 	uint32_t	 cp;
 
-	n = utf8_char(s + i, len - i, &cp);
+	n = text_utf8_next(s + i, len - i, &cp);
 	return n > 1 ? n : 1;
 }
 
@@ -664,37 +599,6 @@ qp_encode(struct buf *b, const char *str, size_t len, int soft_end)
 		i += n;
 	}
 	if (soft_end && col > 0 && buf_add(b, "=\r\n", 3) == -1)
-		return -1;
-	return 0;
-}
-
-static int
-b64_encode(struct buf *b, const unsigned char *p, size_t len, int wrap)
-{
-	char	 q[4];
-	size_t	 i, col = 0, out;
-
-	if (len == 0)
-		return 0;
-	if (len > SIZE_MAX / 2)
-		return -1;
-	out = (len + 2) / 3 * 4;
-	if (wrap)
-		out += (out + B64_LINE - 1) / B64_LINE * 2;
-	if (buf_reserve(b, out) == -1)
-		return -1;
-	for (i = 0; i < len; i += 3) {
-		b64_quantum(p + i, len - i < 3 ? len - i : 3, q);
-		if (buf_add(b, q, 4) == -1)
-			return -1;
-		col += 4;
-		if (wrap && col == B64_LINE) {
-			if (buf_add(b, "\r\n", 2) == -1)
-				return -1;
-			col = 0;
-		}
-	}
-	if (wrap && col > 0 && buf_add(b, "\r\n", 2) == -1)
 		return -1;
 	return 0;
 }
@@ -779,7 +683,7 @@ filename_ok(const char *s)
 	    strcmp(s, "..") == 0)
 		return 0;
 	for (i = 0; i < len; i += n) {
-		if ((n = utf8_char(p + i, len - i, &cp)) == 0 ||
+		if ((n = text_utf8_next(p + i, len - i, &cp)) == 0 ||
 		    !filename_cp_ok(cp))
 			return 0;
 	}
@@ -923,7 +827,7 @@ pct_section(struct buf *t, const unsigned char *s, size_t len, size_t *i,
 	uint32_t	 cp;
 
 	for (; *i < len; *i += n) {
-		if ((n = utf8_char(s + *i, len - *i, &cp)) == 0)
+		if ((n = text_utf8_next(s + *i, len - *i, &cp)) == 0)
 			return -1;
 		w = pct_char(s + *i, n, enc);
 		if (t->len > start && 1 + t->len + pad + w + 1 > HDR_SOFT)
@@ -1024,7 +928,7 @@ attachment_put(struct buf *b, const struct message_attachment *a)
 	    buf_adds(b, "\r\nContent-Transfer-Encoding: base64\r\n\r\n") == -1)
 		return -1;
 	mark = b->len;
-	if (b64_encode(b, a->data, a->len, 1) == -1)
+	if (text_base64(b, a->data, a->len, 1) == -1)
 		return -1;
 	if (b->len > mark)
 		buf_cut(b, b->len - 2);
@@ -1195,20 +1099,6 @@ message_qp(struct buf *b, const char *s, size_t len)
 	if (s == NULL && len > 0)
 		return -1;
 	if (qp_encode(b, s, len, 0) == -1) {
-		buf_cut(b, mark);
-		return -1;
-	}
-	return 0;
-}
-
-int
-message_base64(struct buf *b, const void *p, size_t len, int wrap)
-{
-	size_t	 mark = b->len;
-
-	if (p == NULL && len > 0)
-		return -1;
-	if (b64_encode(b, p, len, wrap) == -1) {
 		buf_cut(b, mark);
 		return -1;
 	}

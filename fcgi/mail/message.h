@@ -135,11 +135,6 @@ int	 message_mailbox(struct buf *, const struct message_mailbox *)
  * break. */
 int	 message_qp(struct buf *, const char *s, size_t len) F2M_WUR;
 
-/* Base64 (RFC 2045 section 6.8); wrap 0: one line, else lines of 76 octets
- * ended with CRLF. */
-int	 message_base64(struct buf *, const void *, size_t, int wrap)
-	    F2M_WUR;
-
 /* Date in RFC 5322 section 3.3 form, "Sat, 28 Nov 2026 00:26:26 +0000",
  * English names in any locale; dst gets "" when the year falls outside
  * 1900..9999 or dstsize is too small (32 is enough). */

@@ -36,6 +36,7 @@
 #include <strings.h>
 
 #include "lib/buf.h"
+#include "lib/text.h"
 #include "mail/message.h"
 
 int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
@@ -424,8 +425,8 @@ check_qp_b64(const char *s, size_t len, int wrap)
 		fail("QP does not read back", b.data, b.len);
 	buf_reset(&b);
 	buf_reset(&d);
-	if (message_base64(&b, s, len, wrap) == -1)
-		fail("message_base64 refused", s, len);
+	if (text_base64(&b, s, len, wrap) == -1)
+		fail("text_base64 refused", s, len);
 	if (!wire_ok(b.data, b.len, wrap ? 76 : SIZE_MAX, !wrap) ||
 	    (!wrap && memchr(b.data ? b.data : "", '\r', b.len) != NULL))
 		fail("base64 lines", b.data, b.len);

@@ -9,11 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "lib/buf.h"
-
-size_t	 diff_message_utf8(const unsigned char *, size_t, uint32_t *);
 size_t	 diff_validate_utf8(const unsigned char *, size_t, uint32_t *);
 int	 diff_dmarc_utf8(const unsigned char *, size_t);
-int	 diff_message_base64(struct buf *, const void *, size_t, int);
 
 #endif

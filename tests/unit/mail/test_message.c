@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "lib/buf.h"
+#include "lib/text.h"
 #include "mail/message.h"
 #include "t.h"
 
@@ -548,10 +549,10 @@ test_base64(void)
 
 	for (i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
 		buf_reset(&b);
-		T_INT(message_base64(&b, v[i].in, strlen(v[i].in), 0), 0, "b64");
+		T_INT(text_base64(&b, v[i].in, strlen(v[i].in), 0), 0, "b64");
 		T_STR(b.data ? b.data : "", v[i].want, "base64 unwrapped");
 		buf_reset(&b);
-		T_INT(message_base64(&b, v[i].in, strlen(v[i].in), 1), 0, "b64");
+		T_INT(text_base64(&b, v[i].in, strlen(v[i].in), 1), 0, "b64");
 		if (v[i].want[0] == '\0')
 			T_INT(b.len, 0, "wrapped empty");
 		else
@@ -564,7 +565,7 @@ test_base64(void)
 	for (n = 0; n <= sizeof(bin); n++) {
 		buf_reset(&b);
 		buf_reset(&d);
-		T_INT(message_base64(&b, bin, n, 1), 0, "b64 wrap");
+		T_INT(text_base64(&b, bin, n, 1), 0, "b64 wrap");
 		why = wire_problem(b.data, b.len, 76, 0);
 		T_OK(why == NULL, "base64 of %zu octets: %s", n, why);
 		/* every full line is exactly 76 */
@@ -574,7 +575,7 @@ test_base64(void)
 		T_OK(d.len == n && (n == 0 || memcmp(d.data, bin, n) == 0),
 		    "base64 of %zu octets does not decode back", n);
 		buf_reset(&b);
-		T_INT(message_base64(&b, bin, n, 0), 0, "b64 flat");
+		T_INT(text_base64(&b, bin, n, 0), 0, "b64 flat");
 		T_OK(b.len == (n + 2) / 3 * 4 &&
 		    (b.data == NULL || strchr(b.data, '\r') == NULL),
 		    "unwrapped base64 of %zu: %zu octets", n, b.len);
