@@ -17,6 +17,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "lib/text.h"
 #include "ops/dmarc_report.h"
 
 enum field {
@@ -88,46 +89,20 @@ px_fail(struct px *x, const char *fmt, ...)
 	return -1;
 }
 
-/* RFC 3629 4: shortest form, no surrogates, at most U+10FFFF; XML Char
- * (2.2): no C0 control but TAB, LF, CR; no U+FFFE/U+FFFF. */
+/* Well-formed UTF-8 (text_utf8_next, RFC 3629) of XML Chars (XML 1.0
+ * section 2.2): no C0 control but TAB, LF, CR; no U+FFFE/U+FFFF. */
 static int
 utf8_check(struct px *x)
 {
 	const unsigned char	*u = (const unsigned char *)x->s;
-	size_t			 i = 0, n = (size_t)(x->end - x->s), k, need;
+	size_t			 i, n = (size_t)(x->end - x->s), k;
 	uint32_t		 c;
 
-	while (i < n) {
-		c = u[i];
-		if (c < 0x80) {
-			if (c < 0x20 && c != '\t' && c != '\n' && c != '\r')
-				goto bad;
-			i++;
-			continue;
-		}
-		if (c >= 0xc2 && c <= 0xdf) {
-			need = 1;
-			c &= 0x1f;
-		} else if (c >= 0xe0 && c <= 0xef) {
-			need = 2;
-			c &= 0x0f;
-		} else if (c >= 0xf0 && c <= 0xf4) {
-			need = 3;
-			c &= 0x07;
-		} else
-			goto bad;
-		if (n - i <= need)
-			goto bad;
-		for (k = 1; k <= need; k++) {
-			if ((u[i + k] & 0xc0) != 0x80)
-				goto bad;
-			c = (c << 6) | (u[i + k] & 0x3f);
-		}
-		if ((need == 2 && c < 0x800) || (need == 3 && c < 0x10000) ||
-		    c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff) ||
+	for (i = 0; i < n; i += k) {
+		if ((k = text_utf8_next(u + i, n - i, &c)) == 0 ||
+		    (c < 0x20 && c != '\t' && c != '\n' && c != '\r') ||
 		    c == 0xfffe || c == 0xffff)
 			goto bad;
-		i += need + 1;
 	}
 	return 0;
 bad:
