@@ -831,14 +831,6 @@ conf_top(struct conf_ctx *c, json_t *root)
 		    "be an absolute path");
 }
 
-static int
-conf_ok_ip(const char *s)
-{
-	unsigned char	 a[16];
-
-	return inet_pton(AF_INET, s, a) == 1 || inet_pton(AF_INET6, s, a) == 1;
-}
-
 /* "metrics": {"allow": ["127.0.0.1", "::1"]}: GET <prefix>/_metrics. */
 static void
 conf_metrics(struct conf_ctx *c, json_t *root)
@@ -849,7 +841,7 @@ conf_metrics(struct conf_ctx *c, json_t *root)
 	if (o == NULL)
 		return;
 	conf_known(c, "/metrics", o, keys);
-	conf_strings(c, "/metrics", o, "allow", conf_ok_ip, "an IP address",
+	conf_strings(c, "/metrics", o, "allow", addr_ip_ok, "an IP address",
 	    &c->conf->metrics_allow, &c->conf->nmetrics_allow);
 	if (c->conf->nmetrics_allow == 0)
 		conf_err(c, "/metrics", 0, "\"metrics\" needs \"allow\": the "

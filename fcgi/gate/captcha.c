@@ -1,6 +1,4 @@
 /* captcha: siteverify through libcurl; see captcha.h. */
-#include <arpa/inet.h>
-#include <netinet/in.h>
 
 #include <stdarg.h>
 #include <stdint.h>
@@ -18,7 +16,6 @@
 
 #define CAPTCHA_MAX_HOSTNAME	253	/* RFC 1035 section 2.3.4 */
 #define CAPTCHA_MAX_URL		2048
-#define CAPTCHA_MAX_IP		64
 #define CAPTCHA_KEEP_ANSWER	16384	/* answer buffer kept between posts */
 #define CAPTCHA_SHOWN		100	/* octets of an untrusted value in why */
 #define CAPTCHA_AGENT		"form2mail"
@@ -186,18 +183,6 @@ captcha_action_ok(const char *s)
 		    s[i] != '/')
 			return 0;
 	return 1;
-}
-
-static int
-captcha_ip_ok(const char *s)
-{
-	struct in6_addr	 a6;
-	struct in_addr	 a4;
-
-	if (s == NULL || strnlen(s, CAPTCHA_MAX_IP) == CAPTCHA_MAX_IP)
-		return 0;
-	return inet_pton(AF_INET, s, &a4) == 1 ||
-	    inet_pton(AF_INET6, s, &a6) == 1;
 }
 
 /*
@@ -547,7 +532,7 @@ captcha_body(const struct captcha *c, const char *token, size_t len,
 	size_t	 size, o, iplen = ip != NULL ? strlen(ip) : 0;
 	char	*p;
 
-	/* Bounded by CAPTCHA_MAX_TOKEN, CAPTCHA_MAX_SECRET, CAPTCHA_MAX_IP. */
+	/* Bounded by CAPTCHA_MAX_TOKEN, CAPTCHA_MAX_SECRET, ADDR_MAX_IP. */
 	size = sizeof("secret=") + c->secret_len + sizeof("&response=") +
 	    3 * len + sizeof("&remoteip=") + 3 * iplen + sizeof("&sitekey=") +
 	    (c->sitekey != NULL ? strlen(c->sitekey) : 0) + 1;
@@ -593,7 +578,7 @@ captcha_verify(struct captcha *c, const char *token, size_t len,
 			return CAPTCHA_REJECTED;
 		}
 	if ((body = captcha_body(c, token, len,
-	    captcha_ip_ok(remote_ip) ? remote_ip : NULL, &bodysize)) == NULL) {
+	    addr_ip_ok(remote_ip) ? remote_ip : NULL, &bodysize)) == NULL) {
 		captcha_say(why, whysize, "out of memory");
 		return CAPTCHA_UNAVAILABLE;
 	}

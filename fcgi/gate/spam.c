@@ -1,5 +1,4 @@
 /* spam: rspamd /checkv2 through libcurl; see spam.h. */
-#include <arpa/inet.h>
 
 #include <math.h>
 #include <stdarg.h>
@@ -296,15 +295,6 @@ spam_value_ok(const char *v)
 	return i > 0;
 }
 
-static int
-spam_ip_ok(const char *ip)
-{
-	unsigned char	 a[sizeof(struct in6_addr)];
-
-	return inet_pton(AF_INET, ip, a) == 1 ||
-	    inet_pton(AF_INET6, ip, a) == 1;
-}
-
 /* Appends "name: value" to *h unless value is NULL; -1 on a bad value or
  * ENOMEM. */
 static int
@@ -493,7 +483,7 @@ spam_check(struct spam *s, const char *msg, size_t len,
 		spam_why_add(&w, "out of memory");
 		return SPAM_UNAVAILABLE;
 	}
-	bad = (client_ip != NULL && !spam_ip_ok(client_ip)) ||
+	bad = (client_ip != NULL && !addr_ip_ok(client_ip)) ||
 	    spam_header(&h, "IP", client_ip) == -1 ||
 	    spam_header(&h, "From", mail_from) == -1 ||
 	    spam_header(&h, "Helo", helo) == -1 ||

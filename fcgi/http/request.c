@@ -4,6 +4,7 @@
  * the long-lived clients of a worker (request_ctx).
  */
 #include "http/http_int.h"
+#include "lib/addr.h"
 
 
 /* GET .../<form>/challenge: a fresh ALTCHA challenge for the widget. */
@@ -128,7 +129,6 @@ request_handle(const struct request_ctx *ctx, FCGX_Request *r)
 	struct req	 q;
 	struct timespec	 t1;
 	const char	*method, *id, *addr;
-	unsigned char	 sa[sizeof(struct in6_addr)];
 	size_t		 idlen;
 	int		 challenge;
 
@@ -141,8 +141,7 @@ request_handle(const struct request_ctx *ctx, FCGX_Request *r)
 	q.json = req_wants_json(&q);
 	q.lang = req_lang(&q, LANG_ALL);
 	addr = req_param(&q, "REMOTE_ADDR");
-	if (addr != NULL && (inet_pton(AF_INET, addr, sa) == 1 ||
-	    inet_pton(AF_INET6, addr, sa) == 1))
+	if (addr_ip_ok(addr))
 		snprintf(q.ip, sizeof(q.ip), "%s", addr);
 	method = req_param(&q, "REQUEST_METHOD");
 	if (method == NULL)

@@ -7,9 +7,6 @@
 
 #include "lib/addr.h"
 
-/* Longest text inet_pton(3) is asked to read (an IPv6 address is 45). */
-#define ADDR_MAX_IP	64
-
 /*
  * RFC 5322 section 3.2.3 atext.  '%', '!', '/', '|' and the like stay
  * allowed because the RFC allows them: none can end an SMTP command, a

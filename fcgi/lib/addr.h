@@ -18,6 +18,8 @@
 #define ADDR_MAX_DOMAIN	253
 #define ADDR_MAX	254
 #define ADDR_MAX_LABEL	63	/* RFC 1035 section 2.3.4 */
+/* addr_ip_ok() refuses a text this long or longer (IPv6's longest is 45). */
+#define ADDR_MAX_IP	64
 
 /*
  * Returns 1 when s[0..len) is one addr-spec "local@domain" and nothing
@@ -49,8 +51,8 @@ int	 addr_is_loopback(const char *host, size_t len, int localhost_ok);
 
 /*
  * Returns 1 when s is an IPv4 dotted quad or an IPv6 address as
- * inet_pton(3) reads them (no brackets, no zone, no port); 0 otherwise,
- * s NULL included.
+ * inet_pton(3) reads them (no brackets, no zone, no port), shorter than
+ * ADDR_MAX_IP; 0 otherwise, s NULL included.
  */
 int	 addr_ip_ok(const char *s);
 
