@@ -1146,7 +1146,7 @@ conf_sender(struct conf_ctx *c, json_t *root)
 		conf_err(c, "/sender/message_id_domain", 0, "\"message_id_domain"
 		    "\" must be a fully qualified domain name");
 	else if (cf->message_id_domain == NULL && cf->from.addr != NULL &&
-	    (cf->message_id_domain = strdup(strrchr(cf->from.addr, '@') + 1)) ==
+	    (cf->message_id_domain = strdup(addr_domain(cf->from.addr))) ==
 	    NULL)
 		conf_err(c, "/sender", 0, "out of memory");
 	cf->from_recipient = 1;
@@ -1303,8 +1303,8 @@ conf_same_domain(const char *a, const char *b)
 {
 	const char	*x, *y;
 
-	return a != NULL && b != NULL && (x = strrchr(a, '@')) != NULL &&
-	    (y = strrchr(b, '@')) != NULL && strcasecmp(x + 1, y + 1) == 0;
+	return (x = addr_domain(a)) != NULL && (y = addr_domain(b)) != NULL &&
+	    strcasecmp(x, y) == 0;
 }
 
 int
@@ -1329,7 +1329,7 @@ conf_alignment(struct conf_ctx *c)
 
 	if (cf->from.addr == NULL || cf->ndkim == 0)
 		return;
-	fd = strrchr(cf->from.addr, '@') + 1;
+	fd = addr_domain(cf->from.addr);
 	fl = strlen(fd);
 	for (i = 0; i < cf->ndkim; i++) {
 		if (cf->dkim[i].domain == NULL)
@@ -1362,7 +1362,7 @@ conf_rcpt_warn(struct conf_ctx *c, const char *path, const char *key,
 	char			 p[CONF_MAX_PATH];
 	size_t			 i;
 
-	fd = strrchr(cf->from.addr, '@') + 1;
+	fd = addr_domain(cf->from.addr);
 	if (first != NULL && strcasecmp(first->addr, cf->from.addr) == 0)
 		return;
 	if (cf->from_recipient && first != NULL &&
@@ -1402,7 +1402,7 @@ conf_deliverability(struct conf_ctx *c)
 
 	if (cf->from.addr == NULL)
 		return;
-	fd = strrchr(cf->from.addr, '@') + 1;
+	fd = addr_domain(cf->from.addr);
 	if (cf->message_id_domain != NULL &&
 	    strncasecmp(cf->message_id_domain, "www.", 4) == 0)
 		conf_warn(c, "/sender/message_id_domain", "Message-ID "
@@ -1410,8 +1410,8 @@ conf_deliverability(struct conf_ctx *c)
 		    "MID_RHS_WWW (+0.5); use the From domain (%s, the "
 		    "default: remove the key)", cf->message_id_domain, fd);
 	if (cf->envelope_from != NULL &&
-	    (ed = strrchr(cf->envelope_from, '@')) != NULL &&
-	    !conf_related_domain(ed + 1, fd))
+	    (ed = addr_domain(cf->envelope_from)) != NULL &&
+	    !conf_related_domain(ed, fd))
 		conf_warn(c, "/sender/envelope_from", "envelope sender %s is "
 		    "not on From's domain %s: SPF then does not align for "
 		    "DMARC, and a receiving rspamd adds FORGED_SENDER (+0.3); "

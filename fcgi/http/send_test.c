@@ -3,6 +3,7 @@
  * form's rules, then the path of a post without HTTP.
  */
 #include "http/http_int.h"
+#include "lib/addr.h"
 
 /*
  * A sample value for a configured field that passes its rules: an address
@@ -11,13 +12,12 @@
 static int
 req_sample(const struct conf *cf, const struct conf_field *fd, struct buf *b)
 {
-	const char	*at;
+	const char	*d;
 	size_t		 n;
 
 	if (fd->email) {
-		at = strrchr(cf->envelope_from, '@');
-		return buf_printf(b, "send-test@%s", at ? at + 1 :
-		    "example.com");
+		d = addr_domain(cf->envelope_from);
+		return buf_printf(b, "send-test@%s", d ? d : "example.com");
 	}
 	if (buf_adds(b, fd->multiline ? "This is a test submission queued by "
 	    "form2mail send-test.\nIf it reached you, the form's mail path "

@@ -84,15 +84,6 @@ doctor_publish(struct buf *fix, const char *prefix, const char *name,
 	return fix->data;
 }
 
-const char *
-doctor_domain_of(const char *addr)
-{
-	const char	*at;
-
-	return addr != NULL && (at = strrchr(addr, '@')) != NULL ? at + 1 :
-	    NULL;
-}
-
 /* Reads what needs root: the expected DKIM records and the password. */
 static int
 doctor_secrets(struct doctor *d)
@@ -145,8 +136,8 @@ doctor_run_opts(const struct conf *cf, const struct doctor_opts *opts,
 	d.cf = cf;
 	d.opts = opts;
 	d.out = out;
-	d.fromdom = doctor_domain_of(cf->from.addr);
-	d.envdom = doctor_domain_of(cf->envelope_from ? cf->envelope_from :
+	d.fromdom = addr_domain(cf->from.addr);
+	d.envdom = addr_domain(cf->envelope_from ? cf->envelope_from :
 	    cf->from.addr);
 	warn = SPF_warning_handler;
 	info = SPF_info_handler;
@@ -269,8 +260,8 @@ doctor_main(const char *path, int argc, char **argv)
 		return 2;
 	/* Reports are read offline: no DNS, no relay (dmarc_report.h). */
 	if (reports != NULL)
-		rc = dmarc_report_dir(reports, doctor_domain_of(cf->from.addr) ?
-		    doctor_domain_of(cf->from.addr) : "", stdout);
+		rc = dmarc_report_dir(reports, addr_domain(cf->from.addr) ?
+		    addr_domain(cf->from.addr) : "", stdout);
 	else
 		rc = doctor_run_opts(cf, &o, stdout);
 	conf_free(cf);

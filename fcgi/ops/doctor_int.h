@@ -17,6 +17,7 @@
 #include <spf2/spf_dns.h>
 #include <unbound.h>
 
+#include "lib/addr.h"
 #include "lib/buf.h"
 #include "ops/doctor.h"
 
@@ -75,7 +76,6 @@ void	 doctor_say(struct doctor *, enum doctor_st, const char *fix,
 const char *doctor_esc(char *dst, size_t dstsize, const char *s, size_t len);
 const char *doctor_publish(struct buf *fix, const char *prefix,
 	    const char *name, const char *value);
-const char *doctor_domain_of(const char *addr);
 
 /*
  * One query of class IN through ub (d->ub or d->vub), capped at the DNS

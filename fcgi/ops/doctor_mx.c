@@ -96,7 +96,7 @@ hop_domain(struct doctor *d, const char *dom)
 static void
 hop_add(const char **doms, size_t *n, size_t *over, const char *addr)
 {
-	const char	*dom = doctor_domain_of(addr);
+	const char	*dom = addr_domain(addr);
 	size_t		 i;
 
 	if (dom == NULL)

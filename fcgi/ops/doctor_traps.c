@@ -39,7 +39,7 @@ hop_same(const char *a, const char *b)
 static const char *
 hop_spoof_replyto(const struct conf *cf, const struct hop_rcpts *r)
 {
-	const char	*fromdom = doctor_domain_of(cf->from.addr);
+	const char	*fromdom = addr_domain(cf->from.addr);
 	const char	*hit = NULL;
 	size_t		 i, n = r->nto + r->f->ncc + r->f->nbcc;
 
@@ -53,13 +53,13 @@ hop_spoof_replyto(const struct conf *cf, const struct hop_rcpts *r)
 	if (n == 1 && r->nto == 1 && hop_same(r->to[0].addr, cf->from.addr))
 		return NULL;
 	for (i = 0; i < r->nto && hit == NULL; i++)
-		if (hop_same(doctor_domain_of(r->to[i].addr), fromdom))
+		if (hop_same(addr_domain(r->to[i].addr), fromdom))
 			hit = r->to[i].addr;
 	for (i = 0; i < r->f->ncc && hit == NULL; i++)
-		if (hop_same(doctor_domain_of(r->f->cc[i].addr), fromdom))
+		if (hop_same(addr_domain(r->f->cc[i].addr), fromdom))
 			hit = r->f->cc[i].addr;
 	for (i = 0; i < r->f->nbcc && hit == NULL; i++)
-		if (hop_same(doctor_domain_of(r->f->bcc[i].addr), fromdom))
+		if (hop_same(addr_domain(r->f->bcc[i].addr), fromdom))
 			hit = r->f->bcc[i].addr;
 	return hit;
 }
@@ -128,7 +128,7 @@ doctor_traps(struct doctor *d)
 		doctor_say(d, D_OK, NULL, "rspamd MID_RHS_WWW: Message-ID "
 		    "<...@%s> is not on a www. host", mid);
 
-	ed = doctor_domain_of(cf->envelope_from);
+	ed = addr_domain(cf->envelope_from);
 	if (ed != NULL && d->fromdom != NULL &&
 	    !conf_related_domain(ed, d->fromdom)) {
 		buf_reset(&fix);

@@ -16,6 +16,7 @@
 #include <openssl/rsa.h>
 #include <openssl/x509.h>
 
+#include "lib/addr.h"
 #include "lib/buf.h"
 #include "conf/conf.h"
 #include "lib/file.h"
@@ -296,12 +297,9 @@ keys_domain_ok(const char *d)
 static const char *
 keys_domain_of(const char *addr)
 {
-	const char	*at;
+	const char	*d = addr_domain(addr);
 
-	if (addr == NULL || (at = strrchr(addr, '@')) == NULL ||
-	    !keys_domain_ok(at + 1))
-		return NULL;
-	return at + 1;
+	return d != NULL && keys_domain_ok(d) ? d : NULL;
 }
 
 int
