@@ -1310,12 +1310,7 @@ conf_same_domain(const char *a, const char *b)
 int
 conf_related_domain(const char *a, const char *b)
 {
-	size_t	 al = strlen(a), bl = strlen(b);
-
-	if (al < bl)
-		return conf_related_domain(b, a);
-	return strcasecmp(a, b) == 0 || (al > bl && a[al - bl - 1] == '.' &&
-	    strcasecmp(a + al - bl, b) == 0);
+	return addr_domain_below(a, b) || addr_domain_below(b, a);
 }
 
 /* DMARC alignment (RFC 7489 section 3.1.1, relaxed): From's domain is a
@@ -1325,19 +1320,14 @@ conf_alignment(struct conf_ctx *c)
 {
 	struct conf	*cf = c->conf;
 	const char	*fd;
-	size_t		 i, fl, dl;
+	size_t		 i;
 
 	if (cf->from.addr == NULL || cf->ndkim == 0)
 		return;
 	fd = addr_domain(cf->from.addr);
-	fl = strlen(fd);
-	for (i = 0; i < cf->ndkim; i++) {
-		if (cf->dkim[i].domain == NULL)
-			continue;
-		dl = strlen(cf->dkim[i].domain);
-		if (fl >= dl && conf_related_domain(fd, cf->dkim[i].domain))
+	for (i = 0; i < cf->ndkim; i++)
+		if (addr_domain_below(fd, cf->dkim[i].domain))
 			return;
-	}
 	conf_err(c, "/sender/from", 0, "From domain \"%s\" is not a DKIM "
 	    "signing domain (nor below one): DMARC would fail", fd);
 }

@@ -665,6 +665,13 @@ domains(void)
 			SAME(addr_domain_below(d[i], d[j]),
 			    old_conf_aligned(d[i], d[j]), "conf_alignment",
 			    d[i], strlen(d[i]));
+	/* conf_related_domain: either is the other or below it. */
+	for (i = 0; i < sizeof(d) / sizeof(d[0]); i++)
+		for (j = 0; j < sizeof(d) / sizeof(d[0]); j++)
+			SAME(addr_domain_below(d[i], d[j]) ||
+			    addr_domain_below(d[j], d[i]),
+			    old_conf_related_domain(d[i], d[j]),
+			    "conf_related_domain", d[i], strlen(d[i]));
 	/* hop_same is equality only: "below" is a different question. */
 	SAME(old_hop_same("mail.example.com", "example.com"), 0, "hop_same "
 	    "is not below", "mail.example.com", 16);
