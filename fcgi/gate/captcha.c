@@ -157,19 +157,6 @@ captcha_alnum(char c)
 	    (c >= '0' && c <= '9');
 }
 
-static int
-captcha_hostname_ok(const char *s)
-{
-	size_t	 i, len = strlen(s);
-
-	if (len == 0 || len > CAPTCHA_MAX_HOSTNAME)
-		return 0;
-	for (i = 0; i < len; i++)
-		if (!captcha_alnum(s[i]) && s[i] != '-' && s[i] != '.')
-			return 0;
-	return 1;
-}
-
 /* reCAPTCHA actions: letters, digits, '/', '_'; Turnstile adds '-'. */
 static int
 captcha_action_ok(const char *s)
@@ -320,7 +307,8 @@ captcha_check_conf(const struct captcha_conf *conf, char *err,
 	}
 	for (i = 0; i < conf->nhostnames; i++)
 		if (conf->hostnames[i] == NULL ||
-		    !captcha_hostname_ok(conf->hostnames[i])) {
+		    !addr_ldh_ok(conf->hostnames[i],
+		    strlen(conf->hostnames[i]), CAPTCHA_MAX_HOSTNAME)) {
 			snprintf(err, errsize, "hostnames: entry %zu is not a "
 			    "host name", i + 1);
 			return -1;
