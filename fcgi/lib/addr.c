@@ -8,14 +8,13 @@
 #include "lib/addr.h"
 
 /*
- * RFC 5322 section 3.2.3 atext.  '%', '!', '/', '|' and the like stay
- * allowed because the RFC allows them: none can end an SMTP command, a
- * header or the angle brackets around an address.  The percent hack and
- * bang paths are routing policy of a receiving MTA for its own domains; a
- * visitor's address only reaches Reply-To, and envelope addresses come from
- * the config.
+ * All of atext: '%', '!', '/', '|' and the like stay allowed because the
+ * RFC allows them: none can end an SMTP command, a header or the angle
+ * brackets around an address.  The percent hack and bang paths are routing
+ * policy of a receiving MTA for its own domains; a visitor's address only
+ * reaches Reply-To, and envelope addresses come from the config.
  */
-static int
+int
 addr_atext(unsigned char c)
 {
 	if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
@@ -31,8 +30,7 @@ addr_ldh(unsigned char c)
 	    (c >= '0' && c <= '9') || c == '-';
 }
 
-/* RFC 5322 section 3.2.3 dot-atom-text, at most ADDR_MAX_LOCAL. */
-static int
+int
 addr_local_ok(const char *s, size_t len)
 {
 	size_t	 i;

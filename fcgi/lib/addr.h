@@ -33,6 +33,16 @@
  */
 int	 addr_spec_ok(const char *s, size_t len);
 
+/* Returns 1 for an RFC 5322 section 3.2.3 atext octet, 0 otherwise. */
+int	 addr_atext(unsigned char c);
+
+/*
+ * Returns 1 when s[0..len) is the local part addr_spec_ok() takes: a
+ * dot-atom (atext and single dots, none first or last) of 1..ADDR_MAX_LOCAL
+ * octets.  s[len] must be readable (the '@' that ends it, or a NUL).
+ */
+int	 addr_local_ok(const char *s, size_t len);
+
 /*
  * Returns 1 when s[0..len) is a host name of LDH labels split by dots
  * (RFC 1123 section 2.1): 1..max octets, each label 1..63 letters, digits

@@ -270,16 +270,6 @@ text_put(struct hdr *h, const char *s, size_t len)
 	return ew_put(h, s, len);
 }
 
-/* RFC 5322 section 3.2.3 atext. */
-static int
-is_atext(int c)
-{
-	if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-	    (c >= '0' && c <= '9'))
-		return 1;
-	return c != '\0' && strchr("!#$%&'*+-/=?^_`{|}~", c) != NULL;
-}
-
 /* Words of atext split by single spaces: a phrase that reads back as is. */
 static int
 atom_phrase(const char *s, size_t len)
@@ -292,7 +282,7 @@ atom_phrase(const char *s, size_t len)
 		if (s[i] == ' ') {
 			if (s[i + 1] == ' ')
 				return 0;
-		} else if (!is_atext((unsigned char)s[i]))
+		} else if (!addr_atext((unsigned char)s[i]))
 			return 0;
 	}
 	return 1;
@@ -346,23 +336,14 @@ static int
 addr_ok(const char *s)
 {
 	const char	*at;
-	size_t		 i, len, local;
+	size_t		 len;
 
 	len = strlen(s);
 	if (len == 0 || len > ADDR_MAX ||
 	    (at = strchr(s, '@')) == NULL)
 		return 0;
-	local = (size_t)(at - s);
-	if (local == 0 || local > 64 || s[0] == '.' || s[local - 1] == '.')
-		return 0;
-	for (i = 0; i < local; i++) {
-		if (s[i] == '.') {
-			if (s[i + 1] == '.')
-				return 0;
-		} else if (!is_atext((unsigned char)s[i]))
-			return 0;
-	}
-	return addr_ldh_ok(at + 1, strlen(at + 1), MESSAGE_MAX_HOST);
+	return addr_local_ok(s, (size_t)(at - s)) &&
+	    addr_ldh_ok(at + 1, strlen(at + 1), MESSAGE_MAX_HOST);
 }
 
 /* tail: octets that will follow on the last line (the ',' of a list). */

@@ -465,6 +465,15 @@ compare(const char *s, size_t len)
 		return;
 	/* The callers below see C strings. */
 	spec_vs_message(s, len);
+	/* message.c's re-check as it now reads, on lib/addr's pieces. */
+	SAME(len <= ADDR_MAX && strchr(s, '@') != NULL &&
+	    addr_local_ok(s, (size_t)(strchr(s, '@') - s)) &&
+	    addr_ldh_ok(strchr(s, '@') + 1, strlen(strchr(s, '@') + 1), 253),
+	    old_message_addr_ok(s), "message addr_ok", s, len);
+	for (i = 0; i < len; i++)
+		SAME(addr_atext((unsigned char)s[i]),
+		    old_message_is_atext((unsigned char)s[i]),
+		    "message is_atext", s + i, 1);
 	SAME(addr_ldh_ok(s, len, 253), old_conf_is_ldh_name(s),
 	    "conf_is_ldh_name", s, len);
 	SAME(addr_ldh_ok(s, strlen(s), 253), old_smtp_helo_ok(s),
