@@ -1,7 +1,9 @@
 /*
- * spool: durable queue; see spool.h.  The commit discipline is the one of
- * dma and nullmailer: write a temporary file, fsync it, rename it into
- * place, fsync the directory.  Only then does the message exist.
+ * spool: durable queue; see spool.h.  This file: ids, the directories,
+ * claim, release, defer, fail, retry, scan, read, delete.  commit.c writes
+ * a message durably (temporary file, fsync, rename, fsync of the
+ * directory, dma's and nullmailer's discipline; only then does the
+ * message exist), envelope.c holds the envelope format.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -10,25 +12,18 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <stdatomic.h>
-#include <stdint.h>
 #include <sys/file.h>
-#include <sys/mman.h>
 #include <sys/random.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "lib/addr.h"
-#include "lib/file.h"
 #include "lib/log.h"
 #include "spool/spool.h"
+#include "spool/spool_int.h"
 
-#define SPOOL_MAGIC		"form2mail-spool 1\n"
-#define SPOOL_MAX_FILE		(256L * 1024 * 1024)
 #define SPOOL_MAX_ENVELOPE	(64 * 1024)
 #define SPOOL_BACKOFF_MIN	60
 #define SPOOL_BACKOFF_MAX	3600
-#define SPOOL_SYNC_MAGIC	0x66326d73796e6331ULL	/* "f2msync1" */
 
 static const char *const spool_subdirs[] = { "tmp", "queue", "failed", "held" };
 
@@ -121,419 +116,6 @@ spool_init(const char *dir, long uid, long gid)
 	return 0;
 }
 
-static int
-spool_fsync_dir(const char *dir, const char *sub)
-{
-	char	 p[PATH_MAX];
-
-	if (snprintf(p, sizeof(p), "%s/%s", dir, sub) >= (int)sizeof(p)) {
-		errno = ENAMETOOLONG;
-		return -1;
-	}
-	return file_fsync_dir(p);
-}
-
-/*
- * Group commit of the queue/ directory fsync.  Every process that commits
- * into the spool (workers, CGI runs) maps a small counters file (in
- * state_dir, so that it never keeps the spool's file system busy):
- * "linked" counts links made into queue/, "synced" the highest count a
- * finished fsync of queue/ covered.  After its link a committer takes a
- * ticket; if a fsync that began after its link has finished, its entry
- * is durable and it is done.  Otherwise it takes the flock (one fsync at
- * a time: the kernel drops the lock of a process that dies), checks
- * again, reads how many links exist now, fsyncs, and publishes that
- * count: one fsync covers every link made before it began.  Any doubt (no
- * mapping, a foreign file, another spool) falls back to a fsync of its
- * own.  A process that can write the file can only make others skip a
- * fsync: that risks durability, not integrity, and that process can
- * delete the spool anyway.
- */
-struct spool_sync {
-	uint64_t		 magic;
-	_Atomic uint64_t	 linked;
-	_Atomic uint64_t	 synced;
-};
-
-static struct {
-	char			 dir[PATH_MAX];	/* the spool it serves */
-	int			 fd;
-	struct spool_sync	*s;
-} spool_gc = { "", -1, NULL };
-
-int
-spool_sync_open(const char *path, const char *dir)
-{
-	struct stat	 st;
-	void		*m;
-	int		 fd;
-
-	if (spool_gc.s != NULL) {
-		munmap(spool_gc.s, sizeof(*spool_gc.s));
-		close(spool_gc.fd);
-		spool_gc.s = NULL;
-		spool_gc.fd = -1;
-	}
-	if (strlen(dir) >= sizeof(spool_gc.dir)) {
-		errno = ENAMETOOLONG;
-		return -1;
-	}
-	if ((fd = open(path, O_RDWR | O_CLOEXEC | O_NOFOLLOW)) == -1)
-		return -1;
-	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode) ||
-	    st.st_size != (off_t)sizeof(struct spool_sync)) {
-		close(fd);
-		errno = EINVAL;
-		return -1;
-	}
-	m = mmap(NULL, sizeof(struct spool_sync), PROT_READ | PROT_WRITE,
-	    MAP_SHARED, fd, 0);
-	if (m == MAP_FAILED) {
-		close(fd);
-		return -1;
-	}
-	if (((struct spool_sync *)m)->magic != SPOOL_SYNC_MAGIC) {
-		munmap(m, sizeof(struct spool_sync));
-		close(fd);
-		errno = EINVAL;
-		return -1;
-	}
-	snprintf(spool_gc.dir, sizeof(spool_gc.dir), "%s", dir);
-	spool_gc.fd = fd;
-	spool_gc.s = m;
-	return 0;
-}
-
-int
-spool_sync_init(const char *path, long uid, long gid)
-{
-	struct spool_sync	 z;
-	struct stat		 st;
-	int			 fd, rc = -1;
-
-	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
-	if (fd == -1)
-		return -1;
-	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode))
-		goto out;
-	if (st.st_size != (off_t)sizeof(z)) {
-		/* New, or not ours: start from zero. */
-		memset(&z, 0, sizeof(z));
-		z.magic = SPOOL_SYNC_MAGIC;
-		if (ftruncate(fd, 0) == -1 ||
-		    pwrite(fd, &z, sizeof(z), 0) != (ssize_t)sizeof(z) ||
-		    fsync(fd) == -1)
-			goto out;
-	}
-	if (uid != -1 && fchown(fd, (uid_t)uid, (gid_t)gid) == -1)
-		goto out;
-	rc = 0;
-out:
-	close(fd);
-	return rc;
-}
-
-/* Makes the links into queue/ made so far durable (see above). */
-static int
-spool_sync_queue(const char *dir)
-{
-	struct spool_sync	*s;
-	uint64_t		 ticket, target, cur;
-	int			 rc;
-
-	if ((s = spool_gc.s) == NULL || strcmp(spool_gc.dir, dir) != 0)
-		return spool_fsync_dir(dir, "queue");
-	ticket = atomic_fetch_add(&s->linked, 1) + 1;
-	if (atomic_load(&s->synced) >= ticket)
-		return 0;
-	while (flock(spool_gc.fd, LOCK_EX) == -1)
-		if (errno != EINTR)
-			return spool_fsync_dir(dir, "queue");
-	if (atomic_load(&s->synced) >= ticket) {
-		flock(spool_gc.fd, LOCK_UN);
-		return 0;
-	}
-	target = atomic_load(&s->linked);
-	if ((rc = spool_fsync_dir(dir, "queue")) == 0) {
-		cur = atomic_load(&s->synced);
-		while (cur < target &&
-		    !atomic_compare_exchange_weak(&s->synced, &cur, target))
-			;
-	}
-	flock(spool_gc.fd, LOCK_UN);
-	return rc;
-}
-
-static int
-spool_write_all(int fd, const char *p, size_t len)
-{
-	ssize_t	 n;
-
-	while (len > 0) {
-		if ((n = write(fd, p, len)) == -1) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
-static int
-spool_envelope(const struct spool_meta *m, struct buf *b)
-{
-	char	 esc[sizeof(m->error) * 4];
-	size_t	 i;
-
-	if (buf_printf(b, "%sform %s\ncreated %lld\nattempts %u\nnext_try "
-	    "%lld\nfrom %s\n", SPOOL_MAGIC, m->form, (long long)m->created,
-	    m->attempts, (long long)m->next_try, m->from) == -1)
-		return -1;
-	for (i = 0; i < m->nrcpt; i++)
-		if (buf_printf(b, "rcpt %s\n", m->rcpt[i]) == -1)
-			return -1;
-	if (m->error[0] != '\0') {
-		log_escape(esc, sizeof(esc), m->error, strlen(m->error));
-		if (buf_printf(b, "error %s\n", esc) == -1)
-			return -1;
-	}
-	return buf_addc(b, '\n');
-}
-
-/* Envelope values end up in SMTP commands and paths: check them again. */
-static int
-spool_meta_ok(const struct spool_meta *m)
-{
-	size_t	 i;
-
-	if (!spool_id_valid(m->id) || m->form[0] == '\0' ||
-	    strpbrk(m->form, " \r\n/") != NULL || m->nrcpt == 0 ||
-	    !addr_spec_ok(m->from, strlen(m->from)))
-		return 0;
-	for (i = 0; i < m->nrcpt; i++)
-		if (m->rcpt[i] == NULL ||
-		    !addr_spec_ok(m->rcpt[i], strlen(m->rcpt[i])))
-			return 0;
-	return 1;
-}
-
-/*
- * Writes meta + msg into tmp/<id><suffix> and renames it to <to>/<id>.
- * With O_EXCL for a first commit; later rewrites (we hold the lock) may
- * find a leftover of a crash and truncate it.
- */
-static int
-spool_write(const char *dir, const struct spool_meta *m, const char *msg,
-    size_t len, const char *suffix, const char *to)
-{
-	struct buf	 env = BUF_INIT;
-	char		 tmp[PATH_MAX], dst[PATH_MAX];
-	int		 fd = -1, rc = -1, saved;
-	int		 flags = O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW;
-
-	if (!spool_meta_ok(m)) {
-		errno = EINVAL;
-		return -1;
-	}
-	flags |= suffix[0] == '\0' ? O_EXCL : O_TRUNC;
-	snprintf(tmp, sizeof(tmp), "%s/tmp/%s%s", dir, m->id, suffix);
-	snprintf(dst, sizeof(dst), "%s/%s/%s", dir, to, m->id);
-	if (spool_envelope(m, &env) == -1) {
-		errno = ENOMEM;
-		goto out;
-	}
-	if ((fd = open(tmp, flags, 0600)) == -1)
-		goto out;
-	if (spool_write_all(fd, env.data, env.len) == -1 ||
-	    spool_write_all(fd, msg, len) == -1 || fsync(fd) == -1)
-		goto fail;
-	if (close(fd) == -1) {
-		fd = -1;
-		goto fail;
-	}
-	fd = -1;
-	/* A first commit must not replace anything: link() refuses an
-	 * existing name where rename() would not. */
-	if (suffix[0] == '\0') {
-		if (link(tmp, dst) == -1)
-			goto fail;
-		unlink(tmp);
-	} else if (rename(tmp, dst) == -1)
-		goto fail;
-	if ((suffix[0] == '\0' && strcmp(to, "queue") == 0 ?
-	    spool_sync_queue(dir) : spool_fsync_dir(dir, to)) == -1)
-		goto out;	/* renamed; the caller must not claim success */
-	rc = 0;
-	goto out;
-fail:
-	saved = errno;
-	unlink(tmp);
-	errno = saved;
-out:
-	saved = errno;
-	if (fd != -1)
-		close(fd);
-	buf_free(&env);
-	errno = saved;
-	return rc;
-}
-
-static int
-spool_commit_to(const char *dir, const struct spool_meta *m, const char *msg,
-    size_t len, const char *to)
-{
-	char	 dst[PATH_MAX];
-	int	 saved;
-
-	if (spool_write(dir, m, msg, len, "", to) == 0)
-		return 0;
-	if (errno == EEXIST)
-		return -1;	/* someone else's message: leave it */
-	/*
-	 * The link may have happened before the directory fsync failed:
-	 * take the file back so the visitor's "failed" answer is true.
-	 */
-	saved = errno;
-	snprintf(dst, sizeof(dst), "%s/%s/%s", dir, to, m->id);
-	if (spool_id_valid(m->id))
-		unlink(dst);
-	errno = saved;
-	return -1;
-}
-
-int
-spool_commit(const char *dir, const struct spool_meta *m, const char *msg,
-    size_t len)
-{
-	return spool_commit_to(dir, m, msg, len, "queue");
-}
-
-int
-spool_commit_held(const char *dir, const struct spool_meta *m,
-    const char *msg, size_t len)
-{
-	return spool_commit_to(dir, m, msg, len, "held");
-}
-
-
-static long long
-spool_num(const char *s)
-{
-	char		*end;
-	long long	 n;
-
-	errno = 0;
-	n = strtoll(s, &end, 10);
-	if (errno || *end != '\0' || end == s || n < 0)
-		return -1;
-	return n;
-}
-
-static int
-spool_copy(char *dst, size_t size, const char *src)
-{
-	if (strlen(src) >= size)
-		return -1;
-	memcpy(dst, src, strlen(src) + 1);
-	return 0;
-}
-
-/*
- * Parses the envelope at the start of data.  Sets *body to the offset of
- * the message.  Returns 0 or -1 (malformed).
- */
-static int
-spool_parse(const char *id, char *data, size_t len, struct spool_meta *m,
-    size_t *body)
-{
-	char		*p = data, *end = data + len, *nl, *val;
-	long long	 n;
-	size_t		 ml = strlen(SPOOL_MAGIC);
-
-	memset(m, 0, sizeof(*m));
-	if (spool_copy(m->id, sizeof(m->id), id) == -1)
-		return -1;
-	if (len < ml || memcmp(data, SPOOL_MAGIC, ml) != 0)
-		return -1;
-	p += ml;
-	for (;;) {
-		if (p >= end || (nl = memchr(p, '\n', (size_t)(end - p))) == NULL)
-			return -1;
-		if (nl == p)
-			break;
-		*nl = '\0';
-		if (memchr(p, '\0', (size_t)(nl - p)) != NULL ||
-		    (val = strchr(p, ' ')) == NULL)
-			return -1;
-		*val++ = '\0';
-		if (strcmp(p, "form") == 0) {
-			if (spool_copy(m->form, sizeof(m->form), val) == -1)
-				return -1;
-		} else if (strcmp(p, "from") == 0) {
-			if (spool_copy(m->from, sizeof(m->from), val) == -1)
-				return -1;
-		} else if (strcmp(p, "error") == 0) {
-			if (spool_copy(m->error, sizeof(m->error), val) == -1)
-				m->error[0] = '\0';
-		} else if (strcmp(p, "rcpt") == 0) {
-			if (m->nrcpt == SPOOL_MAX_RCPT ||
-			    (m->rcpt[m->nrcpt] = strdup(val)) == NULL)
-				return -1;
-			m->nrcpt++;
-		} else {
-			if ((n = spool_num(val)) < 0)
-				return -1;
-			if (strcmp(p, "created") == 0)
-				m->created = (time_t)n;
-			else if (strcmp(p, "attempts") == 0)
-				m->attempts = (unsigned)(n > 100000 ? 100000 : n);
-			else if (strcmp(p, "next_try") == 0)
-				m->next_try = (time_t)n;
-			else
-				return -1;
-		}
-		p = nl + 1;
-	}
-	*body = (size_t)(p + 1 - data);
-	return spool_meta_ok(m) ? 0 : -1;
-}
-
-static int
-spool_read_fd(int fd, size_t max, char **out, size_t *outlen)
-{
-	struct stat	 st;
-	char		*data;
-	size_t		 want, got = 0;
-	ssize_t		 n;
-
-	if (fstat(fd, &st) == -1)
-		return -1;
-	if (st.st_size > SPOOL_MAX_FILE) {
-		errno = EFBIG;
-		return -1;
-	}
-	want = (size_t)st.st_size < max ? (size_t)st.st_size : max;
-	if ((data = malloc(want + 1)) == NULL)
-		return -1;
-	while (got < want) {
-		n = pread(fd, data + got, want - got, (off_t)got);
-		if (n == -1 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			free(data);
-			errno = n == 0 ? EIO : errno;
-			return -1;
-		}
-		got += (size_t)n;
-	}
-	data[got] = '\0';
-	*out = data;
-	*outlen = got;
-	return 0;
-}
-
 /* Moves a file that cannot be parsed out of the way. */
 static void
 spool_quarantine(const char *dir, const char *id)
@@ -572,7 +154,7 @@ spool_claim(const char *dir, const char *id, struct spool_item **out)
 		close(fd);
 		return 1;
 	}
-	if (spool_read_fd(fd, SPOOL_MAX_FILE, &data, &len) == -1) {
+	if (envelope_read_fd(fd, SPOOL_MAX_FILE, &data, &len) == -1) {
 		close(fd);
 		return -1;
 	}
@@ -583,7 +165,7 @@ spool_claim(const char *dir, const char *id, struct spool_item **out)
 		close(fd);
 		return -1;
 	}
-	if (spool_parse(id, data, len, &it->meta, &body) == -1) {
+	if (envelope_parse(id, data, len, &it->meta, &body) == -1) {
 		spool_meta_clear(&it->meta);
 		spool_quarantine(dir, id);
 		free(it->path);
@@ -679,9 +261,9 @@ spool_fail(struct spool_item *it, const char *error)
 	int	 rc = 0;
 
 	spool_set_error(&it->meta, error);
-	if (spool_write(it->dir, &it->meta, it->msg, it->len, ".fail",
+	if (commit_write(it->dir, &it->meta, it->msg, it->len, ".fail",
 	    "failed") == -1 || unlink(it->path) == -1 ||
-	    spool_fsync_dir(it->dir, "queue") == -1)
+	    commit_fsync_dir(it->dir, "queue") == -1)
 		rc = -1;
 	if (rc == -1)
 		log_err("spool: %s: cannot move to failed/: %s", it->meta.id,
@@ -701,7 +283,7 @@ spool_defer(struct spool_item *it, time_t now, long max_age,
 		return spool_fail(it, error) == 0 ? 1 : -1;
 	it->meta.next_try = now + spool_jitter(spool_backoff(it->meta.attempts));
 	spool_set_error(&it->meta, error);
-	if (spool_write(it->dir, &it->meta, it->msg, it->len, ".defer",
+	if (commit_write(it->dir, &it->meta, it->msg, it->len, ".defer",
 	    "queue") == -1) {
 		log_err("spool: %s: cannot record the deferral: %s",
 		    it->meta.id, strerror(errno));
@@ -724,7 +306,7 @@ spool_retry(const char *dir, const char *id, time_t now)
 		if ((rc = spool_claim(dir, id, &it)) != 0)
 			return rc == 1 ? 0 : -1;
 		it->meta.next_try = now;
-		rc = spool_write(dir, &it->meta, it->msg, it->len, ".defer",
+		rc = commit_write(dir, &it->meta, it->msg, it->len, ".defer",
 		    "queue");
 		spool_release(it);
 		return rc == 0 ? 1 : -1;
@@ -762,8 +344,8 @@ spool_scan(const char *dir, enum spool_state st,
 		    de->d_name);
 		if ((fd = open(p, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) == -1)
 			continue;
-		if (spool_read_fd(fd, SPOOL_MAX_ENVELOPE, &data, &len) == 0) {
-			if (spool_parse(de->d_name, data, len, &m, &body) == 0) {
+		if (envelope_read_fd(fd, SPOOL_MAX_ENVELOPE, &data, &len) == 0) {
+			if (envelope_parse(de->d_name, data, len, &m, &body) == 0) {
 				n++;
 				if (fn(&m, arg) == -1) {
 					spool_meta_clear(&m);
@@ -829,12 +411,12 @@ spool_read(const char *dir, enum spool_state st, const char *id,
 	snprintf(path, sizeof(path), "%s/%s/%s", dir, spool_state_dir(st), id);
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) == -1)
 		return errno == ENOENT ? 1 : -1;
-	if (spool_read_fd(fd, SPOOL_MAX_FILE, &data, &dlen) == -1) {
+	if (envelope_read_fd(fd, SPOOL_MAX_FILE, &data, &dlen) == -1) {
 		close(fd);
 		return -1;
 	}
 	close(fd);
-	if (spool_parse(id, data, dlen, m, &body) == -1) {
+	if (envelope_parse(id, data, dlen, m, &body) == -1) {
 		spool_meta_clear(m);
 		free(data);
 		errno = EINVAL;
@@ -864,7 +446,7 @@ spool_release_held(const char *dir, const char *id, time_t now)
 	if (rc == -1)
 		return -1;
 	snprintf(src, sizeof(src), "%s/held/%s", dir, id);
-	if (unlink(src) == -1 || spool_fsync_dir(dir, "held") == -1)
+	if (unlink(src) == -1 || commit_fsync_dir(dir, "held") == -1)
 		return -1;
 	return 0;
 }
@@ -891,5 +473,5 @@ spool_delete(const char *dir, enum spool_state st, const char *id)
 	snprintf(path, sizeof(path), "%s/%s/%s", dir, spool_state_dir(st), id);
 	if (unlink(path) == -1)
 		return errno == ENOENT ? 1 : -1;
-	return spool_fsync_dir(dir, spool_state_dir(st));
+	return commit_fsync_dir(dir, spool_state_dir(st));
 }
