@@ -314,41 +314,52 @@ deliver_unremoved_retry(struct deliver *d, size_t k)
 	}
 }
 
-/* Delivers one claimed message; the item is released in every case. */
+/*
+ * Before the send: the envelope against the config, then the signatures
+ * into data, followed by the message.  Returns 0, or -1 with the item
+ * moved to failed/ and released (data freed).
+ */
 static int
-deliver_one(struct deliver *d, struct spool_item *it)
+deliver_prepare(struct deliver *d, struct spool_item *it, struct buf *data)
 {
-	struct buf		 data = BUF_INIT;
-	struct timespec		 t0, t1;
-	char			 err[512];
-	const char		*why;
-	enum smtp_result	 r;
-	time_t			 now;
-	char			 id[SPOOL_ID_LEN + 1];
-	int			 sent = 0;
+	char		 err[512];
+	const char	*why;
 
-	clock_gettime(CLOCK_MONOTONIC, &t0);
-	memcpy(id, it->meta.id, sizeof(id));
 	if ((why = deliver_envelope_ok(d, &it->meta)) != NULL) {
 		log_err("deliver id=%s form=%s outcome=failed error=\"%s\" "
 		    "(not sent: is something writing into the spool?)",
 		    it->meta.id, it->meta.form, why);
 		spool_fail(it, why);
-		return 0;
+		return -1;
 	}
-	if (sign_message(d->sign, it->msg, it->len, &data, err,
-	    sizeof(err)) == -1 || buf_add(&data, it->msg, it->len) == -1) {
+	if (sign_message(d->sign, it->msg, it->len, data, err,
+	    sizeof(err)) == -1 || buf_add(data, it->msg, it->len) == -1) {
 		/* The message itself is at fault and would fail every time:
 		 * keep it in failed/ for the admin instead of retrying. */
 		log_err("deliver id=%s outcome=failed error=\"DKIM signing: "
 		    "%s\"", it->meta.id, err);
 		spool_fail(it, "DKIM signing failed");
-		buf_free(&data);
-		return 0;
+		buf_free(data);
+		return -1;
 	}
-	r = smtp_send(d->smtp, it->meta.from, (const char *const *)it->meta.rcpt,
-	    it->meta.nrcpt, data.data, data.len, err, sizeof(err));
-	buf_free(&data);
+	return 0;
+}
+
+/*
+ * After the send: counts, logs and records smtp_send()'s result r (err
+ * its reason) on the item, which is released.  t0: when the delivery
+ * began.  Returns deliver_one()'s value.
+ */
+static int
+deliver_record(struct deliver *d, struct spool_item *it, enum smtp_result r,
+    const char *err, const struct timespec *t0)
+{
+	struct timespec		 t1;
+	time_t			 now;
+	char			 id[SPOOL_ID_LEN + 1];
+	int			 sent = 0;
+
+	memcpy(id, it->meta.id, sizeof(id));
 	now = time(NULL);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	switch (r) {
@@ -358,8 +369,8 @@ deliver_one(struct deliver *d, struct spool_item *it)
 		log_info("deliver id=%s form=%s outcome=sent rcpt=%zu "
 		    "attempts=%u ms=%ld", it->meta.id, it->meta.form,
 		    it->meta.nrcpt, it->meta.attempts + 1,
-		    (long)((t1.tv_sec - t0.tv_sec) * 1000 +
-		    (t1.tv_nsec - t0.tv_nsec) / 1000000));
+		    (long)((t1.tv_sec - t0->tv_sec) * 1000 +
+		    (t1.tv_nsec - t0->tv_nsec) / 1000000));
 		/* spool_done() releases it: only the copy of the id is left. */
 		if (spool_done(it) == -1) {
 			log_err("deliver id=%s: sent but not removed from the "
@@ -407,6 +418,24 @@ deliver_one(struct deliver *d, struct spool_item *it)
 		break;
 	}
 	return sent;
+}
+
+/* Delivers one claimed message; the item is released in every case. */
+static int
+deliver_one(struct deliver *d, struct spool_item *it)
+{
+	struct buf		 data = BUF_INIT;
+	struct timespec		 t0;
+	char			 err[512];
+	enum smtp_result	 r;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	if (deliver_prepare(d, it, &data) == -1)
+		return 0;
+	r = smtp_send(d->smtp, it->meta.from, (const char *const *)it->meta.rcpt,
+	    it->meta.nrcpt, data.data, data.len, err, sizeof(err));
+	buf_free(&data);
+	return deliver_record(d, it, r, err, &t0);
 }
 
 int
