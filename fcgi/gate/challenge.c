@@ -405,18 +405,91 @@ ch_hex_member(const json_t *root, const char *name, size_t len)
 	return json_string_value(v);
 }
 
+/* The members of a payload that ch_payload_parse() accepted; the strings
+ * belong to the JSON object. */
+struct ch_payload {
+	const char	*chal, *sig, *salt;
+	size_t		 saltlen;
+	long long	 number, exp_t, iss_t;
+};
+
+/*
+ * The payload's shape (challenge.h, CHALLENGE_MALFORMED): exactly its
+ * members, each of its type, the salt's parameters.  Returns 0 with pl
+ * filled, or -1.
+ */
+static int
+ch_payload_parse(const json_t *root, struct ch_payload *pl)
+{
+	const json_t	*v;
+	size_t		 members;
+
+	/* json_object_get() compares whole C strings, so a member name with
+	 * an embedded NUL is never found and fails the count below. */
+	members = 5;
+	if ((v = json_object_get(root, "took")) != NULL) {
+		if (!json_is_number(v))
+			return -1;
+		members++;
+	}
+	if (json_object_size(root) != members)
+		return -1;
+	v = json_object_get(root, "algorithm");
+	if (!json_is_string(v) || json_string_length(v) != 7 ||
+	    memcmp(json_string_value(v), "SHA-256", 7) != 0)
+		return -1;
+	if ((pl->chal = ch_hex_member(root, "challenge", CH_HEX_LEN)) == NULL ||
+	    (pl->sig = ch_hex_member(root, "signature", CH_HEX_LEN)) == NULL)
+		return -1;
+	v = json_object_get(root, "number");
+	if (!json_is_integer(v))
+		return -1;
+	pl->number = json_integer_value(v);
+	v = json_object_get(root, "salt");
+	if (!json_is_string(v))
+		return -1;
+	pl->salt = json_string_value(v);
+	pl->saltlen = json_string_length(v);
+	pl->exp_t = pl->iss_t = 0;
+	return ch_salt_parse(pl->salt, pl->saltlen, &pl->exp_t, &pl->iss_t);
+}
+
+/* The checks of a well-formed payload, in challenge.h's order: signature,
+ * solution, expiry, age.  Returns the first that fails, or CHALLENGE_OK. */
+static enum challenge_result
+ch_payload_check(const unsigned char key[CHALLENGE_KEY_LEN],
+    const struct ch_payload *pl, long max_number, long min_seconds,
+    time_t now)
+{
+	char	 calc[CH_HEX_LEN + 1];
+
+	if (ch_signature_hex(key, pl->chal, calc) == -1)
+		return CHALLENGE_MALFORMED;
+	if (CRYPTO_memcmp(calc, pl->sig, CH_HEX_LEN) != 0)
+		return CHALLENGE_BAD_SIGNATURE;
+	/* The salt is trustworthy only from here: it is bound to the signed
+	 * challenge through the hash. */
+	if (pl->number < 0 || pl->number > max_number ||
+	    ch_challenge_hex(pl->salt, pl->saltlen, pl->number, calc) == -1 ||
+	    CRYPTO_memcmp(calc, pl->chal, CH_HEX_LEN) != 0)
+		return CHALLENGE_BAD_SOLUTION;
+	if (pl->exp_t <= (long long)now)
+		return CHALLENGE_EXPIRED;
+	if (min_seconds > 0 && (long long)now - pl->iss_t < min_seconds)
+		return CHALLENGE_TOO_FAST;
+	return CHALLENGE_OK;
+}
+
 enum challenge_result
 challenge_verify(const unsigned char key[CHALLENGE_KEY_LEN],
     const char *payload, size_t len, long max_number, long min_seconds,
     time_t now, char *replay_key, size_t replay_keysize, time_t *expires)
 {
 	unsigned char		 raw[CH_RAW_MAX];
-	char			 calc[CH_HEX_LEN + 1];
-	const char		*chal, *sig, *salt;
-	json_t			*root = NULL, *v;
+	struct ch_payload	 pl;
+	json_t			*root = NULL;
 	json_error_t		 jerr;
-	size_t			 rawlen, members, saltlen;
-	long long		 number, exp_t = 0, iss_t = 0;
+	size_t			 rawlen;
 	enum challenge_result	 res = CHALLENGE_MALFORMED;
 
 	if (expires != NULL)
@@ -435,63 +508,16 @@ challenge_verify(const unsigned char key[CHALLENGE_KEY_LEN],
 	if ((root = json_loadb((const char *)raw, rawlen,
 	    JSON_REJECT_DUPLICATES, &jerr)) == NULL || !json_is_object(root))
 		goto out;
-
-	/* json_object_get() compares whole C strings, so a member name with
-	 * an embedded NUL is never found and fails the count below. */
-	members = 5;
-	if ((v = json_object_get(root, "took")) != NULL) {
-		if (!json_is_number(v))
-			goto out;
-		members++;
-	}
-	if (json_object_size(root) != members)
+	if (ch_payload_parse(root, &pl) == -1)
 		goto out;
-	v = json_object_get(root, "algorithm");
-	if (!json_is_string(v) || json_string_length(v) != 7 ||
-	    memcmp(json_string_value(v), "SHA-256", 7) != 0)
+	if ((res = ch_payload_check(key, &pl, max_number, min_seconds,
+	    now)) != CHALLENGE_OK)
 		goto out;
-	if ((chal = ch_hex_member(root, "challenge", CH_HEX_LEN)) == NULL ||
-	    (sig = ch_hex_member(root, "signature", CH_HEX_LEN)) == NULL)
-		goto out;
-	v = json_object_get(root, "number");
-	if (!json_is_integer(v))
-		goto out;
-	number = json_integer_value(v);
-	v = json_object_get(root, "salt");
-	if (!json_is_string(v))
-		goto out;
-	salt = json_string_value(v);
-	saltlen = json_string_length(v);
-	if (ch_salt_parse(salt, saltlen, &exp_t, &iss_t) == -1)
-		goto out;
-
-	if (ch_signature_hex(key, chal, calc) == -1)
-		goto out;
-	if (CRYPTO_memcmp(calc, sig, CH_HEX_LEN) != 0) {
-		res = CHALLENGE_BAD_SIGNATURE;
-		goto out;
-	}
-	/* The salt is trustworthy only from here: it is bound to the signed
-	 * challenge through the hash. */
-	res = CHALLENGE_BAD_SOLUTION;
-	if (number < 0 || number > max_number ||
-	    ch_challenge_hex(salt, saltlen, number, calc) == -1 ||
-	    CRYPTO_memcmp(calc, chal, CH_HEX_LEN) != 0)
-		goto out;
-	if (exp_t <= (long long)now) {
-		res = CHALLENGE_EXPIRED;
-		goto out;
-	}
-	if (min_seconds > 0 && (long long)now - iss_t < min_seconds) {
-		res = CHALLENGE_TOO_FAST;
-		goto out;
-	}
-	res = CHALLENGE_OK;
 	if (replay_key != NULL)
 		snprintf(replay_key, replay_keysize, "altcha:%.*s", CH_HEX_LEN,
-		    sig);
+		    pl.sig);
 	if (expires != NULL)
-		*expires = (time_t)exp_t;
+		*expires = (time_t)pl.exp_t;
 out:
 	json_decref(root);
 	return res;
