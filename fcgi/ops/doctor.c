@@ -2,14 +2,15 @@
  * doctor: check the DNS records and the SMTP login of a config; see
  * doctor.h.  This file: the output (doctor_say), what is read before
  * privileges are dropped, the order of the checks and the command line.
- * The checks: doctor_dkim.c, doctor_policy.c (SPF, DMARC), doctor_smtp.c
- * (the relay), doctor_traps.c, and the next hop in doctor_mx.c,
- * doctor_sts.c and doctor_dane.c; doctor_dns.c is the resolver they ask.
+ * The checks: doctor_dkim.c, doctor_spf.c, doctor_policy.c (DMARC),
+ * doctor_smtp.c (the relay), doctor_traps.c, and the next hop in
+ * doctor_mx.c, doctor_sts.c and doctor_dane.c; doctor_dns.c is the
+ * resolver they ask.
  *
  * DNS goes through libunbound, forwarding to --resolver when given, so
  * that what is checked is what that resolver answers.  libspf2 is given a
- * DNS layer backed by the same libunbound context (doctor_spf_lookup), so
- * SPF includes, a and mx mechanisms ask the same resolver too.
+ * DNS layer backed by the same libunbound context (doctor_spf.c), so SPF
+ * includes, a and mx mechanisms ask the same resolver too.
  */
 #include <sys/types.h>
 
@@ -121,16 +122,80 @@ doctor_run(const struct conf *cf, const char *resolver, FILE *out)
 	return doctor_run_opts(cf, &o, out);
 }
 
+/* The checks, in the order they report (doctor.h). */
+static void (*const doctor_checks[])(struct doctor *) = {
+	doctor_dkim,
+	doctor_relay,
+	doctor_spf,
+	doctor_dmarc,
+	doctor_smtp,
+	doctor_traps,
+	doctor_next_hop,
+};
+
+/*
+ * What the checks need, in this order: the secrets (as root), the
+ * resolvers, libcurl, then the privilege drop, then libspf2.  Returns 0,
+ * or -1 after saying why on stderr; doctor_close() releases either way.
+ */
+static int
+doctor_open(struct doctor *d)
+{
+	if (doctor_secrets(d) == -1) {
+		fprintf(stderr, "form2mail: doctor: out of memory\n");
+		return -1;
+	}
+	if (doctor_ub(d, d->opts->resolver) == -1)
+		return -1;
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+		fprintf(stderr, "form2mail: doctor: libcurl init failed\n");
+		return -1;
+	}
+	d->curl = 1;
+	/* DNS answers and the relay's replies are read without root. */
+	if (privsep_drop(d->cf) == -1) {
+		fprintf(stderr, "form2mail: doctor: cannot drop privileges\n");
+		return -1;
+	}
+	if (doctor_spf_open(d) == -1) {
+		fprintf(stderr, "form2mail: doctor: out of memory\n");
+		return -1;
+	}
+	return 0;
+}
+
+static void
+doctor_close(struct doctor *d)
+{
+	size_t	 i;
+
+	doctor_spf_close(d);
+	if (d->ub != NULL)
+		ub_ctx_delete(d->ub);
+	if (d->vub != NULL)
+		ub_ctx_delete(d->vub);
+	free(d->sts_ca);
+	if (d->curl)
+		curl_global_cleanup();
+	if (d->password != NULL) {
+		explicit_bzero(d->password, strlen(d->password));
+		free(d->password);
+	}
+	for (i = 0; d->dkim_txt != NULL && i < d->cf->ndkim; i++) {
+		free(d->dkim_txt[i]);
+		free(d->dkim_err[i]);
+	}
+	free(d->dkim_txt);
+	free(d->dkim_err);
+}
+
 int
 doctor_run_opts(const struct conf *cf, const struct doctor_opts *opts,
     FILE *out)
 {
 	struct doctor	 d;
-	void		(*warn)(const char *, int, const char *);
-	void		(*info)(const char *, int, const char *);
-	void		(*debug)(const char *, int, const char *);
 	size_t		 i;
-	int		 rc = 2, curl = 0;
+	int		 rc = 2;
 
 	memset(&d, 0, sizeof(d));
 	d.cf = cf;
@@ -139,74 +204,18 @@ doctor_run_opts(const struct conf *cf, const struct doctor_opts *opts,
 	d.fromdom = addr_domain(cf->from.addr);
 	d.envdom = addr_domain(cf->envelope_from ? cf->envelope_from :
 	    cf->from.addr);
-	warn = SPF_warning_handler;
-	info = SPF_info_handler;
-	debug = SPF_debug_handler;
 	if (d.fromdom == NULL || d.envdom == NULL) {
 		fprintf(stderr, "form2mail: doctor: sender.from has no "
 		    "domain\n");
 		return 2;
 	}
-	if (doctor_secrets(&d) == -1) {
-		fprintf(stderr, "form2mail: doctor: out of memory\n");
-		goto out;
+	if (doctor_open(&d) == 0) {
+		for (i = 0; i < sizeof(doctor_checks) /
+		    sizeof(doctor_checks[0]); i++)
+			doctor_checks[i](&d);
+		rc = d.failed ? 1 : 0;
 	}
-	if (doctor_ub(&d, opts->resolver) == -1)
-		goto out;
-	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
-		fprintf(stderr, "form2mail: doctor: libcurl init failed\n");
-		goto out;
-	}
-	curl = 1;
-	/* DNS answers and the relay's replies are read without root. */
-	if (privsep_drop(cf) == -1) {
-		fprintf(stderr, "form2mail: doctor: cannot drop privileges\n");
-		goto out;
-	}
-	SPF_warning_handler = doctor_spf_quiet;
-	SPF_info_handler = doctor_spf_quiet;
-	SPF_debug_handler = doctor_spf_quiet;
-	d.layer.lookup = doctor_spf_lookup;
-	d.layer.name = "form2mail";
-	d.layer.hook = &d;
-	/* destroy stays NULL: d owns the layer (SPF_dns_free() skips it). */
-	if ((d.spf = SPF_server_new_dns(&d.layer, 0)) == NULL) {
-		fprintf(stderr, "form2mail: doctor: out of memory\n");
-		goto out;
-	}
-
-	for (i = 0; i < cf->ndkim; i++)
-		doctor_dkim(&d, i);
-	doctor_relay(&d);
-	doctor_spf(&d);
-	doctor_dmarc(&d);
-	doctor_smtp(&d);
-	doctor_traps(&d);
-	doctor_next_hop(&d);
-	rc = d.failed ? 1 : 0;
-out:
-	if (d.spf != NULL)
-		SPF_server_free(d.spf);
-	SPF_warning_handler = warn;
-	SPF_info_handler = info;
-	SPF_debug_handler = debug;
-	if (d.ub != NULL)
-		ub_ctx_delete(d.ub);
-	if (d.vub != NULL)
-		ub_ctx_delete(d.vub);
-	free(d.sts_ca);
-	if (curl)
-		curl_global_cleanup();
-	if (d.password != NULL) {
-		explicit_bzero(d.password, strlen(d.password));
-		free(d.password);
-	}
-	for (i = 0; d.dkim_txt != NULL && i < cf->ndkim; i++) {
-		free(d.dkim_txt[i]);
-		free(d.dkim_err[i]);
-	}
-	free(d.dkim_txt);
-	free(d.dkim_err);
+	doctor_close(&d);
 	return rc;
 }
 

@@ -174,14 +174,54 @@ doctor_alg(const struct conf_dkim *k)
 	    "ed25519-sha256";
 }
 
-void
-doctor_dkim(struct doctor *d, size_t i)
+/* The published key t (one TXT) against the expected record, said for
+ * the key k at name; f: the fix shown with a failure. */
+static void
+doctor_dkim_verdict(struct doctor *d, const struct conf_dkim *k,
+    const char *name, const char *f, const struct doctor_txt *t,
+    const char *expected)
+{
+	char	 esc[DOCTOR_SHOW];
+
+	switch (doctor_dkim_compare(t->v[0], t->len[0], expected)) {
+	case DOCTOR_DKIM_MATCH:
+		doctor_say(d, D_OK, NULL, "DKIM %s: TXT matches the key (%s)",
+		    name, doctor_alg(k));
+		break;
+	case DOCTOR_DKIM_TESTING:
+		doctor_say(d, D_WARN, NULL, "DKIM %s: TXT matches the key (%s) "
+		    "but says t=y (testing): receivers may treat the "
+		    "signature as absent; drop t=y when done", name,
+		    doctor_alg(k));
+		break;
+	case DOCTOR_DKIM_REVOKED:
+		doctor_say(d, D_FAIL, f, "DKIM %s: p= is empty: the key is "
+		    "revoked (RFC 6376 3.6.1)", name);
+		break;
+	case DOCTOR_DKIM_OTHER_KEY:
+		doctor_say(d, D_FAIL, f, "DKIM %s: TXT holds another public "
+		    "key than %s", name, k->key_file);
+		break;
+	case DOCTOR_DKIM_OTHER_TYPE:
+		doctor_say(d, D_FAIL, f, "DKIM %s: TXT names another key type "
+		    "(k=) than %s", name, doctor_alg(k));
+		break;
+	case DOCTOR_DKIM_INVALID:
+		doctor_say(d, D_FAIL, f, "DKIM %s: not a DKIM key record: "
+		    "\"%s\"", name, doctor_esc(esc, sizeof(esc), t->v[0],
+		    t->len[0]));
+		break;
+	}
+}
+
+static void
+doctor_dkim_key(struct doctor *d, size_t i)
 {
 	const struct conf_dkim	*k = &d->cf->dkim[i];
 	struct doctor_txt	 t;
 	struct buf		 name = BUF_INIT, fix = BUF_INIT;
 	const char		*f;
-	char			 why[160], esc[DOCTOR_SHOW];
+	char			 why[160];
 	enum doctor_dns		 r;
 
 	if (buf_printf(&name, "%s._domainkey.%s", k->selector,
@@ -222,38 +262,19 @@ doctor_dkim(struct doctor *d, size_t i)
 		    "or longer than %d octets", name.data, DOCTOR_TXT_MAX);
 		goto free;
 	}
-	switch (doctor_dkim_compare(t.v[0], t.len[0], d->dkim_txt[i])) {
-	case DOCTOR_DKIM_MATCH:
-		doctor_say(d, D_OK, NULL, "DKIM %s: TXT matches the key (%s)",
-		    name.data, doctor_alg(k));
-		break;
-	case DOCTOR_DKIM_TESTING:
-		doctor_say(d, D_WARN, NULL, "DKIM %s: TXT matches the key (%s) "
-		    "but says t=y (testing): receivers may treat the "
-		    "signature as absent; drop t=y when done", name.data,
-		    doctor_alg(k));
-		break;
-	case DOCTOR_DKIM_REVOKED:
-		doctor_say(d, D_FAIL, f, "DKIM %s: p= is empty: the key is "
-		    "revoked (RFC 6376 3.6.1)", name.data);
-		break;
-	case DOCTOR_DKIM_OTHER_KEY:
-		doctor_say(d, D_FAIL, f, "DKIM %s: TXT holds another public "
-		    "key than %s", name.data, k->key_file);
-		break;
-	case DOCTOR_DKIM_OTHER_TYPE:
-		doctor_say(d, D_FAIL, f, "DKIM %s: TXT names another key type "
-		    "(k=) than %s", name.data, doctor_alg(k));
-		break;
-	case DOCTOR_DKIM_INVALID:
-		doctor_say(d, D_FAIL, f, "DKIM %s: not a DKIM key record: "
-		    "\"%s\"", name.data, doctor_esc(esc, sizeof(esc), t.v[0],
-		    t.len[0]));
-		break;
-	}
+	doctor_dkim_verdict(d, k, name.data, f, &t, d->dkim_txt[i]);
 free:
 	doctor_txt_free(&t);
 out:
 	buf_free(&name);
 	buf_free(&fix);
+}
+
+void
+doctor_dkim(struct doctor *d)
+{
+	size_t	 i;
+
+	for (i = 0; i < d->cf->ndkim; i++)
+		doctor_dkim_key(d, i);
 }

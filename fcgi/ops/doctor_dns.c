@@ -1,8 +1,8 @@
 /*
  * doctor_dns: the doctor's resolver (libunbound, forwarding to
  * --resolver; the validating context from the trust anchor), its queries
- * and TXT values, and the DNS layer libspf2 is given (doctor_spf_lookup),
- * so that every lookup asks the same resolver; see doctor_int.h.
+ * and TXT values; every lookup of the doctor, libspf2's too
+ * (doctor_spf.c), asks it; see doctor_int.h.
  */
 #include <sys/types.h>
 
@@ -17,8 +17,6 @@
 #include <string.h>
 #include <time.h>
 
-#include <spf2/spf.h>
-#include <spf2/spf_dns.h>
 #include <unbound.h>
 
 #include "lib/buf.h"
@@ -27,9 +25,6 @@
 #include "lib/file.h"
 
 #define DOCTOR_DNS_TIMEOUT	10	/* seconds per query */
-#define DOCTOR_SPF_QUERIES	60	/* DNS queries of one SPF evaluation:
-					   10 mechanisms, 10 MX names each
-					   (RFC 7208 4.6.4), and some slack */
 #define DOCTOR_CA_MAX		(1024 * 1024)	/* octets of --sts-ca */
 #define DOCTOR_ANCHOR_MAX	(64 * 1024)	/* octets of --trust-anchor */
 
@@ -259,105 +254,6 @@ doctor_txt(struct doctor *d, const char *name, struct doctor_txt *t,
 	}
 	ub_resolve_free(res);
 	return t->n == 0 && t->bad == 0 ? DNS_NODATA : DNS_OK;
-}
-
-/*
- * Answers libspf2's queries through d->ub.  The SPF RR type is never asked
- * (RFC 7208 3.1 retired it).  TXT values are joined like doctor_txt_join()
- * and a NUL inside one becomes DEL so libspf2's C strings cannot cut a
- * record short; PTR and MX targets go through doctor_name_text().
- */
-SPF_dns_rr_t *
-doctor_spf_lookup(SPF_dns_server_t *s, const char *domain, ns_type type,
-    int should_cache)
-{
-	struct doctor		*d = s->hook;
-	struct ub_result	*res = NULL;
-	SPF_dns_rr_t		*rr;
-	char			 v[DOCTOR_TXT_MAX + 1], why[128];
-	size_t			 len, k;
-	int			 i, n = 0, herr;
-
-	(void)should_cache;
-	if (type == ns_t_spf)
-		return SPF_dns_rr_new_init(s, domain, type, 0, NO_DATA);
-	if (++d->spf_queries > DOCTOR_SPF_QUERIES)
-		return SPF_dns_rr_new_init(s, domain, type, 0, TRY_AGAIN);
-	switch (doctor_query(d, domain, (int)type, &res, why, sizeof(why))) {
-	case DNS_OK:
-		herr = NETDB_SUCCESS;
-		break;
-	case DNS_NXDOMAIN:
-		herr = HOST_NOT_FOUND;
-		break;
-	case DNS_NODATA:
-		herr = NO_DATA;
-		break;
-	default:
-		herr = TRY_AGAIN;
-		break;
-	}
-	if ((rr = SPF_dns_rr_new_init(s, domain, type, 0, herr)) == NULL ||
-	    res == NULL)
-		goto out;
-	for (i = 0; res->data[i] != NULL && n < DOCTOR_MAX_RR; i++) {
-		const unsigned char *p = (unsigned char *)res->data[i];
-		size_t	 plen = res->len[i] < 0 ? 0 : (size_t)res->len[i];
-
-		switch (type) {
-		case ns_t_a:
-			if (plen != sizeof(struct in_addr) ||
-			    SPF_dns_rr_buf_realloc(rr, n, plen) != SPF_E_SUCCESS)
-				continue;
-			memcpy(&rr->rr[n]->a, p, plen);
-			break;
-		case ns_t_aaaa:
-			if (plen != sizeof(struct in6_addr) ||
-			    SPF_dns_rr_buf_realloc(rr, n, plen) != SPF_E_SUCCESS)
-				continue;
-			memcpy(&rr->rr[n]->aaaa, p, plen);
-			break;
-		case ns_t_txt:
-			if (doctor_txt_join(p, plen, v, sizeof(v), &len) == -1)
-				continue;
-			for (k = 0; k < len; k++)
-				if (v[k] == '\0')
-					v[k] = 0x7f;
-			if (SPF_dns_rr_buf_realloc(rr, n, len + 1) !=
-			    SPF_E_SUCCESS)
-				continue;
-			memcpy(rr->rr[n]->txt, v, len + 1);
-			break;
-		case ns_t_mx:
-		case ns_t_ptr:
-			k = type == ns_t_mx ? 2 : 0;
-			if (plen <= k || doctor_name_text(p + k, plen - k, v,
-			    sizeof(v)) == -1 || SPF_dns_rr_buf_realloc(rr, n,
-			    strlen(v) + 1) != SPF_E_SUCCESS)
-				continue;
-			memcpy(type == ns_t_mx ? rr->rr[n]->mx : rr->rr[n]->ptr,
-			    v, strlen(v) + 1);
-			break;
-		default:
-			continue;
-		}
-		n++;
-	}
-	rr->num_rr = n;
-	if (n == 0 && rr->herrno == NETDB_SUCCESS)
-		rr->herrno = NO_DATA;
-out:
-	ub_resolve_free(res);
-	return rr;
-}
-
-/* libspf2 would print its warnings and debugging on stdio. */
-void
-doctor_spf_quiet(const char *file, int line, const char *msg)
-{
-	(void)file;
-	(void)line;
-	(void)msg;
 }
 
 /*

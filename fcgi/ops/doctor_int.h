@@ -1,7 +1,7 @@
 /*
  * doctor_int.h: what the files of the doctor share (doctor.c, doctor_dns.c,
- * doctor_dkim.c, doctor_policy.c, doctor_smtp.c, doctor_traps.c,
- * doctor_mx.c, doctor_sts.c, doctor_dane.c).  Internal to the doctor
+ * doctor_dkim.c, doctor_spf.c, doctor_policy.c, doctor_smtp.c,
+ * doctor_traps.c, doctor_mx.c, doctor_sts.c, doctor_dane.c).  Internal to the doctor
  * module.
  */
 #ifndef F2M_DOCTOR_INT_H
@@ -51,6 +51,11 @@ struct doctor {
 	char			 vub_why[400];	/* why vub is NULL */
 	SPF_server_t		*spf;
 	SPF_dns_server_t	 layer;		/* libspf2's view of ub */
+	void			(*spf_warn)(const char *, int, const char *);
+	void			(*spf_info)(const char *, int, const char *);
+	void			(*spf_debug)(const char *, int, const char *);
+	int			 spf_quiet;	/* the three above saved */
+	int			 curl;		/* curl_global_init() done */
 	int			 spf_queries;
 	int			 failed;
 	const char		*fromdom;
@@ -104,19 +109,21 @@ void	 doctor_txt_free(struct doctor_txt *);
  */
 int	 doctor_ub(struct doctor *, const char *resolver);
 
-/* libspf2's DNS layer over d->ub (layer.hook is d), and a silent
- * handler for its messages. */
-SPF_dns_rr_t *doctor_spf_lookup(SPF_dns_server_t *, const char *domain,
-	    ns_type type, int should_cache);
-void	 doctor_spf_quiet(const char *file, int line, const char *msg);
+/*
+ * doctor_spf.c: d->spf, a libspf2 server whose DNS layer asks d->ub, with libspf2's
+ * stdio messages silenced until doctor_spf_close(), which frees it and
+ * restores them.  Returns 0, or -1 out of memory.
+ */
+int	 doctor_spf_open(struct doctor *);
+void	 doctor_spf_close(struct doctor *);
 
-/* doctor_dkim.c: tag-lists and the DKIM check of key i. */
+/* doctor_dkim.c: tag-lists and the DKIM check of every key. */
 int	 doctor_wsp(char c);
 int	 doctor_v_first(const char *rec, size_t len);
 const char *doctor_alg(const struct conf_dkim *);
-void	 doctor_dkim(struct doctor *, size_t i);
+void	 doctor_dkim(struct doctor *);
 
-/* doctor_policy.c: SPF and DMARC. */
+/* doctor_spf.c, doctor_policy.c: SPF, DMARC. */
 void	 doctor_spf(struct doctor *);
 void	 doctor_dmarc(struct doctor *);
 

@@ -31,7 +31,8 @@
  * the domain has none. */
 enum doctor_dns
 doctor_hop_mx(struct hop *h, struct ub_ctx *ub,
-    char mx[][DOCTOR_NAME_MAX + 1], size_t *nmx, int *secure, char *why, size_t whysize)
+    char mx[][DOCTOR_NAME_MAX + 1], size_t *nmx, int *secure, char *why,
+    size_t whysize)
 {
 	struct ub_result	*res;
 	enum doctor_dns		 r;

@@ -1,9 +1,8 @@
 /*
- * doctor_policy: the SPF and DMARC checks of `form2mail doctor`: the SPF
- * record evaluated for the relay's addresses (libspf2 over doctor_dns.c's
- * layer), the record to publish when it is missing or short, the DMARC
- * record and the alignment of the From, DKIM and envelope domains; see
- * doctor.h.
+ * doctor_policy: the DMARC check of `form2mail doctor`: the record
+ * (RFC 7489), at From's domain or its organizational domain, and the
+ * alignment of the DKIM and envelope domains with From; see doctor.h.
+ * The SPF check itself is doctor_spf.c.
  */
 #include <sys/types.h>
 
@@ -16,20 +15,10 @@
 #include <string.h>
 #include <strings.h>
 
-#include <spf2/spf.h>
-
 #include "lib/buf.h"
 #include "conf/conf.h"
 #include "ops/doctor.h"
 #include "ops/doctor_int.h"
-#include "ops/keys.h"
-
-int
-doctor_is_spf(const char *txt, size_t len)
-{
-	return len >= 6 && strncasecmp(txt, "v=spf1", 6) == 0 &&
-	    (len == 6 || txt[6] == ' ');
-}
 
 static int
 doctor_policy(const char *s, enum doctor_policy *p)
@@ -143,268 +132,6 @@ doctor_align(const char *a, const char *b)
 	return common >= 2 ? -1 : 0;
 }
 
-/*
- * SPF result of record for the envelope sender and addr.  This is what
- * SPF_request_query_mailfrom() does, minus its "localhost always gets a
- * free ride": a relay on loopback is checked like any other.  The reason
- * of anything but pass goes to why.
- */
-static SPF_result_t
-doctor_spf_eval(struct doctor *d, const char *record, const char *addr,
-    char *why, size_t whysize)
-{
-	SPF_request_t	*req = NULL;
-	SPF_response_t	*resp = NULL;
-	SPF_record_t	*rec = NULL;
-	SPF_errcode_t	 err;
-	SPF_result_t	 r = SPF_RESULT_TEMPERROR;
-	SPF_error_t	*m;
-	char		 esc[DOCTOR_SHOW];
-
-	why[0] = '\0';
-	d->spf_queries = 0;
-	if ((req = SPF_request_new(d->spf)) == NULL)
-		goto nomem;
-	if (strchr(addr, ':') != NULL)
-		err = SPF_request_set_ipv6_str(req, addr);
-	else
-		err = SPF_request_set_ipv4_str(req, addr);
-	if (err != SPF_E_SUCCESS) {
-		snprintf(why, whysize, "bad address");
-		goto out;
-	}
-	if (SPF_request_set_env_from(req, d->cf->envelope_from) != 0)
-		goto nomem;
-	req->cur_dom = req->env_from_dp;
-	if ((resp = SPF_response_new(req)) == NULL)
-		goto nomem;
-	err = SPF_record_compile(d->spf, resp, &rec, record);
-	if (err != SPF_E_SUCCESS) {
-		r = SPF_RESULT_PERMERROR;
-		snprintf(why, whysize, "%s", SPF_strerror(err));
-		goto out;
-	}
-	resp->spf_record_exp = rec;
-	err = SPF_record_interpret(rec, req, resp, 0);
-	resp->spf_record_exp = NULL;
-	r = SPF_response_result(resp);
-	if (r != SPF_RESULT_PASS) {
-		m = SPF_response_messages(resp) > 0 ?
-		    SPF_response_message(resp, 0) : NULL;
-		if (m != NULL && m->message != NULL)
-			snprintf(why, whysize, "%s", doctor_esc(esc,
-			    sizeof(esc), m->message, strlen(m->message)));
-		else if (err != SPF_E_SUCCESS)
-			snprintf(why, whysize, "%s", SPF_strerror(err));
-	}
-	goto out;
-nomem:
-	snprintf(why, whysize, "out of memory");
-out:
-	if (rec != NULL)
-		SPF_record_free(rec);
-	if (resp != NULL)
-		SPF_response_free(resp);
-	if (req != NULL)
-		SPF_request_free(req);
-	return r;
-}
-
-/* "v=spf1 <terms> -all": the record sender.spf asks for. */
-static int
-doctor_spf_want(const char *terms, struct buf *out)
-{
-	const char	*p = terms + strspn(terms, " ");
-	size_t		 n = strlen(p);
-
-	while (n > 0 && p[n - 1] == ' ')
-		n--;
-	return buf_printf(out, "v=spf1 %.*s -all", (int)n, p);
-}
-
-/*
- * The terms of several SPF records in one, without v=spf1 or all, when
- * conf_spf_terms() accepts them; else -1.
- */
-static int
-doctor_spf_merge(const struct doctor_txt *t, struct buf *out)
-{
-	struct buf	 terms = BUF_INIT;
-	const char	*p, *q;
-	char		 err[256];
-	size_t		 i, n;
-	int		 rc = -1;
-
-	for (i = 0; i < t->n; i++) {
-		if (!doctor_is_spf(t->v[i], t->len[i]) ||
-		    memchr(t->v[i], '\0', t->len[i]) != NULL)
-			continue;
-		for (p = t->v[i] + 6; *p != '\0'; p += n) {
-			p += strspn(p, " ");
-			if ((n = strcspn(p, " ")) == 0)
-				continue;
-			q = (*p == '+' || *p == '-' || *p == '~' ||
-			    *p == '?') ? p + 1 : p;
-			if ((size_t)(q - p) + 3 == n &&
-			    strncasecmp(q, "all", 3) == 0)
-				continue;
-			if (buf_printf(&terms, "%s%.*s", terms.len ? " " : "",
-			    (int)n, p) == -1)
-				goto out;
-		}
-	}
-	if (terms.data == NULL || conf_spf_terms(terms.data, err,
-	    sizeof(err)) == -1 || doctor_spf_want(terms.data, out) == -1)
-		goto out;
-	rc = 0;
-out:
-	buf_free(&terms);
-	return rc;
-}
-
-static int
-doctor_ascii(const char *s, size_t len)
-{
-	size_t	 i;
-
-	for (i = 0; i < len; i++)
-		if (s[i] < 0x20 || s[i] > 0x7e)
-			return 0;
-	return 1;
-}
-
-void
-doctor_spf(struct doctor *d)
-{
-	const struct conf	*cf = d->cf;
-	struct doctor_txt	 t;
-	struct buf		 want = BUF_INIT, fix = BUF_INIT,
-				 name = BUF_INIT, merged = BUF_INIT;
-	SPF_response_t		*resp = NULL;
-	SPF_record_t		*rec = NULL;
-	SPF_errcode_t		 err;
-	SPF_result_t		 res;
-	const char		*f = NULL, *rtxt = NULL;
-	char			 why[DOCTOR_SHOW + 64], esc[DOCTOR_SHOW];
-	size_t			 i, nspf = 0, idx = 0;
-	enum doctor_dns		 r;
-	int			 want_ok;
-
-	memset(&t, 0, sizeof(t));
-	if (buf_printf(&name, "%s.", d->envdom) == -1)
-		goto out;
-	if (cf->sender_spf != NULL) {
-		if (doctor_spf_want(cf->sender_spf, &want) == -1)
-			goto out;
-		f = doctor_publish(&fix, "publish: ", name.data, want.data);
-	} else
-		f = "set sender.spf to the mechanisms of your SMTP relay "
-		    "(include:..., ip4:...), then publish the record "
-		    "`form2mail dns` prints";
-	r = doctor_txt(d, d->envdom, &t, why, sizeof(why));
-	if (r == DNS_FAIL) {
-		doctor_say(d, D_FAIL, "check the resolver and the zone's name "
-		    "servers", "SPF %s: %s", d->envdom, why);
-		goto relay;
-	}
-	for (i = 0; i < t.n; i++)
-		if (doctor_is_spf(t.v[i], t.len[i])) {
-			nspf++;
-			idx = i;
-		}
-	if (nspf == 0) {
-		doctor_say(d, D_FAIL, f, "SPF %s: no SPF record (%s)",
-		    d->envdom, r == DNS_NXDOMAIN ? "no such name" :
-		    t.n ? "no TXT starts v=spf1" : "no TXT record");
-		goto relay;
-	}
-	if (nspf > 1) {
-		if (cf->sender_spf == NULL && doctor_spf_merge(&t, &merged) ==
-		    0)
-			f = doctor_publish(&fix, "merge them into one: ",
-			    name.data, merged.data);
-		else if (cf->sender_spf != NULL)
-			f = doctor_publish(&fix, "merge them into one: ",
-			    name.data, want.data);
-		else
-			f = "merge them into one record (v=spf1 ... -all)";
-		doctor_say(d, D_FAIL, f, "SPF %s: %zu SPF records (RFC 7208 "
-		    "4.5: permerror)", d->envdom, nspf);
-		goto relay;
-	}
-	rtxt = t.v[idx];
-	if (!doctor_ascii(rtxt, t.len[idx])) {
-		doctor_say(d, D_FAIL, f, "SPF %s: the record holds octets SPF "
-		    "does not allow: \"%s\"", d->envdom, doctor_esc(esc,
-		    sizeof(esc), rtxt, t.len[idx]));
-		rtxt = NULL;
-		goto relay;
-	}
-	if ((resp = SPF_response_new(NULL)) == NULL)
-		goto out;
-	err = SPF_record_compile(d->spf, resp, &rec, rtxt);
-	if (err != SPF_E_SUCCESS) {
-		doctor_say(d, D_FAIL, f, "SPF %s: invalid record (%s, RFC "
-		    "7208 permerror): \"%s\"", d->envdom, SPF_strerror(err),
-		    doctor_esc(esc, sizeof(esc), rtxt, t.len[idx]));
-		rtxt = NULL;
-		goto relay;
-	}
-	doctor_say(d, D_OK, NULL, "SPF %s: one valid record: \"%s\"",
-	    d->envdom, doctor_esc(esc, sizeof(esc), rtxt, t.len[idx]));
-relay:
-	if (d->naddr == 0) {
-		doctor_say(d, D_SKIP, NULL, "SPF %s: relay not checked (no "
-		    "address for %s)", d->envdom, d->host);
-		goto out;
-	}
-	if (rtxt == NULL) {
-		doctor_say(d, D_SKIP, NULL, "SPF %s: relay %s not checked (no "
-		    "single valid SPF record)", d->envdom, d->host);
-		goto out;
-	}
-	for (i = 0; i < d->naddr; i++) {
-		res = doctor_spf_eval(d, rtxt, d->addr[i], why, sizeof(why));
-		if (res == SPF_RESULT_PASS) {
-			doctor_say(d, D_OK, NULL, "SPF %s: pass for the relay "
-			    "%s address %s (MAIL FROM %s)", d->envdom, d->host,
-			    d->addr[i], cf->envelope_from);
-			continue;
-		}
-		want_ok = want.data != NULL && doctor_spf_eval(d, want.data,
-		    d->addr[i], esc, sizeof(esc)) == SPF_RESULT_PASS;
-		if (want_ok)
-			f = doctor_publish(&fix, "publish: ", name.data,
-			    want.data);
-		else {
-			buf_reset(&fix);
-			if (buf_printf(&fix, "%s the relay's mechanism to "
-			    "sender.spf (ip%c:%s, or your provider's include:), "
-			    "then publish the record `form2mail dns` prints",
-			    cf->sender_spf ? "sender.spf does not authorize "
-			    "it either: add" : "add", strchr(d->addr[i], ':') ?
-			    '6' : '4', d->addr[i]) == -1)
-				f = "add the relay to sender.spf";
-			else
-				f = fix.data;
-		}
-		doctor_say(d, D_FAIL, f, "SPF %s: %s for the relay %s address "
-		    "%s (MAIL FROM %s)%s%s", d->envdom, SPF_strresult(res),
-		    d->host, d->addr[i], cf->envelope_from, why[0] ? ": " : "",
-		    why);
-	}
-out:
-	if (rec != NULL)
-		SPF_record_free(rec);
-	if (resp != NULL)
-		SPF_response_free(resp);
-	doctor_txt_free(&t);
-	buf_free(&want);
-	buf_free(&fix);
-	buf_free(&name);
-	buf_free(&merged);
-}
-
 /* "v" *WSP "=" *WSP "DMARC1" then *WSP ";" or the end (RFC 7489 6.4). */
 static int
 doctor_is_dmarc(const char *s, size_t len)
@@ -481,99 +208,105 @@ doctor_align_line(struct doctor *d, const char *what, const char *dom,
 		    strict ? "strict" : "relaxed");
 }
 
-void
-doctor_dmarc(struct doctor *d)
+/*
+ * The DMARC TXT at name (_dmarc.<From's domain>), or at its
+ * organizational domain when there is none (RFC 7489 6.6.3; here: the
+ * last two labels).  *at is the name that answered, *org that domain or
+ * NULL.  Returns the lookup's enum doctor_dns, or -1 out of memory.
+ */
+static int
+doctor_dmarc_lookup(struct doctor *d, struct doctor_txt *t, struct buf *name,
+    const char **at, const char **org, char *w, size_t wsize)
+{
+	enum doctor_dns		 r;
+
+	*at = name->data;
+	r = doctor_txt(d, *at, t, w, wsize);
+	if ((r == DNS_NXDOMAIN || r == DNS_NODATA) &&
+	    (*org = doctor_two_labels(d->fromdom)) != NULL &&
+	    strcasecmp(*org, d->fromdom) != 0) {
+		buf_reset(name);
+		if (buf_printf(name, "_dmarc.%s", *org) == -1)
+			return -1;
+		if ((r = doctor_txt(d, name->data, t, w, wsize)) ==
+		    DNS_OK || r == DNS_FAIL)
+			*at = name->data;
+		if (r != DNS_OK)
+			*org = NULL;
+	} else
+		*org = NULL;
+	return r;
+}
+
+/* The one DMARC record among t, parsed into *dm and reported.  Returns 1
+ * when there is one, else 0 after saying why (the fix f). */
+static int
+doctor_dmarc_record(struct doctor *d, const struct doctor_txt *t,
+    const char *at, const char *org, const char *f, struct doctor_dmarc *dm)
 {
 	static const char *const pname[] = { "none", "quarantine", "reject" };
-	struct doctor_txt	 t;
-	struct doctor_dmarc	 dm;
-	struct buf		 name = BUF_INIT, fix = BUF_INIT;
-	const char		*f, *org = NULL, *why = NULL, *at;
-	char			 w[160], esc[DOCTOR_SHOW], pct[32];
+	const char		*why = NULL;
+	char			 esc[DOCTOR_SHOW], pct[32];
 	size_t			 i, n = 0, idx = 0;
-	enum doctor_dns		 r;
-	int			 have = 0, dkim_al = 0, spf_al = 0;
 
-	memset(&t, 0, sizeof(t));
-	memset(&dm, 0, sizeof(dm));
-	if (buf_printf(&name, "_dmarc.%s.", d->fromdom) == -1)
-		goto out;
-	f = doctor_publish(&fix, "publish: ", name.data,
-	    "v=DMARC1; p=quarantine");
-	name.data[--name.len] = '\0';
-	at = name.data;
-	r = doctor_txt(d, at, &t, w, sizeof(w));
-	/* RFC 7489 6.6.3: none at the From domain, ask its organizational
-	 * domain (here: the last two labels). */
-	if ((r == DNS_NXDOMAIN || r == DNS_NODATA) &&
-	    (org = doctor_two_labels(d->fromdom)) != NULL &&
-	    strcasecmp(org, d->fromdom) != 0) {
-		buf_reset(&name);
-		if (buf_printf(&name, "_dmarc.%s", org) == -1)
-			goto out;
-		if ((r = doctor_txt(d, name.data, &t, w, sizeof(w))) ==
-		    DNS_OK || r == DNS_FAIL)
-			at = name.data;
-		if (r != DNS_OK)
-			org = NULL;
-	} else
-		org = NULL;
-	if (r == DNS_FAIL) {
-		doctor_say(d, D_FAIL, "check the resolver and the zone's name "
-		    "servers", "DMARC %s: %s", at, w);
-		goto align;
-	}
 	/* RFC 7489 6.6.3: records not starting v=DMARC1 are discarded. */
-	for (i = 0; i < t.n; i++)
-		if (doctor_is_dmarc(t.v[i], t.len[i])) {
+	for (i = 0; i < t->n; i++)
+		if (doctor_is_dmarc(t->v[i], t->len[i])) {
 			n++;
 			idx = i;
 		}
 	if (n == 0) {
 		doctor_say(d, D_FAIL, f, "DMARC _dmarc.%s: no DMARC record",
 		    d->fromdom);
-		goto align;
+		return 0;
 	}
 	if (n > 1) {
 		doctor_say(d, D_FAIL, f, "DMARC %s: %zu DMARC records (RFC 7489 "
 		    "6.6.3: none applies); keep one", at, n);
-		goto align;
+		return 0;
 	}
-	if (doctor_dmarc_parse(t.v[idx], t.len[idx], &dm, &why) == -1) {
+	if (doctor_dmarc_parse(t->v[idx], t->len[idx], dm, &why) == -1) {
 		doctor_say(d, D_FAIL, f, "DMARC %s: %s: \"%s\"", at, why,
-		    doctor_esc(esc, sizeof(esc), t.v[idx], t.len[idx]));
-		goto align;
+		    doctor_esc(esc, sizeof(esc), t->v[idx], t->len[idx]));
+		return 0;
 	}
-	have = 1;
 	pct[0] = '\0';
-	if (dm.pct < 100)
-		snprintf(pct, sizeof(pct), ", pct=%d", dm.pct);
-	if (dm.p == DOCTOR_P_NONE)
+	if (dm->pct < 100)
+		snprintf(pct, sizeof(pct), ", pct=%d", dm->pct);
+	if (dm->p == DOCTOR_P_NONE)
 		doctor_say(d, D_WARN, NULL, "DMARC %s: p=none: receivers only "
 		    "report; publish p=quarantine once the reports are "
 		    "clean%s: \"%s\"", at, org ? " (found at the parent, "
 		    "taken as the organizational domain)" : "", doctor_esc(esc,
-		    sizeof(esc), t.v[idx], t.len[idx]));
+		    sizeof(esc), t->v[idx], t->len[idx]));
 	else
 		doctor_say(d, D_OK, NULL, "DMARC %s: policy %s%s%s: \"%s\"",
-		    at, pname[org ? dm.sp : dm.p], pct, org ? " (found at the "
-		    "parent, taken as the organizational domain)" : "",
-		    doctor_esc(esc, sizeof(esc), t.v[idx], t.len[idx]));
-align:
-	/* DMARC passes when DKIM or SPF passes aligned (RFC 7489 4.2). */
-	for (i = 0; i < d->cf->ndkim; i++) {
-		size_t	 j;
+		    at, pname[org ? dm->sp : dm->p], pct, org ? " (found at "
+		    "the parent, taken as the organizational domain)" : "",
+		    doctor_esc(esc, sizeof(esc), t->v[idx], t->len[idx]));
+	return 1;
+}
 
+/* DMARC passes when DKIM or SPF passes aligned (RFC 7489 4.2); have: a
+ * record was found, so dm's adkim and aspf count. */
+static void
+doctor_dmarc_align(struct doctor *d, const struct doctor_dmarc *dm,
+    int have)
+{
+	size_t	 i, j;
+	int	 dkim_al = 0, spf_al = 0;
+
+	for (i = 0; i < d->cf->ndkim; i++) {
 		for (j = 0; j < i; j++)
 			if (strcasecmp(d->cf->dkim[j].domain,
 			    d->cf->dkim[i].domain) == 0)
 				break;
 		if (j == i)
 			doctor_align_line(d, "DKIM d=", d->cf->dkim[i].domain,
-			    have && dm.adkim_strict, &dkim_al);
+			    have && dm->adkim_strict, &dkim_al);
 	}
 	doctor_align_line(d, "envelope (SPF)", d->envdom, have &&
-	    dm.aspf_strict, &spf_al);
+	    dm->aspf_strict, &spf_al);
 	if (!dkim_al && !spf_al)
 		doctor_say(d, D_FAIL, "sign with a DKIM key of the From domain "
 		    "(dkim[].domain), or use an envelope_from on it", "DMARC "
@@ -582,6 +315,34 @@ align:
 		doctor_say(d, D_WARN, NULL, "DMARC %s: no DKIM domain aligns: "
 		    "DMARC rests on SPF alone, which forwarding breaks",
 		    d->fromdom);
+}
+
+void
+doctor_dmarc(struct doctor *d)
+{
+	struct doctor_txt	 t;
+	struct doctor_dmarc	 dm;
+	struct buf		 name = BUF_INIT, fix = BUF_INIT;
+	const char		*f, *org = NULL, *at;
+	char			 w[160];
+	int			 r, have = 0;
+
+	memset(&t, 0, sizeof(t));
+	memset(&dm, 0, sizeof(dm));
+	if (buf_printf(&name, "_dmarc.%s.", d->fromdom) == -1)
+		goto out;
+	f = doctor_publish(&fix, "publish: ", name.data,
+	    "v=DMARC1; p=quarantine");
+	name.data[--name.len] = '\0';
+	if ((r = doctor_dmarc_lookup(d, &t, &name, &at, &org, w,
+	    sizeof(w))) == -1)
+		goto out;
+	if (r == DNS_FAIL)
+		doctor_say(d, D_FAIL, "check the resolver and the zone's name "
+		    "servers", "DMARC %s: %s", at, w);
+	else
+		have = doctor_dmarc_record(d, &t, at, org, f, &dm);
+	doctor_dmarc_align(d, &dm, have);
 out:
 	doctor_txt_free(&t);
 	buf_free(&name);

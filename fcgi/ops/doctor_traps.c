@@ -64,14 +64,14 @@ hop_spoof_replyto(const struct conf *cf, const struct hop_rcpts *r)
 	return hit;
 }
 
-void
-doctor_traps(struct doctor *d)
+/* SPOOF_REPLYTO, per form (and per choice of its route). */
+static void
+doctor_traps_spoof(struct doctor *d, struct buf *fix)
 {
 	const struct conf	*cf = d->cf;
 	const struct conf_form	*f;
 	struct hop_rcpts	 r;
-	struct buf		 fix = BUF_INIT;
-	const char		*hit, *mid, *what, *ed;
+	const char		*hit, *what;
 	size_t			 i, j, nhit = 0;
 
 	for (i = 0; i < cf->nforms; i++) {
@@ -94,16 +94,16 @@ doctor_traps(struct doctor *d)
 		if (hit == NULL)
 			continue;
 		nhit++;
-		buf_reset(&fix);
-		if (buf_printf(&fix, "%s; or send from a sub-domain: "
+		buf_reset(fix);
+		if (buf_printf(fix, "%s; or send from a sub-domain: "
 		    "sender.from forms@notify.%s (DKIM for %s still aligns)",
 		    cf->from_recipient ? "list a recipient on From's domain "
 		    "first (it then becomes From)" : "remove "
 		    "sender.same_domain_from (the default \"recipient\" sends "
 		    "such mail From its first recipient)", d->fromdom,
 		    d->fromdom) == -1)
-			buf_reset(&fix);
-		doctor_say(d, D_WARN, fix.data ? fix.data : "send from a "
+			buf_reset(fix);
+		doctor_say(d, D_WARN, fix->data ? fix->data : "send from a "
 		    "sub-domain of the recipients' domain", "rspamd "
 		    "SPOOF_REPLYTO (+6): form \"%s\"%s%s%s mails %s, on From's "
 		    "domain %s, while Reply-To carries the visitor's address",
@@ -114,28 +114,44 @@ doctor_traps(struct doctor *d)
 		doctor_say(d, D_OK, NULL, "rspamd SPOOF_REPLYTO: no form mails "
 		    "From's exact domain %s with a visitor's Reply-To",
 		    d->fromdom);
+}
 
-	mid = cf->message_id_domain;
+/* MID_RHS_WWW: a Message-ID domain on a www. host. */
+static void
+doctor_traps_mid(struct doctor *d, struct buf *fix)
+{
+	const char	*mid;
+
+	mid = d->cf->message_id_domain;
 	if (mid != NULL && strncasecmp(mid, "www.", 4) == 0) {
-		buf_reset(&fix);
-		if (buf_printf(&fix, "remove sender.message_id_domain (it "
+		buf_reset(fix);
+		if (buf_printf(fix, "remove sender.message_id_domain (it "
 		    "defaults to From's domain %s)", d->fromdom) == -1)
-			buf_reset(&fix);
-		doctor_say(d, D_WARN, fix.data ? fix.data : "drop www. from the "
-		    "Message-ID domain", "rspamd MID_RHS_WWW (+0.5): "
+			buf_reset(fix);
+		doctor_say(d, D_WARN, fix->data ? fix->data : "drop www. from "
+		    "the Message-ID domain", "rspamd MID_RHS_WWW (+0.5): "
 		    "Message-ID <...@%s> starts with www.", mid);
 	} else if (mid != NULL)
 		doctor_say(d, D_OK, NULL, "rspamd MID_RHS_WWW: Message-ID "
 		    "<...@%s> is not on a www. host", mid);
+}
+
+/* FORGED_SENDER, and SPF alignment: the envelope sender off From's
+ * domain. */
+static void
+doctor_traps_envelope(struct doctor *d, struct buf *fix)
+{
+	const struct conf	*cf = d->cf;
+	const char		*ed;
 
 	ed = addr_domain(cf->envelope_from);
 	if (ed != NULL && d->fromdom != NULL &&
 	    !conf_related_domain(ed, d->fromdom)) {
-		buf_reset(&fix);
-		if (buf_printf(&fix, "use an envelope sender on %s (unset, it "
+		buf_reset(fix);
+		if (buf_printf(fix, "use an envelope sender on %s (unset, it "
 		    "is %s)", d->fromdom, cf->from.addr) == -1)
-			buf_reset(&fix);
-		doctor_say(d, D_WARN, fix.data ? fix.data : "put "
+			buf_reset(fix);
+		doctor_say(d, D_WARN, fix->data ? fix->data : "put "
 		    "sender.envelope_from on From's domain", "SPF alignment: "
 		    "envelope MAIL FROM %s is not on From's domain %s: DMARC "
 		    "rests on DKIM alone, and rspamd adds FORGED_SENDER (+0.3)",
@@ -144,5 +160,15 @@ doctor_traps(struct doctor *d)
 		doctor_say(d, D_OK, NULL, "SPF alignment: envelope MAIL FROM "
 		    "%s is on From's domain %s", cf->envelope_from,
 		    d->fromdom);
+}
+
+void
+doctor_traps(struct doctor *d)
+{
+	struct buf	 fix = BUF_INIT;
+
+	doctor_traps_spoof(d, &fix);
+	doctor_traps_mid(d, &fix);
+	doctor_traps_envelope(d, &fix);
 	buf_free(&fix);
 }
