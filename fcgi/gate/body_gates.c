@@ -11,6 +11,8 @@
 
 #include "gate/challenge.h"
 #include "gate/gate.h"
+#include "gate/spam.h"
+#include "lib/buf.h"
 #include "lib/log.h"
 #include "spool/spool.h"
 
@@ -267,3 +269,45 @@ const struct gate gate_body[] = {
 	{ "duplicate", duplicate },
 };
 const size_t gate_nbody = sizeof(gate_body) / sizeof(gate_body[0]);
+
+/* The message gate: rspamd on the notification as it will be spooled. */
+static void
+rspamd(struct gate_in *in, struct gate_out *o)
+{
+	enum spam_verdict	 v;
+	double			 score = 0;
+	char			 why[512];
+
+	if (in->spam == NULL)
+		return;
+	v = spam_check(in->spam, in->msg->data, in->msg->len, in->ip[0] ?
+	    in->ip : NULL, in->meta->from, (const char *const *)in->meta->rcpt,
+	    in->meta->nrcpt, NULL, NULL, in->id, &score, why, sizeof(why));
+	switch (v) {
+	case SPAM_HAM:
+		return;
+	case SPAM_UNAVAILABLE:
+		log_err("request id=%s rspamd unavailable (%s): %s", in->id,
+		    in->cf->spam.fail_open ? "spooled anyway, fail_open" :
+		    "refused", why);
+		if (!in->cf->spam.fail_open)
+			gate_refuse(o, 503, "rspamd_unavailable",
+			    LANG_NOT_CHECKED, 60);
+		return;
+	case SPAM_HOLD:
+		o->verdict = GATE_HOLD;
+		o->outcome = "held";
+		break;
+	case SPAM_REJECT:
+		o->verdict = GATE_SILENT;
+		o->outcome = "spam_rspamd";
+		break;
+	}
+	log_warn("request id=%s rspamd %s score=%.2f: %s", in->id,
+	    spam_verdict_name(v), score, why);
+}
+
+const struct gate gate_message[] = {
+	{ "rspamd", rspamd },
+};
+const size_t gate_nmessage = sizeof(gate_message) / sizeof(gate_message[0]);

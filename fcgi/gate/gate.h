@@ -6,8 +6,8 @@
  * answer_verdict() turns a verdict into the HTTP answer.
  *
  * The head gates (before the body is read) run from gate_head[], the
- * body gates (on the parsed post) from gate_body[]; the message gate
- * (rspamd on the rendered notification) still runs in http/submit.c.
+ * body gates (on the parsed post) from gate_body[], the message gate
+ * (rspamd on the rendered notification) from gate_message[].
  */
 #ifndef F2M_GATE_H
 #define F2M_GATE_H
@@ -22,6 +22,10 @@
 #include "gate/captcha.h"
 #include "lib/lang.h"
 #include "throttle/throttle.h"
+
+struct buf;
+struct spam;
+struct spool_meta;
 
 enum gate_verdict {
 	GATE_PASS = 0,	/* next gate */
@@ -57,6 +61,10 @@ struct gate_in {
 	struct form_route	 route;		/* out: by the fields gate */
 	char			 dupkey[THROTTLE_KEY_MAX + 1]; /* out: by the
 						   duplicate gate; "": none */
+	/* The message gate. */
+	struct spam		*spam;		/* NULL: no rspamd check */
+	const struct buf	*msg;		/* the rendered notification */
+	const struct spool_meta	*meta;		/* its envelope */
 };
 
 struct gate_out {
@@ -86,6 +94,13 @@ extern const size_t		 gate_nhead;
  * content, duplicate. */
 extern const struct gate	 gate_body[];
 extern const size_t		 gate_nbody;
+
+/* The message gate, on the rendered notification (in->msg, in->meta):
+ * rspamd.  Reject: GATE_SILENT "spam_rspamd" (nothing kept); hold:
+ * GATE_HOLD "held" (kept in held/); no verdict: 503 "rspamd_unavailable"
+ * with Retry-After 60, unless spam.fail_open (logged, then GATE_PASS). */
+extern const struct gate	 gate_message[];
+extern const size_t		 gate_nmessage;
 
 /*
  * After the duplicate gate let a post through with in->dupkey set:

@@ -303,10 +303,10 @@ req_invalid(struct req *q, const struct validate_error *errs, size_t n)
 /*
  * The one place a gate's verdict becomes an HTTP answer (gate/gate.h):
  * GATE_REFUSE an error answer in the visitor's language (429 with the
- * wait), GATE_INVALID 422 with the field errors, GATE_SILENT and
- * GATE_REPEAT the answer of an accepted post (its redirect, the id: the
- * first post's for a repeat).  GATE_HOLD is answered as accepted by the
- * commit, not here.  f: the parsed post, NULL before the body.
+ * wait), GATE_INVALID 422 with the field errors, GATE_SILENT,
+ * GATE_REPEAT and GATE_HOLD the answer of an accepted post (its
+ * redirect, the id: the first post's for a repeat).  f: the parsed post,
+ * NULL before the body.
  */
 void
 answer_verdict(struct req *q, const struct gate_out *o, const struct form *f)
@@ -341,6 +341,7 @@ answer_verdict(struct req *q, const struct gate_out *o, const struct form *f)
 		return;
 	case GATE_SILENT:
 	case GATE_REPEAT:
+	case GATE_HOLD:
 		if (f != NULL) {
 			q->outcome = o->outcome;
 			req_accepted(q, req_redirect(q, f));

@@ -93,6 +93,7 @@ int	 req_send_tmpl(struct req *q, int status, struct tmpl *const *pages,
 /* post.c */
 void	 req_post(struct req *q);
 /* submit.c */
-int	 req_submit(struct req *q, const struct form *f);
+int	 req_submit(struct req *q, const struct form *f,
+	    struct gate_out *go);
 
 #endif

@@ -102,41 +102,42 @@ intake(struct req *q, const struct gate_in *in, char **body,
 }
 
 /*
- * The notification: composed, judged by rspamd, committed (req_submit),
- * then answered.  The duplicate window's key is forgotten when the post
- * failed after the gate, recorded when its outcome is final (committed,
- * or dropped as spam); the autoreply only once the notification is
- * durable.
+ * The notification: composed, judged by the message gate, committed
+ * (req_submit), then answered.  The duplicate window's key is forgotten
+ * when the post failed after the body gates, recorded when its outcome is
+ * final (committed, or dropped as spam); the autoreply only once the
+ * notification is queued.
  */
 static void
 submit(struct req *q, const struct form *f, struct gate_in *in)
 {
-	int	 rc;
+	struct gate_out	 go;
+	int		 rc;
 
-	if ((rc = req_submit(q, f)) < 0 && in->dupkey[0] != '\0' &&
+	rc = req_submit(q, f, &go);
+	if ((rc < 0 || go.verdict == GATE_REFUSE) && in->dupkey[0] != '\0' &&
 	    throttle_forget(q->ctx->throttle, in->dupkey) == -1)
 		log_err("request id=%s: cannot forget the duplicate key: a "
 		    "repeat within %lds is answered but not sent", q->id,
 		    q->cf->duplicate_window);
-	switch (rc) {
-	case -3:
-		req_fail(q, 503, "Retry-After: 60\r\n", "rspamd_unavailable",
-		    LANG_NOT_CHECKED);
-		return;
-	case -2:
+	if (rc == -2) {
 		req_fail(q, 503, "Retry-After: 60\r\n", "spool_failed",
 		    LANG_NOT_STORED);
 		return;
-	case -1:
+	}
+	if (rc == -1) {
 		req_fail(q, 500, NULL, "internal", LANG_INTERNAL);
 		return;
-	default:
-		break;
 	}
-	gate_dup_record(in);	/* a repeat gets the same answer */
-	q->outcome = rc == 1 ? "spam_rspamd" : rc == 2 ? "held" : "accepted";
+	if (go.verdict != GATE_REFUSE)
+		gate_dup_record(in);	/* a repeat gets the same answer */
+	if (go.verdict != GATE_PASS) {
+		answer_verdict(q, &go, f);	/* refused, spam, held */
+		return;
+	}
+	q->outcome = "accepted";
 	req_accepted(q, req_redirect(q, f));
-	if (rc == 0 && q->form->auto_text != NULL)
+	if (q->form->auto_text != NULL)
 		autoreply_send(q->cf, q->form, f, q->ctx->throttle, q->id);
 }
 

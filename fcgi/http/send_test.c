@@ -53,6 +53,7 @@ request_send_test(const struct request_ctx *ctx, const char *form_id,
     char *id, size_t idsize)
 {
 	struct req		 q;
+	struct gate_out		 go;
 	struct form		*f = NULL;
 	struct validate_error	 errs[VALIDATE_MAX_ERRORS];
 	struct buf		 body = BUF_INIT, v = BUF_INIT;
@@ -94,7 +95,7 @@ request_send_test(const struct request_ctx *ctx, const char *form_id,
 	if (spool_new_id(q.id) == -1)
 		goto out;
 	snprintf(q.ip, sizeof(q.ip), "127.0.0.1");
-	if (req_submit(&q, f) != 0) {
+	if (req_submit(&q, f, &go) != 0 || go.verdict != GATE_PASS) {
 		log_err("send-test: the sample could not be queued");
 		goto out;
 	}

@@ -4,8 +4,15 @@
  * (rate before https: every POST is charged), and the facts a gate hands
  * on (kind, length); the body gates: their order, each verdict (INVALID
  * with its errors, SILENT, REPEAT with the first post's id, REFUSE for a
- * repeat still in flight), the route they hand on.
+ * repeat still in flight), the route they hand on; the message gate
+ * (rspamd) against a small HTTP peer answering as rspamd does: reject,
+ * hold, ham, and no answer with and without fail_open.
  */
+#include <sys/socket.h>
+#include <sys/wait.h>
+
+#include <netinet/in.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +20,8 @@
 
 #include "gate/challenge.h"
 #include "gate/gate.h"
+#include "gate/spam.h"
+#include "lib/buf.h"
 #include "spool/spool.h"
 #include "t.h"
 
@@ -180,6 +189,150 @@ body_cases(struct throttle *t)
 	form_free(p);
 }
 
+/* ---- the message gate --------------------------------------------- */
+
+/*
+ * An HTTP peer on 127.0.0.1 answering n requests as rspamd's /checkv2
+ * does, the answer chosen by the URL's first path segment: /reject,
+ * /hold, else ham.  Returns its pid; *port is its port.
+ */
+static pid_t
+rspamd_peer(int n, int *port)
+{
+	struct sockaddr_in	 sa = { .sin_family = AF_INET };
+	socklen_t		 sl = sizeof(sa);
+	char			 req[65536], ans[512];
+	const char		*json;
+	ssize_t			 r;
+	size_t			 got;
+	pid_t			 pid;
+	int			 lfd, fd;
+
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if ((lfd = socket(AF_INET, SOCK_STREAM, 0)) == -1 ||
+	    bind(lfd, (struct sockaddr *)&sa, sizeof(sa)) == -1 ||
+	    listen(lfd, 8) == -1 ||
+	    getsockname(lfd, (struct sockaddr *)&sa, &sl) == -1)
+		abort();
+	*port = ntohs(sa.sin_port);
+	if ((pid = fork()) != 0) {
+		close(lfd);
+		return pid;
+	}
+	alarm(60);
+	while (n-- > 0 && (fd = accept(lfd, NULL, NULL)) != -1) {
+		/* The request: headers and body, until the client waits. */
+		got = 0;
+		while (got < sizeof(req) - 1 && (r = read(fd, req + got,
+		    sizeof(req) - 1 - got)) > 0) {
+			got += (size_t)r;
+			req[got] = '\0';
+			if (strstr(req, "\r\n\r\n") != NULL &&
+			    strstr(req, "GTUBE-END") != NULL)
+				break;
+		}
+		req[got] = '\0';
+		json = strncmp(req, "POST /reject/", 13) == 0 ?
+		    "{\"score\": 20.5, \"action\": \"reject\", "
+		    "\"symbols\": {\"GTUBE\": {\"score\": 20.5}}}" :
+		    strncmp(req, "POST /hold/", 11) == 0 ?
+		    "{\"score\": 7.25, \"action\": \"add header\", "
+		    "\"symbols\": {}}" :
+		    "{\"score\": -0.5, \"action\": \"no action\", "
+		    "\"symbols\": {}}";
+		snprintf(ans, sizeof(ans), "HTTP/1.1 200 OK\r\nContent-Type: "
+		    "application/json\r\nContent-Length: %zu\r\nConnection: "
+		    "close\r\n\r\n%s", strlen(json), json);
+		if (write(fd, ans, strlen(ans)) < 0)
+			_exit(1);
+		close(fd);
+	}
+	_exit(0);
+}
+
+static struct spam *
+peer_client(int port, const char *path)
+{
+	struct spam_conf	 sc;
+	char			 url[128];
+
+	snprintf(url, sizeof(url), "http://127.0.0.1:%d%s", port, path);
+	memset(&sc, 0, sizeof(sc));
+	sc.url = url;
+	sc.reject_score = 15;
+	sc.hold_score = 6;
+	sc.timeout_ms = 5000;
+	return spam_open(&sc);
+}
+
+static void
+message_case(const char *what, struct gate_in *in, const char *path,
+    int port, enum gate_verdict want, const char *outcome, int status)
+{
+	struct gate_out		 o;
+	const struct gate	*g;
+
+	if (path != NULL && (in->spam = peer_client(port, path)) == NULL) {
+		T_OK(0, "%s: spam_open", what);
+		return;
+	}
+	g = gate_run(gate_message, gate_nmessage, in, &o);
+	T_INT(o.verdict, want, what);
+	T_STR(g != NULL ? g->name : "-", want == GATE_PASS ? "-" : "rspamd",
+	    what);
+	if (want != GATE_PASS)
+		T_STR(o.outcome, outcome, what);
+	T_INT(o.status, status, what);
+	T_INT(o.retry_after, status ? 60 : 0, what);
+	spam_close(in->spam);
+	in->spam = NULL;
+}
+
+static void
+message_cases(void)
+{
+	static char		 rcpt[] = "sales@example.test";
+	struct conf		 cf;
+	struct conf_form	 f;
+	struct gate_in		 in;
+	struct spool_meta	 meta;
+	struct buf		 msg = BUF_INIT;
+	char			 id[SPOOL_ID_LEN + 1] = "abcdefghij0123456789abcdef";
+	pid_t			 pid;
+	int			 port, st;
+
+	T_INT(gate_nmessage, 1, "one message gate");
+	T_STR(gate_message[0].name, "rspamd", "the message gate is rspamd");
+	memset(&meta, 0, sizeof(meta));
+	snprintf(meta.from, sizeof(meta.from), "forms@example.test");
+	meta.rcpt[0] = rcpt;
+	meta.nrcpt = 1;
+	if (buf_adds(&msg, "From: forms@example.test\r\nTo: "
+	    "sales@example.test\r\nSubject: t\r\n\r\nGTUBE-END\r\n") == -1)
+		abort();
+	setup(&cf, &f, &in);
+	in.id = id;
+	in.msg = &msg;
+	in.meta = &meta;
+	message_case("no rspamd configured", &in, NULL, 0, GATE_PASS, NULL, 0);
+
+	pid = rspamd_peer(3, &port);
+	message_case("rspamd rejects: silent", &in, "/reject", port,
+	    GATE_SILENT, "spam_rspamd", 0);
+	message_case("rspamd holds", &in, "/hold", port, GATE_HOLD, "held", 0);
+	message_case("rspamd says ham", &in, "/ham", port, GATE_PASS, NULL, 0);
+	T_INT(waitpid(pid, &st, 0), pid, "the peer served three");
+	T_OK(WIFEXITED(st) && WEXITSTATUS(st) == 0, "peer exit %#x", st);
+
+	/* Nobody listens on port 1: no verdict. */
+	message_case("rspamd unavailable", &in, "/", 1, GATE_REFUSE,
+	    "rspamd_unavailable", 503);
+	cf.spam.fail_open = 1;
+	message_case("rspamd unavailable, fail_open", &in, "/", 1, GATE_PASS,
+	    NULL, 0);
+	buf_free(&msg);
+}
+
 int
 main(void)
 {
@@ -301,6 +454,7 @@ main(void)
 	expect("same /64 shares the budget", &in, "-", 0, NULL, 0);
 	T_STR(run(&in, &o), "rate", "the /64's third post");
 	body_cases(t);
+	message_cases();
 	if (t != NULL)
 		throttle_close(t);
 	snprintf(tab, sizeof(tab), "rm -rf %s", path);
