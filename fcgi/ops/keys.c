@@ -63,26 +63,19 @@ keys_no_pass(char *buf, int size, int rwflag, void *u)
 	return -1;
 }
 
-int
-keys_generate(const char *algorithm, const char *out_path, char *err,
-    size_t errsize)
+/*
+ * A new key of type (KEYS_RSA_BITS for RSA), PEM-encoded in *bio, a
+ * secure-heap BIO (BIO_free() it); *pem and *pemlen point into it.
+ * Returns 0, or -1 with err set.
+ */
+static int
+keys_pem(int type, const char *out_path, BIO **bio, char **pem, long *pemlen,
+    char *err, size_t errsize)
 {
 	EVP_PKEY_CTX	*ctx = NULL;
 	EVP_PKEY	*pkey = NULL;
-	BIO		*bio = NULL;
-	char		*pem;
-	long		 pemlen;
-	size_t		 off;
-	ssize_t		 n;
-	int		 type, fd = -1, created = 0, rc = -1;
+	int		 rc = -1;
 
-	if (keys_alg(algorithm, &type, err, errsize) == -1)
-		return -1;
-	if (out_path == NULL || *out_path == '\0' ||
-	    strlen(out_path) >= KEYS_PATH_MAX) {
-		snprintf(err, errsize, "no usable output file name");
-		return -1;
-	}
 	if ((ctx = EVP_PKEY_CTX_new_id(type, NULL)) == NULL ||
 	    EVP_PKEY_keygen_init(ctx) <= 0 ||
 	    (type == EVP_PKEY_RSA &&
@@ -91,27 +84,46 @@ keys_generate(const char *algorithm, const char *out_path, char *err,
 		snprintf(err, errsize, "%s: key generation failed", out_path);
 		goto out;
 	}
-	if ((bio = BIO_new(BIO_s_secmem())) == NULL ||
-	    PEM_write_bio_PrivateKey(bio, pkey, NULL, NULL, 0, NULL, NULL) !=
-	    1 || (pemlen = BIO_get_mem_data(bio, &pem)) <= 0) {
+	if ((*bio = BIO_new(BIO_s_secmem())) == NULL ||
+	    PEM_write_bio_PrivateKey(*bio, pkey, NULL, NULL, 0, NULL, NULL) !=
+	    1 || (*pemlen = BIO_get_mem_data(*bio, pem)) <= 0) {
 		snprintf(err, errsize, "%s: cannot encode the key", out_path);
 		goto out;
 	}
+	rc = 0;
+out:
+	EVP_PKEY_free(pkey);
+	EVP_PKEY_CTX_free(ctx);
+	return rc;
+}
+
+/*
+ * pem into a new file out_path, mode 0600, never over an existing one,
+ * synced with its directory entry.  Returns 0, or -1 with err set and no
+ * file left behind.
+ */
+static int
+keys_write(const char *out_path, const char *pem, size_t pemlen, char *err,
+    size_t errsize)
+{
+	size_t		 off;
+	ssize_t		 n;
+	int		 fd, rc = -1;
+
 	fd = open(out_path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
 	    O_CLOEXEC, 0600);
 	if (fd == -1) {
 		snprintf(err, errsize, "%s: %s%s", out_path, strerror(errno),
 		    errno == EEXIST ? " (refusing to overwrite)" : "");
-		goto out;
+		return -1;
 	}
-	created = 1;
 	/* umask may only have removed bits; make it exactly 0600. */
 	if (fchmod(fd, 0600) == -1) {
 		snprintf(err, errsize, "%s: %s", out_path, strerror(errno));
 		goto out;
 	}
-	for (off = 0; off < (size_t)pemlen; off += (size_t)n) {
-		if ((n = write(fd, pem + off, (size_t)pemlen - off)) == -1) {
+	for (off = 0; off < pemlen; off += (size_t)n) {
+		if ((n = write(fd, pem + off, pemlen - off)) == -1) {
 			if (errno == EINTR) {
 				n = 0;
 				continue;
@@ -141,11 +153,30 @@ keys_generate(const char *algorithm, const char *out_path, char *err,
 out:
 	if (fd != -1)
 		close(fd);
-	if (rc == -1 && created)
+	if (rc == -1)
 		unlink(out_path);
+	return rc;
+}
+
+int
+keys_generate(const char *algorithm, const char *out_path, char *err,
+    size_t errsize)
+{
+	BIO		*bio = NULL;
+	char		*pem;
+	long		 pemlen;
+	int		 type, rc = -1;
+
+	if (keys_alg(algorithm, &type, err, errsize) == -1)
+		return -1;
+	if (out_path == NULL || *out_path == '\0' ||
+	    strlen(out_path) >= KEYS_PATH_MAX) {
+		snprintf(err, errsize, "no usable output file name");
+		return -1;
+	}
+	if (keys_pem(type, out_path, &bio, &pem, &pemlen, err, errsize) == 0)
+		rc = keys_write(out_path, pem, (size_t)pemlen, err, errsize);
 	BIO_free(bio);		/* secure heap: cleansed on free */
-	EVP_PKEY_free(pkey);
-	EVP_PKEY_CTX_free(ctx);
 	return rc;
 }
 
@@ -302,26 +333,17 @@ keys_domain_of(const char *addr)
 	return d != NULL && keys_domain_ok(d) ? d : NULL;
 }
 
-int
-keys_dns_records(const struct conf *cf, const char *spf_hint,
-    const char *rua, struct buf *out, char *err, size_t errsize)
+/* The SPF record of envdom from the terms spf_hint, or a comment when
+ * none are given.  Returns 0, or -1 with err set. */
+static int
+keys_spf_record(struct buf *out, const char *envdom, const char *spf_hint,
+    char *err, size_t errsize)
 {
 	struct buf	 v = BUF_INIT, name = BUF_INIT;
-	const char	*envdom, *fromdom, *p;
+	const char	*p;
 	char		 why[256];
-	size_t		 i;
 	int		 rc = -1;
 
-	fromdom = keys_domain_of(cf->from.addr);
-	envdom = keys_domain_of(cf->envelope_from != NULL ?
-	    cf->envelope_from : cf->from.addr);
-	if (fromdom == NULL || envdom == NULL) {
-		snprintf(err, errsize, "sender.from or sender.envelope_from "
-		    "has no usable domain");
-		goto out;
-	}
-	if (spf_hint == NULL)
-		spf_hint = cf->sender_spf;
 	if (spf_hint != NULL && spf_hint[strspn(spf_hint, " ")] != '\0') {
 		if (conf_spf_terms(spf_hint, why, sizeof(why)) == -1) {
 			snprintf(err, errsize, "SPF terms: %s", why);
@@ -342,42 +364,6 @@ keys_dns_records(const struct conf *cf, const char *spf_hint,
 	    "sender.spf to the mechanisms of your SMTP relay (include:..., "
 	    "ip4:...)\n", envdom) == -1)
 		goto nomem;
-
-	for (i = 0; i < cf->ndkim; i++) {
-		const struct conf_dkim	*d = &cf->dkim[i];
-
-		buf_reset(&v);
-		buf_reset(&name);
-		if (!keys_domain_ok(d->selector) || !keys_domain_ok(d->domain)) {
-			snprintf(err, errsize, "DKIM key %s: selector or "
-			    "domain is not a domain name", d->key_file);
-			goto out;
-		}
-		if (keys_dkim_txt(d->key_file, d->alg == CONF_DKIM_RSA_SHA256 ?
-		    "rsa-sha256" : "ed25519-sha256", &v, err, errsize) == -1)
-			goto out;
-		if (buf_printf(&name, "%s._domainkey.%s.", d->selector,
-		    d->domain) == -1)
-			goto nomem;
-		if (keys_record(out, name.data, "TXT", v.data, err, errsize) ==
-		    -1)
-			goto out;
-	}
-
-	buf_reset(&v);
-	buf_reset(&name);
-	if (rua != NULL && (strchr(rua, '@') == NULL ||
-	    strpbrk(rua, ",!; \"\\") != NULL)) {
-		snprintf(err, errsize, "DMARC rua \"%s\": give one plain "
-		    "address", rua);
-		goto out;
-	}
-	if (buf_adds(&v, "v=DMARC1; p=quarantine") == -1 ||
-	    (rua != NULL && buf_printf(&v, "; rua=mailto:%s", rua) == -1) ||
-	    buf_printf(&name, "_dmarc.%s.", fromdom) == -1)
-		goto nomem;
-	if (keys_record(out, name.data, "TXT", v.data, err, errsize) == -1)
-		goto out;
 	rc = 0;
 	goto out;
 nomem:
@@ -386,4 +372,90 @@ out:
 	buf_free(&v);
 	buf_free(&name);
 	return rc;
+}
+
+/* The DKIM record of key d, from its key file.  Returns 0, or -1 with
+ * err set. */
+static int
+keys_dkim_record(struct buf *out, const struct conf_dkim *d, char *err,
+    size_t errsize)
+{
+	struct buf	 v = BUF_INIT, name = BUF_INIT;
+	int		 rc = -1;
+
+	if (!keys_domain_ok(d->selector) || !keys_domain_ok(d->domain)) {
+		snprintf(err, errsize, "DKIM key %s: selector or "
+		    "domain is not a domain name", d->key_file);
+		goto out;
+	}
+	if (keys_dkim_txt(d->key_file, d->alg == CONF_DKIM_RSA_SHA256 ?
+	    "rsa-sha256" : "ed25519-sha256", &v, err, errsize) == -1)
+		goto out;
+	if (buf_printf(&name, "%s._domainkey.%s.", d->selector,
+	    d->domain) == -1) {
+		snprintf(err, errsize, "out of memory");
+		goto out;
+	}
+	if (keys_record(out, name.data, "TXT", v.data, err, errsize) == -1)
+		goto out;
+	rc = 0;
+out:
+	buf_free(&v);
+	buf_free(&name);
+	return rc;
+}
+
+/* The DMARC record of fromdom (p=quarantine, rua when given).  Returns
+ * 0, or -1 with err set. */
+static int
+keys_dmarc_record(struct buf *out, const char *fromdom, const char *rua,
+    char *err, size_t errsize)
+{
+	struct buf	 v = BUF_INIT, name = BUF_INIT;
+	int		 rc = -1;
+
+	if (rua != NULL && (strchr(rua, '@') == NULL ||
+	    strpbrk(rua, ",!; \"\\") != NULL)) {
+		snprintf(err, errsize, "DMARC rua \"%s\": give one plain "
+		    "address", rua);
+		goto out;
+	}
+	if (buf_adds(&v, "v=DMARC1; p=quarantine") == -1 ||
+	    (rua != NULL && buf_printf(&v, "; rua=mailto:%s", rua) == -1) ||
+	    buf_printf(&name, "_dmarc.%s.", fromdom) == -1) {
+		snprintf(err, errsize, "out of memory");
+		goto out;
+	}
+	if (keys_record(out, name.data, "TXT", v.data, err, errsize) == -1)
+		goto out;
+	rc = 0;
+out:
+	buf_free(&v);
+	buf_free(&name);
+	return rc;
+}
+
+int
+keys_dns_records(const struct conf *cf, const char *spf_hint,
+    const char *rua, struct buf *out, char *err, size_t errsize)
+{
+	const char	*envdom, *fromdom;
+	size_t		 i;
+
+	fromdom = keys_domain_of(cf->from.addr);
+	envdom = keys_domain_of(cf->envelope_from != NULL ?
+	    cf->envelope_from : cf->from.addr);
+	if (fromdom == NULL || envdom == NULL) {
+		snprintf(err, errsize, "sender.from or sender.envelope_from "
+		    "has no usable domain");
+		return -1;
+	}
+	if (spf_hint == NULL)
+		spf_hint = cf->sender_spf;
+	if (keys_spf_record(out, envdom, spf_hint, err, errsize) == -1)
+		return -1;
+	for (i = 0; i < cf->ndkim; i++)
+		if (keys_dkim_record(out, &cf->dkim[i], err, errsize) == -1)
+			return -1;
+	return keys_dmarc_record(out, fromdom, rua, err, errsize);
 }

@@ -212,13 +212,139 @@ sts_digits(const char *s, size_t n, size_t max, long *out)
 	return 0;
 }
 
+/* What one policy parse has seen so far. */
+struct sts_pstate {
+	struct sts_policy	*out;
+	int			 have_v, have_m, have_a;
+};
+
+static int
+sts_key_version(struct sts_pstate *st, const char *v, size_t vl,
+    const char **why)
+{
+	if (st->have_v++ || vl != 5 || memcmp(v, "STSv1", 5) != 0) {
+		*why = "version is not STSv1 (or given twice)";
+		return -1;
+	}
+	return 0;
+}
+
+static int
+sts_key_mode(struct sts_pstate *st, const char *v, size_t vl,
+    const char **why)
+{
+	if (st->have_m++) {
+		*why = "mode given twice";
+		return -1;
+	}
+	if (vl == 7 && memcmp(v, "enforce", 7) == 0)
+		st->out->mode = STS_MODE_ENFORCE;
+	else if (vl == 7 && memcmp(v, "testing", 7) == 0)
+		st->out->mode = STS_MODE_TESTING;
+	else if (vl == 4 && memcmp(v, "none", 4) == 0)
+		st->out->mode = STS_MODE_NONE;
+	else {
+		*why = "mode is not enforce, testing or none";
+		return -1;
+	}
+	return 0;
+}
+
+static int
+sts_key_max_age(struct sts_pstate *st, const char *v, size_t vl,
+    const char **why)
+{
+	if (st->have_a++ || sts_digits(v, vl, 10, &st->out->max_age) == -1 ||
+	    st->out->max_age > STS_MAX_AGE_MAX) {
+		*why = "max_age is not 0 to 31557600 seconds (or given twice)";
+		return -1;
+	}
+	return 0;
+}
+
+static int
+sts_key_mx(struct sts_pstate *st, const char *v, size_t vl,
+    const char **why)
+{
+	struct sts_policy	*out = st->out;
+	size_t			 i;
+
+	if (!sts_mx_pattern(v, vl)) {
+		*why = "an mx line is not a host name or *.domain";
+		return -1;
+	}
+	if (out->nmx == STS_MX_MAX) {
+		out->mx_over++;
+		return 0;
+	}
+	for (i = 0; i < vl; i++)
+		out->mx[out->nmx][i] = (char)tolower((unsigned char)v[i]);
+	out->mx[out->nmx++][vl] = '\0';
+	return 0;
+}
+
+/* The keys of a policy (RFC 8461 3.2); any other is an extension. */
+static const struct sts_key {
+	const char	*name;
+	size_t		 len;
+	int		(*fn)(struct sts_pstate *, const char *, size_t,
+			    const char **);
+} sts_keys[] = {
+	{ "version", 7, sts_key_version },
+	{ "mode", 4, sts_key_mode },
+	{ "max_age", 7, sts_key_max_age },
+	{ "mx", 2, sts_key_mx },
+};
+
+/* One line [a, b) of a policy, WSP and the line end removed.  Returns 0,
+ * or -1 with *why set. */
+static int
+sts_policy_line(struct sts_pstate *st, const char *a, const char *b,
+    const char **why)
+{
+	const char	*colon, *v;
+	size_t		 kl, vl, i;
+
+	for (i = 0; i < (size_t)(b - a); i++) {
+		unsigned char c = (unsigned char)a[i];
+
+		if ((c < 0x20 && c != '\t') || c == 0x7f) {
+			*why = "a control octet or NUL in the policy";
+			return -1;
+		}
+	}
+	if (a == b)
+		return 0;	/* blank line */
+	if ((colon = memchr(a, ':', (size_t)(b - a))) == NULL) {
+		*why = "a line without \"key: value\"";
+		return -1;
+	}
+	kl = (size_t)(colon - a);
+	for (v = colon + 1; v < b && sts_wsp(*v); v++)
+		;
+	vl = (size_t)(b - v);
+	if (!sts_ext_name(a, kl)) {
+		*why = "a bad key name";
+		return -1;
+	}
+	for (i = 0; i < sizeof(sts_keys) / sizeof(sts_keys[0]); i++)
+		if (kl == sts_keys[i].len && memcmp(a, sts_keys[i].name,
+		    kl) == 0)
+			return sts_keys[i].fn(st, v, vl, why);
+	if (vl == 0) {
+		/* An extension: printable ASCII or UTF-8 octets. */
+		*why = "a key without a value";
+		return -1;
+	}
+	return 0;
+}
+
 int
 sts_policy_parse(const char *body, size_t len, struct sts_policy *out,
     const char **why)
 {
-	const char	*p, *end = body + len, *e, *a, *b, *colon, *v;
-	size_t		 kl, vl, i;
-	int		 have_v = 0, have_m = 0, have_a = 0;
+	struct sts_pstate	 st = { out, 0, 0, 0 };
+	const char		*p, *end = body + len, *e, *a, *b;
 
 	memset(out, 0, sizeof(*out));
 	if (len > STS_POLICY_MAX) {
@@ -235,76 +361,10 @@ sts_policy_parse(const char *body, size_t len, struct sts_policy *out,
 			;
 		while (b > a && sts_wsp(b[-1]))
 			b--;
-		for (i = 0; i < (size_t)(b - a); i++) {
-			unsigned char c = (unsigned char)a[i];
-
-			if ((c < 0x20 && c != '\t') || c == 0x7f) {
-				*why = "a control octet or NUL in the policy";
-				goto bad;
-			}
-		}
-		if (a == b)
-			continue;	/* blank line */
-		if ((colon = memchr(a, ':', (size_t)(b - a))) == NULL) {
-			*why = "a line without \"key: value\"";
+		if (sts_policy_line(&st, a, b, why) == -1)
 			goto bad;
-		}
-		kl = (size_t)(colon - a);
-		for (v = colon + 1; v < b && sts_wsp(*v); v++)
-			;
-		vl = (size_t)(b - v);
-		if (!sts_ext_name(a, kl)) {
-			*why = "a bad key name";
-			goto bad;
-		}
-		if (kl == 7 && memcmp(a, "version", 7) == 0) {
-			if (have_v++ || vl != 5 || memcmp(v, "STSv1", 5) != 0) {
-				*why = "version is not STSv1 (or given twice)";
-				goto bad;
-			}
-		} else if (kl == 4 && memcmp(a, "mode", 4) == 0) {
-			if (have_m++) {
-				*why = "mode given twice";
-				goto bad;
-			}
-			if (vl == 7 && memcmp(v, "enforce", 7) == 0)
-				out->mode = STS_MODE_ENFORCE;
-			else if (vl == 7 && memcmp(v, "testing", 7) == 0)
-				out->mode = STS_MODE_TESTING;
-			else if (vl == 4 && memcmp(v, "none", 4) == 0)
-				out->mode = STS_MODE_NONE;
-			else {
-				*why = "mode is not enforce, testing or none";
-				goto bad;
-			}
-		} else if (kl == 7 && memcmp(a, "max_age", 7) == 0) {
-			if (have_a++ || sts_digits(v, vl, 10, &out->max_age) ==
-			    -1 || out->max_age > STS_MAX_AGE_MAX) {
-				*why = "max_age is not 0 to 31557600 seconds "
-				    "(or given twice)";
-				goto bad;
-			}
-		} else if (kl == 2 && memcmp(a, "mx", 2) == 0) {
-			if (!sts_mx_pattern(v, vl)) {
-				*why = "an mx line is not a host name or "
-				    "*.domain";
-				goto bad;
-			}
-			if (out->nmx == STS_MX_MAX) {
-				out->mx_over++;
-				continue;
-			}
-			for (i = 0; i < vl; i++)
-				out->mx[out->nmx][i] = (char)tolower(
-				    (unsigned char)v[i]);
-			out->mx[out->nmx++][vl] = '\0';
-		} else if (vl == 0) {
-			/* An extension: printable ASCII or UTF-8 octets. */
-			*why = "a key without a value";
-			goto bad;
-		}
 	}
-	if (!have_v || !have_m || !have_a) {
+	if (!st.have_v || !st.have_m || !st.have_a) {
 		*why = "version, mode and max_age are required";
 		goto bad;
 	}
