@@ -146,14 +146,15 @@ name_ok(const char *n, size_t len)
 	return 1;
 }
 
+/* The end of central directory record (APPNOTE 4.3.16): one volume, no
+ * ZIP64, at most DMARC_REPORT_MEMBERS_MAX entries, the directory inside
+ * the archive.  Returns 0 with *n, *cdoff, *cdlen set, or -1. */
 static int
-unzip(const unsigned char *d, size_t len,
-    int (*fn)(const char *, size_t, const char *, void *), void *arg,
-    struct dmarc_report_pos *pos)
+zip_eocd(const unsigned char *d, size_t len, size_t *n, size_t *cdoff,
+    size_t *cdlen, struct dmarc_report_pos *pos)
 {
-	const unsigned char	*e = NULL, *c;
-	size_t			 i, n, cdoff, cdlen, total = 0, nxml = 0;
-	int			 rc;
+	const unsigned char	*e = NULL;
+	size_t			 i;
 
 	if (len < 22)
 		return why(pos, "zip: truncated");
@@ -169,97 +170,153 @@ unzip(const unsigned char *d, size_t len,
 	}
 	if (e == NULL)
 		return why(pos, "zip: no end of central directory");
-	n = le16(e + 10);
-	cdlen = le32(e + 12);
-	cdoff = le32(e + 16);
-	if (le16(e + 4) != 0 || le16(e + 6) != 0 || le16(e + 8) != n)
+	*n = le16(e + 10);
+	*cdlen = le32(e + 12);
+	*cdoff = le32(e + 16);
+	if (le16(e + 4) != 0 || le16(e + 6) != 0 || le16(e + 8) != *n)
 		return why(pos, "zip: multi-volume archives are not read");
-	if (n == 0xffff || cdoff == 0xffffffff)
+	if (*n == 0xffff || *cdoff == 0xffffffff)
 		return why(pos, "zip: ZIP64 is not read");
-	if (n > DMARC_REPORT_MEMBERS_MAX)
+	if (*n > DMARC_REPORT_MEMBERS_MAX)
 		return why(pos, "zip: too many members");
-	if (cdoff > (size_t)(e - d) || cdlen > (size_t)(e - d) - cdoff)
+	if (*cdoff > (size_t)(e - d) || *cdlen > (size_t)(e - d) - *cdoff)
 		return why(pos, "zip: central directory out of bounds");
+	return 0;
+}
+
+/* One central directory entry, as far as its member is read. */
+struct zip_ent {
+	uint32_t	 method, crc, csz, usz, nl, lo;
+	char		 name[256];
+};
+
+/*
+ * The central directory entry at *c (the directory ends at cend), *c moved
+ * past it.  Returns 1 for a member that is skipped (a directory, not
+ * .xml), 0 for one to read (checked against the limits, total octets read
+ * so far), -1 when the archive is refused.
+ */
+static int
+zip_entry(const unsigned char **c, const unsigned char *cend, size_t total,
+    struct zip_ent *z, struct dmarc_report_pos *pos)
+{
+	const unsigned char	*p = *c;
+	uint32_t		 flags, xl, cl;
+
+	if ((size_t)(cend - p) < 46 || memcmp(p, "PK\1\2", 4) != 0)
+		return why(pos, "zip: bad central directory entry");
+	flags = le16(p + 8);
+	z->method = le16(p + 10);
+	z->crc = le32(p + 16);
+	z->csz = le32(p + 20);
+	z->usz = le32(p + 24);
+	z->nl = le16(p + 28);
+	xl = le16(p + 30);
+	cl = le16(p + 32);
+	z->lo = le32(p + 42);
+	if ((size_t)(cend - p) < 46 + z->nl + xl + cl)
+		return why(pos, "zip: bad central directory entry");
+	if (!name_ok((const char *)p + 46, z->nl) || z->nl >= sizeof(z->name))
+		return why(pos, "zip: unsafe member name (absolute, "
+		    "'..', '\\\\', ':' or a control octet)");
+	memcpy(z->name, p + 46, z->nl);
+	z->name[z->nl] = '\0';
+	*c = p + 46 + z->nl + xl + cl;
+	if (z->name[z->nl - 1] == '/')
+		return 1;
+	if (z->nl < 4 || strcasecmp(z->name + z->nl - 4, ".xml") != 0)
+		return 1;
+	if (flags & 1)
+		return why(pos, "zip: encrypted member");
+	if (z->csz == 0xffffffff || z->usz == 0xffffffff || z->lo == 0xffffffff)
+		return why(pos, "zip: ZIP64 is not read");
+	if (z->method != 0 && z->method != 8)
+		return why(pos, "zip: member neither stored nor deflated");
+	if (z->usz > DMARC_REPORT_SIZE_MAX - total)
+		return why(pos, "zip: decompressed over the size limit");
+	if (z->csz == 0 ? z->usz != 0 :
+	    z->usz / z->csz > DMARC_REPORT_RATIO_MAX)
+		return why(pos, "zip: compression ratio over the limit "
+		    "(a zip bomb?)");
+	return 0;
+}
+
+/*
+ * The member of z, its local header checked against the entry (before
+ * cdoff, where the central directory starts): *xml (*xlen octets) is in
+ * d when stored, in *buf (free() it) when deflated.  Returns 0 with the
+ * CRC checked, or -1 (*buf freed).
+ */
+static int
+zip_member(const unsigned char *d, size_t cdoff, const struct zip_ent *z,
+    unsigned char **buf, const char **xml, size_t *xlen,
+    struct dmarc_report_pos *pos)
+{
+	const unsigned char	*l, *data;
+
+	if (z->lo > cdoff || cdoff - z->lo < 30 ||
+	    memcmp(d + z->lo, "PK\3\4", 4) != 0)
+		return why(pos, "zip: bad local header");
+	l = d + z->lo;
+	if (le16(l + 8) != z->method || le16(l + 26) != z->nl ||
+	    memcmp(l + 30, z->name, z->nl) != 0)
+		return why(pos, "zip: local header disagrees with the "
+		    "central directory");
+	if (cdoff - z->lo < 30 + (size_t)z->nl + le16(l + 28) ||
+	    cdoff - z->lo - 30 - z->nl - le16(l + 28) < z->csz)
+		return why(pos, "zip: member data out of bounds");
+	data = l + 30 + z->nl + le16(l + 28);
+	if (z->method == 0) {
+		if (z->csz != z->usz)
+			return why(pos, "zip: stored sizes differ");
+		*xml = (const char *)data;
+		*xlen = z->usz;
+	} else {
+		if (inflate_all(data, z->csz, -15, z->usz, buf, xlen,
+		    pos) == -1)
+			return -1;
+		if (*xlen != z->usz) {
+			free(*buf);
+			*buf = NULL;
+			return why(pos, "zip: member size differs");
+		}
+		*xml = (const char *)*buf;
+	}
+	if (crc32(0L, (const Bytef *)*xml, (uInt)*xlen) != z->crc) {
+		free(*buf);
+		*buf = NULL;
+		return why(pos, "zip: CRC mismatch");
+	}
+	return 0;
+}
+
+static int
+unzip(const unsigned char *d, size_t len,
+    int (*fn)(const char *, size_t, const char *, void *), void *arg,
+    struct dmarc_report_pos *pos)
+{
+	const unsigned char	*c;
+	struct zip_ent		 z;
+	unsigned char		*buf;
+	const char		*xml;
+	size_t			 i, n, cdoff, cdlen, xlen, total = 0, nxml = 0;
+	int			 rc;
+
+	if (zip_eocd(d, len, &n, &cdoff, &cdlen, pos) == -1)
+		return -1;
 	c = d + cdoff;
 	for (i = 0; i < n; i++) {
-		uint32_t	 flags, method, crc, csz, usz, nl, xl, cl, lo;
-		const unsigned char *l, *data;
-		char		 name[256];
-		unsigned char	*buf = NULL;
-		const char	*xml;
-		size_t		 xlen;
-
-		if ((size_t)(d + cdoff + cdlen - c) < 46 ||
-		    memcmp(c, "PK\1\2", 4) != 0)
-			return why(pos, "zip: bad central directory entry");
-		flags = le16(c + 8);
-		method = le16(c + 10);
-		crc = le32(c + 16);
-		csz = le32(c + 20);
-		usz = le32(c + 24);
-		nl = le16(c + 28);
-		xl = le16(c + 30);
-		cl = le16(c + 32);
-		lo = le32(c + 42);
-		if ((size_t)(d + cdoff + cdlen - c) < 46 + nl + xl + cl)
-			return why(pos, "zip: bad central directory entry");
-		if (!name_ok((const char *)c + 46, nl) || nl >= sizeof(name))
-			return why(pos, "zip: unsafe member name (absolute, "
-			    "'..', '\\\\', ':' or a control octet)");
-		memcpy(name, c + 46, nl);
-		name[nl] = '\0';
-		c += 46 + nl + xl + cl;
-		if (name[nl - 1] == '/')
+		if ((rc = zip_entry(&c, d + cdoff + cdlen, total, &z,
+		    pos)) == 1)
 			continue;
-		if (nl < 4 || strcasecmp(name + nl - 4, ".xml") != 0)
-			continue;
-		if (flags & 1)
-			return why(pos, "zip: encrypted member");
-		if (csz == 0xffffffff || usz == 0xffffffff || lo == 0xffffffff)
-			return why(pos, "zip: ZIP64 is not read");
-		if (method != 0 && method != 8)
-			return why(pos, "zip: member neither stored nor "
-			    "deflated");
-		if (usz > DMARC_REPORT_SIZE_MAX - total)
-			return why(pos, "zip: decompressed over the size limit");
-		if (csz == 0 ? usz != 0 :
-		    usz / csz > DMARC_REPORT_RATIO_MAX)
-			return why(pos, "zip: compression ratio over the limit "
-			    "(a zip bomb?)");
-		if (lo > cdoff || cdoff - lo < 30 ||
-		    memcmp(d + lo, "PK\3\4", 4) != 0)
-			return why(pos, "zip: bad local header");
-		l = d + lo;
-		if (le16(l + 8) != method || le16(l + 26) != nl ||
-		    memcmp(l + 30, name, nl) != 0)
-			return why(pos, "zip: local header disagrees with the "
-			    "central directory");
-		if (cdoff - lo < 30 + (size_t)nl + le16(l + 28) ||
-		    cdoff - lo - 30 - nl - le16(l + 28) < csz)
-			return why(pos, "zip: member data out of bounds");
-		data = l + 30 + nl + le16(l + 28);
-		if (method == 0) {
-			if (csz != usz)
-				return why(pos, "zip: stored sizes differ");
-			xml = (const char *)data;
-			xlen = usz;
-		} else {
-			if (inflate_all(data, csz, -15, usz, &buf, &xlen,
-			    pos) == -1)
-				return -1;
-			if (xlen != usz) {
-				free(buf);
-				return why(pos, "zip: member size differs");
-			}
-			xml = (const char *)buf;
-		}
-		if (crc32(0L, (const Bytef *)xml, (uInt)xlen) != crc) {
-			free(buf);
-			return why(pos, "zip: CRC mismatch");
-		}
+		if (rc == -1)
+			return -1;
+		buf = NULL;
+		if (zip_member(d, cdoff, &z, &buf, &xml, &xlen, pos) == -1)
+			return -1;
 		total += xlen;
 		nxml++;
-		rc = fn(xml, xlen, name, arg);
+		rc = fn(xml, xlen, z.name, arg);
 		free(buf);
 		if (rc != 0)
 			return rc;

@@ -220,16 +220,78 @@ slurp(int dfd, const char *name, unsigned char **out, size_t *len,
 	return -1;
 }
 
+/* Reads the n report files of ents (in dfd) into s; *files counts those
+ * looked at, *bad those that could not be read or parsed. */
+static void
+sum_files(int dfd, struct dirent **ents, int n, struct sum *s,
+    size_t *files, size_t *bad)
+{
+	struct dmarc_report_pos	 pos;
+	unsigned char		*data;
+	const char		*err;
+	size_t			 len, i;
+	int			 rc;
+
+	for (i = 0; i < (size_t)n; i++) {
+		if (!wanted(ents[i]->d_name))
+			continue;
+		if ((*files)++ == DMARC_REPORT_FILES_MAX) {
+			fprintf(s->out, "warn  dmarc: only the first %d files "
+			    "read\n", DMARC_REPORT_FILES_MAX);
+			break;
+		}
+		s->file = ents[i]->d_name;
+		if (slurp(dfd, s->file, &data, &len, &err) == -1) {
+			fprintf(s->out, "FAIL  dmarc: %s: %s\n", s->file, err);
+			(*bad)++;
+			continue;
+		}
+		rc = dmarc_report_unpack(data, len, one, s, &pos);
+		if (rc == -1)
+			fprintf(s->out, "FAIL  dmarc: %s: %s\n", s->file,
+			    pos.why);
+		if (rc != 0)
+			(*bad)++;
+		free(data);
+	}
+}
+
+/* The lines of one reporter's day. */
+static void
+sum_day(FILE *out, const struct day *d, const char *domain)
+{
+	struct tm	 tm;
+	time_t		 t = (time_t)(d->day * 86400);
+	char		 ymd[16];
+	size_t		 j;
+
+	gmtime_r(&t, &tm);
+	strftime(ymd, sizeof(ymd), "%Y-%m-%d", &tm);
+	fprintf(out, "%s dmarc: %s, %s: %" PRIu64 " message%s from %s; "
+	    "DKIM aligned and passed %" PRIu64 ", SPF aligned and passed "
+	    "%" PRIu64 ", DMARC passed %" PRIu64 ", failed %" PRIu64 "\n",
+	    d->total == d->dmarc ? "ok   " : "warn ", d->org, ymd,
+	    d->total, d->total == 1 ? "" : "s", domain, d->dkim, d->spf,
+	    d->dmarc, d->total - d->dmarc);
+	for (j = 0; j < d->nfail; j++)
+		fprintf(out, "warn  dmarc: %s, %s: %" PRIu64 " message%s "
+		    "from %s with header_from %s failed DMARC (dkim %s, "
+		    "spf %s)\n", d->org, ymd, d->fail[j].count,
+		    d->fail[j].count == 1 ? "" : "s", d->fail[j].ip,
+		    d->fail[j].from, d->fail[j].dkim, d->fail[j].spf);
+	if (d->more)
+		fprintf(out, "warn  dmarc: %s, %s: %" PRIu64 " more "
+		    "failing messages from other sources\n", d->org, ymd,
+		    d->more);
+}
+
 int
 dmarc_report_dir(const char *dir, const char *domain, FILE *out)
 {
 	struct dirent		**ents = NULL;
 	struct sum		 s;
-	struct dmarc_report_pos	 pos;
-	unsigned char		*data;
-	const char		*err;
-	size_t			 len, i, j, files = 0, bad = 0;
-	int			 n, dfd, rc;
+	size_t			 i, files = 0, bad = 0;
+	int			 n, dfd;
 
 	memset(&s, 0, sizeof(s));
 	s.domain = domain;
@@ -242,60 +304,16 @@ dmarc_report_dir(const char *dir, const char *domain, FILE *out)
 			close(dfd);
 		return 2;
 	}
-	for (i = 0; i < (size_t)n; i++) {
-		if (!wanted(ents[i]->d_name))
-			continue;
-		if (files++ == DMARC_REPORT_FILES_MAX) {
-			fprintf(out, "warn  dmarc: only the first %d files "
-			    "read\n", DMARC_REPORT_FILES_MAX);
-			break;
-		}
-		s.file = ents[i]->d_name;
-		if (slurp(dfd, s.file, &data, &len, &err) == -1) {
-			fprintf(out, "FAIL  dmarc: %s: %s\n", s.file, err);
-			bad++;
-			continue;
-		}
-		rc = dmarc_report_unpack(data, len, one, &s, &pos);
-		if (rc == -1)
-			fprintf(out, "FAIL  dmarc: %s: %s\n", s.file, pos.why);
-		if (rc != 0)
-			bad++;
-		free(data);
-	}
+	sum_files(dfd, ents, n, &s, &files, &bad);
 	for (i = 0; i < (size_t)n; i++)
 		free(ents[i]);
 	free(ents);
 	close(dfd);
 
 	qsort(s.days, s.ndays, sizeof(*s.days), day_cmp);
-	for (i = 0; i < s.ndays; i++) {
-		struct day	*d = &s.days[i];
-		struct tm	 tm;
-		time_t		 t = (time_t)(d->day * 86400);
-		char		 ymd[16];
-
-		if (d->total == 0)
-			continue;
-		gmtime_r(&t, &tm);
-		strftime(ymd, sizeof(ymd), "%Y-%m-%d", &tm);
-		fprintf(out, "%s dmarc: %s, %s: %" PRIu64 " message%s from %s; "
-		    "DKIM aligned and passed %" PRIu64 ", SPF aligned and passed "
-		    "%" PRIu64 ", DMARC passed %" PRIu64 ", failed %" PRIu64 "\n",
-		    d->total == d->dmarc ? "ok   " : "warn ", d->org, ymd,
-		    d->total, d->total == 1 ? "" : "s", domain, d->dkim, d->spf,
-		    d->dmarc, d->total - d->dmarc);
-		for (j = 0; j < d->nfail; j++)
-			fprintf(out, "warn  dmarc: %s, %s: %" PRIu64 " message%s "
-			    "from %s with header_from %s failed DMARC (dkim %s, "
-			    "spf %s)\n", d->org, ymd, d->fail[j].count,
-			    d->fail[j].count == 1 ? "" : "s", d->fail[j].ip,
-			    d->fail[j].from, d->fail[j].dkim, d->fail[j].spf);
-		if (d->more)
-			fprintf(out, "warn  dmarc: %s, %s: %" PRIu64 " more "
-			    "failing messages from other sources\n", d->org, ymd,
-			    d->more);
-	}
+	for (i = 0; i < s.ndays; i++)
+		if (s.days[i].total != 0)
+			sum_day(out, &s.days[i], domain);
 	fprintf(out, "%s dmarc: %zu file%s, %" PRIu64 " report%s read, %zu "
 	    "unreadable, %" PRIu64 " duplicate%s; %" PRIu64 " message%s in %"
 	    PRIu64 " record%s skipped (header_from not %s)\n",
