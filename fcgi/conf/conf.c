@@ -31,7 +31,6 @@
 #include "lib/rate.h"
 #include "lib/text.h"
 #include "lib/tmpl.h"
-#include "form/validate.h"
 
 #define CONF_MAX_FILE		(1024 * 1024)
 #define CONF_MAX_TMPL		(64 * 1024)
@@ -576,7 +575,7 @@ conf_mailbox(struct conf_ctx *c, const char *path, const char *s,
 {
 	char	 esc[512];
 
-	if (validate_mailbox(s, &mb->display, &mb->addr) == -1) {
+	if (addr_mailbox_parse(s, &mb->display, &mb->addr) == -1) {
 		conf_err(c, path, 0, "\"%s\" is not a valid mailbox "
 		    "(\"Name <local@domain>\" or \"local@domain\")",
 		    log_escape(esc, sizeof(esc), s, strlen(s)));
@@ -1122,7 +1121,7 @@ conf_sender(struct conf_ctx *c, json_t *root)
 		free(s);
 	}
 	if ((s = conf_str(c, "/sender", o, "envelope_from", NULL, 0)) != NULL) {
-		if (validate_mailbox(s, &disp, &cf->envelope_from) == -1 ||
+		if (addr_mailbox_parse(s, &disp, &cf->envelope_from) == -1 ||
 		    disp[0] != '\0')
 			conf_err(c, "/sender/envelope_from", 0, "\"%s\" is not "
 			    "a bare address (local@domain)",

@@ -1,7 +1,7 @@
 /*
- * validate: admin mailboxes (untrusted data!) and the per-form field
- * rules of the config.  Address syntax is lib/addr.h, the text classes
- * lib/text.h.
+ * validate: the per-form field rules of the config, applied to a post
+ * (untrusted data!).  Address syntax (admin mailboxes included) is
+ * lib/addr.h, the text classes lib/text.h.
  *
  * Every function here is an allowlist: it says yes only to what it knows.
  */
@@ -15,18 +15,6 @@
 
 struct conf_form;
 struct form;
-
-/*
- * Splits a mailbox written by the admin, "Display Name <local@domain>" or
- * a bare addr-spec (spaces around the whole are ignored).  The display
- * name may be a plain phrase without RFC 5322 specials other than '.', or
- * a quoted string whose only escapes are \" and \\; UTF-8 allowed, nothing
- * text_header_ok() refuses.  On success
- * returns 0 and sets *display (malloc'd, unquoted, "" when absent) and
- * *addr (malloc'd, passed by addr_spec_ok()); on failure returns
- * -1 and sets both to NULL.
- */
-int	 validate_mailbox(const char *s, char **display, char **addr);
 
 /*
  * Returns 1 for the names of fields that machinery reads and that are

@@ -6,6 +6,7 @@
 #include <strings.h>
 
 #include "lib/addr.h"
+#include "lib/text.h"
 
 /*
  * All of atext: '%', '!', '/', '|' and the like stay allowed because the
@@ -99,6 +100,125 @@ addr_spec_ok(const char *s, size_t len)
 	/* A second '@' is not atext or LDH: the checks below refuse it. */
 	return addr_local_ok(s, (size_t)(at - s)) &&
 	    addr_domain_ok(at + 1, len - (size_t)(at - s) - 1);
+}
+
+/*
+ * Octets that end or structure an unquoted display name: RFC 5322 section
+ * 3.2.3 specials other than '.', which obs-phrase (section 4.1) allows and
+ * names like "John Q. Public" use.
+ */
+static int
+addr_phrase_special(char c)
+{
+	return strchr("()<>[]:;@\\,\"", c) != NULL;
+}
+
+static char *
+addr_strndup(const char *s, size_t len)
+{
+	char	*d;
+
+	if ((d = malloc(len + 1)) == NULL)
+		return NULL;
+	memcpy(d, s, len);
+	d[len] = '\0';
+	return d;
+}
+
+/*
+ * The display name s[0..len) (spaces around it already gone): a quoted
+ * string whose only escapes are \" and \\ (RFC 5322 section 3.2.4, kept
+ * narrower), or a plain phrase without specials.  Returns a malloc'd,
+ * unquoted copy that passed text_header_ok(), or NULL.
+ */
+static char *
+addr_display(const char *s, size_t len)
+{
+	char	*d;
+	size_t	 i, o = 0;
+
+	if (len == 0 || s[0] != '"') {
+		for (i = 0; i < len; i++)
+			if (addr_phrase_special(s[i]))
+				return NULL;
+		if (text_header_ok(s, len) != TEXT_OK)
+			return NULL;
+		return addr_strndup(s, len);
+	}
+	if (len < 2 || s[len - 1] != '"')
+		return NULL;
+	if ((d = malloc(len)) == NULL)
+		return NULL;
+	for (i = 1; i < len - 1; i++) {
+		if (s[i] == '\\') {
+			if (i + 1 >= len - 1 ||
+			    (s[i + 1] != '"' && s[i + 1] != '\\'))
+				goto fail;
+			d[o++] = s[++i];
+		} else if (s[i] == '"')
+			goto fail;
+		else
+			d[o++] = s[i];
+	}
+	d[o] = '\0';
+	if (text_header_ok(d, o) != TEXT_OK)
+		goto fail;
+	return d;
+fail:
+	free(d);
+	return NULL;
+}
+
+int
+addr_mailbox_parse(const char *s, char **display, char **addr)
+{
+	const char	*lt;
+	size_t		 len, dlen;
+
+	*display = *addr = NULL;
+	if (s == NULL)
+		return -1;
+	len = strlen(s);
+	while (len > 0 && s[0] == ' ') {
+		s++;
+		len--;
+	}
+	while (len > 0 && s[len - 1] == ' ')
+		len--;
+	if (len == 0)
+		return -1;
+
+	if (s[len - 1] != '>') {
+		if (!addr_spec_ok(s, len))
+			return -1;
+		*display = addr_strndup("", 0);
+		*addr = addr_strndup(s, len);
+	} else {
+		/*
+		 * The address is what follows the last '<': neither an
+		 * addr-spec nor a valid display name (quoted or not) can
+		 * end with a '<' that belongs to them.
+		 */
+		lt = s + len - 1;
+		while (lt > s && *lt != '<')
+			lt--;
+		if (*lt != '<' || !addr_spec_ok(lt + 1,
+		    (size_t)(s + len - 1 - (lt + 1))))
+			return -1;
+		dlen = (size_t)(lt - s);
+		while (dlen > 0 && s[dlen - 1] == ' ')
+			dlen--;
+		if ((*display = addr_display(s, dlen)) == NULL)
+			return -1;
+		*addr = addr_strndup(lt + 1, (size_t)(s + len - 2 - lt));
+	}
+	if (*display == NULL || *addr == NULL) {
+		free(*display);
+		free(*addr);
+		*display = *addr = NULL;
+		return -1;
+	}
+	return 0;
 }
 
 int

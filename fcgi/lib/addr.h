@@ -33,6 +33,18 @@
  */
 int	 addr_spec_ok(const char *s, size_t len);
 
+/*
+ * Splits a mailbox written by the admin, "Display Name <local@domain>" or
+ * a bare addr-spec (spaces around the whole are ignored).  The display
+ * name may be a plain phrase without RFC 5322 specials other than '.', or
+ * a quoted string whose only escapes are \" and \\; UTF-8 allowed, nothing
+ * text_header_ok() refuses.  On success returns 0 and sets *display
+ * (malloc'd, unquoted, "" when absent) and *addr (malloc'd, passed by
+ * addr_spec_ok()); on failure (ENOMEM included) returns -1 and sets both
+ * to NULL.
+ */
+int	 addr_mailbox_parse(const char *s, char **display, char **addr);
+
 /* Returns 1 for an RFC 5322 section 3.2.3 atext octet, 0 otherwise. */
 int	 addr_atext(unsigned char c);
 

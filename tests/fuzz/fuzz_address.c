@@ -1,15 +1,15 @@
 /*
- * fuzz_address: addr_spec_ok and validate_mailbox on arbitrary
+ * fuzz_address: addr_spec_ok and addr_mailbox_parse on arbitrary
  * octets.  Invariants (abort() on violation):
  *  - an accepted addr-spec holds only atext, '.' and exactly one '@';
  *    its local part is 1..64 octets without a leading, trailing or double
  *    dot, its domain 1..253 octets of LDH labels of 1..63 octets, at least
  *    two, none with a '-' at either end, the last not all digits; the
  *    whole at most 254 octets;
- *  - validate_mailbox (on NUL-free input) accepts the bare input exactly
+ *  - addr_mailbox_parse (on NUL-free input) accepts the bare input exactly
  *    when addr_spec_ok does, and "<input>" likewise, both with an
  *    empty display name and the address unchanged;
- *  - whatever validate_mailbox accepts has an address that passes
+ *  - whatever addr_mailbox_parse accepts has an address that passes
  *    addr_spec_ok and a display name that passes
  *    text_header_ok; on refusal both outputs are NULL.
  */
@@ -17,7 +17,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "form/validate.h"
 #include "lib/addr.h"
 #include "lib/text.h"
 
@@ -90,7 +89,7 @@ fz_mailbox(const char *s, char **d, char **a)
 	int		 rc;
 
 	*d = *a = sentinel;
-	rc = validate_mailbox(s, d, a);
+	rc = addr_mailbox_parse(s, d, a);
 	if (rc == -1) {
 		if (*d != NULL || *a != NULL)
 			abort();

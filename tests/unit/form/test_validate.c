@@ -1,5 +1,5 @@
-/* test_validate: admin mailboxes and form rules (validate.h); the text
- * classes are tested in tests/unit/lib/test_text.c. */
+/* test_validate: form rules (validate.h); the text classes are tested in
+ * tests/unit/lib/test_text.c, addresses in tests/unit/lib/test_addr.c. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,109 +31,6 @@ show(const char *s, size_t len)
 	}
 	out[o] = '\0';
 	return out;
-}
-
-/* ---- validate_mailbox ---------------------------------------------- */
-
-struct mailbox_case {
-	const char	*s;
-	int		 rc;
-	const char	*display, *addr;
-};
-
-static const struct mailbox_case mailbox_cases[] = {
-	{ "a@b.c", 0, "", "a@b.c" },
-	{ "  a@b.c  ", 0, "", "a@b.c" },
-	{ "<a@b.c>", 0, "", "a@b.c" },
-	{ "Sales <sales@example.com>", 0, "Sales", "sales@example.com" },
-	{ "Sales<sales@example.com>", 0, "Sales", "sales@example.com" },
-	{ "Sales   <sales@example.com>  ", 0, "Sales", "sales@example.com" },
-	{ "\xc3\x89quipe Ventes <ventes@example.com>", 0,
-	    "\xc3\x89quipe Ventes", "ventes@example.com" },
-	{ "John Q. Public <jqp@example.com>", 0, "John Q. Public",
-	    "jqp@example.com" },
-	{ "\"Doe, John\" <j@x.y>", 0, "Doe, John", "j@x.y" },
-	{ "\"Say \\\"hi\\\" \\\\ bye\" <a@b.c>", 0, "Say \"hi\" \\ bye",
-	    "a@b.c" },
-	{ "\"\" <a@b.c>", 0, "", "a@b.c" },
-	{ "\"Name <x@y.z>\" <a@b.c>", 0, "Name <x@y.z>", "a@b.c" },
-	{ "\"(not a comment)\" <a@b.c>", 0, "(not a comment)", "a@b.c" },
-	{ "\"\xc3\x89quipe, Ventes\" <ventes@example.com>", 0,
-	    "\xc3\x89quipe, Ventes", "ventes@example.com" },
-	{ "Forms <forms+f2m@example.com>", 0, "Forms",
-	    "forms+f2m@example.com" },
-	/* refused */
-	{ NULL, -1, NULL, NULL },
-	{ "", -1, NULL, NULL },
-	{ "   ", -1, NULL, NULL },
-	{ "<>", -1, NULL, NULL },
-	{ "Name <>", -1, NULL, NULL },
-	{ "Name", -1, NULL, NULL },
-	{ "Doe, John <j@x.y>", -1, NULL, NULL },
-	{ "a@b.c, d@e.f", -1, NULL, NULL },
-	{ "Name <a@b.c>, x@y.z", -1, NULL, NULL },
-	{ "Name <a@b.c> <d@e.f>", -1, NULL, NULL },
-	{ "Name <a@b.c>, Other <d@e.f>", -1, NULL, NULL },
-	{ "Name <a@b.c", -1, NULL, NULL },
-	{ "Name a@b.c>", -1, NULL, NULL },
-	{ "Name <<a@b.c>>", -1, NULL, NULL },
-	{ "Name < a@b.c>", -1, NULL, NULL },
-	{ "Name <a@b.c >", -1, NULL, NULL },
-	{ "Name <a@localhost>", -1, NULL, NULL },
-	{ "Name <\"a b\"@b.c>", -1, NULL, NULL },
-	{ "Name\r\n <a@b.c>", -1, NULL, NULL },
-	{ "Na\tme <a@b.c>", -1, NULL, NULL },
-	{ "Name <a@b.c>\r\nBcc: x@y.z", -1, NULL, NULL },
-	{ "Name <a@b.c\r\nBcc: x@y.z>", -1, NULL, NULL },
-	{ "a@b.c\r\n", -1, NULL, NULL },
-	{ "Name (comment) <a@b.c>", -1, NULL, NULL },
-	{ "a@b.c (comment)", -1, NULL, NULL },
-	{ "Name: x <a@b.c>", -1, NULL, NULL },
-	{ "@ <a@b.c>", -1, NULL, NULL },
-	{ "a\\b <a@b.c>", -1, NULL, NULL },
-	{ "\"Unterminated <a@b.c>", -1, NULL, NULL },
-	{ "Unopened\" <a@b.c>", -1, NULL, NULL },
-	{ "\"a\"b <a@b.c>", -1, NULL, NULL },
-	{ "b\"a\" <a@b.c>", -1, NULL, NULL },
-	{ "\"a\"\" <a@b.c>", -1, NULL, NULL },
-	{ "\"a\\x\" <a@b.c>", -1, NULL, NULL },
-	{ "\"a\\\" <a@b.c>", -1, NULL, NULL },
-	{ "\"a\r\nb\" <a@b.c>", -1, NULL, NULL },
-	{ "\"a\\\r\" <a@b.c>", -1, NULL, NULL },
-	{ "Nam\xc2\x85" "e <a@b.c>", -1, NULL, NULL },
-	{ "Name\xe2\x80\xa8 <a@b.c>", -1, NULL, NULL },
-	{ "\xc3 <a@b.c>", -1, NULL, NULL },
-	{ "\"\xc0\xaf\" <a@b.c>", -1, NULL, NULL },
-	{ "\xc3\x89quipe <v\xc3\xa9@example.com>", -1, NULL, NULL },
-};
-
-static void
-test_mailbox(void)
-{
-	const struct mailbox_case	*c;
-	char				*d, *a, what[160];
-	size_t				 i;
-	int				 rc;
-
-	for (i = 0; i < sizeof(mailbox_cases) / sizeof(mailbox_cases[0]);
-	    i++) {
-		c = &mailbox_cases[i];
-		snprintf(what, sizeof(what), "mailbox case %zu [%s]", i,
-		    c->s ? show(c->s, strlen(c->s)) : "(null)");
-		d = a = what;	/* must come back NULL on error */
-		rc = validate_mailbox(c->s, &d, &a);
-		T_OK(rc == c->rc, "%s: expected %d, got %d", what, c->rc, rc);
-		if (c->rc == 0 && rc == 0) {
-			T_STR(d, c->display, what);
-			T_STR(a, c->addr, what);
-		} else if (rc == -1)
-			T_OK(d == NULL && a == NULL, "%s: not NULL on error",
-			    what);
-		if (rc == 0) {
-			free(d);
-			free(a);
-		}
-	}
 }
 
 /* ---- validate_form ------------------------------------------------- */
@@ -484,7 +381,6 @@ test_form_memory(void)
 int
 main(void)
 {
-	test_mailbox();
 	test_form_table();
 	test_form_memory();
 	test_content();

@@ -1,4 +1,4 @@
-/* test_addr: address and host name syntax (lib/addr.h); the old copies
+/* test_addr: address and host name syntax, mailboxes (lib/addr.h); the old copies
  * it replaced are compared in test_addr_diff.c. */
 #include <stdio.h>
 #include <stdlib.h>
@@ -235,6 +235,109 @@ test_loopback(void)
 		    t[i].localhost), t[i].want, t[i].host);
 }
 
+/* ---- addr_mailbox_parse -------------------------------------------- */
+
+struct mailbox_case {
+	const char	*s;
+	int		 rc;
+	const char	*display, *addr;
+};
+
+static const struct mailbox_case mailbox_cases[] = {
+	{ "a@b.c", 0, "", "a@b.c" },
+	{ "  a@b.c  ", 0, "", "a@b.c" },
+	{ "<a@b.c>", 0, "", "a@b.c" },
+	{ "Sales <sales@example.com>", 0, "Sales", "sales@example.com" },
+	{ "Sales<sales@example.com>", 0, "Sales", "sales@example.com" },
+	{ "Sales   <sales@example.com>  ", 0, "Sales", "sales@example.com" },
+	{ "\xc3\x89quipe Ventes <ventes@example.com>", 0,
+	    "\xc3\x89quipe Ventes", "ventes@example.com" },
+	{ "John Q. Public <jqp@example.com>", 0, "John Q. Public",
+	    "jqp@example.com" },
+	{ "\"Doe, John\" <j@x.y>", 0, "Doe, John", "j@x.y" },
+	{ "\"Say \\\"hi\\\" \\\\ bye\" <a@b.c>", 0, "Say \"hi\" \\ bye",
+	    "a@b.c" },
+	{ "\"\" <a@b.c>", 0, "", "a@b.c" },
+	{ "\"Name <x@y.z>\" <a@b.c>", 0, "Name <x@y.z>", "a@b.c" },
+	{ "\"(not a comment)\" <a@b.c>", 0, "(not a comment)", "a@b.c" },
+	{ "\"\xc3\x89quipe, Ventes\" <ventes@example.com>", 0,
+	    "\xc3\x89quipe, Ventes", "ventes@example.com" },
+	{ "Forms <forms+f2m@example.com>", 0, "Forms",
+	    "forms+f2m@example.com" },
+	/* refused */
+	{ NULL, -1, NULL, NULL },
+	{ "", -1, NULL, NULL },
+	{ "   ", -1, NULL, NULL },
+	{ "<>", -1, NULL, NULL },
+	{ "Name <>", -1, NULL, NULL },
+	{ "Name", -1, NULL, NULL },
+	{ "Doe, John <j@x.y>", -1, NULL, NULL },
+	{ "a@b.c, d@e.f", -1, NULL, NULL },
+	{ "Name <a@b.c>, x@y.z", -1, NULL, NULL },
+	{ "Name <a@b.c> <d@e.f>", -1, NULL, NULL },
+	{ "Name <a@b.c>, Other <d@e.f>", -1, NULL, NULL },
+	{ "Name <a@b.c", -1, NULL, NULL },
+	{ "Name a@b.c>", -1, NULL, NULL },
+	{ "Name <<a@b.c>>", -1, NULL, NULL },
+	{ "Name < a@b.c>", -1, NULL, NULL },
+	{ "Name <a@b.c >", -1, NULL, NULL },
+	{ "Name <a@localhost>", -1, NULL, NULL },
+	{ "Name <\"a b\"@b.c>", -1, NULL, NULL },
+	{ "Name\r\n <a@b.c>", -1, NULL, NULL },
+	{ "Na\tme <a@b.c>", -1, NULL, NULL },
+	{ "Name <a@b.c>\r\nBcc: x@y.z", -1, NULL, NULL },
+	{ "Name <a@b.c\r\nBcc: x@y.z>", -1, NULL, NULL },
+	{ "a@b.c\r\n", -1, NULL, NULL },
+	{ "Name (comment) <a@b.c>", -1, NULL, NULL },
+	{ "a@b.c (comment)", -1, NULL, NULL },
+	{ "Name: x <a@b.c>", -1, NULL, NULL },
+	{ "@ <a@b.c>", -1, NULL, NULL },
+	{ "a\\b <a@b.c>", -1, NULL, NULL },
+	{ "\"Unterminated <a@b.c>", -1, NULL, NULL },
+	{ "Unopened\" <a@b.c>", -1, NULL, NULL },
+	{ "\"a\"b <a@b.c>", -1, NULL, NULL },
+	{ "b\"a\" <a@b.c>", -1, NULL, NULL },
+	{ "\"a\"\" <a@b.c>", -1, NULL, NULL },
+	{ "\"a\\x\" <a@b.c>", -1, NULL, NULL },
+	{ "\"a\\\" <a@b.c>", -1, NULL, NULL },
+	{ "\"a\r\nb\" <a@b.c>", -1, NULL, NULL },
+	{ "\"a\\\r\" <a@b.c>", -1, NULL, NULL },
+	{ "Nam\xc2\x85" "e <a@b.c>", -1, NULL, NULL },
+	{ "Name\xe2\x80\xa8 <a@b.c>", -1, NULL, NULL },
+	{ "\xc3 <a@b.c>", -1, NULL, NULL },
+	{ "\"\xc0\xaf\" <a@b.c>", -1, NULL, NULL },
+	{ "\xc3\x89quipe <v\xc3\xa9@example.com>", -1, NULL, NULL },
+};
+
+static void
+test_mailbox(void)
+{
+	const struct mailbox_case	*c;
+	char				*d, *a, what[160];
+	size_t				 i;
+	int				 rc;
+
+	for (i = 0; i < sizeof(mailbox_cases) / sizeof(mailbox_cases[0]);
+	    i++) {
+		c = &mailbox_cases[i];
+		snprintf(what, sizeof(what), "mailbox case %zu [%s]", i,
+		    c->s ? show(c->s, strlen(c->s)) : "(null)");
+		d = a = what;	/* must come back NULL on error */
+		rc = addr_mailbox_parse(c->s, &d, &a);
+		T_OK(rc == c->rc, "%s: expected %d, got %d", what, c->rc, rc);
+		if (c->rc == 0 && rc == 0) {
+			T_STR(d, c->display, what);
+			T_STR(a, c->addr, what);
+		} else if (rc == -1)
+			T_OK(d == NULL && a == NULL, "%s: not NULL on error",
+			    what);
+		if (rc == 0) {
+			free(d);
+			free(a);
+		}
+	}
+}
+
 /* ---- addr_ldh_ok, addr_ip_ok, addr_domain, addr_domain_below ------ */
 
 static void
@@ -320,6 +423,7 @@ int
 main(void)
 {
 	test_spec();
+	test_mailbox();
 	test_loopback();
 	test_ldh();
 	test_ip();
