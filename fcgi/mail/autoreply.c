@@ -10,7 +10,6 @@
 #include <openssl/evp.h>
 
 #include "form/resolve.h"
-#include "form/validate.h"
 #include "lib/addr.h"
 #include "lib/buf.h"
 #include "lib/log.h"
