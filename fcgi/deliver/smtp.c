@@ -7,8 +7,10 @@
 
 #include "conf/conf.h"
 #include "lib/addr.h"
+#include "lib/curlx.h"
 #include "lib/log.h"
 #include "deliver/smtp.h"
+#include "deliver/smtp_int.h"
 
 #define SMTP_MAX_RCPT		100	/* RFC 5321 section 4.5.3.1.8 */
 #define SMTP_MAX_HELO		253
@@ -16,7 +18,7 @@
 #define SMTP_TOTAL_FACTOR	10	/* whole transfer: timeout * 10 */
 #define SMTP_MAX_IDLE		60	/* seconds an idle connection is reused */
 #define SMTP_REPLY_TEXT		160	/* octets of the last reply kept */
-#define SMTP_VERB		10
+#define SMTP_VERB		SMTP_PROBE_VERB
 
 struct smtp {
 	CURL		*curl;
@@ -33,12 +35,13 @@ struct smtp {
 };
 
 /*
- * Commands whose name is recorded.  Anything else libcurl writes on the
- * control channel (an AUTH continuation: credentials) is not looked at.
+ * Commands whose name is recorded (those the probe must never send too).
+ * Anything else libcurl writes on the control channel (an AUTH
+ * continuation: credentials) is not looked at.
  */
 static const char *const smtp_verbs[] = {
 	"EHLO", "HELO", "STARTTLS", "AUTH", "MAIL", "RCPT", "DATA", "RSET",
-	"QUIT", "NOOP", NULL
+	"QUIT", "NOOP", "VRFY", "EXPN", "HELP", NULL
 };
 
 const char *
@@ -63,32 +66,28 @@ smtp_result_name(enum smtp_result r)
  * is for loopback only (docs/DESIGN.md "SMTP").  Returns a curl_free()'d
  * string or NULL.
  */
-static char *
+char *
 smtp_url(const struct conf_smtp *cfg, const char *helo)
 {
-	CURLU	*u;
-	char	*scheme = NULL, *host = NULL, *path = NULL, *url = NULL;
-	size_t	 n;
-	int	 ok = 0;
+	struct curlx_url	 u;
+	char			*path = NULL, *url = NULL;
+	size_t			 n;
+	int			 ok = 0;
 
-	if ((u = curl_url()) == NULL)
-		return NULL;
-	if (curl_url_set(u, CURLUPART_URL, cfg->url, 0) != CURLUE_OK ||
-	    curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
-	    curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK) {
+	if (curlx_url_parse(&u, cfg->url) == -1) {
 		log_err("smtp: cannot parse the url");
 		goto out;
 	}
 	switch (cfg->tls) {
 	case CONF_SMTP_IMPLICIT:
-		ok = strcmp(scheme, "smtps") == 0;
+		ok = strcmp(u.scheme, "smtps") == 0;
 		break;
 	case CONF_SMTP_STARTTLS:
-		ok = strcmp(scheme, "smtp") == 0;
+		ok = strcmp(u.scheme, "smtp") == 0;
 		break;
 	case CONF_SMTP_PLAIN:
-		ok = strcmp(scheme, "smtp") == 0 && cfg->insecure_plaintext &&
-		    addr_is_loopback(host, strlen(host), 1);
+		ok = strcmp(u.scheme, "smtp") == 0 && cfg->insecure_plaintext &&
+		    addr_is_loopback(u.host, strlen(u.host), 1);
 		break;
 	}
 	if (!ok) {
@@ -100,16 +99,11 @@ smtp_url(const struct conf_smtp *cfg, const char *helo)
 	if ((path = malloc(n)) == NULL)
 		goto out;
 	snprintf(path, n, "/%s", helo);
-	if (curl_url_set(u, CURLUPART_PATH, path, 0) != CURLUE_OK ||
-	    curl_url_get(u, CURLUPART_URL, &url, 0) != CURLUE_OK) {
+	if ((url = curlx_url_with_path(&u, path)) == NULL)
 		log_err("smtp: cannot build the url");
-		url = NULL;
-	}
 out:
 	free(path);
-	curl_free(scheme);
-	curl_free(host);
-	curl_url_cleanup(u);
+	curlx_url_free(&u);
 	return url;
 }
 
@@ -130,8 +124,12 @@ smtp_read(char *buf, size_t size, size_t nitems, void *arg)
 	return n;
 }
 
-static void
-smtp_note_command(struct smtp *s, const char *p, size_t len)
+/*
+ * The verb a command line starts with into verb (SMTP_VERB octets), when
+ * it is one of smtp_verbs followed by a space or the line's end.
+ */
+int
+smtp_verb(const char *p, size_t len, char *verb)
 {
 	size_t	 i, n;
 
@@ -142,10 +140,11 @@ smtp_note_command(struct smtp *s, const char *p, size_t len)
 		if (strlen(smtp_verbs[i]) == n &&
 		    memcmp(smtp_verbs[i], p, n) == 0 && (n == len ||
 		    p[n] == ' ' || p[n] == '\r')) {
-			memcpy(s->cmd, p, n);
-			s->cmd[n] = '\0';
-			return;
+			memcpy(verb, p, n);
+			verb[n] = '\0';
+			return 1;
 		}
+	return 0;
 }
 
 /*
@@ -190,12 +189,61 @@ smtp_debug(CURL *c, curl_infotype type, char *p, size_t len, void *arg)
 		if (p[i] != '\n' && i + 1 < len)
 			continue;
 		if (type == CURLINFO_HEADER_OUT)
-			smtp_note_command(s, p + start, i + 1 - start);
+			(void)smtp_verb(p + start, i + 1 - start, s->cmd);
 		else
 			smtp_note_reply(s, p + start, i + 1 - start);
 		start = i + 1;
 	}
 	return 0;
+}
+
+/*
+ * The handle smtp_open() and smtp_probe() share: lib/curlx's hardening
+ * (TLS 1.2+, peer and host verified, ca_file pinned, no proxy, no
+ * signals), the protocol and TLS mode of cfg, AUTH when cfg has a username
+ * and password is set, and a peer that stalls for t seconds in any phase
+ * given up; total seconds for the whole transfer.
+ */
+CURL *
+smtp_handle(const struct conf_smtp *cfg, const char *password,
+    const char *url, long t, long total, char *errbuf)
+{
+	CURL	*h;
+	int	 bad = 0;
+
+	if ((h = curlx_open(&(struct curlx){ .url = url,
+	    .protocols = cfg->tls == CONF_SMTP_IMPLICIT ? "smtps" : "smtp",
+	    .ca_file = cfg->ca_file, .connect_ms = t * 1000,
+	    .total_ms = total * 1000, .errbuf = errbuf })) == NULL)
+		return NULL;
+	bad |= curl_easy_setopt(h, CURLOPT_USE_SSL, cfg->tls ==
+	    CONF_SMTP_PLAIN ? (long)CURLUSESSL_NONE : (long)CURLUSESSL_ALL) !=
+	    CURLE_OK;
+	if (cfg->username != NULL && password != NULL) {
+		bad |= curl_easy_setopt(h, CURLOPT_USERNAME, cfg->username) !=
+		    CURLE_OK;
+		bad |= curl_easy_setopt(h, CURLOPT_PASSWORD, password) !=
+		    CURLE_OK;
+		bad |= curl_easy_setopt(h, CURLOPT_SASL_IR, 1L) != CURLE_OK;
+	}
+	bad |= curl_easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT, 1L) != CURLE_OK;
+	bad |= curl_easy_setopt(h, CURLOPT_LOW_SPEED_TIME, t) != CURLE_OK;
+	bad |= curl_easy_setopt(h, CURLOPT_MAXAGE_CONN, (long)SMTP_MAX_IDLE) !=
+	    CURLE_OK;
+	bad |= curl_easy_setopt(h, CURLOPT_TCP_KEEPALIVE, 1L) != CURLE_OK;
+	bad |= curl_easy_setopt(h, CURLOPT_VERBOSE, 1L) != CURLE_OK;
+	if (bad) {
+		curlx_close(h);
+		return NULL;
+	}
+	return h;
+}
+
+/* cfg's timeout, or SMTP_DEFAULT_TIMEOUT. */
+long
+smtp_timeout(const struct conf_smtp *cfg)
+{
+	return cfg->timeout > 0 ? cfg->timeout : SMTP_DEFAULT_TIMEOUT;
 }
 
 int
@@ -204,8 +252,7 @@ smtp_open(const struct conf_smtp *cfg, const char *password,
 {
 	struct smtp	*s;
 	char		*url = NULL;
-	long		 t = cfg->timeout > 0 ? cfg->timeout :
-			    SMTP_DEFAULT_TIMEOUT;
+	long		 t = smtp_timeout(cfg);
 	int		 bad = 0, rc = -1;
 
 	*out = NULL;
@@ -218,70 +265,22 @@ smtp_open(const struct conf_smtp *cfg, const char *password,
 		log_err("smtp: username without password");
 		return -1;
 	}
-	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
+	if ((s = calloc(1, sizeof(*s))) == NULL)
 		return -1;
-	if ((s = calloc(1, sizeof(*s))) == NULL) {
-		curl_global_cleanup();
-		return -1;
-	}
-	if ((url = smtp_url(cfg, helo)) == NULL ||
-	    (s->curl = curl_easy_init()) == NULL)
+	if ((url = smtp_url(cfg, helo)) == NULL)
 		goto out;
-
-	bad |= curl_easy_setopt(s->curl, CURLOPT_URL, url) != CURLE_OK;
-	bad |= curl_easy_setopt(s->curl, CURLOPT_PROTOCOLS_STR,
-	    cfg->tls == CONF_SMTP_IMPLICIT ? "smtps" : "smtp") != CURLE_OK;
-	bad |= curl_easy_setopt(s->curl, CURLOPT_USE_SSL,
-	    cfg->tls == CONF_SMTP_PLAIN ? (long)CURLUSESSL_NONE :
-	    (long)CURLUSESSL_ALL) != CURLE_OK;
-	bad |= curl_easy_setopt(s->curl, CURLOPT_SSLVERSION,
-	    (long)CURL_SSLVERSION_TLSv1_2) != CURLE_OK;
-	bad |= curl_easy_setopt(s->curl, CURLOPT_SSL_VERIFYPEER, 1L) !=
-	    CURLE_OK;
-	bad |= curl_easy_setopt(s->curl, CURLOPT_SSL_VERIFYHOST, 2L) !=
-	    CURLE_OK;
-	/* ca_file pins the CA: the built-in CA directory is dropped too. */
-	if (cfg->ca_file != NULL) {
-		bad |= curl_easy_setopt(s->curl, CURLOPT_CAINFO,
-		    cfg->ca_file) != CURLE_OK;
-		bad |= curl_easy_setopt(s->curl, CURLOPT_CAPATH, NULL) !=
-		    CURLE_OK;
+	if ((s->curl = smtp_handle(cfg, password, url, t,
+	    t * SMTP_TOTAL_FACTOR, s->errbuf)) == NULL) {
+		log_err("smtp: libcurl refused an option");
+		goto out;
 	}
-	/* No proxy from the environment sees the credentials. */
-	bad |= curl_easy_setopt(s->curl, CURLOPT_PROXY, "") != CURLE_OK;
-	if (cfg->username != NULL) {
-		bad |= curl_easy_setopt(s->curl, CURLOPT_USERNAME,
-		    cfg->username) != CURLE_OK;
-		bad |= curl_easy_setopt(s->curl, CURLOPT_PASSWORD,
-		    password) != CURLE_OK;
-		bad |= curl_easy_setopt(s->curl, CURLOPT_SASL_IR, 1L) !=
-		    CURLE_OK;
-	}
-	bad |= curl_easy_setopt(s->curl, CURLOPT_NOSIGNAL, 1L) != CURLE_OK;
-	bad |= curl_easy_setopt(s->curl, CURLOPT_CONNECTTIMEOUT, t) !=
-	    CURLE_OK;
-	/* A peer that stalls for the timeout, in any phase, is given up. */
-	bad |= curl_easy_setopt(s->curl, CURLOPT_LOW_SPEED_LIMIT, 1L) !=
-	    CURLE_OK;
-	bad |= curl_easy_setopt(s->curl, CURLOPT_LOW_SPEED_TIME, t) !=
-	    CURLE_OK;
-	bad |= curl_easy_setopt(s->curl, CURLOPT_TIMEOUT,
-	    t * SMTP_TOTAL_FACTOR) != CURLE_OK;
-	bad |= curl_easy_setopt(s->curl, CURLOPT_MAXCONNECTS, 1L) != CURLE_OK;
-	bad |= curl_easy_setopt(s->curl, CURLOPT_MAXAGE_CONN,
-	    (long)SMTP_MAX_IDLE) != CURLE_OK;
-	bad |= curl_easy_setopt(s->curl, CURLOPT_TCP_KEEPALIVE, 1L) !=
-	    CURLE_OK;
 	bad |= curl_easy_setopt(s->curl, CURLOPT_UPLOAD, 1L) != CURLE_OK;
 	bad |= curl_easy_setopt(s->curl, CURLOPT_READFUNCTION, smtp_read) !=
 	    CURLE_OK;
 	bad |= curl_easy_setopt(s->curl, CURLOPT_READDATA, s) != CURLE_OK;
-	bad |= curl_easy_setopt(s->curl, CURLOPT_ERRORBUFFER, s->errbuf) !=
-	    CURLE_OK;
 	bad |= curl_easy_setopt(s->curl, CURLOPT_DEBUGFUNCTION, smtp_debug) !=
 	    CURLE_OK;
 	bad |= curl_easy_setopt(s->curl, CURLOPT_DEBUGDATA, s) != CURLE_OK;
-	bad |= curl_easy_setopt(s->curl, CURLOPT_VERBOSE, 1L) != CURLE_OK;
 	if (bad) {
 		log_err("smtp: libcurl refused an option");
 		goto out;
@@ -474,8 +473,6 @@ smtp_close(struct smtp *s)
 {
 	if (s == NULL)
 		return;
-	if (s->curl != NULL)
-		curl_easy_cleanup(s->curl);
+	curlx_close(s->curl);
 	free(s);
-	curl_global_cleanup();
 }

@@ -4,7 +4,8 @@
  * with a throwaway CA): implicit TLS, STARTTLS, clear text on loopback,
  * one connection and one AUTH for several messages, certificate and login
  * errors, 4xx/5xx at each step, dropped and stalled connections, a server
- * that is down, envelope checks.  Run from the repository root.
+ * that is down, envelope checks; smtp_probe()'s phases (the doctor's
+ * login).  Run from the repository root.
  */
 #include <sys/types.h>
 #include <sys/wait.h>
@@ -354,6 +355,86 @@ test_open(void)
 	T_STR(smtp_result_name(SMTP_CONFIG), "config", "name");
 }
 
+/* smtp_probe(): the phases the doctor reports, on smtp_open()'s options. */
+static void
+test_probe(void)
+{
+	struct peer_conf	 pc;
+	struct smtp_probe	 p;
+	char			 pin[128];
+
+	peer_conf(&pc, S_IMPLICIT, "localhost", CONF_SMTP_IMPLICIT, "ca.pem",
+	    1, 5);
+	memset(&p, 0, sizeof(p));
+	p.total = 15;
+	T_INT(smtp_probe(&pc.cfg, PASS, HELO, &p), 0, "probe");
+	T_INT(p.rc, 0, p.err);
+	T_INT(p.greeting, 220, "greeting");
+	T_OK(p.tls, "TLS seen");
+	T_OK(strncmp(p.tlsver, "TLSv1.", 6) == 0, "TLS version [%s]",
+	    p.tlsver);
+	T_INT(p.auth, 235, "AUTH accepted");
+	T_INT(p.noop / 100, 2, "NOOP answered");
+	T_INT(p.forbidden, 0, "no MAIL, RCPT or DATA");
+	T_STR(p.ip, "127.0.0.1", "the address connected to");
+
+	/* The addresses of resolve are the ones used (a name no lookup
+	 * knows), for the port it names only. */
+	snprintf(pc.url, sizeof(pc.url), "smtps://relay.invalid:%d",
+	    port_implicit);
+	snprintf(pin, sizeof(pin), "relay.invalid:%d:127.0.0.1",
+	    port_implicit);
+	memset(&p, 0, sizeof(p));
+	p.total = 15;
+	p.resolve = pin;
+	T_INT(smtp_probe(&pc.cfg, PASS, HELO, &p), 0, "probe, resolve");
+	T_STR(p.ip, "127.0.0.1", "connected to the pinned address");
+	T_INT(p.rc, 60, "and the name is verified: not the certificate's");
+	p.resolve = "relay.invalid:1:127.0.0.1";
+	T_INT(smtp_probe(&pc.cfg, PASS, HELO, &p), 0, "probe, other port");
+	T_INT(p.rc, 6, "a port the entry does not name: not pinned");
+
+	peer_conf(&pc, S_IMPLICIT, "localhost", CONF_SMTP_IMPLICIT, "ca.pem",
+	    1, 5);
+	memset(&p, 0, sizeof(p));
+	p.total = 15;
+	T_INT(smtp_probe(&pc.cfg, BADPASS, HELO, &p), 0, "probe, bad pass");
+	T_INT(p.auth, 535, "AUTH refused");
+	T_OK(strstr(p.auth_text, "535") != NULL, "[%s]", p.auth_text);
+
+	memset(&p, 0, sizeof(p));
+	p.total = 15;
+	T_INT(smtp_probe(&pc.cfg, NULL, HELO, &p), 0, "probe, no password");
+	T_INT(p.auth, 0, "no AUTH without a password");
+
+	peer_conf(&pc, S_IMPLICIT, "localhost", CONF_SMTP_IMPLICIT,
+	    "other-ca.pem", 1, 5);
+	memset(&p, 0, sizeof(p));
+	p.total = 15;
+	T_INT(smtp_probe(&pc.cfg, PASS, HELO, &p), 0, "probe, other CA");
+	T_INT(p.rc, 60, "CURLE_PEER_FAILED_VERIFICATION");
+	T_INT(p.greeting, 0, "no greeting before TLS");
+	T_INT(p.auth, 0, "no AUTH");
+
+	peer_conf(&pc, S_PLAIN, "localhost", CONF_SMTP_STARTTLS, "ca.pem", 0,
+	    5);
+	memset(&p, 0, sizeof(p));
+	p.total = 15;
+	T_INT(smtp_probe(&pc.cfg, NULL, HELO, &p), 0, "probe, no STARTTLS");
+	T_INT(p.rc, 64, "CURLE_USE_SSL_FAILED");
+	T_INT(p.greeting, 220, "greeting in clear text");
+	T_INT(p.tls, 0, "no TLS");
+
+	peer_conf(&pc, S_CLOSED, "localhost", CONF_SMTP_IMPLICIT, "ca.pem", 1,
+	    5);
+	memset(&p, 0, sizeof(p));
+	p.total = 15;
+	T_INT(smtp_probe(&pc.cfg, PASS, HELO, &p), 0, "probe, closed");
+	T_INT(p.rc, 7, "CURLE_COULDNT_CONNECT");
+	T_OK(p.err[0] != '\0', "a reason");
+	T_INT(p.greeting, 0, "no greeting");
+}
+
 int
 main(void)
 {
@@ -375,6 +456,7 @@ main(void)
 	test_reuse(S_IMPLICIT, CONF_SMTP_IMPLICIT, "implicit");
 	test_reuse(S_STARTTLS, CONF_SMTP_STARTTLS, "starttls");
 	test_envelope();
+	test_probe();
 	peer_stop();
 	snprintf(cmd, sizeof(cmd), "rm -rf -- %s", dir);
 	if (system(cmd) != 0)
