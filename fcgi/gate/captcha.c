@@ -1,4 +1,5 @@
-/* captcha: siteverify through libcurl; see captcha.h. */
+/* captcha: the siteverify client (libcurl); see captcha.h.  The answer
+ * is judged in captcha_answer.c. */
 
 #include <stdarg.h>
 #include <stdint.h>
@@ -7,17 +8,17 @@
 #include <string.h>
 
 #include <curl/curl.h>
-#include <jansson.h>
 
 #include "lib/buf.h"
+#include "lib/curlx.h"
 #include "gate/captcha.h"
+#include "gate/captcha_int.h"
 #include "lib/addr.h"
 #include "lib/log.h"
 
 #define CAPTCHA_MAX_HOSTNAME	253	/* RFC 1035 section 2.3.4 */
 #define CAPTCHA_MAX_URL		2048
 #define CAPTCHA_KEEP_ANSWER	16384	/* answer buffer kept between posts */
-#define CAPTCHA_SHOWN		100	/* octets of an untrusted value in why */
 #define CAPTCHA_AGENT		"form2mail"
 
 struct captcha {
@@ -35,23 +36,6 @@ struct captcha {
 	struct buf		 answer;
 	int			 toobig;
 	char			 errbuf[CURL_ERROR_SIZE];
-};
-
-/*
- * Error codes of a "success": false answer that say the fault lies with
- * this site's setup or with the provider, not with the visitor's token:
- * no verdict on the token was reached, so the post gets 503 and the admin
- * a log line, rather than the visitor a "captcha failed".
- */
-static const char *const captcha_our_errors[] = {
-	"missing-input-secret",		/* all three providers */
-	"invalid-input-secret",
-	"bad-request",
-	"internal-error",		/* Turnstile: retry later */
-	"sitekey-secret-mismatch",	/* hCaptcha */
-	"invalid-remoteip",
-	"missing-remoteip",
-	NULL
 };
 
 const char *
@@ -101,9 +85,7 @@ captcha_result_name(enum captcha_result r)
 	return "unknown";
 }
 
-static void captcha_say(char *, size_t, const char *, ...) F2M_PRINTF(3, 4);
-
-static void
+void
 captcha_say(char *why, size_t whysize, const char *fmt, ...)
 {
 	va_list	 ap;
@@ -128,12 +110,6 @@ captcha_default_url(enum captcha_kind k)
 		return CAPTCHA_URL_RECAPTCHA;
 	}
 	return NULL;
-}
-
-static int
-captcha_has_action(enum captcha_kind k)
-{
-	return k == CAPTCHA_TURNSTILE || k == CAPTCHA_RECAPTCHA_V3;
 }
 
 /* Printable ASCII without space, 1 to max octets. */
@@ -348,10 +324,11 @@ captcha_check_conf(const struct captcha_conf *conf, char *err,
 	return 0;
 }
 
+/* The handle: lib/curlx's hardening, then the siteverify POST. */
 static int
 captcha_setopts(struct captcha *c, int plain, long timeout)
 {
-	CURL		*h = c->curl;
+	CURL		*h;
 	struct curl_slist *l;
 	int		 bad = 0;
 
@@ -363,28 +340,13 @@ captcha_setopts(struct captcha *c, int plain, long timeout)
 	    NULL)
 		return -1;
 	c->headers = l;
-
-	bad |= curl_easy_setopt(h, CURLOPT_URL, c->url) != CURLE_OK;
-	bad |= curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR,
-	    plain ? "http,https" : "https") != CURLE_OK;
-	/* A redirect is not followed: any answer but 200 is no verdict. */
-	bad |= curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L) != CURLE_OK;
-	bad |= curl_easy_setopt(h, CURLOPT_SSLVERSION,
-	    (long)CURL_SSLVERSION_TLSv1_2) != CURLE_OK;
-	bad |= curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 1L) != CURLE_OK;
-	bad |= curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 2L) != CURLE_OK;
-	if (c->ca_file != NULL) {
-		bad |= curl_easy_setopt(h, CURLOPT_CAINFO, c->ca_file) !=
-		    CURLE_OK;
-		bad |= curl_easy_setopt(h, CURLOPT_CAPATH, NULL) != CURLE_OK;
-	}
-	/* No proxy from the environment sees the secret. */
-	bad |= curl_easy_setopt(h, CURLOPT_PROXY, "") != CURLE_OK;
-	bad |= curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L) != CURLE_OK;
-	bad |= curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, timeout) !=
-	    CURLE_OK;
-	bad |= curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, timeout) != CURLE_OK;
-	bad |= curl_easy_setopt(h, CURLOPT_MAXCONNECTS, 1L) != CURLE_OK;
+	/* No proxy from the environment sees the secret (curlx.h); a
+	 * redirect is not followed: any answer but 200 is no verdict. */
+	if ((h = c->curl = curlx_open(&(struct curlx){ .url = c->url,
+	    .protocols = plain ? "http,https" : "https", .ca_file = c->ca_file,
+	    .connect_ms = timeout, .total_ms = timeout,
+	    .errbuf = c->errbuf })) == NULL)
+		return -1;
 	bad |= curl_easy_setopt(h, CURLOPT_TCP_KEEPALIVE, 1L) != CURLE_OK;
 	bad |= curl_easy_setopt(h, CURLOPT_USERAGENT, CAPTCHA_AGENT) !=
 	    CURLE_OK;
@@ -397,8 +359,6 @@ captcha_setopts(struct captcha *c, int plain, long timeout)
 	bad |= curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, captcha_write) !=
 	    CURLE_OK;
 	bad |= curl_easy_setopt(h, CURLOPT_WRITEDATA, c) != CURLE_OK;
-	bad |= curl_easy_setopt(h, CURLOPT_ERRORBUFFER, c->errbuf) !=
-	    CURLE_OK;
 	return bad ? -1 : 0;
 }
 
@@ -422,13 +382,8 @@ captcha_open(const struct captcha_conf *conf, struct captcha **out,
 		    "characters, no space", CAPTCHA_MAX_SECRET);
 		return -1;
 	}
-	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
-		snprintf(err, errsize, "libcurl initialisation failed");
-		return -1;
-	}
 	if ((c = calloc(1, sizeof(*c))) == NULL) {
 		snprintf(err, errsize, "out of memory");
-		curl_global_cleanup();
 		return -1;
 	}
 	url = conf->verify_url != NULL ? conf->verify_url :
@@ -467,10 +422,6 @@ captcha_open(const struct captcha_conf *conf, struct captcha **out,
 	timeout = conf->timeout_ms > 0 ? conf->timeout_ms :
 	    CAPTCHA_DEFAULT_TIMEOUT;
 	c->conf.timeout_ms = timeout;
-	if ((c->curl = curl_easy_init()) == NULL) {
-		snprintf(err, errsize, "libcurl handle creation failed");
-		goto out;
-	}
 	if (captcha_setopts(c, plain, timeout) == -1) {
 		snprintf(err, errsize, "libcurl refused an option");
 		goto out;
@@ -492,8 +443,7 @@ captcha_close(struct captcha *c)
 
 	if (c == NULL)
 		return;
-	if (c->curl != NULL)
-		curl_easy_cleanup(c->curl);
+	curlx_close(c->curl);
 	curl_slist_free_all(c->headers);
 	captcha_wipe_free(c->secret, c->secret_len);
 	free(c->sitekey);
@@ -505,7 +455,6 @@ captcha_close(struct captcha *c)
 	free(c->hostnames);
 	buf_free(&c->answer);
 	free(c);
-	curl_global_cleanup();
 }
 
 /*
@@ -614,189 +563,5 @@ out:
 		buf_free(&c->answer);
 	else
 		buf_reset(&c->answer);
-	return r;
-}
-
-/* ASCII case-insensitive equality of a JSON string and a host name. */
-static int
-captcha_same_host(const char *a, size_t alen, const char *b)
-{
-	size_t	 i;
-	char	 x, y;
-
-	if (alen != strlen(b))
-		return 0;
-	for (i = 0; i < alen; i++) {
-		x = a[i] >= 'A' && a[i] <= 'Z' ? a[i] - 'A' + 'a' : a[i];
-		y = b[i] >= 'A' && b[i] <= 'Z' ? b[i] - 'A' + 'a' : b[i];
-		if (x != y)
-			return 0;
-	}
-	return 1;
-}
-
-/*
- * The strings of an "error-codes" array, escaped and joined by ',' into
- * dst; *ours set when one of them is in captcha_our_errors.
- */
-static void
-captcha_codes(const json_t *codes, char *dst, size_t dstsize, int *ours)
-{
-	const json_t	*v;
-	char		 one[CAPTCHA_SHOWN];
-	size_t		 i, j, o = 0;
-	int		 n;
-
-	*ours = 0;
-	dst[0] = '\0';
-	if (codes == NULL)
-		return;
-	json_array_foreach(codes, i, v) {
-		if (!json_is_string(v))
-			continue;
-		for (j = 0; captcha_our_errors[j] != NULL; j++)
-			if (strcmp(json_string_value(v),
-			    captcha_our_errors[j]) == 0)
-				*ours = 1;
-		if (o + 1 >= dstsize)
-			continue;
-		log_escape(one, sizeof(one), json_string_value(v),
-		    json_string_length(v));
-		n = snprintf(dst + o, dstsize - o, "%s%s", o > 0 ? "," : "",
-		    one);
-		if (n < 0 || (size_t)n >= dstsize - o)
-			o = dstsize;
-		else
-			o += (size_t)n;
-	}
-}
-
-enum captcha_result
-captcha_parse_answer(const struct captcha_conf *conf, const char *answer,
-    size_t len, char *why, size_t whysize)
-{
-	enum captcha_result	 r = CAPTCHA_UNAVAILABLE;
-	json_t			*root = NULL, *codes, *host, *action, *score;
-	json_error_t		 jerr;
-	double			 sc = 0, min;
-	const char		*s;
-	char			 e1[CAPTCHA_SHOWN], e2[CAPTCHA_SHOWN];
-	char			 list[2 * CAPTCHA_SHOWN], scoretext[32];
-	size_t			 i;
-	int			 success, ours, v3;
-
-	v3 = conf->kind == CAPTCHA_RECAPTCHA_V3;
-	if (len > CAPTCHA_MAX_ANSWER) {
-		captcha_say(why, whysize, "answer over %d octets",
-		    CAPTCHA_MAX_ANSWER);
-		goto out;
-	}
-	/* Two "success" keys could be read two ways: refuse the answer. */
-	if ((root = json_loadb(answer, len, JSON_REJECT_DUPLICATES,
-	    &jerr)) == NULL) {
-		log_escape(e1, sizeof(e1), jerr.text, strlen(jerr.text));
-		captcha_say(why, whysize, "answer is not JSON: line %d column "
-		    "%d: %s", jerr.line, jerr.column, e1);
-		goto out;
-	}
-	if (!json_is_object(root)) {
-		captcha_say(why, whysize, "answer is not a JSON object");
-		goto out;
-	}
-	if (!json_is_boolean(json_object_get(root, "success"))) {
-		captcha_say(why, whysize, "answer has no boolean \"success\"");
-		goto out;
-	}
-	success = json_is_true(json_object_get(root, "success"));
-	if ((codes = json_object_get(root, "error-codes")) != NULL &&
-	    !json_is_array(codes)) {
-		captcha_say(why, whysize, "answer's \"error-codes\" is not an "
-		    "array");
-		goto out;
-	}
-	if ((host = json_object_get(root, "hostname")) != NULL &&
-	    !json_is_string(host)) {
-		captcha_say(why, whysize, "answer's \"hostname\" is not a "
-		    "string");
-		goto out;
-	}
-	action = NULL;
-	if (captcha_has_action(conf->kind) &&
-	    (action = json_object_get(root, "action")) != NULL &&
-	    !json_is_string(action)) {
-		captcha_say(why, whysize, "answer's \"action\" is not a "
-		    "string");
-		goto out;
-	}
-	scoretext[0] = '\0';
-	if (v3 && (score = json_object_get(root, "score")) != NULL) {
-		if (!json_is_number(score) ||
-		    !((sc = json_number_value(score)) >= 0 && sc <= 1)) {
-			captcha_say(why, whysize, "answer's \"score\" is not a "
-			    "number in [0, 1]");
-			goto out;
-		}
-		snprintf(scoretext, sizeof(scoretext), " score %.2f", sc);
-	} else if (v3 && success) {
-		captcha_say(why, whysize, "answer has no \"score\" (not a "
-		    "reCAPTCHA v3 key?)");
-		goto out;
-	}
-
-	if (!success) {
-		captcha_codes(codes, list, sizeof(list), &ours);
-		captcha_say(why, whysize, "%s: %s", ours ? "provider error" :
-		    "provider refused the token", list[0] ? list :
-		    "no error code");
-		r = ours ? CAPTCHA_UNAVAILABLE : CAPTCHA_REJECTED;
-		goto out;
-	}
-	r = CAPTCHA_REJECTED;
-	if (host != NULL)
-		log_escape(e1, sizeof(e1), json_string_value(host),
-		    json_string_length(host));
-	else
-		snprintf(e1, sizeof(e1), "-");
-	if (conf->nhostnames > 0) {
-		if (host == NULL) {
-			captcha_say(why, whysize, "answer has no hostname");
-			goto out;
-		}
-		for (i = 0; i < conf->nhostnames; i++)
-			if (conf->hostnames[i] != NULL &&
-			    captcha_same_host(json_string_value(host),
-			    json_string_length(host), conf->hostnames[i]))
-				break;
-		if (i == conf->nhostnames) {
-			captcha_say(why, whysize, "hostname \"%s\" is not "
-			    "allowed", e1);
-			goto out;
-		}
-	}
-	if (captcha_has_action(conf->kind) && conf->action != NULL) {
-		s = action != NULL ? json_string_value(action) : NULL;
-		if (s == NULL || json_string_length(action) !=
-		    strlen(conf->action) || strcmp(s, conf->action) != 0) {
-			log_escape(e2, sizeof(e2), s, s != NULL ?
-			    json_string_length(action) : 0);
-			captcha_say(why, whysize, "action \"%s\" is not the "
-			    "form's", e2);
-			goto out;
-		}
-	}
-	if (v3) {
-		/* Written so that a NaN min_score means the default. */
-		min = conf->min_score > 0 ? conf->min_score :
-		    CAPTCHA_DEFAULT_SCORE;
-		if (sc < min) {
-			captcha_say(why, whysize, "score %.2f below %.2f", sc,
-			    min);
-			goto out;
-		}
-	}
-	captcha_say(why, whysize, "hostname \"%s\"%s", e1, scoretext);
-	r = CAPTCHA_OK;
-out:
-	json_decref(root);
 	return r;
 }
