@@ -10,6 +10,7 @@
 #include <jansson.h>
 
 #include "lib/buf.h"
+#include "lib/curlx.h"
 #include "lib/log.h"
 #include "gate/spam.h"
 #include "lib/addr.h"
@@ -195,7 +196,6 @@ spam_open(const struct spam_conf *cf)
 {
 	struct spam	*s;
 	int		 https = 0, bad = 0, ok = 0;
-	const char	*proto;
 
 	if (isnan(cf->reject_score) || isnan(cf->hold_score) ||
 	    cf->hold_score > cf->reject_score) {
@@ -208,54 +208,33 @@ spam_open(const struct spam_conf *cf)
 		    SPAM_MAX_TIMEOUT);
 		return NULL;
 	}
-	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
+	if ((s = calloc(1, sizeof(*s))) == NULL)
 		return NULL;
-	if ((s = calloc(1, sizeof(*s))) == NULL) {
-		curl_global_cleanup();
-		return NULL;
-	}
 	s->reject_score = cf->reject_score;
 	s->hold_score = cf->hold_score;
 	s->timeout_ms = cf->timeout_ms;
-	if ((s->url = spam_url(cf->url, &https)) == NULL ||
-	    (s->curl = curl_easy_init()) == NULL)
+	if ((s->url = spam_url(cf->url, &https)) == NULL)
 		goto out;
-	proto = https ? "https" : "http";
-
-	bad |= curl_easy_setopt(s->curl, CURLOPT_URL, s->url) != CURLE_OK;
-	bad |= curl_easy_setopt(s->curl, CURLOPT_PROTOCOLS_STR, proto) !=
-	    CURLE_OK;
-	bad |= curl_easy_setopt(s->curl, CURLOPT_REDIR_PROTOCOLS_STR, proto) !=
-	    CURLE_OK;
-	bad |= curl_easy_setopt(s->curl, CURLOPT_FOLLOWLOCATION, 0L) !=
-	    CURLE_OK;
-	/* The message and the visitor's address go to rspamd only. */
-	bad |= curl_easy_setopt(s->curl, CURLOPT_PROXY, "") != CURLE_OK;
-	bad |= curl_easy_setopt(s->curl, CURLOPT_SSLVERSION,
-	    (long)CURL_SSLVERSION_TLSv1_2) != CURLE_OK;
-	bad |= curl_easy_setopt(s->curl, CURLOPT_SSL_VERIFYPEER, 1L) !=
-	    CURLE_OK;
-	bad |= curl_easy_setopt(s->curl, CURLOPT_SSL_VERIFYHOST, 2L) !=
-	    CURLE_OK;
+	/* The message and the visitor's address go to rspamd only: no proxy
+	 * (curlx.h), no redirect. */
+	if ((s->curl = curlx_open(&(struct curlx){ .url = s->url,
+	    .protocols = https ? "https" : "http",
+	    .connect_ms = s->timeout_ms, .total_ms = s->timeout_ms,
+	    .errbuf = s->errbuf })) == NULL) {
+		log_err("spam: libcurl refused an option");
+		goto out;
+	}
 	bad |= curl_easy_setopt(s->curl, CURLOPT_HTTP_VERSION,
 	    (long)CURL_HTTP_VERSION_1_1) != CURLE_OK;
 	bad |= curl_easy_setopt(s->curl, CURLOPT_USERAGENT, "form2mail") !=
 	    CURLE_OK;
 	bad |= curl_easy_setopt(s->curl, CURLOPT_POST, 1L) != CURLE_OK;
-	bad |= curl_easy_setopt(s->curl, CURLOPT_NOSIGNAL, 1L) != CURLE_OK;
-	bad |= curl_easy_setopt(s->curl, CURLOPT_CONNECTTIMEOUT_MS,
-	    s->timeout_ms) != CURLE_OK;
-	bad |= curl_easy_setopt(s->curl, CURLOPT_TIMEOUT_MS, s->timeout_ms) !=
-	    CURLE_OK;
-	bad |= curl_easy_setopt(s->curl, CURLOPT_MAXCONNECTS, 1L) != CURLE_OK;
 	/* Content-Length over the cap fails before the body is read. */
 	bad |= curl_easy_setopt(s->curl, CURLOPT_MAXFILESIZE_LARGE,
 	    (curl_off_t)SPAM_MAX_ANSWER) != CURLE_OK;
 	bad |= curl_easy_setopt(s->curl, CURLOPT_WRITEFUNCTION, spam_write) !=
 	    CURLE_OK;
 	bad |= curl_easy_setopt(s->curl, CURLOPT_WRITEDATA, s) != CURLE_OK;
-	bad |= curl_easy_setopt(s->curl, CURLOPT_ERRORBUFFER, s->errbuf) !=
-	    CURLE_OK;
 	if (bad) {
 		log_err("spam: libcurl refused an option");
 		goto out;
@@ -274,12 +253,10 @@ spam_close(struct spam *s)
 {
 	if (s == NULL)
 		return;
-	if (s->curl != NULL)
-		curl_easy_cleanup(s->curl);
+	curlx_close(s->curl);
 	free(s->url);
 	buf_free(&s->ans);
 	free(s);
-	curl_global_cleanup();
 }
 
 /* A header value: printable ASCII without spaces, so it cannot fold or
@@ -447,6 +424,90 @@ spam_http_error(struct spam *s, long status, struct spam_why *w)
 	json_decref(root);
 }
 
+/*
+ * The request half: rspamd's headers for this message (spam.h), each value
+ * checked, into *hp (freed by the caller).  Returns 0, or -1 with the
+ * reason in w.
+ */
+static int
+spam_headers(struct curl_slist **hp, const char *client_ip,
+    const char *mail_from, const char *const *rcpt, size_t nrcpt,
+    const char *helo, const char *hostname, const char *queue_id,
+    struct spam_why *w)
+{
+	struct curl_slist	*h;
+	size_t			 i;
+	int			 bad;
+
+	/* An empty "Expect:" and "Content-Type:" keep libcurl's own out. */
+	if ((*hp = curl_slist_append(NULL, "Expect:")) == NULL ||
+	    (h = curl_slist_append(*hp, "Content-Type:")) == NULL) {
+		spam_why_add(w, "out of memory");
+		return -1;
+	}
+	*hp = h;
+	bad = (client_ip != NULL && !addr_ip_ok(client_ip)) ||
+	    spam_header(hp, "IP", client_ip) == -1 ||
+	    spam_header(hp, "From", mail_from) == -1 ||
+	    spam_header(hp, "Helo", helo) == -1 ||
+	    spam_header(hp, "Hostname", hostname) == -1 ||
+	    spam_header(hp, "Queue-Id", queue_id) == -1 ||
+	    spam_header(hp, "Settings", SPAM_SETTINGS) == -1;
+	for (i = 0; !bad && i < nrcpt; i++)
+		bad = rcpt[i] == NULL || spam_header(hp, "Rcpt", rcpt[i]) == -1;
+	if (bad) {
+		spam_why_add(w, "an envelope value is not printable ASCII "
+		    "(or the IP not an address), or out of memory");
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * The answer half: the transfer's result cc and what rspamd sent, as a
+ * verdict (spam.h), with the reason in w; *score (may be NULL) set when a
+ * score was parsed.
+ */
+static enum spam_verdict
+spam_answer(struct spam *s, CURLcode cc, double *score, struct spam_why *w)
+{
+	char	 esc[SPAM_LOG_TEXT];
+	double	 sc = 0;
+	long	 status = 0;
+	int	 reject = 0;
+
+	if (s->over || cc == CURLE_FILESIZE_EXCEEDED) {
+		spam_why_add(w, "answer over %lu octets", SPAM_MAX_ANSWER);
+		return SPAM_UNAVAILABLE;
+	}
+	if (cc == CURLE_OPERATION_TIMEDOUT) {
+		spam_why_add(w, "no answer within %ld ms", s->timeout_ms);
+		return SPAM_UNAVAILABLE;
+	}
+	if (cc != CURLE_OK) {
+		spam_why_add(w, "curl: %s (code %d)", curl_easy_strerror(cc),
+		    (int)cc);
+		if (s->errbuf[0] != '\0')
+			spam_why_add(w, ": %s", log_escape(esc, sizeof(esc),
+			    s->errbuf, strlen(s->errbuf)));
+		return SPAM_UNAVAILABLE;
+	}
+	if (curl_easy_getinfo(s->curl, CURLINFO_RESPONSE_CODE, &status) !=
+	    CURLE_OK || status != 200) {
+		spam_http_error(s, status, w);
+		return SPAM_UNAVAILABLE;
+	}
+	if (spam_parse(s, &sc, &reject, w) == -1)
+		return SPAM_UNAVAILABLE;
+	if (score != NULL)
+		*score = sc;
+	if (reject || sc >= s->reject_score)
+		return SPAM_REJECT;
+	if (sc >= s->hold_score)
+		return SPAM_HOLD;
+	return SPAM_HAM;
+}
+
 enum spam_verdict
 spam_check(struct spam *s, const char *msg, size_t len,
     const char *client_ip, const char *mail_from, const char *const *rcpt,
@@ -456,12 +517,6 @@ spam_check(struct spam *s, const char *msg, size_t len,
 	struct spam_why		 w = { why, whysize, 0, 0 };
 	struct curl_slist	*h = NULL;
 	enum spam_verdict	 v = SPAM_UNAVAILABLE;
-	CURLcode		 cc;
-	char			 esc[SPAM_LOG_TEXT];
-	double			 sc = 0;
-	long			 status = 0;
-	size_t			 i;
-	int			 reject = 0, bad = 0;
 
 	if (whysize > 0)
 		why[0] = '\0';
@@ -477,27 +532,9 @@ spam_check(struct spam *s, const char *msg, size_t len,
 		spam_why_add(&w, "too many recipients");
 		return SPAM_UNAVAILABLE;
 	}
-	/* An empty "Expect:" and "Content-Type:" keep libcurl's own out. */
-	h = curl_slist_append(NULL, "Expect:");
-	if (h == NULL || (h = curl_slist_append(h, "Content-Type:")) == NULL) {
-		spam_why_add(&w, "out of memory");
-		return SPAM_UNAVAILABLE;
-	}
-	bad = (client_ip != NULL && !addr_ip_ok(client_ip)) ||
-	    spam_header(&h, "IP", client_ip) == -1 ||
-	    spam_header(&h, "From", mail_from) == -1 ||
-	    spam_header(&h, "Helo", helo) == -1 ||
-	    spam_header(&h, "Hostname", hostname) == -1 ||
-	    spam_header(&h, "Queue-Id", queue_id) == -1 ||
-	    spam_header(&h, "Settings", SPAM_SETTINGS) == -1;
-	for (i = 0; !bad && i < nrcpt; i++)
-		bad = rcpt[i] == NULL || spam_header(&h, "Rcpt", rcpt[i]) == -1;
-	if (bad) {
-		spam_why_add(&w, "an envelope value is not printable ASCII "
-		    "(or the IP not an address), or out of memory");
+	if (spam_headers(&h, client_ip, mail_from, rcpt, nrcpt, helo,
+	    hostname, queue_id, &w) == -1)
 		goto out;
-	}
-
 	buf_free(&s->ans);
 	s->over = 0;
 	s->errbuf[0] = '\0';
@@ -508,38 +545,7 @@ spam_check(struct spam *s, const char *msg, size_t len,
 		spam_why_add(&w, "libcurl refused an option");
 		goto out;
 	}
-	cc = curl_easy_perform(s->curl);
-	if (s->over || cc == CURLE_FILESIZE_EXCEEDED) {
-		spam_why_add(&w, "answer over %lu octets", SPAM_MAX_ANSWER);
-		goto out;
-	}
-	if (cc == CURLE_OPERATION_TIMEDOUT) {
-		spam_why_add(&w, "no answer within %ld ms", s->timeout_ms);
-		goto out;
-	}
-	if (cc != CURLE_OK) {
-		spam_why_add(&w, "curl: %s (code %d)", curl_easy_strerror(cc),
-		    (int)cc);
-		if (s->errbuf[0] != '\0')
-			spam_why_add(&w, ": %s", log_escape(esc, sizeof(esc),
-			    s->errbuf, strlen(s->errbuf)));
-		goto out;
-	}
-	if (curl_easy_getinfo(s->curl, CURLINFO_RESPONSE_CODE, &status) !=
-	    CURLE_OK || status != 200) {
-		spam_http_error(s, status, &w);
-		goto out;
-	}
-	if (spam_parse(s, &sc, &reject, &w) == -1)
-		goto out;
-	if (score != NULL)
-		*score = sc;
-	if (reject || sc >= s->reject_score)
-		v = SPAM_REJECT;
-	else if (sc >= s->hold_score)
-		v = SPAM_HOLD;
-	else
-		v = SPAM_HAM;
+	v = spam_answer(s, curl_easy_perform(s->curl), score, &w);
 out:
 	/* The handle must not keep pointers into this call's memory. */
 	(void)curl_easy_setopt(s->curl, CURLOPT_HTTPHEADER, NULL);
