@@ -8,7 +8,6 @@
 #include <netinet/in.h>
 #include <arpa/inet.h>
 #include <arpa/nameser.h>
-#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,12 +18,11 @@
 
 #include "lib/buf.h"
 #include "conf/conf.h"
+#include "deliver/smtp.h"
 #include "ops/doctor.h"
 #include "ops/doctor_int.h"
 #include "lib/log.h"
 
-#define DOCTOR_REPLY		120	/* octets of an SMTP reply shown */
-#define DOCTOR_VERB		10
 #define DOCTOR_SMTP_TIMEOUT	30	/* seconds, when the config has none */
 
 /* Host, port and addresses of smtp.url (A and AAAA through d->ub). */
@@ -85,115 +83,8 @@ out:
 	curl_url_cleanup(u);
 }
 
-struct doctor_smtp {
-	char	 cmd[DOCTOR_VERB];	/* last command verb sent */
-	int	 greeting;
-	int	 auth;			/* last reply to AUTH */
-	int	 noop;
-	int	 forbidden;		/* MAIL, RCPT or DATA went out */
-	int	 tls;
-	char	 tlsver[24];
-	char	 greet_text[DOCTOR_REPLY];
-	char	 auth_text[DOCTOR_REPLY];
-};
-
 static int
-doctor_verb(const char *p, size_t n)
-{
-	static const char *const verbs[] = {
-		"EHLO", "HELO", "STARTTLS", "AUTH", "NOOP", "QUIT", "MAIL",
-		"RCPT", "DATA", "RSET", "VRFY", "EXPN", "HELP", NULL
-	};
-	size_t	 i;
-
-	for (i = 0; verbs[i] != NULL; i++)
-		if (strlen(verbs[i]) == n && memcmp(verbs[i], p, n) == 0)
-			return 1;
-	return 0;
-}
-
-/* Watches the control channel: verbs only (an AUTH line carries the
- * credentials), reply codes, and libcurl's note of the TLS version. */
-static int
-doctor_smtp_debug(CURL *c, curl_infotype type, char *p, size_t len,
-    void *arg)
-{
-	struct doctor_smtp	*s = arg;
-	size_t			 i, start, n, k;
-	const char		*l;
-	int			 code;
-
-	(void)c;
-	if (type == CURLINFO_SSL_DATA_IN || type == CURLINFO_SSL_DATA_OUT) {
-		s->tls = 1;
-		return 0;
-	}
-	if (type == CURLINFO_TEXT) {
-		static const char	 m[] = "SSL connection using ";
-
-		if (len > sizeof(m) - 1 && memcmp(p, m, sizeof(m) - 1) == 0) {
-			l = p + sizeof(m) - 1;
-			for (n = 0; n < len - (sizeof(m) - 1) && n <
-			    sizeof(s->tlsver) - 1 && (isalnum((unsigned char)
-			    l[n]) || l[n] == '.'); n++)
-				s->tlsver[n] = l[n];
-			s->tlsver[n] = '\0';
-		}
-		return 0;
-	}
-	if (type != CURLINFO_HEADER_IN && type != CURLINFO_HEADER_OUT)
-		return 0;
-	for (start = i = 0; i < len; i++) {
-		if (p[i] != '\n' && i + 1 < len)
-			continue;
-		l = p + start;
-		n = i + 1 - start;
-		start = i + 1;
-		if (type == CURLINFO_HEADER_OUT) {
-			for (k = 0; k < n && k < DOCTOR_VERB - 1 &&
-			    l[k] >= 'A' && l[k] <= 'Z'; k++)
-				;
-			/* An AUTH continuation is base64, not a verb. */
-			if (k == 0 || (k < n && l[k] != ' ' && l[k] != '\r') ||
-			    !doctor_verb(l, k))
-				continue;
-			memcpy(s->cmd, l, k);
-			s->cmd[k] = '\0';
-			if (strcmp(s->cmd, "MAIL") == 0 ||
-			    strcmp(s->cmd, "RCPT") == 0 ||
-			    strcmp(s->cmd, "DATA") == 0)
-				s->forbidden = 1;
-			continue;
-		}
-		if (n < 3 || !isdigit((unsigned char)l[0]) ||
-		    !isdigit((unsigned char)l[1]) ||
-		    !isdigit((unsigned char)l[2]))
-			continue;
-		code = (l[0] - '0') * 100 + (l[1] - '0') * 10 + (l[2] - '0');
-		while (n > 0 && (l[n - 1] == '\r' || l[n - 1] == '\n'))
-			n--;
-		if (s->cmd[0] == '\0' && s->greeting == 0) {
-			s->greeting = code;
-			log_escape(s->greet_text, sizeof(s->greet_text), l, n);
-		} else if (strcmp(s->cmd, "AUTH") == 0) {
-			s->auth = code;
-			log_escape(s->auth_text, sizeof(s->auth_text), l, n);
-		} else if (strcmp(s->cmd, "NOOP") == 0)
-			s->noop = code;
-	}
-	return 0;
-}
-
-static size_t
-doctor_smtp_sink(char *p, size_t size, size_t n, void *arg)
-{
-	(void)p;
-	(void)arg;
-	return size * n;
-}
-
-static int
-doctor_tls_error(CURLcode rc)
+doctor_tls_error(int rc)
 {
 	switch (rc) {
 	case CURLE_SSL_CONNECT_ERROR:
@@ -211,147 +102,90 @@ doctor_tls_error(CURLcode rc)
 	}
 }
 
-/*
- * Connect, TLS with verification, EHLO, AUTH, NOOP, QUIT.  With no
- * CURLOPT_UPLOAD and no recipients libcurl sends the custom command and
- * never MAIL FROM, so no message can leave.  The connection goes to the
- * addresses checked above (CURLOPT_RESOLVE), not to a second lookup.
- */
-void
-doctor_smtp(struct doctor *d)
+/* "host:port:addr,[addr6]": the connection goes to the addresses checked
+ * above (CURLOPT_RESOLVE), not to a second lookup.  0, or -1 on ENOMEM. */
+static int
+doctor_smtp_pin(const struct doctor *d, struct buf *b)
 {
-	const struct conf_smtp	*c = &d->cf->smtp;
-	struct doctor_smtp	 s;
-	struct curl_slist	*pin = NULL, *l;
-	struct buf		 b = BUF_INIT;
-	CURLU			*u = NULL;
-	CURL			*h = NULL;
-	CURLcode		 rc;
-	char			*url = NULL, *ip = NULL, path[DOCTOR_NAME_MAX + 2];
-	char			 errbuf[CURL_ERROR_SIZE], esc[CURL_ERROR_SIZE * 4];
-	const char		*mode;
-	long			 t = c->timeout > 0 ? c->timeout :
-				    DOCTOR_SMTP_TIMEOUT;
-	size_t			 i;
-	int			 bad = 0, tls_ok;
+	size_t	 i;
 
-	memset(&s, 0, sizeof(s));
-	errbuf[0] = '\0';
-	mode = c->tls == CONF_SMTP_IMPLICIT ? "implicit TLS" :
-	    c->tls == CONF_SMTP_STARTTLS ? "STARTTLS" : "clear text";
-	if (d->naddr == 0) {
-		doctor_say(d, D_SKIP, NULL, "SMTP %s: not tried (no address)",
-		    d->host);
-		return;
-	}
-	if ((u = curl_url()) == NULL || (h = curl_easy_init()) == NULL)
-		goto nomem;
-	snprintf(path, sizeof(path), "/%s", d->cf->hostname);
-	if (curl_url_set(u, CURLUPART_URL, c->url, 0) != CURLUE_OK ||
-	    curl_url_set(u, CURLUPART_PATH, path, 0) != CURLUE_OK ||
-	    curl_url_get(u, CURLUPART_URL, &url, 0) != CURLUE_OK)
-		goto nomem;
-	if (!d->literal) {
-		if (buf_printf(&b, "%s:%ld:", d->host, d->port) == -1)
-			goto nomem;
-		for (i = 0; i < d->naddr; i++)
-			if (buf_printf(&b, strchr(d->addr[i], ':') ? "%s[%s]" :
-			    "%s%s", i ? "," : "", d->addr[i]) == -1)
-				goto nomem;
-		if ((l = curl_slist_append(pin, b.data)) == NULL)
-			goto nomem;
-		pin = l;
-		bad |= curl_easy_setopt(h, CURLOPT_RESOLVE, pin) != CURLE_OK;
-	}
-	bad |= curl_easy_setopt(h, CURLOPT_URL, url) != CURLE_OK;
-	bad |= curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR,
-	    c->tls == CONF_SMTP_IMPLICIT ? "smtps" : "smtp") != CURLE_OK;
-	bad |= curl_easy_setopt(h, CURLOPT_USE_SSL, c->tls == CONF_SMTP_PLAIN ?
-	    (long)CURLUSESSL_NONE : (long)CURLUSESSL_ALL) != CURLE_OK;
-	bad |= curl_easy_setopt(h, CURLOPT_SSLVERSION,
-	    (long)CURL_SSLVERSION_TLSv1_2) != CURLE_OK;
-	bad |= curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 1L) != CURLE_OK;
-	bad |= curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 2L) != CURLE_OK;
-	if (c->ca_file != NULL) {
-		bad |= curl_easy_setopt(h, CURLOPT_CAINFO, c->ca_file) !=
-		    CURLE_OK;
-		bad |= curl_easy_setopt(h, CURLOPT_CAPATH, NULL) != CURLE_OK;
-	}
-	bad |= curl_easy_setopt(h, CURLOPT_PROXY, "") != CURLE_OK;
-	if (c->username != NULL && d->password != NULL) {
-		bad |= curl_easy_setopt(h, CURLOPT_USERNAME, c->username) !=
-		    CURLE_OK;
-		bad |= curl_easy_setopt(h, CURLOPT_PASSWORD, d->password) !=
-		    CURLE_OK;
-		bad |= curl_easy_setopt(h, CURLOPT_SASL_IR, 1L) != CURLE_OK;
-	}
-	bad |= curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, "NOOP") != CURLE_OK;
-	bad |= curl_easy_setopt(h, CURLOPT_UPLOAD, 0L) != CURLE_OK;
-	bad |= curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, doctor_smtp_sink) !=
-	    CURLE_OK;
-	bad |= curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L) != CURLE_OK;
-	bad |= curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, t) != CURLE_OK;
-	bad |= curl_easy_setopt(h, CURLOPT_TIMEOUT, t * 3) != CURLE_OK;
-	bad |= curl_easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf) != CURLE_OK;
-	bad |= curl_easy_setopt(h, CURLOPT_DEBUGFUNCTION, doctor_smtp_debug) !=
-	    CURLE_OK;
-	bad |= curl_easy_setopt(h, CURLOPT_DEBUGDATA, &s) != CURLE_OK;
-	bad |= curl_easy_setopt(h, CURLOPT_VERBOSE, 1L) != CURLE_OK;
-	if (bad)
-		goto nomem;
+	if (buf_printf(b, "%s:%ld:", d->host, d->port) == -1)
+		return -1;
+	for (i = 0; i < d->naddr; i++)
+		if (buf_printf(b, strchr(d->addr[i], ':') ? "%s[%s]" : "%s%s",
+		    i ? "," : "", d->addr[i]) == -1)
+			return -1;
+	return 0;
+}
 
-	rc = curl_easy_perform(h);
-	if (curl_easy_getinfo(h, CURLINFO_PRIMARY_IP, &ip) != CURLE_OK ||
-	    ip == NULL)
-		ip = NULL;
-	log_escape(esc, sizeof(esc), errbuf, strlen(errbuf));
-	if (esc[0] == '\0')
-		snprintf(esc, sizeof(esc), "%s", curl_easy_strerror(rc));
+/* The connect phase: 0 when it went on to TLS, -1 (reported). */
+static int
+doctor_smtp_connect(struct doctor *d, const struct smtp_probe *p)
+{
+	const char	*ip = p->ip[0] ? p->ip : "?";
 
-	/* connect */
-	if (s.greeting == 0 && !s.tls) {
+	if (p->greeting == 0 && !p->tls) {
 		doctor_say(d, D_FAIL, "check smtp.url (host and port) and that "
 		    "this host may reach the relay", "SMTP connect %s:%ld: %s",
-		    d->host, d->port, esc);
-		goto skip_rest;
+		    d->host, d->port, p->err);
+		return -1;
 	}
-	if (s.greeting != 0 && s.greeting != 220) {
+	if (p->greeting != 0 && p->greeting != 220) {
 		doctor_say(d, D_FAIL, "ask the provider; the relay turns this "
 		    "host away", "SMTP connect %s:%ld (%s): greeting \"%s\"",
-		    d->host, d->port, ip ? ip : "?", s.greet_text);
-		goto skip_rest;
+		    d->host, d->port, ip, p->greet_text);
+		return -1;
 	}
-	if (s.greeting != 0)
+	if (p->greeting != 0)
 		doctor_say(d, D_OK, NULL, "SMTP connect %s:%ld (%s): greeting "
-		    "%d", d->host, d->port, ip && *ip ? ip : "?", s.greeting);
+		    "%d", d->host, d->port, ip, p->greeting);
 	else
 		doctor_say(d, D_OK, NULL, "SMTP connect %s:%ld (%s): connected",
-		    d->host, d->port, ip && *ip ? ip : "?");
+		    d->host, d->port, ip);
+	return 0;
+}
 
-	/* TLS */
-	tls_ok = !doctor_tls_error(rc) && (s.greeting != 0 || rc == CURLE_OK);
+/* The TLS phase: 0 when AUTH may follow, -1 (reported). */
+static int
+doctor_smtp_tls(struct doctor *d, const struct smtp_probe *p)
+{
+	const struct conf_smtp	*c = &d->cf->smtp;
+	const char		*mode;
+	int			 tls_ok;
+
+	mode = c->tls == CONF_SMTP_IMPLICIT ? "implicit TLS" :
+	    c->tls == CONF_SMTP_STARTTLS ? "STARTTLS" : "clear text";
+	tls_ok = !doctor_tls_error(p->rc) && (p->greeting != 0 ||
+	    p->rc == CURLE_OK);
 	if (c->tls == CONF_SMTP_PLAIN)
 		doctor_say(d, D_WARN, NULL, "SMTP TLS %s: clear text "
 		    "(insecure_plaintext, loopback only)", d->host);
 	else if (!tls_ok) {
-		doctor_say(d, D_FAIL, rc == CURLE_USE_SSL_FAILED ? "the relay "
-		    "offers no STARTTLS here: use smtps://HOST:465 or the "
-		    "provider's submission port" : "the certificate must be "
+		doctor_say(d, D_FAIL, p->rc == CURLE_USE_SSL_FAILED ? "the "
+		    "relay offers no STARTTLS here: use smtps://HOST:465 or "
+		    "the provider's submission port" : "the certificate must be "
 		    "valid for the host in smtp.url; set smtp.ca_file to the "
 		    "CA that issued it, or leave it unset for the system "
-		    "store", "SMTP TLS %s (%s): %s", d->host, mode, esc);
-		goto skip_auth;
-	} else if (!s.tls) {
+		    "store", "SMTP TLS %s (%s): %s", d->host, mode, p->err);
+		return -1;
+	} else if (!p->tls) {
 		doctor_say(d, D_FAIL, "use smtps:// or STARTTLS", "SMTP TLS %s "
 		    "(%s): no TLS seen", d->host, mode);
-		goto skip_auth;
+		return -1;
 	} else
 		doctor_say(d, D_OK, NULL, "SMTP TLS %s: %s%s%s%s, certificate "
-		    "verified%s", d->host, mode, s.tlsver[0] ? " (" : "",
-		    s.tlsver, s.tlsver[0] ? ")" : "", c->ca_file ?
+		    "verified%s", d->host, mode, p->tlsver[0] ? " (" : "",
+		    p->tlsver, p->tlsver[0] ? ")" : "", c->ca_file ?
 		    " against smtp.ca_file" : "");
+	return 0;
+}
 
-	/* AUTH */
+/* The AUTH phase: 0 when NOOP is judged next, -1 (reported). */
+static int
+doctor_smtp_auth(struct doctor *d, const struct smtp_probe *p)
+{
+	const struct conf_smtp	*c = &d->cf->smtp;
+
 	if (c->username == NULL)
 		doctor_say(d, D_SKIP, NULL, "SMTP AUTH: no smtp.username in the "
 		    "config");
@@ -359,51 +193,76 @@ doctor_smtp(struct doctor *d)
 		doctor_say(d, D_FAIL, "run doctor as root (the file stays "
 		    "0600)", "SMTP AUTH %s: cannot read the password: %s",
 		    c->username, d->pw_err);
-	else if (s.auth == 235 && rc != CURLE_LOGIN_DENIED &&
-	    rc != CURLE_AUTH_ERROR)
+	else if (p->auth == 235 && p->rc != CURLE_LOGIN_DENIED &&
+	    p->rc != CURLE_AUTH_ERROR)
 		doctor_say(d, D_OK, NULL, "SMTP AUTH %s: accepted (%s)",
-		    c->username, s.auth_text);
-	else if (s.auth == 0 && rc == CURLE_OK) {
+		    c->username, p->auth_text);
+	else if (p->auth == 0 && p->rc == CURLE_OK) {
 		doctor_say(d, D_FAIL, "use the provider's submission port, "
 		    "where AUTH is offered after TLS", "SMTP AUTH %s: the relay "
 		    "offers no AUTH here (none after EHLO)", c->username);
-		goto skip_noop;
+		return -1;
 	} else {
 		doctor_say(d, D_FAIL, "check smtp.username and the password in "
 		    "smtp.password_file", "SMTP AUTH %s: refused (%s)",
-		    c->username, s.auth ? s.auth_text : esc);
-		goto skip_noop;
+		    c->username, p->auth ? p->auth_text : p->err);
+		return -1;
 	}
+	return 0;
+}
 
-	/* nothing sent */
-	if (s.forbidden)
+static void
+doctor_smtp_forbidden(struct doctor *d, const struct smtp_probe *p)
+{
+	if (p->forbidden)
 		doctor_say(d, D_FAIL, "report this as a bug", "SMTP: a MAIL, "
 		    "RCPT or DATA command went out");
-	else if (rc == CURLE_OK && s.noop / 100 == 2)
+}
+
+/*
+ * The login of deliver/smtp.c's smtp_probe() (the deliverer's own options:
+ * connect, TLS with verification, EHLO, AUTH, NOOP, QUIT, never MAIL) to
+ * the addresses checked above, reported phase by phase.
+ */
+void
+doctor_smtp(struct doctor *d)
+{
+	const struct conf_smtp	*c = &d->cf->smtp;
+	struct smtp_probe	 p;
+	struct buf		 pin = BUF_INIT;
+	long			 t = c->timeout > 0 ? c->timeout :
+				    DOCTOR_SMTP_TIMEOUT;
+
+	if (d->naddr == 0) {
+		doctor_say(d, D_SKIP, NULL, "SMTP %s: not tried (no address)",
+		    d->host);
+		return;
+	}
+	memset(&p, 0, sizeof(p));
+	p.total = t * 3;
+	if (!d->literal && doctor_smtp_pin(d, &pin) == -1)
+		goto nomem;
+	p.resolve = pin.data;
+	if (smtp_probe(c, d->password, d->cf->hostname, &p) == -1)
+		goto nomem;
+	if (doctor_smtp_connect(d, &p) == -1)
+		doctor_say(d, D_SKIP, NULL, "SMTP TLS and AUTH: not tried");
+	else if (doctor_smtp_tls(d, &p) == -1)
+		doctor_say(d, D_SKIP, NULL, "SMTP AUTH: not tried (no verified "
+		    "TLS)");
+	else if (doctor_smtp_auth(d, &p) == -1)
+		doctor_smtp_forbidden(d, &p);
+	else if (p.forbidden)
+		doctor_smtp_forbidden(d, &p);
+	else if (p.rc == CURLE_OK && p.noop / 100 == 2)
 		doctor_say(d, D_OK, NULL, "SMTP no mail sent: NOOP answered "
-		    "%d, then QUIT", s.noop);
+		    "%d, then QUIT", p.noop);
 	else
 		doctor_say(d, D_FAIL, "see the relay's reply", "SMTP NOOP: %s",
-		    esc);
-	goto out;
-skip_rest:
-	doctor_say(d, D_SKIP, NULL, "SMTP TLS and AUTH: not tried");
-	goto out;
-skip_auth:
-	doctor_say(d, D_SKIP, NULL, "SMTP AUTH: not tried (no verified TLS)");
-	goto out;
-skip_noop:
-	if (s.forbidden)
-		doctor_say(d, D_FAIL, "report this as a bug", "SMTP: a MAIL, "
-		    "RCPT or DATA command went out");
+		    p.err);
 	goto out;
 nomem:
 	doctor_say(d, D_FAIL, "retry", "SMTP: cannot set up libcurl");
 out:
-	if (h != NULL)
-		curl_easy_cleanup(h);	/* QUIT */
-	curl_slist_free_all(pin);
-	curl_free(url);
-	curl_url_cleanup(u);
-	buf_free(&b);
+	buf_free(&pin);
 }
