@@ -25,92 +25,16 @@
 #include <jansson.h>
 
 #include "gate/captcha.h"
+#include "captcha_peer.h"
 #include "t.h"
 
-#define PEER		"tests/unit/captcha_peer.py"
-#define PEER_WAIT	20	/* seconds for the peer to come up */
-#define PEER_STOP	50	/* tenths of a second for it to go */
 #define SECRET		"test-Secret_0x&=+%;~"
 #define TIMEOUT		1000	/* ms; the peer's "slow" takes 3 s */
 #define WHY		512
 
 static char	 dir[] = "/tmp/test_captcha.XXXXXX";
-static pid_t	 peer_pid = -1;
-static int	 peer_in = -1;
-static int	 port_http, port_https;
 
 static const char *const hosts[] = { "example.com", "www.example.com" };
-
-static void
-peer_stop(void)
-{
-	int	 st, i;
-
-	if (peer_in != -1)
-		close(peer_in);
-	peer_in = -1;
-	if (peer_pid == -1)
-		return;
-	for (i = 0; i < PEER_STOP; i++) {
-		if (waitpid(peer_pid, &st, WNOHANG) == peer_pid) {
-			peer_pid = -1;
-			return;
-		}
-		usleep(100000);
-	}
-	kill(peer_pid, SIGKILL);
-	waitpid(peer_pid, &st, 0);
-	peer_pid = -1;
-}
-
-static int
-peer_start(void)
-{
-	struct pollfd	 pfd;
-	char		 line[256];
-	size_t		 n = 0;
-	ssize_t		 r;
-	int		 in[2], out[2];
-	time_t		 t0 = time(NULL);
-
-	if (pipe(in) == -1 || pipe(out) == -1)
-		return -1;
-	if ((peer_pid = fork()) == -1)
-		return -1;
-	if (peer_pid == 0) {
-		if (dup2(in[0], 0) == -1 || dup2(out[1], 1) == -1)
-			_exit(127);
-		close(in[0]);
-		close(in[1]);
-		close(out[0]);
-		close(out[1]);
-		execl("/usr/bin/python3", "python3", "-W", "ignore", PEER, dir,
-		    (char *)NULL);
-		_exit(127);
-	}
-	close(in[0]);
-	close(out[1]);
-	peer_in = in[1];
-	pfd.fd = out[0];
-	pfd.events = POLLIN;
-	while (n < sizeof(line) - 1 && (n == 0 || line[n - 1] != '\n')) {
-		if (time(NULL) - t0 > PEER_WAIT || poll(&pfd, 1, 1000) == -1)
-			break;
-		if (!(pfd.revents & (POLLIN | POLLHUP)))
-			continue;
-		if ((r = read(out[0], line + n, sizeof(line) - 1 - n)) <= 0)
-			break;
-		n += (size_t)r;
-	}
-	close(out[0]);
-	line[n] = '\0';
-	if (sscanf(line, "http=%d https=%d", &port_http, &port_https) != 2) {
-		fprintf(stderr, "captcha_peer.py did not start (got [%s])\n",
-		    line);
-		return -1;
-	}
-	return 0;
-}
 
 /* The requests the peer logged; *last the last one, parsed (or NULL). */
 static int
@@ -771,6 +695,7 @@ main(void)
 		perror("mkdtemp");
 		return 1;
 	}
+	peer_dir = dir;
 	if (peer_start() == -1) {
 		peer_stop();
 		T_OK(0, "the fake siteverify endpoint did not start");
