@@ -34,6 +34,9 @@ int	buf_adds(struct buf *, const char *) F2M_WUR;
 int	buf_addc(struct buf *, int) F2M_WUR;
 int	buf_printf(struct buf *, const char *, ...) F2M_PRINTF(2, 3) F2M_WUR;
 int	buf_vprintf(struct buf *, const char *, va_list) F2M_PRINTF(2, 0) F2M_WUR;
+/* Shortens the buffer to its first len octets (len <= its length), keeping
+ * the NUL; an empty buffer (data NULL) stays as it is. */
+void	buf_truncate(struct buf *, size_t len);
 /* Empties the buffer, keeping its memory. */
 void	buf_reset(struct buf *);
 /* Frees the memory and leaves an empty buffer; NULL is accepted. */

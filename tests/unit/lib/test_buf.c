@@ -24,6 +24,11 @@ main(void)
 	T_STR(b.data, "42-xyz", "adds appends");
 	T_OK(buf_reserve(&b, SIZE_MAX - 2) == -1, "overflowing reserve fails");
 	T_STR(b.data, "42-xyz", "failed reserve leaves the buffer");
+	buf_truncate(&b, 3);
+	T_INT(b.len, 3, "truncate: length");
+	T_STR(b.data, "42-", "truncate: the NUL moves");
+	T_OK(buf_adds(&b, "xyz") == 0, "adds after truncate");
+	T_STR(b.data, "42-xyz", "appends where it was cut");
 	s = buf_steal(&b);
 	T_STR(s, "42-xyz", "steal");
 	T_OK(b.data == NULL && b.len == 0, "steal empties");
@@ -31,6 +36,8 @@ main(void)
 	s = buf_steal(&b);
 	T_STR(s, "", "steal of an empty buffer");
 	free(s);
+	buf_truncate(&b, 0);
+	T_OK(b.data == NULL && b.len == 0, "truncate of an empty buffer");
 	buf_free(&b);
 	buf_free(NULL);
 	T_DONE();
