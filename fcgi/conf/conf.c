@@ -31,6 +31,7 @@
 #include "lib/rate.h"
 #include "lib/text.h"
 #include "lib/tmpl.h"
+#include "lib/url.h"
 
 #define CONF_MAX_FILE		(1024 * 1024)
 #define CONF_MAX_TMPL		(64 * 1024)
@@ -479,45 +480,6 @@ conf_is_token(const char *s, size_t max)
 	return n <= max;
 }
 
-/* Printable ASCII without spaces, quotes or angle brackets. */
-static int
-conf_is_urlchars(const char *s)
-{
-	for (; *s; s++)
-		if (*s <= 0x20 || *s >= 0x7f || strchr("\"<>\\^`{|}", *s))
-			return 0;
-	return 1;
-}
-
-/* "https://host[:port]" (or http), nothing after. */
-static int
-conf_is_origin(const char *s)
-{
-	const char	*h;
-
-	if (strncmp(s, "https://", 8) == 0)
-		h = s + 8;
-	else if (strncmp(s, "http://", 7) == 0)
-		h = s + 7;
-	else
-		return 0;
-	if (*h == '\0' || !conf_is_urlchars(h))
-		return 0;
-	return strpbrk(h, "/?#@") == NULL;
-}
-
-/* An https URL, or a path on the same site ("/thanks.html"). */
-static int
-conf_is_redirect(const char *s)
-{
-	if (!conf_is_urlchars(s))
-		return 0;
-	if (s[0] == '/' && s[1] != '/' && s[1] != '\\')
-		return 1;
-	return strncmp(s, "https://", 8) == 0 && s[8] != '\0' &&
-	    s[8] != '/' && strchr(s + 8, '@') == NULL;
-}
-
 /* Is the host of an http(s) URL a loopback address literal? */
 static int
 conf_url_loopback(const char *url)
@@ -536,7 +498,7 @@ conf_url_loopback(const char *url)
 static int
 conf_ok_service_url(const char *s)
 {
-	if (!conf_is_urlchars(s) || strchr(s, '@') != NULL)
+	if (!url_chars_ok(s) || strchr(s, '@') != NULL)
 		return 0;
 	if (strncmp(s, "https://", 8) == 0 && s[8] != '\0' && s[8] != '/')
 		return 1;
@@ -1218,7 +1180,7 @@ conf_smtp(struct conf_ctx *c, json_t *root)
 			n++;
 	} else
 		n = strcspn(h, ":/");
-	if (n == 0 || n >= sizeof(host) || !conf_is_urlchars(h) ||
+	if (n == 0 || n >= sizeof(host) || !url_chars_ok(h) ||
 	    strpbrk(h, "/?#@") != NULL) {
 		conf_err(c, "/smtp/url", 0, "\"url\" must be scheme://host[:port]"
 		    " with nothing after the port");
@@ -1429,12 +1391,6 @@ conf_deliverability(struct conf_ctx *c)
 }
 
 static int
-conf_ok_origin(const char *s)
-{
-	return conf_is_origin(s);
-}
-
-static int
 conf_ok_phrase(const char *s)
 {
 	size_t	 n = strlen(s);
@@ -1446,7 +1402,7 @@ conf_ok_phrase(const char *s)
 static int
 conf_ok_prefix(const char *s)
 {
-	return strncmp(s, "https://", 8) == 0 && conf_is_redirect(s);
+	return strncmp(s, "https://", 8) == 0 && url_prefix_ok(s);
 }
 
 static void
@@ -1960,13 +1916,13 @@ conf_form(struct conf_ctx *c, const char *id, json_t *fo,
 
 	f->success_url = conf_str(c, p, fo, "success_url", NULL, 0);
 	conf_path(q, "%s/success_url", p);
-	if (f->success_url && !conf_is_redirect(f->success_url))
+	if (f->success_url && !url_prefix_ok(f->success_url))
 		conf_err(c, q, 0, "\"success_url\" must be an https:// URL or "
 		    "a path starting with '/'");
 	f->site_url = conf_str(c, p, fo, "site_url", NULL, 0);
 	conf_path(q, "%s/site_url", p);
 	if (f->site_url && (strncmp(f->site_url, "https://", 8) != 0 ||
-	    !conf_is_redirect(f->site_url)))
+	    !url_prefix_ok(f->site_url)))
 		conf_err(c, q, 0, "\"site_url\" must be an https:// URL");
 	s = conf_str(c, p, fo, "json_style", "form2mail", 0);
 	conf_path(q, "%s/json_style", p);
@@ -1978,10 +1934,10 @@ conf_form(struct conf_ctx *c, const char *id, json_t *fo,
 	free(s);
 	f->error_url = conf_str(c, p, fo, "error_url", NULL, 0);
 	conf_path(q, "%s/error_url", p);
-	if (f->error_url && !conf_is_redirect(f->error_url))
+	if (f->error_url && !url_prefix_ok(f->error_url))
 		conf_err(c, q, 0, "\"error_url\" must be an https:// URL or a "
 		    "path starting with '/'");
-	conf_strings(c, p, fo, "allowed_origins", conf_ok_origin,
+	conf_strings(c, p, fo, "allowed_origins", url_origin_ok,
 	    "an origin such as \"https://example.com\" (no path)",
 	    &f->origins, &f->norigins);
 	f->allow_missing_origin = conf_bool(c, p, fo, "allow_missing_origin",

@@ -1,0 +1,104 @@
+/*
+ * fuzz_url: lib/url.c's checks on arbitrary octets (cut at the first NUL,
+ * as C strings are).  Invariants (abort() on violation):
+ *  - each check returns 0 or 1;
+ *  - url_chars_ok is 1 exactly when no octet is a control, space, DEL,
+ *    non-ASCII or one of " < > \ ^ ` { | } (a reference reading);
+ *  - an accepted origin or prefix has only such characters, so never a
+ *    CR, LF or space;
+ *  - url_origin_ok is 1 exactly when s is "http://" or "https://" and a
+ *    non-empty rest with none of / ? # @;
+ *  - url_prefix_ok is 1 exactly when s is a path not starting "//" or
+ *    "/\", or "https://" and a rest that neither starts with '/' nor
+ *    holds an '@'; so never "javascript:", "//evil" or userinfo.
+ */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lib/url.h"
+
+int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
+
+static int
+fz_char(unsigned char c)
+{
+	static const char	 bad[] = "\"<>\\^`{|}";
+	size_t			 i;
+
+	if (c < 0x21 || c > 0x7e)
+		return 0;
+	for (i = 0; i < sizeof(bad) - 1; i++)
+		if (c == (unsigned char)bad[i])
+			return 0;
+	return 1;
+}
+
+static int
+fz_chars(const char *s)
+{
+	for (; *s != '\0'; s++)
+		if (!fz_char((unsigned char)*s))
+			return 0;
+	return 1;
+}
+
+static int
+fz_has(const char *s, const char *set)
+{
+	for (; *s != '\0'; s++)
+		if (strchr(set, *s) != NULL)
+			return 1;
+	return 0;
+}
+
+static int
+fz_starts(const char *s, const char *p)
+{
+	return strncmp(s, p, strlen(p)) == 0;
+}
+
+static void
+fz_url(const char *s)
+{
+	int	 chars = url_chars_ok(s), origin = url_origin_ok(s);
+	int	 prefix = url_prefix_ok(s), ref;
+	const char *rest;
+
+	if ((chars != 0 && chars != 1) || (origin != 0 && origin != 1) ||
+	    (prefix != 0 && prefix != 1))
+		abort();
+	if (chars != fz_chars(s))
+		abort();
+	if ((origin || prefix) && (!chars || fz_has(s, "\r\n ")))
+		abort();
+	rest = fz_starts(s, "https://") ? s + 8 : fz_starts(s, "http://") ?
+	    s + 7 : NULL;
+	ref = chars && rest != NULL && *rest != '\0' && !fz_has(rest, "/?#@");
+	if (origin != ref)
+		abort();
+	if (s[0] == '/')
+		ref = chars && s[1] != '/' && s[1] != '\\';
+	else
+		ref = chars && fz_starts(s, "https://") && s[8] != '\0' &&
+		    s[8] != '/' && !fz_has(s + 8, "@");
+	if (prefix != ref)
+		abort();
+	if (prefix && (fz_starts(s, "javascript:") || fz_starts(s, "//") ||
+	    (s[0] != '/' && fz_has(s + 8, "@"))))
+		abort();
+}
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	char	*s;
+
+	if (size > 4096 || (s = malloc(size + 1)) == NULL)
+		return 0;
+	memcpy(s, data, size);
+	s[size] = '\0';
+	fz_url(s);
+	free(s);
+	return 0;
+}
