@@ -480,31 +480,6 @@ conf_is_token(const char *s, size_t max)
 	return n <= max;
 }
 
-/* Is the host of an http(s) URL a loopback address literal? */
-static int
-conf_url_loopback(const char *url)
-{
-	const char	*h = strstr(url, "://");
-	size_t		 n;
-
-	if (h == NULL)
-		return 0;
-	h += 3;
-	n = h[0] == '[' ? strcspn(h, "]") + 1 : strcspn(h, ":/?#");
-	return addr_is_loopback(h, n, 0);
-}
-
-/* https://..., or http:// to loopback only (a local test peer, rspamd). */
-static int
-conf_ok_service_url(const char *s)
-{
-	if (!url_chars_ok(s) || strchr(s, '@') != NULL)
-		return 0;
-	if (strncmp(s, "https://", 8) == 0 && s[8] != '\0' && s[8] != '/')
-		return 1;
-	return strncmp(s, "http://", 7) == 0 && conf_url_loopback(s);
-}
-
 /* Checks that a secret file exists and is private; reports at path. */
 static void
 conf_check_secret(struct conf_ctx *c, const char *path, const char *file)
@@ -852,7 +827,7 @@ conf_spam(struct conf_ctx *c, json_t *root)
 		return;
 	conf_known(c, "/spam", o, conf_spam_keys);
 	sp->rspamd_url = conf_str(c, "/spam", o, "rspamd_url", NULL, 1);
-	if (sp->rspamd_url != NULL && !conf_ok_service_url(sp->rspamd_url))
+	if (sp->rspamd_url != NULL && !url_service_ok(sp->rspamd_url))
 		conf_err(c, "/spam/rspamd_url", 0, "\"rspamd_url\" must be an "
 		    "https:// URL, or http:// to a loopback address");
 	sp->reject_score = conf_real(c, "/spam", o, "reject_score", 15, -1000,
@@ -1591,7 +1566,7 @@ conf_captcha(struct conf_ctx *c, const char *fp, json_t *fo,
 		conf_err(c, q, 0, "%s", err);
 	cc->verify_url = conf_str(c, p, o, "verify_url", NULL, 0);
 	conf_path(q, "%s/verify_url", p);
-	if (cc->verify_url != NULL && !conf_ok_service_url(cc->verify_url))
+	if (cc->verify_url != NULL && !url_service_ok(cc->verify_url))
 		conf_err(c, q, 0, "\"verify_url\" must be an https:// URL, or "
 		    "http:// to a loopback address");
 	conf_strings(c, p, o, "hostnames", conf_ok_hostname, "a host name",

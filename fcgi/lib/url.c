@@ -3,6 +3,7 @@
  */
 #include <string.h>
 
+#include "lib/addr.h"
 #include "lib/url.h"
 
 int
@@ -39,4 +40,28 @@ url_prefix_ok(const char *s)
 		return 1;
 	return strncmp(s, "https://", 8) == 0 && s[8] != '\0' &&
 	    s[8] != '/' && strchr(s + 8, '@') == NULL;
+}
+
+/* Is the host of an http(s) URL a loopback address literal? */
+static int
+url_loopback(const char *url)
+{
+	const char	*h = strstr(url, "://");
+	size_t		 n;
+
+	if (h == NULL)
+		return 0;
+	h += 3;
+	n = h[0] == '[' ? strcspn(h, "]") + 1 : strcspn(h, ":/?#");
+	return addr_is_loopback(h, n, 0);
+}
+
+int
+url_service_ok(const char *s)
+{
+	if (!url_chars_ok(s) || strchr(s, '@') != NULL)
+		return 0;
+	if (strncmp(s, "https://", 8) == 0 && s[8] != '\0' && s[8] != '/')
+		return 1;
+	return strncmp(s, "http://", 7) == 0 && url_loopback(s);
 }

@@ -35,4 +35,13 @@ int	 url_origin_ok(const char *s);
  */
 int	 url_prefix_ok(const char *s);
 
+/*
+ * 1 when s may name a service the workers call (rspamd, a captcha
+ * verifier): url_chars_ok, no '@' anywhere, and either "https://" and a
+ * host (no '/' right after "//"), or "http://" to a loopback address
+ * literal (addr_is_loopback: 127.0.0.0/8 or ::1, never a name, not even
+ * "localhost"): a local peer such as rspamd; 0 otherwise.
+ */
+int	 url_service_ok(const char *s);
+
 #endif

@@ -10,8 +10,15 @@
  *    non-empty rest with none of / ? # @;
  *  - url_prefix_ok is 1 exactly when s is a path not starting "//" or
  *    "/\", or "https://" and a rest that neither starts with '/' nor
- *    holds an '@'; so never "javascript:", "//evil" or userinfo.
+ *    holds an '@'; so never "javascript:", "//evil" or userinfo;
+ *  - url_service_ok is 1 only for a url_chars_ok string without '@' that
+ *    is "https://" and a rest not starting with '/', or "http://" and a
+ *    host (up to ':', '/', '?', '#'; bracketed for IPv6) that inet_pton
+ *    reads as 127.0.0.0/8 or ::1.
  */
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -89,6 +96,50 @@ fz_url(const char *s)
 		abort();
 }
 
+/* The reference reading of an http:// service URL's host. */
+static int
+fz_loopback(const char *h)
+{
+	char		 host[64];
+	size_t		 n;
+	struct in_addr	 a4;
+	struct in6_addr	 a6;
+
+	if (h[0] == '[') {
+		n = strcspn(h + 1, "]");
+		if (h[1 + n] != ']' || n >= sizeof(host))
+			return 0;
+		memcpy(host, h + 1, n);
+	} else {
+		n = strcspn(h, ":/?#");
+		if (n >= sizeof(host))
+			return 0;
+		memcpy(host, h, n);
+	}
+	host[n] = '\0';
+	if (inet_pton(AF_INET, host, &a4) == 1)
+		return (ntohl(a4.s_addr) >> 24) == 127;
+	return inet_pton(AF_INET6, host, &a6) == 1 &&
+	    IN6_IS_ADDR_LOOPBACK(&a6);
+}
+
+static void
+fz_service(const char *s)
+{
+	int	 ok = url_service_ok(s), ref;
+
+	if (ok != 0 && ok != 1)
+		abort();
+	if (!fz_chars(s) || fz_has(s, "@"))
+		ref = 0;
+	else if (fz_starts(s, "https://"))
+		ref = s[8] != '\0' && s[8] != '/';
+	else
+		ref = fz_starts(s, "http://") && fz_loopback(s + 7);
+	if (ok != ref)
+		abort();
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -99,6 +150,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memcpy(s, data, size);
 	s[size] = '\0';
 	fz_url(s);
+	fz_service(s);
 	free(s);
 	return 0;
 }

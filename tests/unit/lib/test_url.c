@@ -1,6 +1,7 @@
 /*
  * test_url: the URL syntax of lib/url.c, by table: each row says what
- * url_chars_ok, url_origin_ok and url_prefix_ok answer.  Most rows are
+ * url_chars_ok, url_origin_ok and url_prefix_ok answer; a second table
+ * is url_service_ok's.  Most rows are
  * hostile: userinfo, CR/LF, spaces, javascript:, scheme-relative //evil,
  * backslashes, quotes, non-ASCII.
  */
@@ -71,6 +72,45 @@ static const struct {
 	{ "https://example.com/%0d%0a", 1, 0, 1 },	/* escapes stay escapes */
 };
 
+static const struct {
+	const char	*in;
+	int		 ok;
+} services[] = {
+	{ "https://rspamd.example.test:11334", 1 },
+	{ "https://challenges.cloudflare.com/turnstile/v0/siteverify", 1 },
+	{ "http://127.0.0.1:11333", 1 },
+	{ "http://127.9.9.9/", 1 },
+	{ "http://[::1]:11333/checkv2", 1 },
+	{ "http://[127.0.0.1]:1", 1 },
+	/* http leaves the machine: refused */
+	{ "http://rspamd.example.test:11333", 0 },
+	{ "http://localhost:11333", 0 },
+	{ "http://128.0.0.1/", 0 },
+	{ "http://10.0.0.1/", 0 },
+	{ "http://[::2]/", 0 },
+	{ "http://[::ffff:127.0.0.1]/", 0 },
+	{ "http://0x7f.0.0.1/", 0 },
+	{ "http://127.1/", 0 },
+	{ "http://2130706433/", 0 },
+	{ "http://127.0.0.1.evil.test/", 0 },
+	{ "http://[::1", 0 },
+	/* userinfo: the real host hides after the '@' */
+	{ "http://127.0.0.1@evil.test/", 0 },
+	{ "http://127.0.0.1:80@evil.test/", 0 },
+	{ "https://user:pw@rspamd.example.test/", 0 },
+	{ "http://evil.test#@127.0.0.1/", 0 },
+	/* breaks, spaces, other schemes */
+	{ "http://127.0.0.1\r\nHost: evil", 0 },
+	{ "http://127.0.0.1 /", 0 },
+	{ "https://", 0 },
+	{ "https:///path", 0 },
+	{ "//127.0.0.1/", 0 },
+	{ "javascript:alert(1)", 0 },
+	{ "HTTP://127.0.0.1/", 0 },
+	{ "ftp://127.0.0.1/", 0 },
+	{ "", 0 },
+};
+
 int
 main(void)
 {
@@ -88,6 +128,10 @@ main(void)
 		snprintf(what, sizeof(what), "row %zu [%s]: prefix", i,
 		    rows[i].in);
 		T_INT(url_prefix_ok(rows[i].in), rows[i].prefix, what);
+	}
+	for (i = 0; i < sizeof(services) / sizeof(services[0]); i++) {
+		snprintf(what, sizeof(what), "service [%s]", services[i].in);
+		T_INT(url_service_ok(services[i].in), services[i].ok, what);
 	}
 	/* Every single octet after a good prefix: only printable ASCII
 	 * outside the refused set passes. */
