@@ -30,6 +30,7 @@
 #include "lib/log.h"
 #include "lib/rate.h"
 #include "lib/text.h"
+#include "lib/spf.h"
 #include "lib/tmpl.h"
 #include "lib/url.h"
 
@@ -860,189 +861,6 @@ conf_limits(struct conf_ctx *c, json_t *root)
 	    100000, 16, 16 * 1024 * 1024);
 }
 
-/* ---- SPF terms (sender.spf) -------------------------------------- */
-
-/*
- * A domain-spec without macros: LDH labels ('_' allowed, as in
- * _spf.example.net), at least two, the last not all digits (RFC 7208 7.1
- * "toplabel"), 253 octets at most.
- */
-static int
-conf_spf_domain(const char *s, size_t len)
-{
-	size_t	 i, lab = 0, labels = 1, digits = 0;
-
-	if (len == 0 || len > 253)
-		return 0;
-	for (i = 0; i < len; i++) {
-		if (s[i] == '.') {
-			if (lab == 0 || s[i - 1] == '-')
-				return 0;
-			labels++;
-			lab = digits = 0;
-			continue;
-		}
-		if (!isalnum((unsigned char)s[i]) && s[i] != '-' && s[i] != '_')
-			return 0;
-		if ((s[i] == '-' && lab == 0) || ++lab > 63)
-			return 0;
-		if (isdigit((unsigned char)s[i]))
-			digits++;
-	}
-	return lab > 0 && s[len - 1] != '-' && labels >= 2 && digits < lab;
-}
-
-/* "/N", 0 <= N <= max, no leading zero (RFC 7208 5.6).  Returns the octets
- * taken, 0 when s does not start with a valid one. */
-static size_t
-conf_spf_cidr(const char *s, size_t len, int max)
-{
-	size_t	 i;
-	int	 n = 0;
-
-	if (len < 2 || s[0] != '/' || !isdigit((unsigned char)s[1]) ||
-	    (s[1] == '0' && len > 2 && isdigit((unsigned char)s[2])))
-		return 0;
-	for (i = 1; i < len && i < 5 && isdigit((unsigned char)s[i]); i++)
-		n = n * 10 + (s[i] - '0');
-	return n <= max ? i : 0;
-}
-
-/* One term; returns NULL or why it is refused.  *lookups counts the terms
- * that cost a DNS query (RFC 7208 4.6.4). */
-static const char *
-conf_spf_term(const char *t, size_t n, int *lookups)
-{
-	char		 addr[INET6_ADDRSTRLEN];
-	unsigned char	 bin[16];
-	const char	*p = t, *end = t + n, *q;
-	size_t		 k, c;
-	int		 v6;
-
-	if (*p == '+' || *p == '-' || *p == '~' || *p == '?')
-		p++;
-	for (k = 0; p + k < end && p[k] != ':' && p[k] != '/' &&
-	    p[k] != '='; k++)
-		;
-	if (memchr(t, '%', n) != NULL)
-		return "macros (%{...}) are not taken";
-	if (p + k < end && p[k] == '=')
-		return "modifiers (redirect=, exp=) are not taken: name the "
-		    "mechanisms";
-	if (k == 3 && strncasecmp(p, "all", 3) == 0)
-		return "no \"all\": the record form2mail prints ends in -all";
-	if (k == 3 && strncasecmp(p, "ptr", 3) == 0)
-		return "ptr is not to be used (RFC 7208 5.5)";
-	if (k == 3 && (strncasecmp(p, "ip4", 3) == 0 ||
-	    strncasecmp(p, "ip6", 3) == 0)) {
-		v6 = p[2] == '6';
-		p += 3;
-		if (p == end || *p != ':')
-			return "ip4:/ip6: needs an address";
-		p++;
-		for (q = p; q < end && *q != '/'; q++)
-			;
-		if ((size_t)(q - p) >= sizeof(addr))
-			return "not an IP address";
-		memcpy(addr, p, (size_t)(q - p));
-		addr[q - p] = '\0';
-		if (inet_pton(v6 ? AF_INET6 : AF_INET, addr, bin) != 1)
-			return "not an IP address";
-		if (q < end && conf_spf_cidr(q, (size_t)(end - q), v6 ? 128 :
-		    32) != (size_t)(end - q))
-			return "bad prefix length";
-		return NULL;
-	}
-	if ((k == 7 && strncasecmp(p, "include", 7) == 0) ||
-	    (k == 6 && strncasecmp(p, "exists", 6) == 0)) {
-		p += k;
-		if (p == end || *p != ':' || !conf_spf_domain(p + 1,
-		    (size_t)(end - p - 1)))
-			return "needs :domain (a domain name of two labels or "
-			    "more)";
-		(*lookups)++;
-		return NULL;
-	}
-	if ((k == 1 && (*p == 'a' || *p == 'A')) || (k == 2 &&
-	    strncasecmp(p, "mx", 2) == 0)) {
-		p += k;
-		if (p < end && *p == ':') {
-			for (q = ++p; q < end && *q != '/'; q++)
-				;
-			if (!conf_spf_domain(p, (size_t)(q - p)))
-				return "not a domain name";
-			p = q;
-		}
-		/* [ "/" ip4-cidr ] [ "//" ip6-cidr ] */
-		if (p < end && p + 1 < end && p[1] != '/') {
-			if ((c = conf_spf_cidr(p, (size_t)(end - p), 32)) == 0)
-				return "bad prefix length";
-			p += c;
-		}
-		if (p < end) {
-			if (*p != '/' || (c = conf_spf_cidr(p + 1,
-			    (size_t)(end - p - 1), 128)) == 0)
-				return "bad prefix length";
-			p += c + 1;
-		}
-		if (p != end)
-			return "bad prefix length";
-		(*lookups)++;
-		return NULL;
-	}
-	return "not an SPF mechanism (ip4:, ip6:, include:, a, mx, exists:)";
-}
-
-int
-conf_spf_terms(const char *terms, char *err, size_t errsize)
-{
-	const char	*t, *why;
-	char		 esc[128];
-	size_t		 n, len = strlen(terms), count = 0;
-	int		 lookups = 0;
-
-	if (len > CONF_SPF_MAX) {
-		snprintf(err, errsize, "longer than %d octets", CONF_SPF_MAX);
-		return -1;
-	}
-	for (t = terms; *t != '\0'; t++)
-		if (*t < 0x21 || *t > 0x7e || *t == '"' || *t == '\\' ||
-		    *t == ';') {
-			if (*t == ' ')
-				continue;
-			snprintf(err, errsize, "holds a character an SPF term "
-			    "cannot: give terms like \"include:_spf.example.net "
-			    "ip4:192.0.2.1\"");
-			return -1;
-		}
-	for (t = terms; *t != '\0'; t += n) {
-		t += strspn(t, " ");
-		if ((n = strcspn(t, " ")) == 0)
-			continue;
-		count++;
-		if (n >= 2 && strncasecmp(t, "v=", 2) == 0)
-			why = "no \"v=spf1\": give the terms only";
-		else
-			why = conf_spf_term(t, n, &lookups);
-		if (why != NULL) {
-			snprintf(err, errsize, "\"%s\": %s", log_escape(esc,
-			    sizeof(esc), t, n), why);
-			return -1;
-		}
-	}
-	if (count == 0) {
-		snprintf(err, errsize, "no SPF terms: give the relay's "
-		    "mechanisms (include:..., ip4:...)");
-		return -1;
-	}
-	if (lookups > CONF_SPF_LOOKUPS) {
-		snprintf(err, errsize, "%d terms that need a DNS lookup; SPF "
-		    "allows %d (RFC 7208 4.6.4)", lookups, CONF_SPF_LOOKUPS);
-		return -1;
-	}
-	return 0;
-}
-
 static void
 conf_sender(struct conf_ctx *c, json_t *root)
 {
@@ -1099,7 +917,7 @@ conf_sender(struct conf_ctx *c, json_t *root)
 		free(s);
 	}
 	cf->sender_spf = conf_str(c, "/sender", o, "spf", NULL, 0);
-	if (cf->sender_spf != NULL && conf_spf_terms(cf->sender_spf, esc,
+	if (cf->sender_spf != NULL && spf_terms_check(cf->sender_spf, esc,
 	    sizeof(esc)) == -1)
 		conf_err(c, "/sender/spf", 0, "\"spf\": %s", esc);
 }

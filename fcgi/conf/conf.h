@@ -233,7 +233,8 @@ struct conf {
 						   address; 0 "sender" */
 	char			*sender_spf;	/* sender.spf: SPF terms naming
 						   the relay, checked by
-						   conf_spf_terms(); NULL: none */
+						   spf_terms_check(); NULL:
+						   none */
 	struct conf_smtp	 smtp;
 	struct conf_dkim	*dkim;
 	size_t			 ndkim;
@@ -252,21 +253,6 @@ int	 conf_load(const char *path, struct conf **out) F2M_WUR;
 /* The form with this id (len octets, need not be NUL-terminated). */
 const struct conf_form *conf_form_find(const struct conf *, const char *id,
 	    size_t len);
-
-/*
- * Checks SPF terms as sender.spf and `form2mail dns --spf` take them: the
- * mechanisms that name a mail relay (RFC 7208 5), space-separated, each
- * with an optional qualifier: ip4:ADDR[/N], ip6:ADDR[/N], include:DOMAIN,
- * exists:DOMAIN, a[:DOMAIN][/N][//N], mx[:DOMAIN][/N][//N].  Refused: all
- * (the published record ends in -all), v=, modifiers (redirect=, exp=),
- * ptr (RFC 7208 5.5: do not use), macros, more than CONF_SPF_LOOKUPS terms
- * that cost a DNS lookup (RFC 7208 4.6.4), and more than CONF_SPF_MAX
- * octets.  Returns 0, or -1 with the reason (naming the bad term, escaped)
- * in err.
- */
-#define CONF_SPF_MAX		1024
-#define CONF_SPF_LOOKUPS	10
-int	 conf_spf_terms(const char *terms, char *err, size_t errsize) F2M_WUR;
 
 /* 1 when the addr-specs a and b have the same domain (after the last '@',
  * ASCII case-insensitive); 0 otherwise or when either is NULL. */

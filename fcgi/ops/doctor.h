@@ -94,10 +94,6 @@ int	 doctor_txt_join(const unsigned char *rdata, size_t len, char *out,
 int	 doctor_name_text(const unsigned char *wire, size_t len, char *out,
 	    size_t outsize) F2M_WUR;
 
-/* Whether a TXT value is an SPF record: "v=spf1" in any case, alone or
- * followed by a space (RFC 7208 4.5). */
-int	 doctor_is_spf(const char *txt, size_t len);
-
 /*
  * Finds tag in a tag-list "t1=v1; t2=v2" (RFC 6376 3.2; tag names
  * compared case-sensitively) and writes its value, without surrounding

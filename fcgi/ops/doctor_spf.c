@@ -21,6 +21,7 @@
 #include <unbound.h>
 
 #include "lib/buf.h"
+#include "lib/spf.h"
 #include "conf/conf.h"
 #include "ops/doctor.h"
 #include "ops/doctor_int.h"
@@ -173,13 +174,6 @@ doctor_spf_close(struct doctor *d)
 	}
 }
 
-int
-doctor_is_spf(const char *txt, size_t len)
-{
-	return len >= 6 && strncasecmp(txt, "v=spf1", 6) == 0 &&
-	    (len == 6 || txt[6] == ' ');
-}
-
 /*
  * SPF result of record for the envelope sender and addr.  This is what
  * SPF_request_query_mailfrom() does, minus its "localhost always gets a
@@ -261,7 +255,7 @@ doctor_spf_want(const char *terms, struct buf *out)
 
 /*
  * The terms of several SPF records in one, without v=spf1 or all, when
- * conf_spf_terms() accepts them; else -1.
+ * spf_terms_check() accepts them; else -1.
  */
 static int
 doctor_spf_merge(const struct doctor_txt *t, struct buf *out)
@@ -273,7 +267,7 @@ doctor_spf_merge(const struct doctor_txt *t, struct buf *out)
 	int		 rc = -1;
 
 	for (i = 0; i < t->n; i++) {
-		if (!doctor_is_spf(t->v[i], t->len[i]) ||
+		if (!spf_is_record(t->v[i], t->len[i]) ||
 		    memchr(t->v[i], '\0', t->len[i]) != NULL)
 			continue;
 		for (p = t->v[i] + 6; *p != '\0'; p += n) {
@@ -290,7 +284,7 @@ doctor_spf_merge(const struct doctor_txt *t, struct buf *out)
 				goto out;
 		}
 	}
-	if (terms.data == NULL || conf_spf_terms(terms.data, err,
+	if (terms.data == NULL || spf_terms_check(terms.data, err,
 	    sizeof(err)) == -1 || doctor_spf_want(terms.data, out) == -1)
 		goto out;
 	rc = 0;
@@ -343,7 +337,7 @@ doctor_spf_record(struct doctor *d, struct doctor_spf_st *s,
 		return 0;
 	}
 	for (i = 0; i < s->t.n; i++)
-		if (doctor_is_spf(s->t.v[i], s->t.len[i])) {
+		if (spf_is_record(s->t.v[i], s->t.len[i])) {
 			nspf++;
 			idx = i;
 		}

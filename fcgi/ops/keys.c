@@ -20,6 +20,7 @@
 #include "lib/buf.h"
 #include "conf/conf.h"
 #include "lib/file.h"
+#include "lib/spf.h"
 #include "ops/keys.h"
 
 #define KEYS_RSA_BITS	2048
@@ -345,7 +346,7 @@ keys_spf_record(struct buf *out, const char *envdom, const char *spf_hint,
 	int		 rc = -1;
 
 	if (spf_hint != NULL && spf_hint[strspn(spf_hint, " ")] != '\0') {
-		if (conf_spf_terms(spf_hint, why, sizeof(why)) == -1) {
+		if (spf_terms_check(spf_hint, why, sizeof(why)) == -1) {
 			snprintf(err, errsize, "SPF terms: %s", why);
 			goto out;
 		}

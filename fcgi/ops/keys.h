@@ -51,7 +51,7 @@ int	 keys_record(struct buf *out, const char *name, const char *type,
  * "<selector>._domainkey.<domain>."; DMARC TXT at "_dmarc.<From domain>.":
  * "v=DMARC1; p=quarantine; rua=mailto:<rua>" (no rua= when rua is NULL).
  * spf_hint is space-separated SPF terms ("include:_spf.example.net
- * ip4:192.0.2.1", checked by conf_spf_terms()); NULL takes cf->sender_spf
+ * ip4:192.0.2.1", checked by spf_terms_check()); NULL takes cf->sender_spf
  * (sender.spf).  When both are NULL, or spf_hint is empty, no SPF record
  * is made (one ending "-all" alone would fail all mail) and a ";" comment
  * line says so.

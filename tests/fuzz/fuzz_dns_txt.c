@@ -5,7 +5,7 @@
  *  - doctor_txt_join agrees with a reference joiner: same result, same
  *    octets, length = input - number of strings, NUL-terminated; a
  *    refusal leaves "" and 0;
- *  - doctor_is_spf matches "v=spf1" (any case) alone or before a space;
+ *  - spf_is_record matches "v=spf1" (any case) alone or before a space;
  *  - doctor_tag returns -1, 0 or 1, val is NUL-terminated inside its
  *    buffer and "" unless 1; a found value holds no ';', no control
  *    octet but folding whitespace, none at all for p=, and has no
@@ -14,7 +14,7 @@
  *    when p= equals the expected key;
  *  - doctor_dmarc_parse: 0 only for a record starting with v, with
  *    policies in range and 0 <= pct <= 100; -1 comes with a reason;
- *  - conf_spf_terms accepts only printable terms without "all", v= or
+ *  - spf_terms_check accepts only printable terms without "all", v= or
  *    '%';
  *  - doctor_name_text gives LDH/underscore labels that encode back to
  *    exactly the input;
@@ -32,6 +32,7 @@
 #include "conf/conf.h"
 #include "ops/doctor.h"
 #include "lib/log.h"
+#include "lib/spf.h"
 
 int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 
@@ -139,7 +140,7 @@ fz_records(const char *s, size_t len)
 
 	spf = len >= 6 && strncasecmp(s, "v=spf1", 6) == 0 &&
 	    (len == 6 || s[6] == ' ');
-	if (doctor_is_spf(s, len) != spf)
+	if (spf_is_record(s, len) != spf)
 		abort();
 	fz_tag(s, len, "p");
 	fz_tag(s, len, "v");
@@ -170,7 +171,7 @@ fz_terms(const char *s)
 	const char	*t;
 	size_t		 n;
 
-	if (conf_spf_terms(s, err, sizeof(err)) == -1) {
+	if (spf_terms_check(s, err, sizeof(err)) == -1) {
 		if (err[0] == '\0')
 			abort();
 		return;

@@ -1,13 +1,14 @@
 /*
  * test_doctor: the pure parts of `form2mail doctor` (TXT joining, names,
  * SPF recognition, tag-lists, DKIM comparison, DMARC, alignment) and the
- * sender.spf terms check (conf_spf_terms()).  DNS and SMTP are tested
+ * sender.spf terms check (spf_terms_check()).  DNS and SMTP are tested
  * against real servers in tests/integration/test_doctor.py.
  */
 #include <stdio.h>
 #include <string.h>
 
 #include "conf/conf.h"
+#include "lib/spf.h"
 #include "ops/doctor.h"
 #include "t.h"
 
@@ -149,7 +150,7 @@ test_is_spf(void)
 	size_t	 i;
 
 	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++)
-		T_INT(doctor_is_spf(t[i].s, strlen(t[i].s)), t[i].want, t[i].s);
+		T_INT(spf_is_record(t[i].s, strlen(t[i].s)), t[i].want, t[i].s);
 }
 
 static void
@@ -352,26 +353,26 @@ test_spf_terms(void)
 		"include:a7.example.com include:a8.example.com "
 		"include:a9.example.com",
 	};
-	char	 err[256], longv[CONF_SPF_MAX + 2];
+	char	 err[256], longv[SPF_MAX + 2];
 	size_t	 i;
 
 	for (i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
 		err[0] = '\0';
-		T_INT(conf_spf_terms(good[i], err, sizeof(err)), 0, good[i]);
+		T_INT(spf_terms_check(good[i], err, sizeof(err)), 0, good[i]);
 		if (err[0] != '\0')
 			fprintf(stderr, "  (%s: %s)\n", good[i], err);
 	}
 	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		err[0] = '\0';
-		T_INT(conf_spf_terms(bad[i], err, sizeof(err)), -1, bad[i]);
+		T_INT(spf_terms_check(bad[i], err, sizeof(err)), -1, bad[i]);
 		T_OK(err[0] != '\0', "no reason for [%s]", bad[i]);
 		T_OK(strchr(err, '\n') == NULL && strchr(err, '\t') == NULL,
 		    "reason holds a control: [%s]", err);
 	}
 	memset(longv, 'a', sizeof(longv) - 1);
 	longv[sizeof(longv) - 1] = '\0';
-	T_INT(conf_spf_terms(longv, err, sizeof(err)), -1, "too long");
-	T_OK(conf_spf_terms("all", err, sizeof(err)) == -1 &&
+	T_INT(spf_terms_check(longv, err, sizeof(err)), -1, "too long");
+	T_OK(spf_terms_check("all", err, sizeof(err)) == -1 &&
 	    strstr(err, "\"all\"") != NULL, "reason names the term: [%s]", err);
 }
 
