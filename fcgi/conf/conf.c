@@ -35,7 +35,6 @@
 #include "lib/url.h"
 
 #define CONF_MAX_FILE		(1024 * 1024)
-#define CONF_MAX_TMPL		(64 * 1024)
 #define CONF_MAX_FORMS		256
 #define CONF_MAX_FIELDS		100
 #define CONF_MAX_LIST		100
@@ -597,45 +596,31 @@ conf_strings(struct conf_ctx *c, const char *path, json_t *parent,
 	}
 }
 
+/* DIR/NAME.EXT, its errors reported at path (a missing file only when
+ * required); a syntax error points into the template file itself. */
 static struct tmpl *
 conf_tmpl_file(struct conf_ctx *c, const char *path, const char *dir,
     const char *name, const char *ext, int required)
 {
-	char		 file[PATH_MAX], err[256];
-	struct tmpl	*t = NULL;
-	struct stat	 st;
-	char		*text = NULL;
-	ssize_t		 n;
-	int		 fd;
+	char		 err[PATH_MAX + 256];
+	struct tmpl	*t;
 
-	snprintf(file, sizeof(file), "%s/%s.%s", dir, name, ext);
-	if ((fd = open(file, O_RDONLY | O_CLOEXEC)) == -1) {
-		if (required || errno != ENOENT)
-			conf_err(c, path, 0, "template %s: %s", file,
-			    strerror(errno));
-		return NULL;
-	}
-	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode) ||
-	    st.st_size > CONF_MAX_TMPL) {
-		conf_err(c, path, 0, "template %s: not a regular file of at "
-		    "most %d octets", file, CONF_MAX_TMPL);
-		goto out;
-	}
-	if ((text = malloc((size_t)st.st_size + 1)) == NULL)
-		goto out;
-	n = read(fd, text, (size_t)st.st_size);
-	if (n != st.st_size) {
-		conf_err(c, path, 0, "template %s: short read", file);
-		goto out;
-	}
-	if (tmpl_parse(text, (size_t)n, &t, err, sizeof(err)) == -1) {
-		/* Template errors point into the template file itself. */
-		fprintf(stderr, "%s:%s\n", file, err);
+	switch (tmpl_load(dir, name, ext, &t, err, sizeof(err))) {
+	case TMPL_LOAD_ABSENT:
+		if (required)
+			conf_err(c, path, 0, "%s", err);
+		break;
+	case TMPL_LOAD_FILE:
+		conf_err(c, path, 0, "%s", err);
+		break;
+	case TMPL_LOAD_SYNTAX:
+		fprintf(stderr, "%s\n", err);
 		c->errors++;
+		break;
+	case TMPL_LOAD_OK:
+	case TMPL_LOAD_NOMEM:
+		break;
 	}
-out:
-	free(text);
-	close(fd);
 	return t;
 }
 

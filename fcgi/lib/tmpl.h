@@ -87,4 +87,25 @@ void	 tmpl_names(const struct tmpl *,
 /* NULL is accepted. */
 void	 tmpl_free(struct tmpl *);
 
+/* What tmpl_load() found. */
+enum tmpl_load {
+	TMPL_LOAD_OK,		/* *out is set */
+	TMPL_LOAD_ABSENT,	/* no such file (ENOENT) */
+	TMPL_LOAD_FILE,		/* the file cannot be opened, is not a
+				   regular file of at most TMPL_MAX_SIZE
+				   octets, or reads short */
+	TMPL_LOAD_SYNTAX,	/* tmpl_parse() refused it */
+	TMPL_LOAD_NOMEM		/* out of memory; err is "" */
+};
+
+/*
+ * Reads and compiles the template file DIR/NAME.EXT (tmpl_load.c).  On
+ * TMPL_LOAD_OK *out is set (release with tmpl_free()); otherwise *out is
+ * NULL and err holds the reason: "template PATH: reason" for ABSENT and
+ * FILE (the caller reports it where the file was named), "PATH:LINE:COLUMN:
+ * message" for SYNTAX (a position in the template itself).
+ */
+enum tmpl_load tmpl_load(const char *dir, const char *name, const char *ext,
+	    struct tmpl **out, char *err, size_t errsize);
+
 #endif
