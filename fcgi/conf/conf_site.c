@@ -1,0 +1,196 @@
+/*
+ * conf_site: the top-level keys (listen, directories, user, log, ages),
+ * "limits", "throttle", "spam" and "metrics" of the config.
+ */
+#include <errno.h>
+#include <grp.h>
+#include <pwd.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/un.h>
+
+#include <jansson.h>
+
+#include "conf/conf.h"
+#include "conf/conf_json.h"
+#include "lib/addr.h"
+#include "lib/log.h"
+#include "lib/url.h"
+
+static const char *const conf_top_keys[] = {
+	"listen", "listen_mode", "listen_group", "workers", "spool_dir",
+	"state_dir", "templates_dir", "user", "require_https", "log",
+	"limits", "max_age", "sender", "smtp", "dkim", "forms", "throttle",
+	"spam", "duplicate_window", "altcha_key_file", "metrics", NULL
+};
+
+static const char *const conf_throttle_keys[] = {
+	"backend", "per_ip", "per_form", "global", "redis", "fail_open",
+	"entries", NULL
+};
+
+static const char *const conf_spam_keys[] = {
+	"rspamd_url", "reject_score", "hold_score", "fail_open", "timeout",
+	NULL
+};
+
+static const char *const conf_limits_keys[] = {
+	"max_body", "max_fields", "max_value", NULL
+};
+
+void
+conf_top(struct conf_ctx *c, json_t *root)
+{
+	struct conf	*cf = c->conf;
+	json_t		*v;
+	char		*s, *end;
+	unsigned long	 mode;
+
+	conf_known(c, "", root, conf_top_keys);
+	cf->listen = conf_str(c, "", root, "listen",
+	    "unix:/run/form2mail/form2mail.sock", 0);
+	if (cf->listen != NULL && (strncmp(cf->listen, "unix:/", 6) != 0 ||
+	    strlen(cf->listen + 5) >= sizeof(((struct sockaddr_un *)0)->sun_path)))
+		conf_err(c, "/listen", 0, "\"listen\" must be "
+		    "\"unix:/absolute/path\" (at most 107 octets)");
+	s = conf_str(c, "", root, "listen_mode", "0660", 0);
+	if (s != NULL) {
+		errno = 0;
+		mode = strtoul(s, &end, 8);
+		if (errno || *end || end == s || mode > 0777)
+			conf_err(c, "/listen_mode", 0, "\"listen_mode\" must "
+			    "be an octal mode such as \"0660\"");
+		else
+			cf->listen_mode = (mode_t)mode;
+		free(s);
+	}
+	cf->listen_group = conf_str(c, "", root, "listen_group", NULL, 0);
+	if (cf->listen_group != NULL && getgrnam(cf->listen_group) == NULL)
+		conf_err(c, "/listen_group", 0, "no group \"%s\"",
+		    cf->listen_group);
+	cf->workers = (int)conf_int(c, "", root, "workers", 4, 1, 256);
+	cf->spool_dir = conf_abs_dir(c, "", root, "spool_dir",
+	    "/var/spool/form2mail");
+	cf->state_dir = conf_abs_dir(c, "", root, "state_dir",
+	    "/var/lib/form2mail");
+	cf->templates_dir = conf_abs_dir(c, "", root, "templates_dir",
+	    F2M_TEMPLATES_DIR);
+	cf->user = conf_str(c, "", root, "user", NULL, 0);
+	if (cf->user != NULL && getpwnam(cf->user) == NULL)
+		conf_err(c, "/user", 0, "no user \"%s\"", cf->user);
+	cf->require_https = conf_bool(c, "", root, "require_https", 1);
+	s = conf_str(c, "", root, "log", "stderr", 0);
+	if (s != NULL) {
+		if (strcmp(s, "syslog") == 0)
+			cf->log_syslog = 1;
+		else if (strcmp(s, "stderr") != 0)
+			conf_err(c, "/log", 0, "\"log\" must be \"stderr\" or "
+			    "\"syslog\"");
+		free(s);
+	}
+	cf->max_age = conf_dur(c, "", root, "max_age", 5 * 86400);
+	v = json_object_get(root, "duplicate_window");
+	if ((json_is_integer(v) && json_integer_value(v) == 0) ||
+	    (json_is_string(v) && strcmp(json_string_value(v), "0") == 0))
+		cf->duplicate_window = 0;	/* off */
+	else
+		cf->duplicate_window = conf_dur(c, "", root,
+		    "duplicate_window", 600);
+	cf->altcha_key_file = conf_str(c, "", root, "altcha_key_file", NULL, 0);
+	if (cf->altcha_key_file != NULL && cf->altcha_key_file[0] != '/')
+		conf_err(c, "/altcha_key_file", 0, "\"altcha_key_file\" must "
+		    "be an absolute path");
+}
+
+/* "metrics": {"allow": ["127.0.0.1", "::1"]}: GET <prefix>/_metrics. */
+void
+conf_metrics(struct conf_ctx *c, json_t *root)
+{
+	static const char *const keys[] = { "allow", NULL };
+	json_t	*o = conf_obj(c, "", root, "metrics", 0);
+
+	if (o == NULL)
+		return;
+	conf_known(c, "/metrics", o, keys);
+	conf_strings(c, "/metrics", o, "allow", addr_ip_ok, "an IP address",
+	    &c->conf->metrics_allow, &c->conf->nmetrics_allow);
+	if (c->conf->nmetrics_allow == 0)
+		conf_err(c, "/metrics", 0, "\"metrics\" needs \"allow\": the "
+		    "addresses that may read them");
+}
+
+void
+conf_throttle(struct conf_ctx *c, json_t *root)
+{
+	struct conf_throttle	*t = &c->conf->throttle;
+	json_t			*o = conf_obj(c, "", root, "throttle", 0);
+	char			*s;
+
+	t->entries = 65536;
+	if (o == NULL)
+		return;
+	conf_known(c, "/throttle", o, conf_throttle_keys);
+	s = conf_str(c, "/throttle", o, "backend", "shm", 0);
+	if (s != NULL && strcmp(s, "redis") == 0)
+		t->redis = 1;
+	else if (s != NULL && strcmp(s, "shm") != 0)
+		conf_err(c, "/throttle/backend", 0, "\"backend\" must be "
+		    "\"shm\" or \"redis\"");
+	free(s);
+	conf_rate(c, "/throttle", o, "per_ip", &t->per_ip);
+	conf_rate(c, "/throttle", o, "per_form", &t->per_form);
+	conf_rate(c, "/throttle", o, "global", &t->global);
+	t->redis_url = conf_str(c, "/throttle", o, "redis", NULL, 0);
+	if (t->redis_url != NULL && strncmp(t->redis_url, "redis://", 8) != 0 &&
+	    strncmp(t->redis_url, "unix:/", 6) != 0)
+		conf_err(c, "/throttle/redis", 0, "\"redis\" must be "
+		    "redis://host:port/db or unix:/path");
+	if (t->redis && t->redis_url == NULL)
+		t->redis_url = strdup("redis://127.0.0.1:6379/0");
+	t->fail_open = conf_bool(c, "/throttle", o, "fail_open", 0);
+	t->entries = (size_t)conf_int(c, "/throttle", o, "entries", 65536,
+	    1024, 16 * 1024 * 1024);
+}
+
+void
+conf_spam(struct conf_ctx *c, json_t *root)
+{
+	struct conf_spam	*sp = &c->conf->spam;
+	json_t			*o = conf_obj(c, "", root, "spam", 0);
+
+	if (o == NULL)
+		return;
+	conf_known(c, "/spam", o, conf_spam_keys);
+	sp->rspamd_url = conf_str(c, "/spam", o, "rspamd_url", NULL, 1);
+	if (sp->rspamd_url != NULL && !url_service_ok(sp->rspamd_url))
+		conf_err(c, "/spam/rspamd_url", 0, "\"rspamd_url\" must be an "
+		    "https:// URL, or http:// to a loopback address");
+	sp->reject_score = conf_real(c, "/spam", o, "reject_score", 15, -1000,
+	    1000);
+	sp->hold_score = conf_real(c, "/spam", o, "hold_score", 6, -1000, 1000);
+	if (sp->hold_score > sp->reject_score)
+		conf_err(c, "/spam/hold_score", 0, "\"hold_score\" is above "
+		    "\"reject_score\"");
+	sp->fail_open = conf_bool(c, "/spam", o, "fail_open", 1);
+	sp->timeout = (long)conf_int(c, "/spam", o, "timeout", 5, 1, 120);
+}
+
+void
+conf_limits(struct conf_ctx *c, json_t *root)
+{
+	struct conf	*cf = c->conf;
+	json_t		*o = conf_obj(c, "", root, "limits", 0);
+
+	cf->max_body = 1024 * 1024;
+	cf->max_fields = 50;
+	cf->max_value = 100000;
+	if (o == NULL)
+		return;
+	conf_known(c, "/limits", o, conf_limits_keys);
+	cf->max_body = (size_t)conf_int(c, "/limits", o, "max_body",
+	    1024 * 1024, 256, 64 * 1024 * 1024);
+	cf->max_fields = (size_t)conf_int(c, "/limits", o, "max_fields",
+	    50, 1, 1000);
+	cf->max_value = (size_t)conf_int(c, "/limits", o, "max_value",
+	    100000, 16, 16 * 1024 * 1024);
+}
