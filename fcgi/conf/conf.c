@@ -134,84 +134,15 @@ conf_user(const struct conf *cf, uid_t *uid, gid_t *gid)
 void
 conf_free(struct conf *cf)
 {
-	size_t	 i, j;
+	size_t	 i;
 
 	if (cf == NULL)
 		return;
-	for (i = 0; i < cf->nforms; i++) {
-		struct conf_form *f = &cf->forms[i];
-
-		free(f->id);
-		free(f->route_field);
-		for (j = 0; j < f->nchoices; j++) {
-			free(f->choices[j].value);
-			conf_mailboxes_free(f->choices[j].to, f->choices[j].nto);
-		}
-		free(f->choices);
-		conf_mailboxes_free(f->to, f->nto);
-		conf_mailboxes_free(f->cc, f->ncc);
-		conf_mailboxes_free(f->bcc, f->nbcc);
-		for (j = 0; j < f->nfields; j++) {
-			free(f->fields[j].name);
-			free(f->fields[j].label);
-		}
-		free(f->fields);
-		free(f->success_url);
-		free(f->site_url);
-		free(f->error_url);
-		conf_strings_free(f->origins, f->norigins);
-		conf_strings_free(f->redirect_allowlist, f->nredirect);
-		conf_strings_free(f->blocked_phrases, f->nblocked);
-		conf_strings_free(f->up_allowed, f->nup_allowed);
-		if (f->captcha.secret != NULL) {
-			explicit_bzero(f->captcha.secret,
-			    strlen(f->captcha.secret));
-			free(f->captcha.secret);
-		}
-		free(f->captcha.secret_file);
-		free(f->captcha.verify_url);
-		conf_strings_free(f->captcha.hostnames, f->captcha.nhostnames);
-		free(f->captcha.action);
-		free(f->honeypot);
-		tmpl_free(f->subject);
-		tmpl_free(f->text);
-		tmpl_free(f->html);
-		for (j = 0; j < LANG_COUNT; j++) {
-			tmpl_free(f->thanks[j]);
-			tmpl_free(f->error[j]);
-		}
-		tmpl_free(f->auto_subject);
-		tmpl_free(f->auto_text);
-		tmpl_free(f->auto_html);
-		free(f->auto_field);
-	}
+	for (i = 0; i < cf->nforms; i++)
+		conf_form_free(&cf->forms[i]);
 	free(cf->forms);
-	for (i = 0; i < cf->ndkim; i++) {
-		free(cf->dkim[i].domain);
-		free(cf->dkim[i].selector);
-		free(cf->dkim[i].key_file);
-	}
-	free(cf->dkim);
-	free(cf->smtp.url);
-	free(cf->smtp.username);
-	free(cf->smtp.password_file);
-	free(cf->smtp.ca_file);
-	free(cf->from.display);
-	free(cf->from.addr);
-	free(cf->envelope_from);
-	free(cf->hostname);
-	free(cf->message_id_domain);
-	free(cf->sender_spf);
+	conf_mail_free(cf);
+	conf_site_free(cf);
 	free(cf->path);
-	free(cf->listen);
-	free(cf->listen_group);
-	free(cf->spool_dir);
-	free(cf->state_dir);
-	free(cf->templates_dir);
-	free(cf->user);
-	free(cf->altcha_key_file);
-	free(cf->throttle.redis_url);
-	free(cf->spam.rspamd_url);
-	conf_strings_free(cf->metrics_allow, cf->nmetrics_allow);
 	free(cf);
 }

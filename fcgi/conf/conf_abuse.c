@@ -224,3 +224,20 @@ conf_autoresponder(struct conf_ctx *c, const char *fp, json_t *fo,
 	}
 	free(tname);
 }
+
+void
+conf_abuse_free(struct conf_form *f)
+{
+	if (f->captcha.secret != NULL) {
+		explicit_bzero(f->captcha.secret, strlen(f->captcha.secret));
+		free(f->captcha.secret);
+	}
+	free(f->captcha.secret_file);
+	free(f->captcha.verify_url);
+	conf_strings_free(f->captcha.hostnames, f->captcha.nhostnames);
+	free(f->captcha.action);
+	tmpl_free(f->auto_subject);
+	tmpl_free(f->auto_text);
+	tmpl_free(f->auto_html);
+	free(f->auto_field);
+}

@@ -352,23 +352,11 @@ conf_subject_name(const char *name, void *arg)
 	    "field of this form (nor _form or _id)", name);
 }
 
+/* Recipients: "recipients", "cc", "bcc" or a "route", and their limits. */
 static void
-conf_form(struct conf_ctx *c, const char *id, json_t *fo,
+conf_form_rcpt(struct conf_ctx *c, const char *p, const char *id, json_t *fo,
     struct conf_form *f)
 {
-	struct conf		*cf = c->conf;
-	struct conf_subj_arg	 sa;
-	char			 p[CONF_MAX_PATH], q[CONF_MAX_PATH];
-	char			 err[256];
-	char			*s, *tname;
-	const char		*dir = cf->templates_dir;
-
-	conf_path(p, "/forms/%s", id);
-	f->id = strdup(id);
-	if (!conf_is_token(id, 64) || id[0] == '_')
-		conf_err(c, p, 1, "form id \"%s\" must be 1 to 64 letters, "
-		    "digits, '_' or '-', not starting with '_'", id);
-	conf_known(c, p, fo, conf_form_keys);
 	conf_mailboxes(c, p, fo, "recipients", &f->to, &f->nto);
 	conf_mailboxes(c, p, fo, "cc", &f->cc, &f->ncc);
 	conf_mailboxes(c, p, fo, "bcc", &f->bcc, &f->nbcc);
@@ -383,7 +371,16 @@ conf_form(struct conf_ctx *c, const char *id, json_t *fo,
 	if (f->nto + f->ncc + f->nbcc > CONF_MAX_LIST)
 		conf_err(c, p, 0, "too many recipients (at most %d)",
 		    CONF_MAX_LIST);
-	conf_fields(c, p, fo, f);
+}
+
+/* Where answers send the visitor and who may post: redirects, site_url,
+ * json_style, allowed_origins, redirect_allowlist. */
+static void
+conf_form_answers(struct conf_ctx *c, const char *p, json_t *fo,
+    struct conf_form *f)
+{
+	char	 q[CONF_MAX_PATH];
+	char	*s;
 
 	f->success_url = conf_str(c, p, fo, "success_url", NULL, 0);
 	conf_path(q, "%s/success_url", p);
@@ -415,9 +412,16 @@ conf_form(struct conf_ctx *c, const char *id, json_t *fo,
 	    0);
 	conf_strings(c, p, fo, "redirect_allowlist", conf_ok_prefix,
 	    "an https:// URL prefix", &f->redirect_allowlist, &f->nredirect);
-	conf_challenge(c, p, fo, f);
-	conf_captcha(c, p, fo, &f->captcha);
-	conf_uploads(c, p, fo, f);
+}
+
+/* Content rules: links, phrases, the honeypot, fields not declared. */
+static void
+conf_form_content(struct conf_ctx *c, const char *p, json_t *fo,
+    struct conf_form *f)
+{
+	char	 q[CONF_MAX_PATH];
+	char	*s;
+
 	f->max_links = (long)conf_int(c, p, fo, "max_links", -1, 0, 1000);
 	conf_strings(c, p, fo, "blocked_phrases", conf_ok_phrase,
 	    "a phrase of 1 to 200 octets", &f->blocked_phrases, &f->nblocked);
@@ -436,6 +440,17 @@ conf_form(struct conf_ctx *c, const char *id, json_t *fo,
 		conf_err(c, q, 0, "\"extra_fields\" must be \"include\", "
 		    "\"ignore\" or \"reject\"");
 	free(s);
+}
+
+/* The notification: its subject template and its template files. */
+static void
+conf_form_mail(struct conf_ctx *c, const char *p, json_t *fo,
+    struct conf_form *f)
+{
+	struct conf_subj_arg	 sa;
+	char			 q[CONF_MAX_PATH], err[256];
+	char			*s, *tname;
+	const char		*dir = c->conf->templates_dir;
 
 	s = conf_str(c, p, fo, "subject", "Form submission: {{_form}}", 0);
 	conf_path(q, "%s/subject", p);
@@ -468,6 +483,28 @@ conf_form(struct conf_ctx *c, const char *id, json_t *fo,
 	conf_tmpl_check(c, tname ? q : p, f, f->html, tname ? tname : "default",
 	    "html");
 	free(tname);
+}
+
+static void
+conf_form(struct conf_ctx *c, const char *id, json_t *fo,
+    struct conf_form *f)
+{
+	char	 p[CONF_MAX_PATH];
+
+	conf_path(p, "/forms/%s", id);
+	f->id = strdup(id);
+	if (!conf_is_token(id, 64) || id[0] == '_')
+		conf_err(c, p, 1, "form id \"%s\" must be 1 to 64 letters, "
+		    "digits, '_' or '-', not starting with '_'", id);
+	conf_known(c, p, fo, conf_form_keys);
+	conf_form_rcpt(c, p, id, fo, f);
+	conf_fields(c, p, fo, f);
+	conf_form_answers(c, p, fo, f);
+	conf_challenge(c, p, fo, f);
+	conf_captcha(c, p, fo, &f->captcha);
+	conf_uploads(c, p, fo, f);
+	conf_form_content(c, p, fo, f);
+	conf_form_mail(c, p, fo, f);
 	conf_pages(c, p, fo, f);
 	conf_autoresponder(c, p, fo, f);
 }
@@ -498,4 +535,42 @@ conf_forms(struct conf_ctx *c, json_t *root)
 		}
 		conf_form(c, id, v, &cf->forms[cf->nforms++]);
 	}
+}
+
+void
+conf_form_free(struct conf_form *f)
+{
+	size_t	 j;
+
+	free(f->id);
+	free(f->route_field);
+	for (j = 0; j < f->nchoices; j++) {
+		free(f->choices[j].value);
+		conf_mailboxes_free(f->choices[j].to, f->choices[j].nto);
+	}
+	free(f->choices);
+	conf_mailboxes_free(f->to, f->nto);
+	conf_mailboxes_free(f->cc, f->ncc);
+	conf_mailboxes_free(f->bcc, f->nbcc);
+	for (j = 0; j < f->nfields; j++) {
+		free(f->fields[j].name);
+		free(f->fields[j].label);
+	}
+	free(f->fields);
+	free(f->success_url);
+	free(f->site_url);
+	free(f->error_url);
+	conf_strings_free(f->origins, f->norigins);
+	conf_strings_free(f->redirect_allowlist, f->nredirect);
+	conf_strings_free(f->blocked_phrases, f->nblocked);
+	conf_strings_free(f->up_allowed, f->nup_allowed);
+	free(f->honeypot);
+	tmpl_free(f->subject);
+	tmpl_free(f->text);
+	tmpl_free(f->html);
+	for (j = 0; j < LANG_COUNT; j++) {
+		tmpl_free(f->thanks[j]);
+		tmpl_free(f->error[j]);
+	}
+	conf_abuse_free(f);
 }

@@ -126,6 +126,12 @@ void	 conf_deliverability(struct conf_ctx *c);
 struct tmpl *conf_tmpl_file(struct conf_ctx *c, const char *path,
 	    const char *dir, const char *name, const char *ext, int required);
 
+/* Free one section's part of a struct conf (conf_free's steps). */
+void	 conf_site_free(struct conf *cf);
+void	 conf_mail_free(struct conf *cf);
+void	 conf_form_free(struct conf_form *f);	/* + conf_abuse_free */
+void	 conf_abuse_free(struct conf_form *f);
+
 /* conf_abuse.c: parts of one form (fp: its path, fo: its object) */
 void	 conf_challenge(struct conf_ctx *c, const char *fp, json_t *fo,
 	    struct conf_form *f);

@@ -353,3 +353,26 @@ conf_deliverability(struct conf_ctx *c)
 		}
 	}
 }
+
+void
+conf_mail_free(struct conf *cf)
+{
+	size_t	 i;
+
+	for (i = 0; i < cf->ndkim; i++) {
+		free(cf->dkim[i].domain);
+		free(cf->dkim[i].selector);
+		free(cf->dkim[i].key_file);
+	}
+	free(cf->dkim);
+	free(cf->smtp.url);
+	free(cf->smtp.username);
+	free(cf->smtp.password_file);
+	free(cf->smtp.ca_file);
+	free(cf->from.display);
+	free(cf->from.addr);
+	free(cf->envelope_from);
+	free(cf->hostname);
+	free(cf->message_id_domain);
+	free(cf->sender_spf);
+}

@@ -194,3 +194,18 @@ conf_limits(struct conf_ctx *c, json_t *root)
 	cf->max_value = (size_t)conf_int(c, "/limits", o, "max_value",
 	    100000, 16, 16 * 1024 * 1024);
 }
+
+void
+conf_site_free(struct conf *cf)
+{
+	free(cf->listen);
+	free(cf->listen_group);
+	free(cf->spool_dir);
+	free(cf->state_dir);
+	free(cf->templates_dir);
+	free(cf->user);
+	free(cf->altcha_key_file);
+	free(cf->throttle.redis_url);
+	free(cf->spam.rspamd_url);
+	conf_strings_free(cf->metrics_allow, cf->nmetrics_allow);
+}
