@@ -19,6 +19,7 @@
 #include "lib/buf.h"
 #include "gate/challenge.h"
 #include "lib/file.h"
+#include "lib/text.h"
 
 #define CH_HEX_LEN	 64	/* SHA-256 and HMAC-SHA-256 in hex */
 #define CH_NONCE_LEN	 16	/* random salt octets we issue (32 hex) */
@@ -30,28 +31,15 @@
 			    CH_TIME_DIGITS + 1)
 #define CH_RAW_MAX	 (CHALLENGE_PAYLOAD_MAX / 4 * 3)
 
-static const char	 ch_hexdigits[] = "0123456789abcdef";
-
-static void
-ch_hex(const unsigned char *in, size_t n, char *out)
-{
-	size_t	 i;
-
-	for (i = 0; i < n; i++) {
-		out[2 * i] = ch_hexdigits[in[i] >> 4];
-		out[2 * i + 1] = ch_hexdigits[in[i] & 15];
-	}
-	out[2 * n] = '\0';
-}
-
+/* Lower-case hex digits only: the form this file writes (text_hex). */
 static int
 ch_is_lower_hex(const char *s, size_t len)
 {
 	size_t	 i;
 
 	for (i = 0; i < len; i++)
-		if (!((s[i] >= '0' && s[i] <= '9') ||
-		    (s[i] >= 'a' && s[i] <= 'f')))
+		if (text_hexval((unsigned char)s[i]) < 0 ||
+		    (s[i] >= 'A' && s[i] <= 'F'))
 			return 0;
 	return 1;
 }
@@ -93,7 +81,7 @@ ch_challenge_hex(const char *salt, size_t saltlen, long long number,
 	if (EVP_Digest(msg, saltlen + (size_t)n, md, &mdlen, EVP_sha256(),
 	    NULL) != 1 || mdlen != CH_HEX_LEN / 2)
 		return -1;
-	ch_hex(md, mdlen, out);
+	text_hex(md, mdlen, out);
 	return 0;
 }
 
@@ -109,7 +97,7 @@ ch_signature_hex(const unsigned char key[CHALLENGE_KEY_LEN],
 	    (const unsigned char *)challenge, CH_HEX_LEN, md, &mdlen) == NULL ||
 	    mdlen != CH_HEX_LEN / 2)
 		return -1;
-	ch_hex(md, mdlen, out);
+	text_hex(md, mdlen, out);
 	return 0;
 }
 
@@ -264,7 +252,7 @@ challenge_create(const unsigned char key[CHALLENGE_KEY_LEN], long max_number,
 	if (ch_random(nonce, sizeof(nonce)) == -1 ||
 	    ch_random_number(max_number, &number) == -1)
 		return -1;
-	ch_hex(nonce, sizeof(nonce), nhex);
+	text_hex(nonce, sizeof(nonce), nhex);
 	slen = snprintf(salt, sizeof(salt), "%s?expires=%lld&issued=%lld&",
 	    nhex, (long long)now + ttl, (long long)now);
 	if (slen < 0 || (size_t)slen >= sizeof(salt) ||
@@ -282,59 +270,6 @@ challenge_create(const unsigned char key[CHALLENGE_KEY_LEN], long max_number,
 }
 
 /* ---- verification --------------------------------------------------- */
-
-static int
-ch_b64_value(int c)
-{
-	if (c >= 'A' && c <= 'Z')
-		return c - 'A';
-	if (c >= 'a' && c <= 'z')
-		return c - 'a' + 26;
-	if (c >= '0' && c <= '9')
-		return c - '0' + 52;
-	if (c == '+')
-		return 62;
-	if (c == '/')
-		return 63;
-	return -1;
-}
-
-/*
- * Strict RFC 4648 section 4 decoding: padded, canonical (section 3.5: the
- * pad bits must be zero), nothing outside the alphabet.  out holds at
- * least len / 4 * 3 octets.  Returns 0 or -1.
- */
-static int
-ch_b64_decode(const char *in, size_t len, unsigned char *out, size_t *outlen)
-{
-	size_t		 i, j, o = 0, pad = 0;
-	uint32_t	 v = 0;
-	int		 d;
-
-	if (len == 0 || len % 4 != 0)
-		return -1;
-	if (in[len - 1] == '=')
-		pad = in[len - 2] == '=' ? 2 : 1;
-	for (i = 0; i < len; i += 4) {
-		v = 0;
-		for (j = 0; j < 4; j++) {
-			if (i + 4 == len && j >= 4 - pad)
-				d = 0;
-			else if ((d = ch_b64_value((unsigned char)in[i + j])) < 0)
-				return -1;
-			v = v << 6 | (uint32_t)d;
-		}
-		out[o++] = (unsigned char)(v >> 16);
-		if (i + 4 < len || pad < 2)
-			out[o++] = (unsigned char)(v >> 8);
-		if (i + 4 < len || pad < 1)
-			out[o++] = (unsigned char)v;
-	}
-	if ((pad == 1 && (v & 0xff) != 0) || (pad == 2 && (v & 0xffff) != 0))
-		return -1;
-	*outlen = o;
-	return 0;
-}
 
 /* Parses name=<time>& at s[*i]; 1..CH_TIME_DIGITS digits, no leading 0. */
 static int
@@ -501,7 +436,7 @@ challenge_verify(const unsigned char key[CHALLENGE_KEY_LEN],
 			return CHALLENGE_MALFORMED;
 	}
 	if (len > CHALLENGE_PAYLOAD_MAX ||
-	    ch_b64_decode(payload, len, raw, &rawlen) == -1)
+	    text_base64_decode(payload, len, raw, &rawlen) == -1)
 		return CHALLENGE_MALFORMED;
 	/* Without JSON_DECODE_ANY only an object or array parses; without
 	 * JSON_DISABLE_EOF_CHECK nothing may follow it. */
