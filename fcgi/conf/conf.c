@@ -9,7 +9,6 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -113,22 +112,6 @@ conf_form_find(const struct conf *cf, const char *id, size_t len)
 		    memcmp(cf->forms[i].id, id, len) == 0)
 			return &cf->forms[i];
 	return NULL;
-}
-
-int
-conf_user(const struct conf *cf, uid_t *uid, gid_t *gid)
-{
-	struct passwd	*pw = NULL;
-
-	if (cf->user != NULL)
-		pw = getpwnam(cf->user);
-	else if ((pw = getpwnam("form2mail")) == NULL)
-		pw = getpwnam("nobody");
-	if (pw == NULL)
-		return -1;
-	*uid = pw->pw_uid;
-	*gid = pw->pw_gid;
-	return 0;
 }
 
 void

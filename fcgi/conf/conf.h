@@ -263,10 +263,6 @@ int	 conf_same_domain(const char *a, const char *b);
  * as it can be told without the public suffix list. */
 int	 conf_related_domain(const char *a, const char *b);
 
-/* The service user's uid/gid: user, else "form2mail" if it exists, else
- * "nobody".  Returns 0 or -1. */
-int	 conf_user(const struct conf *, uid_t *, gid_t *);
-
 /* NULL is accepted. */
 void	 conf_free(struct conf *);
 

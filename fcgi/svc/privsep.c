@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <grp.h>
 #include <limits.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -31,6 +32,22 @@ privsep_no_core(void)
 }
 
 int
+privsep_user(const struct conf *cf, uid_t *uid, gid_t *gid)
+{
+	struct passwd	*pw = NULL;
+
+	if (cf->user != NULL)
+		pw = getpwnam(cf->user);
+	else if ((pw = getpwnam("form2mail")) == NULL)
+		pw = getpwnam("nobody");
+	if (pw == NULL)
+		return -1;
+	*uid = pw->pw_uid;
+	*gid = pw->pw_gid;
+	return 0;
+}
+
+int
 privsep_drop(const struct conf *cf)
 {
 	uid_t	 uid;
@@ -38,7 +55,7 @@ privsep_drop(const struct conf *cf)
 
 	if (geteuid() != 0)
 		goto nnp;
-	if (conf_user(cf, &uid, &gid) == -1) {
+	if (privsep_user(cf, &uid, &gid) == -1) {
 		log_err("no service user (%s)", cf->user ? cf->user :
 		    "form2mail or nobody");
 		return -1;
@@ -70,7 +87,7 @@ privsep_prepare_dirs(const struct conf *cf)
 	long	 u = -1, g = -1;
 
 	if (geteuid() == 0) {
-		if (conf_user(cf, &uid, &gid) == -1) {
+		if (privsep_user(cf, &uid, &gid) == -1) {
 			log_err("no service user");
 			return -1;
 		}

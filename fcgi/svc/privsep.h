@@ -7,7 +7,13 @@
 #ifndef F2M_PRIVSEP_H
 #define F2M_PRIVSEP_H
 
+#include <sys/types.h>
+
 struct conf;
+
+/* The service user's uid/gid: the config's "user", else "form2mail" if
+ * it exists, else "nobody".  Returns 0 or -1. */
+int	 privsep_user(const struct conf *cf, uid_t *uid, gid_t *gid);
 
 /* No core dumps (sandbox_no_core); 0 or -1, logged. */
 int	 privsep_no_core(void);

@@ -181,7 +181,7 @@ server_listen(const struct conf *cf)
 		return -1;
 	}
 	umask(old);
-	if (geteuid() == 0 && conf_user(cf, &uid, &gid) == 0) {
+	if (geteuid() == 0 && privsep_user(cf, &uid, &gid) == 0) {
 		if (cf->listen_group != NULL &&
 		    (gr = getgrnam(cf->listen_group)) != NULL)
 			gid = gr->gr_gid;
