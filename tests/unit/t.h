@@ -52,4 +52,25 @@ static int	t_failed, t_checks, t_skipped;
 	return t_failed ? 1 : t_checks == 0 ? 77 : 0;			\
 } while (0)
 
+/* Printable form of s[0..len) for failure messages (one static buffer:
+ * one call per message). */
+static inline const char *
+t_show(const char *s, size_t len)
+{
+	static char	 out[1024];
+	size_t		 i, o = 0;
+
+	for (i = 0; i < len && o + 5 < sizeof(out); i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (c >= 0x20 && c < 0x7f && c != '\\')
+			out[o++] = (char)c;
+		else
+			o += (size_t)snprintf(out + o, sizeof(out) - o,
+			    "\\x%02x", c);
+	}
+	out[o] = '\0';
+	return out;
+}
+
 #endif

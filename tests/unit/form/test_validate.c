@@ -13,26 +13,6 @@
 /* Explicit length, so that tables may hold raw NUL octets. */
 #define B(s)	(s), sizeof(s) - 1
 
-/* Printable form of s[0..len) for failure messages. */
-static const char *
-show(const char *s, size_t len)
-{
-	static char	 out[1024];
-	size_t		 i, o = 0;
-
-	for (i = 0; i < len && o + 5 < sizeof(out); i++) {
-		unsigned char c = (unsigned char)s[i];
-
-		if (c >= 0x20 && c < 0x7f && c != '\\')
-			out[o++] = (char)c;
-		else
-			o += (size_t)snprintf(out + o, sizeof(out) - o,
-			    "\\x%02x", c);
-	}
-	out[o] = '\0';
-	return out;
-}
-
 /* ---- validate_form ------------------------------------------------- */
 
 /*
@@ -236,7 +216,7 @@ errs_str(const struct form *f, const struct validate_error *errs, size_t n)
 		if (i > 0)
 			rc = buf_addc(&b, ' ');
 		if (rc == 0)
-			rc = buf_printf(&b, "%s:%s", show(errs[i].field,
+			rc = buf_printf(&b, "%s:%s", t_show(errs[i].field,
 			    field_len(f, errs[i].field)), errs[i].code);
 	}
 	if (rc == -1 || (s = buf_steal(&b)) == NULL)

@@ -11,26 +11,6 @@
 /* Explicit length, so that tables may hold raw NUL octets. */
 #define B(s)	(s), sizeof(s) - 1
 
-/* Printable form of s[0..len) for failure messages. */
-static const char *
-show(const char *s, size_t len)
-{
-	static char	 out[1024];
-	size_t		 i, o = 0;
-
-	for (i = 0; i < len && o + 5 < sizeof(out); i++) {
-		unsigned char c = (unsigned char)s[i];
-
-		if (c >= 0x20 && c < 0x7f && c != '\\')
-			out[o++] = (char)c;
-		else
-			o += (size_t)snprintf(out + o, sizeof(out) - o,
-			    "\\x%02x", c);
-	}
-	out[o] = '\0';
-	return out;
-}
-
 /* ---- addr_spec_ok ------------------------------------------------ */
 
 struct addr_case {
@@ -159,7 +139,7 @@ test_spec(void)
 	for (i = 0; i < sizeof(addr_cases) / sizeof(addr_cases[0]); i++)
 		T_OK(addr_spec_ok(addr_cases[i].s, addr_cases[i].len) ==
 		    addr_cases[i].want, "addr case %zu [%s]: expected %d, "
-		    "got %d", i, show(addr_cases[i].s, addr_cases[i].len),
+		    "got %d", i, t_show(addr_cases[i].s, addr_cases[i].len),
 		    addr_cases[i].want, !addr_cases[i].want);
 	T_INT(addr_spec_ok(NULL, 0), 0, "NULL");
 	/* a length shorter than the string: only that prefix counts */
@@ -313,7 +293,7 @@ static void
 test_mailbox(void)
 {
 	const struct mailbox_case	*c;
-	char				*d, *a, what[160];
+	char				*d, *a, what[1100];
 	size_t				 i;
 	int				 rc;
 
@@ -321,7 +301,7 @@ test_mailbox(void)
 	    i++) {
 		c = &mailbox_cases[i];
 		snprintf(what, sizeof(what), "mailbox case %zu [%s]", i,
-		    c->s ? show(c->s, strlen(c->s)) : "(null)");
+		    c->s ? t_show(c->s, strlen(c->s)) : "(null)");
 		d = a = what;	/* must come back NULL on error */
 		rc = addr_mailbox_parse(c->s, &d, &a);
 		T_OK(rc == c->rc, "%s: expected %d, got %d", what, c->rc, rc);

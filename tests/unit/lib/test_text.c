@@ -15,26 +15,6 @@
 /* Explicit length, so that tables may hold raw NUL octets. */
 #define B(s)	(s), sizeof(s) - 1
 
-/* Printable form of s[0..len) for failure messages. */
-static const char *
-show(const char *s, size_t len)
-{
-	static char	 out[1024];
-	size_t		 i, o = 0;
-
-	for (i = 0; i < len && o + 5 < sizeof(out); i++) {
-		unsigned char c = (unsigned char)s[i];
-
-		if (c >= 0x20 && c < 0x7f && c != '\\')
-			out[o++] = (char)c;
-		else
-			o += (size_t)snprintf(out + o, sizeof(out) - o,
-			    "\\x%02x", c);
-	}
-	out[o] = '\0';
-	return out;
-}
-
 /* ---- text_utf8_next ------------------------------------------------ */
 
 struct utf8_case {
@@ -104,7 +84,7 @@ test_utf8_next(void)
 		n = text_utf8_next((const unsigned char *)c->s, c->len, &cp);
 		T_OK(n == c->n && (n == 0 ? cp == 0xfffffff : cp == c->cp),
 		    "utf8 case %zu [%s]: expected %zu U+%04X, got %zu U+%04X",
-		    i, show(c->s, c->len), c->n, (unsigned)c->cp, n,
+		    i, t_show(c->s, c->len), c->n, (unsigned)c->cp, n,
 		    (unsigned)cp);
 	}
 	/* The length is honoured: a sequence cut by len is refused. */
@@ -244,13 +224,13 @@ test_classes(void)
 		h = text_header_ok(c->s, c->len);
 		b = text_body_ok(c->s, c->len);
 		T_OK(h == c->header, "text case %zu [%s]: header expected %d, "
-		    "got %d", i, show(c->s, c->len), c->header, h);
+		    "got %d", i, t_show(c->s, c->len), c->header, h);
 		T_OK(b == c->body, "text case %zu [%s]: body expected %d, "
-		    "got %d", i, show(c->s, c->len), c->body, b);
+		    "got %d", i, t_show(c->s, c->len), c->body, b);
 		if (c->body == OK)
 			T_OK(text_utf8_len(c->s, c->len) == c->cps,
 			    "text case %zu [%s]: expected %zu code points, "
-			    "got %zu", i, show(c->s, c->len), c->cps,
+			    "got %zu", i, t_show(c->s, c->len), c->cps,
 			    text_utf8_len(c->s, c->len));
 	}
 	/* the length is honoured, not the NUL */
@@ -291,7 +271,7 @@ test_field_name(void)
 	for (i = 0; i < sizeof(name_cases) / sizeof(name_cases[0]); i++)
 		T_OK(text_field_name_ok(name_cases[i].s, name_cases[i].len) ==
 		    name_cases[i].want, "name case %zu [%s]: expected %d, "
-		    "got %d", i, show(name_cases[i].s, name_cases[i].len),
+		    "got %d", i, t_show(name_cases[i].s, name_cases[i].len),
 		    name_cases[i].want, !name_cases[i].want);
 	memset(s, 'a', sizeof(s));
 	T_INT(text_field_name_ok(s, 64), 1, "name of 64 octets");
@@ -371,7 +351,7 @@ test_base64(void)
 	}
 	for (i = 0; i < sizeof(refused) / sizeof(refused[0]); i++)
 		T_OK(text_base64_decode(refused[i], strlen(refused[i]), dec,
-		    &n) == -1, "refused [%s]", show(refused[i],
+		    &n) == -1, "refused [%s]", t_show(refused[i],
 		    strlen(refused[i])));
 	/* Lines of 76 with CRLF, the last one too; every length round-trips. */
 	for (i = 0; i < sizeof(bin); i++)
