@@ -6,6 +6,7 @@
 
 #include "conf/conf.h"
 #include "form/form.h"
+#include "form/resolve.h"
 #include "form/validate.h"
 #include "lib/addr.h"
 #include "lib/text.h"
@@ -191,26 +192,73 @@ validate_count_links(const char *s, size_t len)
 	return n;
 }
 
+/* Is ff a field the form's config names? */
+static int
+validate_configured(const struct conf_form *cfm, const struct form_field *ff)
+{
+	size_t	 i;
+
+	for (i = 0; i < cfm->nfields; i++)
+		if (validate_is(ff, cfm->fields[i].name))
+			return 1;
+	return 0;
+}
+
+int
+validate_extra_shown(const struct conf_form *cfm, const struct form_field *ff)
+{
+	return cfm->extra == CONF_EXTRA_INCLUDE &&
+	    !validate_reserved_name(ff->name, ff->name_len) &&
+	    !(cfm->honeypot != NULL && validate_is(ff, cfm->honeypot)) &&
+	    !validate_configured(cfm, ff);
+}
+
+/* Does the value of ff reach the notification (validate.h)? */
+static int
+validate_reaches(const struct conf_form *cfm, const struct form_route *r,
+    const struct form_field *ff)
+{
+	return validate_configured(cfm, ff) || validate_extra_shown(cfm, ff) ||
+	    ff == r->subject || ff == r->reply || ff == r->reply_name;
+}
+
+/* The content rules on one value; *links counts across the post. */
+static const char *
+validate_judge(const struct conf_form *cfm, const char *s, size_t len,
+    size_t *links)
+{
+	size_t	 k;
+
+	if (cfm->max_links >= 0) {
+		*links += validate_count_links(s, len);
+		if (*links > (size_t)cfm->max_links)
+			return "links";
+	}
+	for (k = 0; k < cfm->nblocked; k++)
+		if (validate_find(s, len, cfm->blocked_phrases[k],
+		    strlen(cfm->blocked_phrases[k])) != NULL)
+			return "phrase";
+	return NULL;
+}
+
 const char *
-validate_content(const struct conf_form *cfm, const struct form *f)
+validate_content(const struct conf_form *cfm, const struct form *f,
+    const struct form_route *r)
 {
 	const struct form_field	*ff;
-	size_t			 i, k, links = 0;
+	const char		*why;
+	size_t			 i, links = 0;
 
 	for (i = 0; i < f->nfields; i++) {
 		ff = &f->fields[i];
-		if (ff->name[0] == '_')
-			continue;
-		if (cfm->max_links >= 0) {
-			links += validate_count_links(ff->value, ff->value_len);
-			if (links > (size_t)cfm->max_links)
-				return "links";
-		}
-		for (k = 0; k < cfm->nblocked; k++)
-			if (validate_find(ff->value, ff->value_len,
-			    cfm->blocked_phrases[k],
-			    strlen(cfm->blocked_phrases[k])) != NULL)
-				return "phrase";
+		if (validate_reaches(cfm, r, ff) && (why = validate_judge(cfm,
+		    ff->value, ff->value_len, &links)) != NULL)
+			return why;
 	}
+	for (i = 0; i < f->nfiles; i++)
+		if (f->files[i].filename != NULL && (why = validate_judge(cfm,
+		    f->files[i].filename, strlen(f->files[i].filename),
+		    &links)) != NULL)
+			return why;
 	return NULL;
 }

@@ -15,6 +15,8 @@
 
 struct conf_form;
 struct form;
+struct form_field;
+struct form_route;
 
 /*
  * Returns 1 for the names of fields that machinery reads and that are
@@ -54,14 +56,31 @@ struct validate_error {
 int	 validate_has_letter(const char *s, size_t len);
 
 /*
- * The content rules of issue 3, over every field of the post (configured
- * and extra, not '_' fields): more links than max_links ("http://",
- * "https://" and "www." counted, ASCII case-insensitive) -> "links"; a
- * blocked phrase found (ASCII case-insensitive) -> "phrase".  Returns
- * NULL when the post passes.  A post that fails is treated as spam by the
- * caller (answered as accepted, nothing sent), so bots learn nothing.
+ * 1 when the notification shows ff in its body as an extra field: the
+ * form's extra_fields is "include" and ff is neither a configured field,
+ * nor the honeypot, nor a reserved name (validate_reserved_name).
+ * mail/compose.c shows exactly these after the configured fields.
  */
-const char *validate_content(const struct conf_form *, const struct form *);
+int	 validate_extra_shown(const struct conf_form *,
+	    const struct form_field *);
+
+/*
+ * The content rules of issues 3 and 16 (F7) over every visitor-typed
+ * value that reaches the notification, each counted once: the configured
+ * fields, the extras it shows (validate_extra_shown), the visitor's
+ * subject, Reply-To address and name that form_resolve() picked into r
+ * (_subject, subject, _replyto, replyto, realname, from_name; whatever
+ * their names), and the file names of the uploads.  Values that reach
+ * no message (_next, redirect, ignored extras, captcha tokens) are not
+ * judged.  More links than max_links in all ("http://", "https://" and
+ * "www." counted, ASCII case-insensitive) -> "links"; a blocked phrase
+ * found in one value (ASCII case-insensitive) -> "phrase".  Returns NULL
+ * when the post passes.  A post that fails is treated as spam by the
+ * caller (answered as accepted, nothing sent), so bots learn nothing.
+ * r is required: form_resolve()'s for f.
+ */
+const char *validate_content(const struct conf_form *, const struct form *,
+	    const struct form_route *r);
 
 /*
  * The uploads of f against the form's "uploads" rules: on a form without

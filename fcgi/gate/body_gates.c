@@ -160,10 +160,12 @@ honeypot(struct gate_in *in, struct gate_out *o)
 	}
 }
 
+/* The content rules on every visitor-typed value that reaches the
+ * mail, the route's subject, Reply-To and name included (issue 16, F7). */
 static void
 content(struct gate_in *in, struct gate_out *o)
 {
-	const char	*why = validate_content(in->form, in->post);
+	const char	*why = validate_content(in->form, in->post, &in->route);
 
 	if (why != NULL) {
 		o->verdict = GATE_SILENT;

@@ -51,22 +51,6 @@ normalise(const char *s, size_t len, size_t *outlen)
 	return d;
 }
 
-/* Is this form field shown as an extra field? */
-static int
-is_extra(const struct conf_form *cfm, const struct form_field *ff)
-{
-	size_t	 i;
-
-	if (cfm->extra != CONF_EXTRA_INCLUDE ||
-	    validate_reserved_name(ff->name, ff->name_len) ||
-	    (cfm->honeypot != NULL && strcmp(ff->name, cfm->honeypot) == 0))
-		return 0;
-	for (i = 0; i < cfm->nfields; i++)
-		if (strcmp(ff->name, cfm->fields[i].name) == 0)
-			return 0;
-	return 1;
-}
-
 static int
 add_val(struct work *w, const char *name, const char *label, int multiline,
     const char *value, size_t len)
@@ -106,7 +90,7 @@ values(const struct compose_in *in, struct work *w)
 			return -1;
 	}
 	for (i = 0; i < f->nfields; i++)
-		if (is_extra(cfm, &f->fields[i]) && add_val(w,
+		if (validate_extra_shown(cfm, &f->fields[i]) && add_val(w,
 		    f->fields[i].name, f->fields[i].name, 1, f->fields[i].value,
 		    f->fields[i].value_len) == -1)
 			return -1;

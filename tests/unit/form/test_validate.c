@@ -7,6 +7,7 @@
 #include "lib/buf.h"
 #include "conf/conf.h"
 #include "form/form.h"
+#include "form/resolve.h"
 #include "t.h"
 #include "form/validate.h"
 
@@ -249,24 +250,65 @@ test_form_table(void)
 	}
 }
 
-/* Field names point into the config or the form; max is respected. */
+/* How a content case's form is set up. */
+#define C_SUBJ		0x1	/* allow_subject_field */
+#define C_NOREPLY	0x2	/* email is no reply_to field: _replyto counts */
+#define C_IGNORE	0x4	/* extra_fields "ignore" (else "include") */
+
+/*
+ * The content rules see every value that reaches the mail, each once
+ * (issue 16, F7): the fields shown, the visitor's subject, Reply-To and
+ * name; not what reaches no message.
+ */
 static const struct {
 	const char	*body;
 	long		 max_links;
+	int		 flags;
 	const char	*want;	/* NULL: passes */
 } content_cases[] = {
-	{ "message=hello", -1, NULL },
-	{ "message=see+http://a.test+https://b.test+www.c.test", -1, NULL },
-	{ "message=see+http://a.test", 0, "links" },
-	{ "message=see+http://a.test", 1, NULL },
-	{ "message=HTTP://A.TEST+hTtPs://b.test", 1, "links" },
-	{ "message=www.a.test&any=www.b.test", 1, "links" },
-	{ "message=www.a.test&_next=https://x.test/", 1, NULL },
-	{ "message=Buy+CHEAP+Pills+now", -1, "phrase" },
-	{ "message=cheap+pill", -1, NULL },
-	{ "any=SEO+services", -1, "phrase" },
-	{ "any=seo+servicing", -1, NULL },
-	{ "_x=cheap+pills", -1, NULL },
+	{ "message=hello", -1, 0, NULL },
+	{ "message=see+http://a.test+https://b.test+www.c.test", -1, 0, NULL },
+	{ "message=see+http://a.test", 0, 0, "links" },
+	{ "message=see+http://a.test", 1, 0, NULL },
+	{ "message=HTTP://A.TEST+hTtPs://b.test", 1, 0, "links" },
+	{ "message=www.a.test&any=www.b.test", 1, 0, "links" },
+	{ "message=www.a.test&_next=https://x.test/", 1, 0, NULL },
+	{ "message=Buy+CHEAP+Pills+now", -1, 0, "phrase" },
+	{ "message=cheap+pill", -1, 0, NULL },
+	{ "any=SEO+services", -1, 0, "phrase" },
+	{ "any=seo+servicing", -1, 0, NULL },
+	{ "_x=cheap+pills", -1, 0, NULL },
+	/* extras shown under "include", not under "ignore" */
+	{ "extra=SEO+services", -1, 0, "phrase" },
+	{ "extra=SEO+services", -1, C_IGNORE, NULL },
+	{ "extra=www.a.test&extra=www.b.test", 1, 0, "links" },
+	/* the visitor's subject: _subject (Formspree, FormSubmit), subject
+	 * (NMS, Web3Forms), when the form lets the post pick it */
+	{ "_subject=http://a.test+http://b.test", 1, C_SUBJ, "links" },
+	{ "_subject=Buy+cheap+pills", -1, C_SUBJ, "phrase" },
+	{ "_subject=Buy+cheap+pills", -1, C_SUBJ | C_IGNORE, "phrase" },
+	{ "_subject=Buy+cheap+pills", -1, 0, NULL },
+	{ "subject=Buy+cheap+pills", -1, C_SUBJ | C_IGNORE, "phrase" },
+	{ "subject=Buy+cheap+pills", -1, C_IGNORE, NULL },
+	{ "subject=Buy+cheap+pills", -1, 0, "phrase" },
+	{ "_subject=www.a.test&message=www.b.test", 1, C_SUBJ, "links" },
+	{ "_subject=www.a.test&message=hello", 1, C_SUBJ, NULL },
+	/* shown and in the subject: one value, counted once */
+	{ "subject=www.a.test", 1, C_SUBJ, NULL },
+	/* Reply-To: _replyto, replyto (no reply_to field), and the name */
+	{ "_replyto=cheap.pills@example.com", 0, C_NOREPLY, NULL },
+	{ "_replyto=x@www.spam.test", 0, C_NOREPLY, "links" },
+	{ "replyto=x@www.spam.test", 0, C_NOREPLY | C_IGNORE, "links" },
+	{ "_replyto=x@www.spam.test", 0, 0, NULL },
+	{ "email=a@b.test&realname=SEO+services", -1, C_IGNORE, "phrase" },
+	{ "email=a@b.test&from_name=SEO+services", -1, C_IGNORE, "phrase" },
+	{ "realname=SEO+services", -1, C_IGNORE, NULL },
+	/* what reaches no message is not judged */
+	{ "redirect=https://site.test/thanks", 0, 0, NULL },
+	{ "_next=https://site.test/thanks", 0, 0, NULL },
+	{ "g-recaptcha-response=www.a&cf-turnstile-response=www.b", 0, 0,
+	    NULL },
+	{ "website=SEO+services", -1, 0, NULL },
 };
 
 static void
@@ -274,25 +316,68 @@ test_content(void)
 {
 	static char		 p1[] = "cheap pills", p2[] = "seo services";
 	static char		*phrases[] = { p1, p2 };
-	struct conf_form	*cf = make_conf(CONF_EXTRA_INCLUDE);
+	struct validate_error	 errs[VALIDATE_MAX_ERRORS];
+	struct form_route	 r;
+	struct conf_form	*cf;
 	struct form		*f;
 	const char		*got;
 	size_t			 i;
+	int			 fl;
 
-	cf->blocked_phrases = phrases;
-	cf->nblocked = 2;
 	for (i = 0; i < sizeof(content_cases) / sizeof(content_cases[0]); i++) {
+		fl = content_cases[i].flags;
+		cf = make_conf(fl & C_IGNORE ? CONF_EXTRA_IGNORE :
+		    CONF_EXTRA_INCLUDE);
+		cf->blocked_phrases = phrases;
+		cf->nblocked = 2;
 		cf->max_links = content_cases[i].max_links;
+		cf->allow_subject_field = (fl & C_SUBJ) != 0;
+		conf_fields[1].reply_to = (fl & C_NOREPLY) == 0;
 		if (form_parse_urlencoded(content_cases[i].body,
 		    strlen(content_cases[i].body), 50, &f) != FORM_OK) {
 			T_OK(0, "content case %zu does not parse", i);
 			continue;
 		}
-		got = validate_content(cf, f);
+		(void)form_resolve(cf, f, &r, errs, 0);
+		got = validate_content(cf, f, &r);
 		T_STR(got ? got : "(pass)", content_cases[i].want ?
 		    content_cases[i].want : "(pass)", content_cases[i].body);
 		form_free(f);
 	}
+	conf_fields[1].reply_to = 1;
+}
+
+/* Attachments' names reach the mail too; links count across values. */
+static void
+test_content_files(void)
+{
+	static char		 p1[] = "cheap pills";
+	static char		*phrases[] = { p1 };
+	static char		 n1[] = "message", v1[] = "see www.a.test";
+	static char		 fn1[] = "Cheap Pills.pdf", fn2[] = "www.b.pdf";
+	static char		 ct[] = "application/pdf";
+	struct form_field	 ff = { n1, sizeof(n1) - 1, v1, sizeof(v1) - 1 };
+	struct form_file	 file = { n1, fn1, ct, ct, NULL, 0, 0 };
+	struct form		 f = { &ff, 1, &file, 1 };
+	struct form_route	 r;
+	struct conf_form	*cf = make_conf(CONF_EXTRA_INCLUDE);
+	const char		*got;
+
+	memset(&r, 0, sizeof(r));
+	cf->blocked_phrases = phrases;
+	cf->nblocked = 1;
+	cf->max_links = -1;
+	got = validate_content(cf, &f, &r);
+	T_STR(got ? got : "(pass)", "phrase", "phrase in a file name");
+	file.filename = fn2;
+	T_OK(validate_content(cf, &f, &r) == NULL, "www. in a file name, "
+	    "max_links off");
+	cf->max_links = 1;
+	got = validate_content(cf, &f, &r);
+	T_STR(got ? got : "(pass)", "links", "a link in the message and one "
+	    "in a file name");
+	file.filename = NULL;
+	T_OK(validate_content(cf, &f, &r) == NULL, "no file name");
 }
 
 static void
@@ -364,5 +449,6 @@ main(void)
 	test_form_table();
 	test_form_memory();
 	test_content();
+	test_content_files();
 	T_DONE();
 }

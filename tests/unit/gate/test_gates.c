@@ -130,6 +130,15 @@ body_cases(struct throttle *t)
 	    "content", "two links over max_links 1");
 	T_INT(o.verdict, GATE_SILENT, "content: silent");
 	T_STR(o.outcome, "spam_links", "spam_links");
+	/* the visitor's subject is judged too (issue 16, F7), once the
+	 * fields gate has picked it */
+	f.allow_subject_field = 1;
+	T_STR(body(&in, "_subject=http://a.test+www.b.test&message=hi", &o,
+	    &p), "content", "_subject: two links over max_links 1");
+	T_STR(o.outcome, "spam_links", "_subject: spam_links");
+	f.allow_subject_field = 0;
+	T_STR(body(&in, "_subject=http://a.test+www.b.test&message=hi", &o,
+	    &p), "-", "_subject not allowed: reaches no mail");
 	f.max_links = -1;
 
 	f.route_field = rf;
