@@ -77,7 +77,7 @@ conf_captcha(struct conf_ctx *c, const char *fp, json_t *fo,
 	size_t	 i;
 
 	cc->min_score = 0.5;
-	cc->timeout = 5;
+	cc->timeout = 3;
 	if (o == NULL)
 		return;
 	conf_path(p, "%s/captcha", fp);
@@ -114,7 +114,7 @@ conf_captcha(struct conf_ctx *c, const char *fp, json_t *fo,
 		conf_err(c, p, 0, "\"action\" is for recaptcha_v3 and "
 		    "turnstile only");
 	cc->min_score = conf_real(c, p, o, "min_score", 0.5, 0.01, 1);
-	cc->timeout = (long)conf_int(c, p, o, "timeout", 5, 1, 60);
+	cc->timeout = (long)conf_int(c, p, o, "timeout", 3, 1, 60);
 }
 
 /* Longest visitor text an autoreply may carry: a name, not a message. */

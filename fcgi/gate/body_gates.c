@@ -76,8 +76,8 @@ gate_captcha_kind(enum conf_captcha_kind k)
 	return (enum captcha_kind)(k - CONF_CAPTCHA_TURNSTILE);
 }
 
-/* The provider's verdict on the widget's token; the provider down is
- * 503 (fail closed). */
+/* The provider's verdict on the widget's token; the provider down, or
+ * its cap of calls in flight full, is 503 (fail closed). */
 static void
 captcha(struct gate_in *in, struct gate_out *o)
 {
@@ -100,6 +100,12 @@ captcha(struct gate_in *in, struct gate_out *o)
 	if (r == CAPTCHA_UNAVAILABLE) {
 		gate_refuse(o, 503, "captcha_unavailable", LANG_CAPTCHA_DOWN,
 		    30);
+		return;
+	}
+	/* The provider's cap is full (issue 16, F12): at once, the same
+	 * answer as the provider down. */
+	if (r == CAPTCHA_BUSY) {
+		gate_refuse(o, 503, "captcha_busy", LANG_CAPTCHA_DOWN, 30);
 		return;
 	}
 	invalid(o, captcha_field(k), "captcha", "captcha_failed");

@@ -1,13 +1,14 @@
 /* captcha: the siteverify client (libcurl); see captcha.h.  The answer
  * is judged in captcha_answer.c. */
 
-#include <stdarg.h>
+#include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <curl/curl.h>
+#include <openssl/evp.h>
 
 #include "lib/buf.h"
 #include "lib/curlx.h"
@@ -15,6 +16,8 @@
 #include "gate/captcha_int.h"
 #include "lib/addr.h"
 #include "lib/log.h"
+#include "lib/slots.h"
+#include "lib/text.h"
 
 #define CAPTCHA_MAX_HOSTNAME	253	/* RFC 1035 section 2.3.4 */
 #define CAPTCHA_MAX_URL		2048
@@ -34,68 +37,10 @@ struct captcha {
 	size_t			 nhostnames;
 	char			*action;
 	struct buf		 answer;
+	struct slots		 slots;		/* fd -1: no cap */
 	int			 toobig;
 	char			 errbuf[CURL_ERROR_SIZE];
 };
-
-const char *
-captcha_field(enum captcha_kind k)
-{
-	switch (k) {
-	case CAPTCHA_TURNSTILE:
-		return "cf-turnstile-response";
-	case CAPTCHA_HCAPTCHA:
-		return "h-captcha-response";
-	case CAPTCHA_RECAPTCHA_V2:
-	case CAPTCHA_RECAPTCHA_V3:
-		return "g-recaptcha-response";
-	}
-	return NULL;
-}
-
-const char *
-captcha_kind_name(enum captcha_kind k)
-{
-	switch (k) {
-	case CAPTCHA_TURNSTILE:
-		return "turnstile";
-	case CAPTCHA_HCAPTCHA:
-		return "hcaptcha";
-	case CAPTCHA_RECAPTCHA_V2:
-		return "recaptcha-v2";
-	case CAPTCHA_RECAPTCHA_V3:
-		return "recaptcha-v3";
-	}
-	return "unknown";
-}
-
-const char *
-captcha_result_name(enum captcha_result r)
-{
-	switch (r) {
-	case CAPTCHA_OK:
-		return "ok";
-	case CAPTCHA_MISSING:
-		return "missing";
-	case CAPTCHA_REJECTED:
-		return "rejected";
-	case CAPTCHA_UNAVAILABLE:
-		return "unavailable";
-	}
-	return "unknown";
-}
-
-void
-captcha_say(char *why, size_t whysize, const char *fmt, ...)
-{
-	va_list	 ap;
-
-	if (why == NULL || whysize == 0)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(why, whysize, fmt, ap);
-	va_end(ap);
-}
 
 static const char *
 captcha_default_url(enum captcha_kind k)
@@ -151,13 +96,16 @@ captcha_action_ok(const char *s)
 /*
  * The verify URL as libcurl will use it.  https only, but http towards a
  * loopback address literal, where a test's own endpoint listens.
- * Returns a malloc'd URL and sets *plain, or NULL with err set.
+ * Returns a malloc'd URL and sets *plain and the provider's name
+ * ("scheme://host:port", lower case) in who, or NULL with err set.
  */
 static char *
-captcha_url(const char *in, int *plain, char *err, size_t errsize)
+captcha_url(const char *in, int *plain, char *who, size_t whosize,
+    char *err, size_t errsize)
 {
 	CURLU	*u;
-	char	*scheme = NULL, *host = NULL, *url = NULL, *copy = NULL;
+	char	*scheme = NULL, *host = NULL, *port = NULL, *url = NULL;
+	char	*copy = NULL, *p;
 
 	*plain = 0;
 	if (strnlen(in, CAPTCHA_MAX_URL) == CAPTCHA_MAX_URL) {
@@ -171,6 +119,8 @@ captcha_url(const char *in, int *plain, char *err, size_t errsize)
 	if (curl_url_set(u, CURLUPART_URL, in, 0) != CURLUE_OK ||
 	    curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
 	    curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK ||
+	    curl_url_get(u, CURLUPART_PORT, &port, CURLU_DEFAULT_PORT) !=
+	    CURLUE_OK ||
 	    curl_url_get(u, CURLUPART_URL, &url, 0) != CURLUE_OK) {
 		snprintf(err, errsize, "verify_url is not a URL");
 		goto out;
@@ -184,14 +134,51 @@ captcha_url(const char *in, int *plain, char *err, size_t errsize)
 		    "only towards a loopback address)");
 		goto out;
 	}
+	snprintf(who, whosize, "%s://%s:%s", scheme, host, port);
+	for (p = who; *p != '\0'; p++)
+		if (*p >= 'A' && *p <= 'Z')
+			*p = (char)(*p - 'A' + 'a');
 	if ((copy = strdup(url)) == NULL)
 		snprintf(err, errsize, "out of memory");
 out:
 	curl_free(scheme);
 	curl_free(host);
+	curl_free(port);
 	curl_free(url);
 	curl_url_cleanup(u);
 	return copy;
+}
+
+/*
+ * The provider's slot file: dir/captcha-H.slots, H the hex of the first
+ * 8 octets of SHA-256 over who, so that every form (and process) calling
+ * the same provider shares one cap, and a name from the config never
+ * becomes a path.
+ */
+static int
+captcha_slots(struct captcha *c, const struct captcha_conf *conf,
+    const char *who, char *err, size_t errsize)
+{
+	unsigned char	 md[32];
+	char		 hex[17], path[4096];
+
+	if (conf->slot_dir == NULL)
+		return 0;
+	if (conf->max_calls < 1 || conf->max_calls > SLOTS_MAX) {
+		snprintf(err, errsize, "max_calls: 1 to %d", SLOTS_MAX);
+		return -1;
+	}
+	if (EVP_Digest(who, strlen(who), md, NULL, EVP_sha256(), NULL) != 1) {
+		snprintf(err, errsize, "SHA-256 failed");
+		return -1;
+	}
+	text_hex(md, 8, hex);
+	if ((size_t)snprintf(path, sizeof(path), "%s/captcha-%s.slots",
+	    conf->slot_dir, hex) >= sizeof(path)) {
+		snprintf(err, errsize, "slot_dir is too long");
+		return -1;
+	}
+	return slots_open(&c->slots, path, conf->max_calls, err, errsize);
 }
 
 /*
@@ -368,6 +355,7 @@ captcha_open(const struct captcha_conf *conf, struct captcha **out,
 {
 	struct captcha	*c;
 	const char	*url;
+	char		 who[CAPTCHA_MAX_URL + 16];
 	size_t		 i, n;
 	int		 plain, rc = -1;
 	long		 timeout;
@@ -386,9 +374,12 @@ captcha_open(const struct captcha_conf *conf, struct captcha **out,
 		snprintf(err, errsize, "out of memory");
 		return -1;
 	}
+	c->slots.fd = -1;
+	c->slots.held = -1;
 	url = conf->verify_url != NULL ? conf->verify_url :
 	    captcha_default_url(conf->kind);
-	if ((c->url = captcha_url(url, &plain, err, errsize)) == NULL)
+	if ((c->url = captcha_url(url, &plain, who, sizeof(who), err,
+	    errsize)) == NULL || captcha_slots(c, conf, who, err, errsize) == -1)
 		goto out;
 	snprintf(err, errsize, "out of memory");
 	if ((c->secret = captcha_encoded(conf->secret, &c->secret_len)) ==
@@ -444,6 +435,7 @@ captcha_close(struct captcha *c)
 	if (c == NULL)
 		return;
 	curlx_close(c->curl);
+	slots_close(&c->slots);
 	curl_slist_free_all(c->headers);
 	captcha_wipe_free(c->secret, c->secret_len);
 	free(c->sitekey);
@@ -487,6 +479,25 @@ captcha_body(const struct captcha *c, const char *token, size_t len,
 	return p;
 }
 
+/* A slot of the provider's cap, when it has one: 0, or -1 with *r and
+ * why set (all taken: CAPTCHA_BUSY; the lock failed: UNAVAILABLE). */
+static int
+captcha_slot_take(struct captcha *c, enum captcha_result *r, char *why,
+    size_t whysize)
+{
+	int	 t;
+
+	if (c->slots.fd == -1 || (t = slots_take(&c->slots)) == 1)
+		return 0;
+	if (t == 0) {
+		*r = CAPTCHA_BUSY;
+		captcha_say(why, whysize, "%u calls to the provider in flight "
+		    "already (max_calls), not sent", c->slots.n);
+	} else
+		captcha_say(why, whysize, "slot lock: %s", strerror(errno));
+	return -1;
+}
+
 enum captcha_result
 captcha_verify(struct captcha *c, const char *token, size_t len,
     const char *remote_ip, char *why, size_t whysize)
@@ -528,7 +539,10 @@ captcha_verify(struct captcha *c, const char *token, size_t len,
 		captcha_say(why, whysize, "libcurl refused the request body");
 		goto out;
 	}
+	if (captcha_slot_take(c, &r, why, whysize) == -1)
+		goto out;
 	rc = curl_easy_perform(c->curl);
+	slots_give(&c->slots);
 	if (rc != CURLE_OK) {
 		if (c->toobig || rc == CURLE_FILESIZE_EXCEEDED)
 			captcha_say(why, whysize, "answer over %d octets",

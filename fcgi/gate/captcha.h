@@ -32,7 +32,7 @@
 #define CAPTCHA_MAX_HOSTNAMES	64
 #define CAPTCHA_MAX_ACTION	100
 #define CAPTCHA_DEFAULT_SCORE	0.5	/* reCAPTCHA v3 min_score */
-#define CAPTCHA_DEFAULT_TIMEOUT	5000	/* ms */
+#define CAPTCHA_DEFAULT_TIMEOUT	3000	/* ms */
 #define CAPTCHA_MAX_TIMEOUT	60000	/* ms */
 
 #define CAPTCHA_URL_TURNSTILE \
@@ -69,8 +69,16 @@ enum captcha_kind {
  * min_score	reCAPTCHA v3: a score below it is refused; 0 means
  *		CAPTCHA_DEFAULT_SCORE, else it must lie in (0, 1].  Ignored
  *		for the other kinds.
- * timeout_ms	connect and whole-request limit; 0 means
- *		CAPTCHA_DEFAULT_TIMEOUT, else 1 to CAPTCHA_MAX_TIMEOUT.
+ * timeout_ms	the deadline of one call: connect (name lookup, TCP and
+ *		TLS) and the whole request; 0 means CAPTCHA_DEFAULT_TIMEOUT,
+ *		else 1 to CAPTCHA_MAX_TIMEOUT.
+ * slot_dir	NULL: no cap.  Else the directory (state_dir) of the slot
+ *		files (lib/slots.h), one per provider: the scheme, host and
+ *		port of the verify URL, so the forms of one provider share
+ *		its cap, and every process that opens the same file too.
+ * max_calls	with slot_dir: at most this many calls to the provider in
+ *		flight at once (1 to SLOTS_MAX); a call beyond is
+ *		CAPTCHA_BUSY at once, without a request.
  */
 struct captcha_conf {
 	enum captcha_kind	 kind;
@@ -83,6 +91,8 @@ struct captcha_conf {
 	const char		*action;
 	double			 min_score;
 	long			 timeout_ms;
+	const char		*slot_dir;
+	unsigned		 max_calls;
 };
 
 enum captcha_result {
@@ -93,22 +103,28 @@ enum captcha_result {
 				   hostname, action or score did not pass,
 				   or the token was malformed (then no
 				   request was made) */
-	CAPTCHA_UNAVAILABLE	/* no verdict: timeout, network or TLS
+	CAPTCHA_UNAVAILABLE,	/* no verdict: timeout, network or TLS
 				   error, HTTP status other than 200, an
 				   answer that is malformed or over
 				   CAPTCHA_MAX_ANSWER, a v3 answer without a
 				   score, or a provider error that is ours
 				   or the provider's (bad secret, bad
 				   request, internal error): answer 503 */
+	CAPTCHA_BUSY		/* no verdict, no request made: max_calls
+				   calls to this provider are in flight
+				   already (a slow provider must not hold
+				   every worker): answer 503 at once */
 };
 
 struct captcha;
 
 /*
- * Checks conf (see struct captcha_conf) and prepares a handle; no network
- * traffic until captcha_verify().  Returns 0 with *out set, or -1 with
- * *out NULL and a one-line, log-safe reason in err (ENOMEM, libcurl
- * trouble, or the setting at fault; never the secret).
+ * Checks conf (see struct captcha_conf) and prepares a handle, opening
+ * the provider's slot file when conf has a slot_dir (call it in each
+ * process, after fork()); no network traffic until captcha_verify().
+ * Returns 0 with *out set, or -1 with *out NULL and a one-line, log-safe
+ * reason in err (ENOMEM, libcurl trouble, the slot file, or the setting
+ * at fault; never the secret).
  */
 int	 captcha_open(const struct captcha_conf *conf, struct captcha **out,
 	    char *err, size_t errsize) F2M_WUR;
@@ -122,8 +138,12 @@ void	 captcha_close(struct captcha *);
  * octets, or any octet outside '!'..'~': CAPTCHA_REJECTED without a
  * request.  remote_ip (NUL-terminated, may be NULL) is sent as remoteip
  * when it is an IPv4 or IPv6 address literal, and left out otherwise.
- * Blocks for at most the timeout (about twice that when a reused
- * connection turns out dead and libcurl opens a new one).
+ * With a cap (slot_dir), a call first takes a slot of the provider's
+ * (CAPTCHA_BUSY when none is free, without waiting) and gives it back
+ * before returning.  Blocks for at most the timeout: libcurl's connect
+ * and total timeouts, which cover the name lookup (its threaded
+ * resolver, no signals), TCP, TLS and the answer; about twice that when
+ * a reused connection turns out dead and libcurl opens a new one.
  *
  * A one-line, log-safe description of the outcome is written to why
  * (may be NULL when whysize is 0): on CAPTCHA_OK the hostname (and score)
@@ -158,7 +178,7 @@ const char	*captcha_field(enum captcha_kind);
 /* "turnstile", "hcaptcha", "recaptcha-v2", "recaptcha-v3". */
 const char	*captcha_kind_name(enum captcha_kind);
 
-/* "ok", "missing", "rejected", "unavailable". */
+/* "ok", "missing", "rejected", "unavailable", "busy". */
 const char	*captcha_result_name(enum captcha_result);
 
 #endif

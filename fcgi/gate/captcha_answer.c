@@ -1,8 +1,9 @@
 /*
  * captcha_answer: a siteverify answer judged (captcha_parse_answer(), see
  * captcha.h); the fuzz target's entry point.  No network, no allocation
- * kept.
+ * kept.  And the names of captcha.h (fields, kinds, results).
  */
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -11,6 +12,67 @@
 #include "gate/captcha.h"
 #include "gate/captcha_int.h"
 #include "lib/log.h"
+
+const char *
+captcha_field(enum captcha_kind k)
+{
+	switch (k) {
+	case CAPTCHA_TURNSTILE:
+		return "cf-turnstile-response";
+	case CAPTCHA_HCAPTCHA:
+		return "h-captcha-response";
+	case CAPTCHA_RECAPTCHA_V2:
+	case CAPTCHA_RECAPTCHA_V3:
+		return "g-recaptcha-response";
+	}
+	return NULL;
+}
+
+const char *
+captcha_kind_name(enum captcha_kind k)
+{
+	switch (k) {
+	case CAPTCHA_TURNSTILE:
+		return "turnstile";
+	case CAPTCHA_HCAPTCHA:
+		return "hcaptcha";
+	case CAPTCHA_RECAPTCHA_V2:
+		return "recaptcha-v2";
+	case CAPTCHA_RECAPTCHA_V3:
+		return "recaptcha-v3";
+	}
+	return "unknown";
+}
+
+const char *
+captcha_result_name(enum captcha_result r)
+{
+	switch (r) {
+	case CAPTCHA_OK:
+		return "ok";
+	case CAPTCHA_MISSING:
+		return "missing";
+	case CAPTCHA_REJECTED:
+		return "rejected";
+	case CAPTCHA_UNAVAILABLE:
+		return "unavailable";
+	case CAPTCHA_BUSY:
+		return "busy";
+	}
+	return "unknown";
+}
+
+void
+captcha_say(char *why, size_t whysize, const char *fmt, ...)
+{
+	va_list	 ap;
+
+	if (why == NULL || whysize == 0)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(why, whysize, fmt, ap);
+	va_end(ap);
+}
 
 /*
  * What each provider's answer carries beyond "success", "error-codes" and

@@ -169,6 +169,10 @@ worker_env_open(struct request_ctx *ctx, const struct conf *cf,
 		cc.action = f->captcha.action;
 		cc.min_score = f->captcha.min_score;
 		cc.timeout_ms = f->captcha.timeout * 1000;
+		/* A slow provider holds at most half the workers (issue 16,
+		 * F12); the others serve the other forms. */
+		cc.slot_dir = cf->state_dir;
+		cc.max_calls = cf->workers > 1 ? (unsigned)cf->workers / 2 : 1;
 		if (captcha_open(&cc, &ctx->captcha[i], err, errsize) == -1) {
 			worker_env_close(ctx);
 			return -1;

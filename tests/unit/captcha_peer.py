@@ -1,5 +1,6 @@
 #!/usr/bin/python3
-"""Fake siteverify endpoint for tests/unit/gate/test_captcha.c (Debian's python3).
+"""Fake siteverify endpoint for tests/unit/gate/test_captcha.c and
+tests/integration/test_captcha_slow.py (Debian's python3).
 
 usage: captcha_peer.py DIR
 
@@ -31,6 +32,7 @@ score 0.9).  The "response" field (the token) picks a fault:
   hugechunked the same, chunked (no Content-Length)
   close       the connection is closed without an answer
   slow        the answer comes after 3 s
+  slow30      the answer comes after 30 s (a provider that hangs)
 
 Anything else gets the good answer.  Each request is logged, before it is
 answered, as one JSON line in DIR/peer.log: {"n", "path", "port" (the
@@ -143,6 +145,8 @@ def answer(path, token):
         return 0, None, {}, False
     elif token == "slow":
         time.sleep(3)
+    elif token == "slow30":
+        time.sleep(30)
     return 200, json.dumps(a).encode(), {}, False
 
 

@@ -11,7 +11,13 @@
  * parser alone.  Run from the repository root.
  */
 #include <sys/types.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
+#include <dirent.h>
+#include <errno.h>
 
 #include <math.h>
 #include <poll.h>
@@ -25,6 +31,7 @@
 #include <jansson.h>
 
 #include "gate/captcha.h"
+#include "lib/slots.h"
 #include "captcha_peer.h"
 #include "t.h"
 
@@ -656,7 +663,163 @@ test_names(void)
 	T_STR(captcha_result_name(CAPTCHA_REJECTED), "rejected", "rejected");
 	T_STR(captcha_result_name(CAPTCHA_UNAVAILABLE), "unavailable",
 	    "unavailable");
+	T_STR(captcha_result_name(CAPTCHA_BUSY), "busy", "busy");
 	T_STR(captcha_kind_name(V3), "recaptcha-v3", "kind name");
+}
+
+/* The only slot file in d (NULL when none or several): path filled. */
+static int
+slot_file(const char *d, char *path, size_t size)
+{
+	DIR		*dp;
+	struct dirent	*e;
+	int		 n = 0;
+
+	if ((dp = opendir(d)) == NULL)
+		return 0;
+	while ((e = readdir(dp)) != NULL)
+		if (strncmp(e->d_name, "captcha-", 8) == 0) {
+			snprintf(path, size, "%s/%s", d, e->d_name);
+			n++;
+		}
+	closedir(dp);
+	return n;
+}
+
+/*
+ * The cap on calls in flight to one provider (issue 16, F12): with its
+ * max_calls slots held elsewhere, a call is CAPTCHA_BUSY at once and
+ * nothing is sent; another form of the same provider too; another
+ * provider is unaffected; a slot given back serves again.
+ */
+static void
+test_cap(void)
+{
+	struct captcha	*h1 = NULL, *h2 = NULL, *h3 = NULL;
+	struct tconf	 t1, t2, t3;
+	struct slots	 other;
+	char		 sdir[256], path[512], ca[256], err[256], why[WHY];
+	int		 before, n;
+	double		 t0;
+	enum captcha_result r;
+
+	snprintf(sdir, sizeof(sdir), "%s/state", dir);
+	if (mkdir(sdir, 0700) == -1) {
+		T_OK(0, "mkdir %s: %s", sdir, strerror(errno));
+		return;
+	}
+	tconf(&t1, V2);
+	t1.c.slot_dir = sdir;
+	T_INT(captcha_open(&t1.c, &h1, err, sizeof(err)), -1, "max_calls 0");
+	T_OK(strstr(err, "max_calls") != NULL, "max_calls 0: [%s]", err);
+	t1.c.max_calls = 1;
+	T_INT(captcha_open(&t1.c, &h1, err, sizeof(err)), 0, err);
+	tconf(&t2, V3);		/* another form, the same provider */
+	t2.c.slot_dir = sdir;
+	t2.c.max_calls = 1;
+	T_INT(captcha_open(&t2.c, &h2, err, sizeof(err)), 0, err);
+	T_INT(slot_file(sdir, path, sizeof(path)), 1, "one file per provider");
+	T_INT(slots_open(&other, path, 1, err, sizeof(err)), 0, err);
+	tconf(&t3, V3);		/* another provider: host and port differ */
+	snprintf(t3.url, sizeof(t3.url), "https://127.0.0.1:%d/recaptcha3",
+	    port_https);
+	snprintf(ca, sizeof(ca), "%s/ca.pem", dir);
+	t3.c.ca_file = ca;
+	t3.c.slot_dir = sdir;
+	t3.c.max_calls = 1;
+	T_INT(captcha_open(&t3.c, &h3, err, sizeof(err)), 0, err);
+	if (h1 == NULL || h2 == NULL || h3 == NULL || other.fd == -1)
+		goto out;
+	n = slot_file(sdir, path, sizeof(path));
+	T_INT(n, 2, "two providers, two files");
+
+	T_INT(slots_take(&other), 1, "the slot taken by another process");
+	before = peer_requests(NULL);
+	t0 = now();
+	r = captcha_verify(h1, "ok", 2, NULL, why, sizeof(why));
+	T_OK(r == CAPTCHA_BUSY, "cap full: expected busy, got %s (%s)",
+	    captcha_result_name(r), why);
+	T_OK(now() - t0 < 1.0, "busy at once: took %.2f s", now() - t0);
+	T_OK(strstr(why, "in flight") != NULL, "busy: why [%s]", why);
+	check_why(why, "busy");
+	r = captcha_verify(h2, "ok", 2, NULL, why, sizeof(why));
+	T_OK(r == CAPTCHA_BUSY, "same provider, other form: expected busy, "
+	    "got %s (%s)", captcha_result_name(r), why);
+	T_INT(peer_requests(NULL) - before, 0, "busy: nothing sent");
+	r = captcha_verify(h3, "ok", 2, NULL, why, sizeof(why));
+	T_OK(r == CAPTCHA_OK, "other provider: expected ok, got %s (%s)",
+	    captcha_result_name(r), why);
+	slots_give(&other);
+	r = captcha_verify(h1, "ok", 2, NULL, why, sizeof(why));
+	T_OK(r == CAPTCHA_OK, "slot given back: expected ok, got %s (%s)",
+	    captcha_result_name(r), why);
+	/* The call gave its slot back, after a timeout too. */
+	T_INT(slots_take(&other), 1, "free after a call");
+	slots_give(&other);
+	r = captcha_verify(h1, "slow", 4, NULL, why, sizeof(why));
+	T_OK(r == CAPTCHA_UNAVAILABLE, "slow: %s", why);
+	T_INT(slots_take(&other), 1, "free after a timeout");
+	slots_give(&other);
+out:
+	slots_close(&other);
+	captcha_close(h1);
+	captcha_close(h2);
+	captcha_close(h3);
+	snprintf(t1.url, sizeof(t1.url), "%s/no/such", dir);
+	tconf(&t2, V2);
+	t2.c.slot_dir = t1.url;
+	t2.c.max_calls = 1;
+	T_INT(captcha_open(&t2.c, &h2, err, sizeof(err)), -1, "no slot dir");
+	T_OK(h2 == NULL && strstr(err, "no/such") != NULL, "no slot dir: "
+	    "[%s]", err);
+}
+
+/*
+ * The deadline covers the connect: a listener that never answers the
+ * TLS handshake (the kernel completes TCP; nobody accepts) holds a call
+ * for the timeout, no longer.
+ */
+static void
+test_connect_deadline(void)
+{
+	struct sockaddr_in	 sin;
+	socklen_t		 len = sizeof(sin);
+	struct captcha		*c = NULL;
+	struct tconf		 t;
+	char			 err[256], why[WHY];
+	double			 t0, took;
+	int			 fd;
+	enum captcha_result	 r;
+
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if ((fd = socket(AF_INET, SOCK_STREAM, 0)) == -1 ||
+	    bind(fd, (struct sockaddr *)&sin, sizeof(sin)) == -1 ||
+	    listen(fd, 8) == -1 ||
+	    getsockname(fd, (struct sockaddr *)&sin, &len) == -1) {
+		T_OK(0, "listener: %s", strerror(errno));
+		if (fd != -1)
+			close(fd);
+		return;
+	}
+	tconf(&t, V2);
+	snprintf(t.url, sizeof(t.url), "https://127.0.0.1:%d/recaptcha",
+	    ntohs(sin.sin_port));
+	T_INT(captcha_open(&t.c, &c, err, sizeof(err)), 0, err);
+	if (c != NULL) {
+		t0 = now();
+		r = captcha_verify(c, "ok", 2, NULL, why, sizeof(why));
+		took = now() - t0;
+		T_OK(r == CAPTCHA_UNAVAILABLE, "silent TLS peer: %s (%s)",
+		    captcha_result_name(r), why);
+		printf("silent TLS peer, timeout %d ms: %.2f s (%s)\n",
+		    TIMEOUT, took, why);
+		T_OK(took >= 0.8 && took < 2.5, "silent TLS peer: took %.2f s",
+		    took);
+	}
+	captcha_close(c);
+	close(fd);
 }
 
 /* The endpoint stopped: a kept connection and a new one both fail. */
@@ -703,6 +866,8 @@ main(void)
 		test_verify();
 		test_body();
 		test_tls();
+		test_cap();
+		test_connect_deadline();
 		test_refused();
 	}
 	peer_stop();
