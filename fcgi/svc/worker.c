@@ -80,6 +80,7 @@ worker_shared_open(struct worker_shared *sh, const struct conf *cf,
 	int	 need_table, need_key;
 
 	memset(sh, 0, sizeof(*sh));
+	sh->cgi = mode == WORKER_CGI;
 	if (mode == WORKER_CGI) {
 		if (worker_throttle(cf, &sh->thr, err, sizeof(err)) == -1) {
 			log_err("throttle: %s", err);
@@ -122,13 +123,45 @@ worker_shared_close(struct worker_shared *sh)
 	sh->have_key = 0;
 }
 
+/*
+ * The captcha client of form f.  A slow provider holds at most half the
+ * workers (issue 16, F12): the cap's slot file is in state_dir.  Under
+ * CGI (one process per request) a state_dir the CGI user cannot write
+ * costs the cap, not the service: logged, then no cap.
+ */
+static int
+worker_captcha(const struct conf_form *f, const struct conf *cf,
+    const struct worker_shared *sh, struct captcha **out, char *err,
+    size_t errsize)
+{
+	struct captcha_conf	 cc;
+
+	memset(&cc, 0, sizeof(cc));
+	cc.kind = gate_captcha_kind(f->captcha.kind);
+	cc.secret = f->captcha.secret;
+	cc.verify_url = f->captcha.verify_url;
+	cc.hostnames = (const char *const *)f->captcha.hostnames;
+	cc.nhostnames = f->captcha.nhostnames;
+	cc.action = f->captcha.action;
+	cc.min_score = f->captcha.min_score;
+	cc.timeout_ms = f->captcha.timeout * 1000;
+	cc.slot_dir = cf->state_dir;
+	cc.max_calls = cf->workers > 1 ? (unsigned)cf->workers / 2 : 1;
+	if (captcha_open(&cc, out, err, errsize) == 0)
+		return 0;
+	if (sh == NULL || !sh->cgi)
+		return -1;
+	log_warn("form %s: captcha: %s; no cap on calls in flight", f->id,
+	    err);
+	cc.slot_dir = NULL;
+	return captcha_open(&cc, out, err, errsize);
+}
+
 int
 worker_env_open(struct request_ctx *ctx, const struct conf *cf,
     const struct worker_shared *sh, char *err, size_t errsize)
 {
-	struct captcha_conf	 cc;
 	struct spam_conf	 sc;
-	const struct conf_form	*f;
 	size_t			 i;
 
 	memset(ctx, 0, sizeof(*ctx));
@@ -156,28 +189,13 @@ worker_env_open(struct request_ctx *ctx, const struct conf *cf,
 			return -1;
 		}
 	}
-	for (i = 0; i < cf->nforms; i++) {
-		f = &cf->forms[i];
-		if (f->captcha.kind == CONF_CAPTCHA_NONE)
-			continue;
-		memset(&cc, 0, sizeof(cc));
-		cc.kind = gate_captcha_kind(f->captcha.kind);
-		cc.secret = f->captcha.secret;
-		cc.verify_url = f->captcha.verify_url;
-		cc.hostnames = (const char *const *)f->captcha.hostnames;
-		cc.nhostnames = f->captcha.nhostnames;
-		cc.action = f->captcha.action;
-		cc.min_score = f->captcha.min_score;
-		cc.timeout_ms = f->captcha.timeout * 1000;
-		/* A slow provider holds at most half the workers (issue 16,
-		 * F12); the others serve the other forms. */
-		cc.slot_dir = cf->state_dir;
-		cc.max_calls = cf->workers > 1 ? (unsigned)cf->workers / 2 : 1;
-		if (captcha_open(&cc, &ctx->captcha[i], err, errsize) == -1) {
+	for (i = 0; i < cf->nforms; i++)
+		if (cf->forms[i].captcha.kind != CONF_CAPTCHA_NONE &&
+		    worker_captcha(&cf->forms[i], cf, sh, &ctx->captcha[i], err,
+		    errsize) == -1) {
 			worker_env_close(ctx);
 			return -1;
 		}
-	}
 	return 0;
 }
 

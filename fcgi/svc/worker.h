@@ -27,6 +27,7 @@ struct worker_shared {
 	struct stats	*stats;		/* NULL: no counters (set by the owner) */
 	unsigned char	 altcha_key[CHALLENGE_KEY_LEN];
 	int		 have_key;
+	int		 cgi;		/* opened for WORKER_CGI */
 };
 
 enum worker_mode {

@@ -186,6 +186,49 @@ test_env(void)
 	conf_free(spam);
 }
 
+/*
+ * A captcha form's cap (issue 16, F12): its slot file in state_dir.  In
+ * serve mode a state_dir the worker cannot use stops it; under CGI the
+ * client goes without the cap.
+ */
+static void
+test_env_captcha(void)
+{
+	struct worker_shared	 sh;
+	struct request_ctx	 ctx;
+	struct conf		*cf;
+	char			 form[PATH_MAX + 256], secret[PATH_MAX];
+	char			 sd[PATH_MAX + 16];
+	char			 err[256];
+	FILE			*f;
+
+	snprintf(secret, sizeof(secret), "%s/captcha-secret", dir);
+	if ((f = fopen(secret, "w")) == NULL || fputs("s3cret\n", f) == EOF ||
+	    fclose(f) == EOF || chmod(secret, 0600) == -1)
+		abort();
+	snprintf(form, sizeof(form), "\"captcha\": { \"provider\": "
+	    "\"turnstile\", \"secret_file\": \"%s\", \"verify_url\": "
+	    "\"http://127.0.0.1:1/v\" },", secret);
+	cf = load("cap", "\"duplicate_window\": 0,", form);
+	snprintf(sd, sizeof(sd), "%s/state-cap", dir);
+	rmdir(sd);
+	T_INT(worker_env_open(&ctx, cf, NULL, err, sizeof(err)), -1,
+	    "serve: no state_dir for the slot file");
+	T_OK(strstr(err, "state-cap/captcha-") != NULL, "names the slot "
+	    "file: [%s]", err);
+	memset(&sh, 0, sizeof(sh));
+	sh.cgi = 1;
+	T_INT(worker_env_open(&ctx, cf, &sh, err, sizeof(err)), 0,
+	    "CGI: no cap, still a client");
+	T_OK(ctx.captcha[0] != NULL, "CGI: the captcha client");
+	worker_env_close(&ctx);
+	T_OK(mkdir(sd, 0700) == 0, "mkdir %s", sd);
+	T_INT(worker_env_open(&ctx, cf, NULL, err, sizeof(err)), 0, err);
+	T_OK(ctx.captcha[0] != NULL, "serve: the captcha client");
+	worker_env_close(&ctx);
+	conf_free(cf);
+}
+
 /* ---- a worker over FastCGI ---------------------------------------- */
 
 static volatile sig_atomic_t	 stop;
@@ -340,6 +383,7 @@ main(void)
 	log_init("test_worker", 0);
 	test_shared();
 	test_env();
+	test_env_captcha();
 	test_run();
 	snprintf(path, sizeof(path), "rm -rf %s", dir);
 	if (system(path) != 0)
