@@ -80,6 +80,11 @@ main_check(const char *path)
 
 	if ((rc = conf_load(path, &cf)) != 0)
 		return rc;
+	/* The service user whoever runs check (serve asks only as root). */
+	if ((rc = privsep_user_check(cf, err, sizeof(err))) != 0)
+		fprintf(stderr, "%s: %s%s\n", path, rc == 1 ? "warning: " : "",
+		    err);
+	rc = rc == -1 ? 1 : 0;
 	/* Keys and password are read here only to check them. */
 	if (sign_open(cf, &s, err, sizeof(err)) == -1) {
 		fprintf(stderr, "%s: dkim: %s\n", path, err);

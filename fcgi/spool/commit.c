@@ -186,9 +186,30 @@ spool_write_all(int fd, const char *p, size_t len)
 }
 
 /*
+ * Before a rewrite (under the lock) tmp/<id><suffix> may hold a leftover
+ * of a crash: removed, or, when it is not a regular file (a FIFO there
+ * would hang an open for writing), moved aside.  0, or -1 with errno.
+ */
+static int
+commit_tmp_clear(const char *dir, const char *id, const char *suffix,
+    const char *tmp)
+{
+	struct stat	 st;
+	char		 name[SPOOL_ID_LEN + 16];
+
+	if (lstat(tmp, &st) == -1)
+		return errno == ENOENT ? 0 : -1;
+	if (S_ISREG(st.st_mode))
+		return unlink(tmp) == -1 && errno != ENOENT ? -1 : 0;
+	snprintf(name, sizeof(name), "%s%s", id, suffix);
+	spool_aside(dir, "tmp", name, st.st_mode);
+	return 0;
+}
+
+/*
  * Writes meta + msg into tmp/<id><suffix> and renames it to <to>/<id>.
- * With O_EXCL for a first commit; later rewrites (we hold the lock) may
- * find a leftover of a crash and truncate it.
+ * Always O_EXCL (and O_NONBLOCK, O_NOFOLLOW): a name someone made in
+ * tmp/ in between makes the commit fail, never hang or follow a link.
  */
 int
 commit_write(const char *dir, const struct spool_meta *m, const char *msg,
@@ -197,19 +218,22 @@ commit_write(const char *dir, const struct spool_meta *m, const char *msg,
 	struct buf	 env = BUF_INIT;
 	char		 tmp[PATH_MAX], dst[PATH_MAX];
 	int		 fd = -1, rc = -1, saved;
-	int		 flags = O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW;
+	int		 flags = O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC |
+			    O_NOFOLLOW | O_NONBLOCK | O_NOCTTY;
 
 	if (!envelope_ok(m)) {
 		errno = EINVAL;
 		return -1;
 	}
-	flags |= suffix[0] == '\0' ? O_EXCL : O_TRUNC;
 	snprintf(tmp, sizeof(tmp), "%s/tmp/%s%s", dir, m->id, suffix);
 	snprintf(dst, sizeof(dst), "%s/%s/%s", dir, to, m->id);
 	if (envelope_write(m, &env) == -1) {
 		errno = ENOMEM;
 		goto out;
 	}
+	if (suffix[0] != '\0' && commit_tmp_clear(dir, m->id, suffix,
+	    tmp) == -1)
+		goto out;
 	if ((fd = open(tmp, flags, 0600)) == -1)
 		goto out;
 	if (spool_write_all(fd, env.data, env.len) == -1 ||

@@ -25,7 +25,9 @@
 #define SPOOL_BACKOFF_MIN	60
 #define SPOOL_BACKOFF_MAX	3600
 
-static const char *const spool_subdirs[] = { "tmp", "queue", "failed", "held" };
+static const char *const spool_subdirs[] = {
+	"tmp", "queue", "failed", "held", "bad"
+};
 
 static const char *
 spool_state_dir(enum spool_state st)
@@ -116,6 +118,96 @@ spool_init(const char *dir, long uid, long gid)
 	return 0;
 }
 
+static const char *
+spool_kind(mode_t m)
+{
+	if (S_ISFIFO(m))
+		return "fifo";
+	if (S_ISLNK(m))
+		return "symlink";
+	if (S_ISDIR(m))
+		return "directory";
+	if (S_ISSOCK(m))
+		return "socket";
+	if (S_ISCHR(m) || S_ISBLK(m))
+		return "device";
+	return "other";
+}
+
+/*
+ * Not a spool file: renamed into bad/ as <sub>.<name>.<kind>.<8 hex>, where
+ * nothing reads it again (so it is logged once); the admin looks at it
+ * and removes it.  rename(2) moves a link or a directory itself.
+ */
+void
+spool_aside(const char *dir, const char *sub, const char *name, mode_t mode)
+{
+	struct stat	 st;
+	char		 src[PATH_MAX], dst[PATH_MAX];
+	unsigned int	 r = 0;
+	const char	*kind = spool_kind(mode);
+	int		 saved;
+
+	if (getrandom(&r, sizeof(r), GRND_NONBLOCK) != (ssize_t)sizeof(r))
+		r = (unsigned int)getpid();
+	if (snprintf(src, sizeof(src), "%s/%s/%s", dir, sub, name) >=
+	    (int)sizeof(src) || snprintf(dst, sizeof(dst), "%s/bad/%s.%s.%s.%08x",
+	    dir, sub, name, kind, r) >= (int)sizeof(dst))
+		return;
+	if (rename(src, dst) == 0) {
+		log_err("spool: %s/%s is a %s, not a spool file: moved into "
+		    "bad/", sub, name, kind);
+		return;
+	}
+	/* Gone already (another runner moved it), or no bad/ yet? */
+	saved = errno;
+	if (saved == ENOENT && lstat(src, &st) == -1)
+		return;
+	log_err("spool: %s/%s is a %s, not a spool file, and cannot be "
+	    "moved into bad/: %s", sub, name, kind, strerror(saved));
+}
+
+int
+spool_open_file(const char *dir, const char *sub, const char *name)
+{
+	struct stat	 st;
+	char		 p[PATH_MAX];
+	int		 fd, saved;
+
+	if (snprintf(p, sizeof(p), "%s/%s/%s", dir, sub, name) >=
+	    (int)sizeof(p)) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	/* No open(2) of what is not regular: a device is never opened. */
+	if (lstat(p, &st) == -1)
+		return -1;
+	if (!S_ISREG(st.st_mode))
+		goto aside;
+	fd = open(p, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK |
+	    O_NOCTTY);
+	if (fd == -1) {
+		/* Replaced since the lstat: a link (ELOOP), a socket (ENXIO). */
+		saved = errno;
+		if (lstat(p, &st) == 0 && !S_ISREG(st.st_mode))
+			goto aside;
+		errno = saved;
+		return -1;
+	}
+	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode))
+		return fd;
+	saved = errno;
+	close(fd);
+	if (S_ISREG(st.st_mode)) {
+		errno = saved;
+		return -1;
+	}
+aside:
+	spool_aside(dir, sub, name, st.st_mode);
+	errno = ENOENT;
+	return -1;
+}
+
 /* Moves a file that cannot be parsed out of the way. */
 static void
 spool_quarantine(const char *dir, const char *id)
@@ -142,7 +234,7 @@ spool_claim(const char *dir, const char *id, struct spool_item **out)
 	if (!spool_id_valid(id))
 		return -1;
 	snprintf(path, sizeof(path), "%s/queue/%s", dir, id);
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) == -1)
+	if ((fd = spool_open_file(dir, "queue", id)) == -1)
 		return errno == ENOENT ? 1 : -1;
 	if (flock(fd, LOCK_EX | LOCK_NB) == -1) {
 		close(fd);
@@ -340,9 +432,8 @@ spool_scan(const char *dir, enum spool_state st,
 	while ((de = readdir(d)) != NULL) {
 		if (!spool_id_valid(de->d_name))
 			continue;
-		snprintf(p, sizeof(p), "%s/%s/%s", dir, spool_state_dir(st),
-		    de->d_name);
-		if ((fd = open(p, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) == -1)
+		if ((fd = spool_open_file(dir, spool_state_dir(st),
+		    de->d_name)) == -1)
 			continue;
 		if (envelope_read_fd(fd, SPOOL_MAX_ENVELOPE, &data, &len) == 0) {
 			if (envelope_parse(de->d_name, data, len, &m, &body) == 0) {
@@ -398,7 +489,6 @@ int
 spool_read(const char *dir, enum spool_state st, const char *id,
     struct spool_meta *m, char **msg, size_t *len)
 {
-	char	 path[PATH_MAX];
 	char	*data;
 	size_t	 dlen, body;
 	int	 fd;
@@ -408,8 +498,7 @@ spool_read(const char *dir, enum spool_state st, const char *id,
 		errno = EINVAL;
 		return -1;
 	}
-	snprintf(path, sizeof(path), "%s/%s/%s", dir, spool_state_dir(st), id);
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) == -1)
+	if ((fd = spool_open_file(dir, spool_state_dir(st), id)) == -1)
 		return errno == ENOENT ? 1 : -1;
 	if (envelope_read_fd(fd, SPOOL_MAX_FILE, &data, &dlen) == -1) {
 		close(fd);

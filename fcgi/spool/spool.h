@@ -2,7 +2,9 @@
  * spool: the durable queue (docs/DESIGN.md "Spool").
  *
  * spool_dir/{tmp,queue,failed,held}/ hold one file per message, named by
- * its submission id.  A file is a small text envelope followed by the
+ * its submission id; bad/ holds what was found there under an id's name
+ * and was not a regular file (spool_open_file in spool_int.h), for the
+ * admin: nothing reads it.  A file is a small text envelope followed by the
  * message:
  *
  *   form2mail-spool 1\n

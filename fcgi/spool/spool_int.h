@@ -6,11 +6,25 @@
 #define F2M_SPOOL_INT_H
 
 #include <stddef.h>
+#include <sys/types.h>
 
 #include "lib/buf.h"
 #include "spool/spool.h"
 
 #define SPOOL_MAX_FILE		(256L * 1024 * 1024)
+
+/*
+ * spool.c: opens dir/sub/name for reading without following a link or
+ * waiting (O_NOFOLLOW|O_NONBLOCK|O_CLOEXEC); a regular file only.  An
+ * entry of any other kind (FIFO, link, directory, socket, device) is not
+ * opened but moved aside (spool_aside) and reported as absent.  Returns
+ * the descriptor, or -1 with errno (ENOENT: absent or moved aside).
+ */
+int	 spool_open_file(const char *dir, const char *sub, const char *name);
+/* spool.c: renames dir/sub/name (not a spool file, of the given mode)
+ * into dir/bad/ as <sub>.<name>.<kind>.<8 hex digits>; logged. */
+void	 spool_aside(const char *dir, const char *sub, const char *name,
+	    mode_t mode);
 
 /* commit.c: fsyncs dir/sub; 0, or -1 with errno. */
 int	 commit_fsync_dir(const char *dir, const char *sub);

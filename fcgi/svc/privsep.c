@@ -31,16 +31,17 @@ privsep_no_core(void)
 	return 0;
 }
 
+/*
+ * No fallback to "nobody": every other process running as nobody could
+ * then read the submissions and change the spool (issue 16, F6).
+ */
 int
 privsep_user(const struct conf *cf, uid_t *uid, gid_t *gid)
 {
-	struct passwd	*pw = NULL;
+	struct passwd	*pw;
 
-	if (cf->user != NULL)
-		pw = getpwnam(cf->user);
-	else if ((pw = getpwnam("form2mail")) == NULL)
-		pw = getpwnam("nobody");
-	if (pw == NULL)
+	if ((pw = getpwnam(cf->user != NULL ? cf->user :
+	    PRIVSEP_DEFAULT_USER)) == NULL)
 		return -1;
 	*uid = pw->pw_uid;
 	*gid = pw->pw_gid;
@@ -48,16 +49,47 @@ privsep_user(const struct conf *cf, uid_t *uid, gid_t *gid)
 }
 
 int
+privsep_user_check(const struct conf *cf, char *msg, size_t len)
+{
+	uid_t	 uid;
+	gid_t	 gid;
+
+	msg[0] = '\0';
+	if (privsep_user(cf, &uid, &gid) == -1) {
+		if (cf->user != NULL)
+			snprintf(msg, len, "no user \"%s\" (\"user\")",
+			    cf->user);
+		else
+			snprintf(msg, len, "no \"user\" is set and there is "
+			    "no \"%s\" account: create it (adduser --system "
+			    "--group %s) or set \"user\"; form2mail does not "
+			    "run as \"nobody\" unless told to",
+			    PRIVSEP_DEFAULT_USER, PRIVSEP_DEFAULT_USER);
+		return -1;
+	}
+	if (cf->user != NULL && strcmp(cf->user, "nobody") == 0) {
+		snprintf(msg, len, "\"user\": \"nobody\": every other process "
+		    "running as nobody can read the submissions in the spool "
+		    "and change or delete them; create a \"%s\" account "
+		    "(adduser --system --group %s) and remove \"user\"",
+		    PRIVSEP_DEFAULT_USER, PRIVSEP_DEFAULT_USER);
+		return 1;
+	}
+	return 0;
+}
+
+int
 privsep_drop(const struct conf *cf)
 {
+	char	 msg[512];
 	uid_t	 uid;
 	gid_t	 gid;
 
 	if (geteuid() != 0)
 		goto nnp;
-	if (privsep_user(cf, &uid, &gid) == -1) {
-		log_err("no service user (%s)", cf->user ? cf->user :
-		    "form2mail or nobody");
+	if (privsep_user_check(cf, msg, sizeof(msg)) == -1 ||
+	    privsep_user(cf, &uid, &gid) == -1) {
+		log_err("no service user: %s", msg);
 		return -1;
 	}
 	if (setgroups(1, &gid) == -1 || setresgid(gid, gid, gid) == -1 ||
@@ -81,14 +113,15 @@ nnp:
 int
 privsep_prepare_dirs(const struct conf *cf)
 {
-	char	 p[PATH_MAX];
+	char	 p[PATH_MAX], msg[512];
 	uid_t	 uid;
 	gid_t	 gid;
 	long	 u = -1, g = -1;
 
 	if (geteuid() == 0) {
-		if (privsep_user(cf, &uid, &gid) == -1) {
-			log_err("no service user");
+		if (privsep_user_check(cf, msg, sizeof(msg)) == -1 ||
+		    privsep_user(cf, &uid, &gid) == -1) {
+			log_err("no service user: %s", msg);
 			return -1;
 		}
 		u = (long)uid;

@@ -9,11 +9,24 @@
 
 #include <sys/types.h>
 
+#include <stddef.h>
+
 struct conf;
 
-/* The service user's uid/gid: the config's "user", else "form2mail" if
- * it exists, else "nobody".  Returns 0 or -1. */
+#define PRIVSEP_DEFAULT_USER	"form2mail"
+
+/* The service user's uid/gid: the config's "user", else "form2mail".
+ * Returns 0, or -1 when that account does not exist (never "nobody"
+ * in its place). */
 int	 privsep_user(const struct conf *cf, uid_t *uid, gid_t *gid);
+
+/*
+ * Whether cf names a service user fit to run as (check, serve): 0 yes;
+ * 1 yes, with a warning in msg ("user": "nobody", which every other
+ * nobody process shares); -1 no, the reason in msg (no "user" and no
+ * form2mail account, or no such user).
+ */
+int	 privsep_user_check(const struct conf *cf, char *msg, size_t len);
 
 /* No core dumps (sandbox_no_core); 0 or -1, logged. */
 int	 privsep_no_core(void);

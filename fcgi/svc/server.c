@@ -435,6 +435,9 @@ server_run(struct conf *cf)
 	memset(&m, 0, sizeof(m));
 	m.cf = cf;
 	log_role("master");
+	if (geteuid() == 0 && privsep_user_check(cf, errbuf,
+	    sizeof(errbuf)) == 1)
+		log_warn("%s", errbuf);
 	/* The master holds the captcha secrets and the ALTCHA key. */
 	if (privsep_no_core() == -1 || privsep_prepare_dirs(cf) == -1 ||
 	    server_shared(cf) == -1)

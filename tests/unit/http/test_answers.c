@@ -333,6 +333,7 @@ static const struct row {
 	"{\n" \
 	"  \"listen\": \"unix:@DIR@/sock\",\n" \
 	"  \"spool_dir\": \"@DIR@/spool\",\n" \
+	"  \"user\": \"nobody\",\n" \
 	"  \"state_dir\": \"@DIR@/state\",\n" \
 	"  \"templates_dir\": \"@TPL@\",\n" \
 	"  \"log\": \"stderr\",\n" \

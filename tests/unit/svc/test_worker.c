@@ -43,6 +43,7 @@ load(const char *name, const char *top, const char *form)
 	    "{\n"
 	    "  \"listen\": \"unix:%s/sock\",\n"
 	    "  \"spool_dir\": \"%s/spool\",\n"
+	    "  \"user\": \"nobody\",\n"
 	    "  \"state_dir\": \"%s/state-%s\",\n"
 	    "  \"templates_dir\": \"%s\",\n"
 	    "  \"log\": \"stderr\",\n"
