@@ -205,12 +205,16 @@ struct conf {
 	char			*spool_dir;
 	char			*state_dir;
 	char			*templates_dir;
-	char			*user;		/* NULL: form2mail, else nobody */
+	char			*user;		/* NULL: form2mail (no fallback) */
 	int			 require_https;
 	int			 log_syslog;
 	size_t			 max_body;	/* limits.max_body */
 	size_t			 max_fields;	/* limits.max_fields */
 	size_t			 max_value;	/* limits.max_value, octets */
+	unsigned long long	 min_free;	/* limits.min_free, octets;
+						   0: min_free_pct */
+	unsigned		 min_free_pct;	/* limits.min_free "N%"; with
+						   min_free 0 and this 0: off */
 	long			 max_age;	/* max_age, seconds */
 	long			 duplicate_window; /* seconds, 0: off */
 	char			*altcha_key_file; /* NULL: state_dir/altcha.key */

@@ -35,7 +35,7 @@ static const char *const conf_spam_keys[] = {
 };
 
 static const char *const conf_limits_keys[] = {
-	"max_body", "max_fields", "max_value", NULL
+	"max_body", "max_fields", "max_value", "min_free", NULL
 };
 
 void
@@ -175,6 +175,58 @@ conf_spam(struct conf_ctx *c, json_t *root)
 	sp->timeout = (long)conf_int(c, "/spam", o, "timeout", 5, 1, 120);
 }
 
+/*
+ * limits.min_free: octets (an integer, or a string with K, M, G or T,
+ * 1024-based) or "N%" of the file system, 0 to 99; 0 turns it off.
+ * Default 1 %: room for the deliverers' rewrites (one copy of a message
+ * each) on any file system, and on a small one (a 2 MB tmpfs) posts
+ * are still taken until it is nearly full.
+ */
+static void
+conf_min_free(struct conf_ctx *c, json_t *o)
+{
+	static const char	 units[] = "KMGT";
+	struct conf		*cf = c->conf;
+	json_t			*v = json_object_get(o, "min_free");
+	const char		*s, *u;
+	char			*end;
+	unsigned long long	 n;
+
+	cf->min_free = 0;
+	cf->min_free_pct = 1;
+	if (v == NULL)
+		return;
+	if (json_is_integer(v) && json_integer_value(v) >= 0) {
+		cf->min_free = (unsigned long long)json_integer_value(v);
+		cf->min_free_pct = 0;
+		return;
+	}
+	if (!json_is_string(v) || (s = json_string_value(v))[0] < '0' ||
+	    s[0] > '9')
+		goto bad;
+	errno = 0;
+	n = strtoull(s, &end, 10);
+	if (errno != 0 || n > (1ULL << 50))
+		goto bad;
+	if (strcmp(end, "%") == 0 && n <= 99) {
+		cf->min_free_pct = (unsigned)n;
+		return;
+	}
+	if (*end != '\0') {
+		if (end[1] != '\0' || (u = strchr(units, *end)) == NULL ||
+		    n > (1ULL << 50) >> (10 * (u - units + 1)))
+			goto bad;
+		n <<= 10 * (u - units + 1);
+	}
+	cf->min_free = n;
+	cf->min_free_pct = 0;
+	return;
+bad:
+	conf_err(c, "/limits/min_free", 0, "\"min_free\" must be octets "
+	    "(65536, \"64M\", \"1G\") or a share of the file system "
+	    "(\"1%%\", 0 to 99)");
+}
+
 void
 conf_limits(struct conf_ctx *c, json_t *root)
 {
@@ -184,6 +236,7 @@ conf_limits(struct conf_ctx *c, json_t *root)
 	cf->max_body = 1024 * 1024;
 	cf->max_fields = 50;
 	cf->max_value = 100000;
+	conf_min_free(c, o);
 	if (o == NULL)
 		return;
 	conf_known(c, "/limits", o, conf_limits_keys);

@@ -529,7 +529,7 @@ spool_release_held(const char *dir, const char *id, time_t now)
 	if ((rc = spool_read(dir, SPOOL_HELD, id, &m, &msg, &len)) != 0)
 		return rc;
 	m.next_try = now;
-	rc = spool_commit(dir, &m, msg, len);
+	rc = spool_commit_free(dir, &m, msg, len);
 	spool_meta_clear(&m);
 	free(msg);
 	if (rc == -1)

@@ -80,6 +80,24 @@ int	 spool_sync_open(const char *path, const char *dir) F2M_WUR;
 int	 spool_commit(const char *dir, const struct spool_meta *,
 	    const char *msg, size_t len) F2M_WUR;
 
+/*
+ * The free-space reserve (limits.min_free) of this process's commits into
+ * dir: spool_commit() and spool_commit_held() fail with ENOSPC when the
+ * message would leave fewer octets available to an unprivileged process
+ * on dir's file system than `bytes`, or when bytes is 0 than pct per cent
+ * of its size; or no more inodes than pct per cent (1 % with a byte
+ * count) of its inodes.  The runners' rewrites (defer, fail, retry) and the release of
+ * a held message are not held to it: the reserve is theirs.  bytes 0 and
+ * pct 0: none (the default of a process that never calls this).
+ */
+void	 spool_reserve_set(const char *dir, unsigned long long bytes,
+	    unsigned pct);
+
+/* Whether a new message of len octets may be committed into dir now,
+ * leaving the reserve free: 0 yes, 1 no (errno ENOSPC; logged at most
+ * once a minute), -1 statvfs(2) failed (errno). */
+int	 spool_room(const char *dir, size_t len) F2M_WUR;
+
 /* As spool_commit(), into held/ (spam score over hold_score): the
  * deliverer never looks there; spool_release() moves it on. */
 int	 spool_commit_held(const char *dir, const struct spool_meta *,

@@ -38,6 +38,11 @@ int	 commit_fsync_dir(const char *dir, const char *sub);
 int	 commit_write(const char *dir, const struct spool_meta *m,
 	    const char *msg, size_t len, const char *suffix, const char *to);
 
+/* commit.c: spool_commit() without the reserve (spool_reserve_set): the
+ * release of a held message is not a new post. */
+int	 spool_commit_free(const char *dir, const struct spool_meta *m,
+	    const char *msg, size_t len);
+
 /* envelope.c: appends the envelope of m (magic, keys, empty line) to b;
  * 0, or -1 out of memory. */
 int	 envelope_write(const struct spool_meta *m, struct buf *b);

@@ -150,4 +150,5 @@ privsep_sync_open(const struct conf *cf)
 	snprintf(p, sizeof(p), "%s/%s", cf->state_dir, PRIVSEP_SYNC_FILE);
 	if (spool_sync_open(p, cf->spool_dir) == -1)
 		log_warn("%s: no group commit (%s)", p, strerror(errno));
+	spool_reserve_set(cf->spool_dir, cf->min_free, cf->min_free_pct);
 }

@@ -46,8 +46,9 @@ int	 privsep_prepare_dirs(const struct conf *cf);
 
 #define PRIVSEP_SYNC_FILE	"commit.seq"
 
-/* Maps state_dir/commit.seq so this process's commits share queue/
- * fsyncs (spool_sync_open); on failure they fsync alone (logged). */
+/* Sets up this process's commits: maps state_dir/commit.seq so they share
+ * queue/ fsyncs (spool_sync_open; on failure they fsync alone, logged),
+ * and the free-space reserve limits.min_free (spool_reserve_set). */
 void	 privsep_sync_open(const struct conf *cf);
 
 #endif

@@ -153,6 +153,8 @@ static const struct sandbox_rule sandbox_rules[] = {
 	SBX_ANY("unlinkat", SBX_BOTH), SBX_ANY("rename", SBX_BOTH),
 	SBX_ANY("renameat", SBX_BOTH), SBX_ANY("renameat2", SBX_BOTH),
 	SBX_ANY("flock", SBX_BOTH),
+	/* statvfs(3) of the spool before a commit (limits.min_free). */
+	SBX_ANY("statfs", SBX_BOTH), SBX_ANY("fstatfs", SBX_BOTH),
 	/* CGI's delivery try: deliver_open() sizes the pacing and stats
 	 * tables and sets them to 0600 after the request. */
 	SBX_ANY("ftruncate", SBX_CGI), SBX_ANY("fallocate", SBX_CGI),

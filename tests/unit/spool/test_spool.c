@@ -1,6 +1,8 @@
 /* test_spool: commit, claim, defer, fail, retry, scan on a real directory. */
 #include <sys/file.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 
 #include <dirent.h>
@@ -9,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "spool/spool.h"
@@ -133,6 +136,138 @@ test_group_commit(void)
 	snprintf(p, sizeof(p), "rm -f %s/queue/*", dir);
 	if (system(p) != 0)
 		fprintf(stderr, "cleanup failed\n");
+}
+
+/* An entry of kind k (0 FIFO, 1 symlink, 2 directory, 3 socket) at p. */
+static int
+plant(const char *p, int k)
+{
+	struct sockaddr_un	 sa;
+	int			 fd, rc;
+
+	switch (k) {
+	case 0:
+		return mkfifo(p, 0600);
+	case 1:
+		return symlink("/etc/passwd", p);
+	case 2:
+		return mkdir(p, 0700);
+	default:
+		memset(&sa, 0, sizeof(sa));
+		sa.sun_family = AF_UNIX;
+		if (strlen(p) >= sizeof(sa.sun_path))
+			return -1;
+		memcpy(sa.sun_path, p, strlen(p));
+		if ((fd = socket(AF_UNIX, SOCK_STREAM, 0)) == -1)
+			return -1;
+		rc = bind(fd, (struct sockaddr *)&sa, sizeof(sa));
+		close(fd);
+		return rc;
+	}
+}
+
+static int	 scan_count(const struct spool_meta *, void *);
+
+/*
+ * Issue 16, F6: what is not a regular file under an id's name (a FIFO
+ * would hang an open) is never read, is moved into bad/, and the
+ * runners go on; tmp/ID.defer (a rewrite's name) too.  Each call under
+ * alarm(): a hang is a failure, not a stuck test.
+ */
+static void
+test_entries(void)
+{
+	static const char *const kinds[] = { "fifo", "symlink", "directory",
+	    "socket" };
+	static const enum spool_state states[] = { SPOOL_QUEUE, SPOOL_HELD,
+	    SPOOL_FAILED };
+	static const char *const sub[] = { "queue", "held", "failed" };
+	struct spool_item	*it;
+	struct spool_meta	 m;
+	char			 id[SPOOL_ID_LEN + 1], good[SPOOL_ID_LEN + 1];
+	char			 p[512], what[128], *rmsg;
+	const char		 msg[] = "Subject: x\r\n\r\nbody\r\n";
+	size_t			 k, s, rlen;
+	int			 n, bad0, seen;
+
+	T_INT(spool_new_id(good), 0, "entries: id");
+	meta_init(&m, good);
+	T_INT(spool_commit(dir, &m, msg, sizeof(msg) - 1), 0,
+	    "entries: a genuine message");
+	alarm(20);
+	for (s = 0; s < 3; s++)
+		for (k = 0; k < 4; k++) {
+			snprintf(what, sizeof(what), "%s in %s/", kinds[k],
+			    sub[s]);
+			T_INT(spool_new_id(id), 0, "entries: id");
+			snprintf(p, sizeof(p), "%s/%s/%s", dir, sub[s], id);
+			n = 0;
+			seen = spool_scan(dir, states[s], scan_count, &n);
+			T_INT(plant(p, (int)k), 0, what);
+			bad0 = count("bad");
+			T_INT(spool_scan(dir, states[s], scan_count, &n), seen,
+			    what);
+			T_INT(access(p, F_OK) == -1 && errno == ENOENT, 1, what);
+			T_INT(count("bad"), bad0 + 1, what);
+			T_INT(plant(p, (int)k), 0, what);
+			T_INT(spool_read(dir, states[s], id, &m, &rmsg, &rlen), 1,
+			    what);
+			if (s == 0) {
+				T_INT(plant(p, (int)k), 0, what);
+				T_INT(spool_claim(dir, id, &it), 1, what);
+			}
+			T_INT(access(p, F_OK) == -1, 1, what);
+		}
+	/* tmp/ID.defer: the name spool_retry() rewrites through */
+	for (k = 0; k < 4; k++) {
+		snprintf(p, sizeof(p), "%s/tmp/%s.defer", dir, good);
+		T_INT(plant(p, (int)k), 0, "entries: tmp");
+		T_INT(spool_retry(dir, good, 2000), 1, kinds[k]);
+		T_INT(access(p, F_OK) == -1, 1, "entries: tmp/ID.defer gone");
+	}
+	alarm(0);
+	T_INT(spool_claim(dir, good, &it), 0, "entries: the genuine one");
+	T_INT(spool_done(it), 0, "entries: done");
+}
+
+/* Issue 16, F11: the reserve refuses new messages, not the rewrites. */
+static void
+test_reserve(void)
+{
+	struct spool_item	*it;
+	struct spool_meta	 m;
+	char			 id[SPOOL_ID_LEN + 1], id2[SPOOL_ID_LEN + 1];
+	const char		 msg[] = "Subject: x\r\n\r\nbody\r\n";
+
+	T_INT(spool_new_id(id), 0, "reserve: id");
+	meta_init(&m, id);
+	spool_reserve_set(dir, 0, 0);
+	T_INT(spool_room(dir, 100), 0, "reserve off");
+	T_INT(spool_commit(dir, &m, msg, sizeof(msg) - 1), 0,
+	    "reserve: commit with none");
+	spool_reserve_set(dir, 1ULL << 62, 0);
+	T_INT(spool_room(dir, 100), 1, "reserve above the free space");
+	T_INT(spool_new_id(id2), 0, "reserve: id 2");
+	meta_init(&m, id2);
+	T_INT(spool_commit(dir, &m, msg, sizeof(msg) - 1), -1,
+	    "reserve: new message refused");
+	T_INT(errno, ENOSPC, "reserve: ENOSPC");
+	T_INT(spool_commit_held(dir, &m, msg, sizeof(msg) - 1), -1,
+	    "reserve: held refused");
+	T_INT(spool_room("/nonexistent-other-spool", 100), 0,
+	    "reserve: another spool is not held to it");
+	T_INT(spool_claim(dir, id, &it), 0, "reserve: claim");
+	T_INT(spool_defer(it, 2000, 86400, "451 later"), 0,
+	    "reserve: a deferral is recorded");
+	T_INT(spool_retry(dir, id, 3000), 1, "reserve: retry rewrites");
+	T_INT(spool_claim(dir, id, &it), 0, "reserve: claim 2");
+	T_INT(spool_fail(it, "550 no"), 0, "reserve: a failure is recorded");
+	T_INT(spool_delete(dir, SPOOL_FAILED, id), 0, "reserve: delete");
+	spool_reserve_set(dir, 0, 99);
+	T_INT(spool_room(dir, 100), 1, "reserve 99 %");
+	spool_reserve_set(dir, 4096, 0);
+	T_INT(spool_room(dir, 100), 0, "reserve of 4096 octets");
+	spool_reserve_set(dir, 0, 0);
 }
 
 static int
@@ -329,6 +464,8 @@ main(void)
 		T_INT(rename(tb, t), 0, "tmp back");
 	}
 	test_group_commit();
+	test_entries();
+	test_reserve();
 	snprintf(p, sizeof(p), "rm -rf %s", dir);
 	if (system(p) != 0)
 		fprintf(stderr, "cleanup failed\n");
