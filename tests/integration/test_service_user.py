@@ -24,10 +24,9 @@ import harness as h  # noqa: E402
 from harness import check  # noqa: E402
 
 
-def f2m(*args):
-    p = subprocess.run([h.f2m_bin(), *args], stdout=subprocess.PIPE,
-                       stderr=subprocess.PIPE, text=True, timeout=60,
-                       stdin=subprocess.DEVNULL)
+def check_cmd(path):
+    """`form2mail check -c path` -> (exit status, stdout, stderr)."""
+    p = h.Form2mail(path).cli("check")
     return p.returncode, p.stdout, p.stderr
 
 
@@ -75,7 +74,7 @@ def main():
             h.skip("no user and no form2mail account", "this machine has a "
                    "form2mail account")
         else:
-            rc, out, err = f2m("check", "-c", p_nouser)
+            rc, out, err = check_cmd(p_nouser)
             print("check, no user, no form2mail account: rc=%d %r" %
                   (rc, (out + err).strip()[:300]))
             check(rc == 1, "check refuses a config with no user when there "
@@ -97,7 +96,7 @@ def main():
 
         p_nobody = os.path.join(d, "nobody.json")
         h.write_config(p_nobody, cfg)     # default_config names nobody
-        rc, out, err = f2m("check", "-c", p_nobody)
+        rc, out, err = check_cmd(p_nobody)
         print("check, \"user\": \"nobody\": rc=%d %r" % (rc, err.strip()[:300]))
         check(rc == 0 and "ok" in out, "check accepts an explicit nobody", 0,
               (rc, out, err))
