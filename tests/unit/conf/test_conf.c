@@ -130,6 +130,60 @@ static const struct {
 	const char	*want;	/* substring of stderr, NULL: empty */
 } cases[] = {
 	{ "good", GOOD_HEAD GOOD_FORMS, 0, NULL },
+	/* limits.min_free (issue 16, F11): octets or "N%", 0 to 99. */
+	{ "limits.min_free '1%'", GOOD_HEAD
+	  "  \"limits\": { \"min_free\": \"1%\" },\n" GOOD_FORMS, 0, NULL },
+	{ "limits.min_free '99%'", GOOD_HEAD
+	  "  \"limits\": { \"min_free\": \"99%\" },\n" GOOD_FORMS, 0, NULL },
+	{ "limits.min_free '64M'", GOOD_HEAD
+	  "  \"limits\": { \"min_free\": \"64M\" },\n" GOOD_FORMS, 0, NULL },
+	{ "limits.min_free '1T'", GOOD_HEAD
+	  "  \"limits\": { \"min_free\": \"1T\" },\n" GOOD_FORMS, 0, NULL },
+	{ "limits.min_free 65536", GOOD_HEAD
+	  "  \"limits\": { \"min_free\": 65536 },\n" GOOD_FORMS, 0, NULL },
+	{ "limits.min_free 0", GOOD_HEAD
+	  "  \"limits\": { \"min_free\": 0 },\n" GOOD_FORMS, 0, NULL },
+	{ "limits.min_free '0'", GOOD_HEAD
+	  "  \"limits\": { \"min_free\": \"0\" },\n" GOOD_FORMS, 0, NULL },
+	{ "limits.min_free '100%'", GOOD_HEAD
+	  "  \"limits\": { \"min_free\": \"100%\" },\n" GOOD_FORMS, 1,
+	  "form2mail.json:13:27: \"min_free\" must be octets" },
+	{ "limits.min_free '1.5%'", GOOD_HEAD
+	  "  \"limits\": { \"min_free\": \"1.5%\" },\n" GOOD_FORMS, 1,
+	  "form2mail.json:13:27: \"min_free\" must be octets" },
+	{ "limits.min_free -1", GOOD_HEAD
+	  "  \"limits\": { \"min_free\": -1 },\n" GOOD_FORMS, 1,
+	  "form2mail.json:13:27: \"min_free\" must be octets" },
+	{ "limits.min_free '-1'", GOOD_HEAD
+	  "  \"limits\": { \"min_free\": \"-1\" },\n" GOOD_FORMS, 1,
+	  "form2mail.json:13:27: \"min_free\" must be octets" },
+	{ "limits.min_free '12X'", GOOD_HEAD
+	  "  \"limits\": { \"min_free\": \"12X\" },\n" GOOD_FORMS, 1,
+	  "form2mail.json:13:27: \"min_free\" must be octets" },
+	{ "limits.min_free '1KB'", GOOD_HEAD
+	  "  \"limits\": { \"min_free\": \"1KB\" },\n" GOOD_FORMS, 1,
+	  "form2mail.json:13:27: \"min_free\" must be octets" },
+	{ "limits.min_free ''", GOOD_HEAD
+	  "  \"limits\": { \"min_free\": \"\" },\n" GOOD_FORMS, 1,
+	  "form2mail.json:13:27: \"min_free\" must be octets" },
+	{ "limits.min_free '2000T'", GOOD_HEAD
+	  "  \"limits\": { \"min_free\": \"2000T\" },\n" GOOD_FORMS, 1,
+	  "form2mail.json:13:27: \"min_free\" must be octets" },
+	{ "limits.min_free '99999999999999999999'", GOOD_HEAD
+	  "  \"limits\": { \"min_free\": \"99999999999999999999\" },\n" GOOD_FORMS, 1,
+	  "form2mail.json:13:27: \"min_free\" must be octets" },
+	{ "limits.min_free true", GOOD_HEAD
+	  "  \"limits\": { \"min_free\": true },\n" GOOD_FORMS, 1,
+	  "form2mail.json:13:27: \"min_free\" must be octets" },
+	{ "limits.min_free 1.5", GOOD_HEAD
+	  "  \"limits\": { \"min_free\": 1.5 },\n" GOOD_FORMS, 1,
+	  "form2mail.json:13:27: \"min_free\" must be octets" },
+	{ "limits.min_free ' 1M'", GOOD_HEAD
+	  "  \"limits\": { \"min_free\": \" 1M\" },\n" GOOD_FORMS, 1,
+	  "form2mail.json:13:27: \"min_free\" must be octets" },
+	{ "limits.min_free '%'", GOOD_HEAD
+	  "  \"limits\": { \"min_free\": \"%\" },\n" GOOD_FORMS, 1,
+	  "form2mail.json:13:27: \"min_free\" must be octets" },
 	/* Deliverability traps (docs/DESIGN.md "Deliverability"): warnings at
 	 * the key, status 0. */
 	{ "same_domain_from sender: SPOOF_REPLYTO",
