@@ -147,6 +147,8 @@ def main():
                       (v,), 503, (st, b))
                 check("limits.min_free" in log, "the refusal is logged",
                       None, log[-600:])
+                check("AddressSanitizer" not in log and "runtime error" not
+                      in log, "no sanitizer report", None, log[-800:])
                 if name == "pct":
                     check(got == 1, "the deliverer delivered the queued "
                           "message while posts were refused", 1, got)

@@ -190,6 +190,9 @@ def main():
             rc, out, err, sec = timed_cli(f2m, "queue", "list")
             check(rc == 0, "queue list still returns while serve runs", 0,
                   (rc, "%.1f s" % sec))
+            log = f2m.log()
+            check("AddressSanitizer" not in log and "runtime error" not in
+                  log, "no sanitizer report in serve's log", None, log[-800:])
         finally:
             f2m.stop()
             mta.stop()
