@@ -18,6 +18,7 @@
 #include "ops/queue_cmd.h"
 #include "spool/spool.h"
 #include "svc/privsep.h"
+#include "svc/sandbox.h"
 
 static volatile sig_atomic_t	 queue_stop;
 
@@ -193,6 +194,13 @@ main_queue_run(const struct conf *cf, int once)
 	}
 	/* Same discipline as the deliverer: secrets read, then no root. */
 	if (privsep_drop(cf) == -1) {
+		deliver_close(d);
+		return 1;
+	}
+	/* Then the deliverer's confinement, as server_deliverer(). */
+	if (sandbox_deliver(cf->spool_dir, cf->state_dir, err,
+	    sizeof(err)) == -1) {
+		log_err("queue run: %s", err);
 		deliver_close(d);
 		return 1;
 	}

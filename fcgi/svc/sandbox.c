@@ -47,51 +47,7 @@
 
 #include "lib/log.h"
 #include "svc/sandbox.h"
-
-/* Which profiles a row of sandbox_rules belongs to. */
-#define SBX_WORKER	0x1
-#define SBX_CGI		0x2
-#define SBX_BOTH	(SBX_WORKER | SBX_CGI)
-
-/*
- * clone() flags that would leave the caller's namespaces.  A thread
- * (CLONE_THREAD, which the kernel only takes with CLONE_SIGHAND and
- * CLONE_VM) may carry none of them.  CLONE_NEWTIME is left out: for
- * clone() its bit is part of the exit signal, and a thread has none.
- */
-#define SBX_CLONE_NS	(CLONE_NEWNS | CLONE_NEWCGROUP | CLONE_NEWUTS | \
-	CLONE_NEWIPC | CLONE_NEWUSER | CLONE_NEWPID | CLONE_NEWNET)
-
-/* The command bits of a futex op (the kernel's FUTEX_CMD_MASK also
- * keeps higher bits, and any of them makes the op unknown: ENOSYS). */
-#define SBX_FUTEX_CMD	0x7f
-
-/* The type bits of socket()'s second argument, without the flags. */
-#define SBX_SOCK_TYPE	0xf
-
-struct sandbox_rule {
-	const char		*name;
-	unsigned		 profiles;
-	uint32_t		 action;
-	unsigned		 nargs;
-	struct scmp_arg_cmp	 a, b;
-};
-
-/*
- * Argument comparisons are on the 64-bit registers the kernel sees.
- * glibc passes int arguments sign-extended; other upper bits make an
- * equality fail, which errs towards the kill.
- */
-#define SBX_NONE		{ 0, SCMP_CMP_EQ, 0, 0 }
-#define SBX_EQ(i, v)		{ (i), SCMP_CMP_EQ, (scmp_datum_t)(v), 0 }
-#define SBX_MASKED(i, m, v)	{ (i), SCMP_CMP_MASKED_EQ, (m), (v) }
-#define SBX_ANY(n, p)		{ (n), (p), SCMP_ACT_ALLOW, 0, SBX_NONE, SBX_NONE }
-#define SBX_IF(n, p, a)		{ (n), (p), SCMP_ACT_ALLOW, 1, a, SBX_NONE }
-#define SBX_IF2(n, p, a, b)	{ (n), (p), SCMP_ACT_ALLOW, 2, a, b }
-#define SBX_ERRNO(n, p, e)	{ (n), (p), SCMP_ACT_ERRNO(e), 0, SBX_NONE, \
-				  SBX_NONE }
-#define SBX_ERRNO_IF(n, p, e, a) { (n), (p), SCMP_ACT_ERRNO(e), 1, a, \
-				  SBX_NONE }
+#include "svc/sandbox_int.h"
 
 /*
  * The allowlist.  Names, not numbers: libseccomp resolves them for the
@@ -263,20 +219,23 @@ static const struct sandbox_rule sandbox_rules[] = {
 	 * helper task (clone with exactly the flags below) that ptraces each
 	 * thread and waits for it, after making the process dumpable and
 	 * naming the helper as its tracer.  Workers never run that check:
-	 * they end with _exit().  CGI does, at the end of main().  The
-	 * runtime opens files and reads directories (/proc/self/maps,
-	 * /proc/self/task) with the legacy open and getdents.
+	 * they end with _exit().  CGI and `queue run` (SBX_DELIVER) do, at
+	 * the end of main().  The runtime opens files and reads directories
+	 * (/proc/self/maps, /proc/self/task) with the legacy open and
+	 * getdents.
 	 */
-	SBX_ANY("open", SBX_BOTH), SBX_ANY("getdents", SBX_BOTH),
-	SBX_ERRNO("fork", SBX_BOTH, EPERM),
-	SBX_IF("clone", SBX_CGI, SBX_EQ(0, CLONE_VM | CLONE_FS | CLONE_FILES |
+#define SBX_ASAN	(SBX_BOTH | SBX_DELIVER)
+#define SBX_LSAN	(SBX_CGI | SBX_DELIVER)
+	SBX_ANY("open", SBX_ASAN), SBX_ANY("getdents", SBX_ASAN),
+	SBX_ERRNO("fork", SBX_ASAN, EPERM),
+	SBX_IF("clone", SBX_LSAN, SBX_EQ(0, CLONE_VM | CLONE_FS | CLONE_FILES |
 	    CLONE_UNTRACED)),
-	SBX_ANY("ptrace", SBX_CGI), SBX_ANY("wait4", SBX_CGI),
-	SBX_ANY("getppid", SBX_CGI),
-	SBX_IF("prctl", SBX_CGI, SBX_EQ(0, PR_SET_PTRACER)),
-	SBX_IF("prctl", SBX_CGI, SBX_EQ(0, PR_SET_PDEATHSIG)),
-	SBX_IF("prctl", SBX_CGI, SBX_EQ(0, PR_GET_DUMPABLE)),
-	SBX_IF("prctl", SBX_CGI, SBX_EQ(0, PR_SET_DUMPABLE)),
+	SBX_ANY("ptrace", SBX_LSAN), SBX_ANY("wait4", SBX_LSAN),
+	SBX_ANY("getppid", SBX_LSAN),
+	SBX_IF("prctl", SBX_LSAN, SBX_EQ(0, PR_SET_PTRACER)),
+	SBX_IF("prctl", SBX_LSAN, SBX_EQ(0, PR_SET_PDEATHSIG)),
+	SBX_IF("prctl", SBX_LSAN, SBX_EQ(0, PR_GET_DUMPABLE)),
+	SBX_IF("prctl", SBX_LSAN, SBX_EQ(0, PR_SET_DUMPABLE)),
 #endif
 };
 
@@ -313,11 +272,8 @@ sandbox_add(scmp_filter_ctx ctx, const struct sandbox_rule *r, char *err,
 	return 0;
 }
 
-/*
- * Builds the filter of profile (SBX_WORKER or SBX_CGI), which kills the
- * process on any call not listed, and loads it.  Returns 0 or -1 (err).
- */
-static int
+/* sandbox_int.h: the rows of both tables, and signals only to itself. */
+int
 sandbox_load(unsigned profile, char *err, size_t errsize)
 {
 	const struct sandbox_rule self[] = {
@@ -375,6 +331,11 @@ sandbox_load(unsigned profile, char *err, size_t errsize)
 	for (i = 0; i < sizeof(sandbox_rules) / sizeof(sandbox_rules[0]); i++)
 		if ((sandbox_rules[i].profiles & profile) != 0 &&
 		    sandbox_add(ctx, &sandbox_rules[i], err, errsize) == -1)
+			goto out;
+	for (i = 0; i < sandbox_deliver_nrules; i++)
+		if ((sandbox_deliver_rules[i].profiles & profile) != 0 &&
+		    sandbox_add(ctx, &sandbox_deliver_rules[i], err,
+		    errsize) == -1)
 			goto out;
 	/* Signals only to itself: raise() and abort() use tgkill on their
 	 * own thread group.  The deliverer runs as the same uid and must

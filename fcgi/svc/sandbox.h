@@ -41,6 +41,27 @@ int	 sandbox_worker(char *err, size_t errsize) F2M_WUR;
 int	 sandbox_cgi(char *err, size_t errsize) F2M_WUR;
 
 /*
+ * Loads the deliverer's confinement (server_deliverer, `queue run`), last
+ * in its setup: after deliver_open (the keys and the password are read)
+ * and the privilege drop.  First Landlock, when the kernel has it: no
+ * file may be executed, and files may be written, created, truncated,
+ * renamed or removed only beneath spool_dir and state_dir (a kernel
+ * without Landlock is logged, and only the uid and the file modes say
+ * where it writes).  Then the deliverer's seccomp allowlist, which kills
+ * the process as the worker's does: the spool, the pacing and stats
+ * tables, libcurl's SMTP over TLS with its threaded resolver, hiredis,
+ * syslog; no exec, no new process, no ptrace or process_vm_*, no bind,
+ * listen or accept.  Sets PR_SET_NO_NEW_PRIVS.
+ * Returns 0, or -1 with err set (the caller must not go on).
+ */
+int	 sandbox_deliver(const char *spool_dir, const char *state_dir,
+	    char *err, size_t errsize) F2M_WUR;
+
+/* The Landlock ABI version of the running kernel: >= 1, or 0 when it has
+ * none (not built in, or off: lsm= on its command line). */
+int	 sandbox_landlock_abi(void);
+
+/*
  * No core dumps for the calling process: RLIMIT_CORE 0 and
  * PR_SET_DUMPABLE 0.  Not dumpable also means that processes of the same
  * uid may neither ptrace it nor open its /proc/PID/mem.  A uid or gid

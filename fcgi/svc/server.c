@@ -238,6 +238,12 @@ server_deliverer(const struct conf *cf, int lfd)
 	}
 	if (privsep_drop(cf) == -1)
 		_exit(1);
+	/* Last: the secrets are read, libcurl is set up, root is gone. */
+	if (sandbox_deliver(cf->spool_dir, cf->state_dir, err,
+	    sizeof(err)) == -1) {
+		log_err("deliverer: %s", err);
+		_exit(1);
+	}
 	log_info("deliverer ready");
 	deliver_loop(d, &server_stop);
 	deliver_close(d);
