@@ -186,6 +186,9 @@ main_queue_run(const struct conf *cf, int once)
 	int			 n;
 
 	log_role("queue-run");
+	/* As for `serve`: nothing from the caller's shell reaches libcurl
+	 * or OpenSSL (sandbox_env_clear). */
+	sandbox_env_clear();
 	if (privsep_prepare_dirs(cf) == -1)
 		return 1;
 	if (deliver_open(cf, &d, err, sizeof(err)) == -1) {

@@ -62,6 +62,18 @@ int	 sandbox_deliver(const char *spool_dir, const char *state_dir,
 int	 sandbox_landlock_abi(void);
 
 /*
+ * Clears the environment of the calling process but for the systemd
+ * socket variables (LISTEN_PID, LISTEN_FDS, LISTEN_FDNAMES), and
+ * overwrites the values it drops with zeros where they lie, so that
+ * /proc/PID/environ of the process and of every child forked afterwards
+ * shows none of them.  For `serve` (before anything that may start a
+ * library) and `queue run`, after the config is loaded; not for CGI,
+ * whose request is its environment.  Pointers from getenv() taken
+ * before are left pointing at zeros.
+ */
+void	 sandbox_env_clear(void);
+
+/*
  * No core dumps for the calling process: RLIMIT_CORE 0 and
  * PR_SET_DUMPABLE 0.  Not dumpable also means that processes of the same
  * uid may neither ptrace it nor open its /proc/PID/mem.  A uid or gid

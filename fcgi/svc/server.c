@@ -441,6 +441,8 @@ server_run(struct conf *cf)
 	memset(&m, 0, sizeof(m));
 	m.cf = cf;
 	log_role("master");
+	/* Before any library reads it, and before the first fork. */
+	sandbox_env_clear();
 	if (geteuid() == 0 && privsep_user_check(cf, errbuf,
 	    sizeof(errbuf)) == 1)
 		log_warn("%s", errbuf);
