@@ -42,14 +42,10 @@
 
 #include "svc/sandbox.h"
 #include "t.h"
+#include "svc/sandbox_t.h"
 
 #define T_DIR_MAX	64
 
-static const char	*t_status(int, char *, size_t);
-
-/* Made before any child loads a filter (bind and listen are forbidden). */
-static int	 t_port;		/* a loopback listener's port */
-static char	 t_host[256];		/* a name /etc/hosts maps to loopback */
 static char	 t_dir[T_DIR_MAX];	/* scratch directory */
 
 enum t_profile { T_WORKER, T_CGI };
@@ -349,25 +345,6 @@ a_memory(void)
 }
 
 static int
-a_getaddrinfo(void)
-{
-	struct addrinfo	 hints, *res = NULL;
-	int		 rc;
-
-	memset(&hints, 0, sizeof(hints));
-	hints.ai_family = AF_UNSPEC;
-	/* AI_ADDRCONFIG asks rtnetlink first: EAFNOSUPPORT, then files. */
-	hints.ai_flags = AI_ADDRCONFIG;
-	if ((rc = getaddrinfo(t_host, "80", &hints, &res)) != 0) {
-		fprintf(stderr, "getaddrinfo %s: %s\n", t_host,
-		    gai_strerror(rc));
-		return 1;
-	}
-	freeaddrinfo(res);
-	return 0;
-}
-
-static int
 a_netlink_refused(void)
 {
 	int	 fd = socket(AF_NETLINK, SOCK_RAW, 0);
@@ -379,42 +356,6 @@ static int
 a_clone3_enosys(void)
 {
 	return syscall(SYS_clone3, NULL, 0L) == -1 && errno == ENOSYS ? 0 : 1;
-}
-
-/* libcurl resolving a name with its threaded resolver, then connecting. */
-static int
-a_curl(void)
-{
-	CURL	*c;
-	char	 url[512];
-	CURLcode rc;
-
-	if ((c = curl_easy_init()) == NULL)
-		return 1;
-	snprintf(url, sizeof(url), "http://%s:%d/", t_host, t_port);
-	if (curl_easy_setopt(c, CURLOPT_URL, url) != CURLE_OK ||
-	    curl_easy_setopt(c, CURLOPT_CONNECT_ONLY, 1L) != CURLE_OK ||
-	    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L) != CURLE_OK ||
-	    curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, 5000L) != CURLE_OK) {
-		curl_easy_cleanup(c);
-		return 1;
-	}
-	rc = curl_easy_perform(c);
-	if (rc != CURLE_OK)
-		fprintf(stderr, "curl %s: %s\n", url, curl_easy_strerror(rc));
-	curl_easy_cleanup(c);
-	return rc == CURLE_OK ? 0 : 1;
-}
-
-/* glibc's syslog (re)connects to /dev/log on each failed send. */
-static int
-a_syslog(void)
-{
-	openlog("test_sandbox", LOG_NDELAY, LOG_USER);
-	syslog(LOG_DEBUG, "sandbox test");
-	closelog();
-	syslog(LOG_DEBUG, "sandbox test, reconnecting");
-	return 0;
 }
 
 /* What a worker does to commit a spool file. */
@@ -613,79 +554,28 @@ static const struct {
 #endif
 };
 
+/* As main_cgi(): not dumpable, then the filter. */
+static int
+t_load_cgi(char *err, size_t errsize)
+{
+	return sandbox_no_core(err, errsize) == -1 ? -1 :
+	    sandbox_cgi(err, errsize);
+}
+
 /* Runs fn in a child under profile; returns its wait status (-1). */
 static int
 t_run(int (*fn)(void), enum t_profile profile)
 {
-	char	 err[256];
-	pid_t	 pid;
-	int	 status;
-
-	if ((pid = fork()) == -1)
-		return -1;
-	if (pid == 0) {
-		/* As main_cgi(): not dumpable, then the filter. */
-		if ((profile == T_WORKER ? sandbox_worker(err, sizeof(err)) :
-		    sandbox_no_core(err, sizeof(err)) == -1 ? -1 :
-		    sandbox_cgi(err, sizeof(err))) == -1) {
-			fprintf(stderr, "%s\n", err);
-			_exit(3);
-		}
-		_exit(fn() == 0 ? 0 : 2);
-	}
-	while (waitpid(pid, &status, 0) == -1)
-		if (errno != EINTR)
-			return -1;
-	return status;
-}
-
-static const char *
-t_status(int st, char *buf, size_t size)
-{
-	if (st == -1)
-		snprintf(buf, size, "no child");
-	else if (WIFSIGNALED(st))
-		snprintf(buf, size, "killed by signal %d", WTERMSIG(st));
-	else
-		snprintf(buf, size, "exit %d", WEXITSTATUS(st));
-	return buf;
+	return t_child(profile == T_WORKER ? sandbox_worker : t_load_cgi, fn);
 }
 
 static int
 t_setup(void)
 {
-	struct sockaddr_in	 sa;
-	struct addrinfo		 hints, *res = NULL;
-	socklen_t		 len = sizeof(sa);
-	int			 fd;
-
 	snprintf(t_dir, sizeof(t_dir), "/tmp/f2m-test-sandbox-XXXXXX");
 	if (mkdtemp(t_dir) == NULL)
 		return -1;
-	memset(&sa, 0, sizeof(sa));
-	sa.sin_family = AF_INET;
-	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	if ((fd = socket(AF_INET, SOCK_STREAM, 0)) == -1 ||
-	    bind(fd, (struct sockaddr *)&sa, sizeof(sa)) == -1 ||
-	    listen(fd, 64) == -1 ||
-	    getsockname(fd, (struct sockaddr *)&sa, &len) == -1)
-		return -1;
-	t_port = ntohs(sa.sin_port);
-	/*
-	 * A name other than "localhost" (libcurl answers that one itself)
-	 * that the files backend maps to 127.0.0.1: this host's name when
-	 * /etc/hosts has it, else "localhost." with the trailing dot.
-	 */
-	memset(&hints, 0, sizeof(hints));
-	hints.ai_family = AF_INET;
-	if (gethostname(t_host, sizeof(t_host)) == -1 ||
-	    getaddrinfo(t_host, NULL, &hints, &res) != 0 ||
-	    ((struct sockaddr_in *)(void *)res->ai_addr)->sin_addr.s_addr !=
-	    htonl(INADDR_LOOPBACK))
-		snprintf(t_host, sizeof(t_host), "localhost.");
-	if (res != NULL)
-		freeaddrinfo(res);
-	return curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK ? 0 : -1;
+	return t_loopback();
 }
 
 #if defined(__SANITIZE_ADDRESS__)

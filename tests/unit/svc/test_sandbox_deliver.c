@@ -43,13 +43,12 @@
 
 #include "svc/sandbox.h"
 #include "t.h"
+#include "svc/sandbox_t.h"
 
 #define T_PATH	128
 
 static char	 t_dir[64];		/* scratch: spool/, state/, outside/ */
 static char	 t_spool[T_PATH], t_state[T_PATH], t_out[T_PATH];
-static int	 t_port;		/* a loopback listener */
-static char	 t_host[256];		/* a name /etc/hosts maps to 127.0.0.1 */
 
 enum t_expect { T_RUNS, T_KILLED };
 enum t_needs { T_ANY, T_LANDLOCK };
@@ -284,58 +283,6 @@ a_inotify(void)
 	return 0;
 }
 
-/* libcurl's threaded resolver (a thread), then a connection. */
-static int
-a_curl(void)
-{
-	CURL		*c;
-	char		 url[512];
-	CURLcode	 rc;
-
-	if ((c = curl_easy_init()) == NULL)
-		return 1;
-	snprintf(url, sizeof(url), "http://%s:%d/", t_host, t_port);
-	if (curl_easy_setopt(c, CURLOPT_URL, url) != CURLE_OK ||
-	    curl_easy_setopt(c, CURLOPT_CONNECT_ONLY, 1L) != CURLE_OK ||
-	    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L) != CURLE_OK ||
-	    curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, 5000L) != CURLE_OK) {
-		curl_easy_cleanup(c);
-		return 1;
-	}
-	if ((rc = curl_easy_perform(c)) != CURLE_OK)
-		fprintf(stderr, "curl %s: %s\n", url, curl_easy_strerror(rc));
-	curl_easy_cleanup(c);
-	return rc == CURLE_OK ? 0 : 1;
-}
-
-static int
-a_getaddrinfo(void)
-{
-	struct addrinfo	 hints, *res = NULL;
-	int		 rc;
-
-	memset(&hints, 0, sizeof(hints));
-	hints.ai_family = AF_UNSPEC;
-	hints.ai_flags = AI_ADDRCONFIG;
-	if ((rc = getaddrinfo(t_host, "25", &hints, &res)) != 0) {
-		fprintf(stderr, "getaddrinfo %s: %s\n", t_host,
-		    gai_strerror(rc));
-		return 1;
-	}
-	freeaddrinfo(res);
-	return 0;
-}
-
-static int
-a_syslog(void)
-{
-	openlog("test_sandbox_deliver", LOG_NDELAY, LOG_MAIL);
-	syslog(LOG_DEBUG, "sandbox test");
-	closelog();
-	syslog(LOG_DEBUG, "sandbox test, reconnecting");
-	return 0;
-}
-
 static volatile sig_atomic_t	 a_got;
 
 static void
@@ -526,50 +473,19 @@ static const struct {
 	    T_RUNS, T_LANDLOCK },
 };
 
-/* Runs fn in a child under the deliverer's confinement; wait status. */
+/* As server_deliverer(): not dumpable, then the confinement. */
 static int
-t_run(int (*fn)(void))
+t_load(char *err, size_t errsize)
 {
-	char	 err[256];
-	pid_t	 pid;
-	int	 status;
-
-	if ((pid = fork()) == -1)
-		return -1;
-	if (pid == 0) {
-		if (sandbox_no_core(err, sizeof(err)) == -1 ||
-		    sandbox_deliver(t_spool, t_state, err, sizeof(err)) == -1) {
-			fprintf(stderr, "%s\n", err);
-			_exit(3);
-		}
-		_exit(fn() == 0 ? 0 : 2);
-	}
-	while (waitpid(pid, &status, 0) == -1)
-		if (errno != EINTR)
-			return -1;
-	return status;
-}
-
-static const char *
-t_status(int st, char *buf, size_t size)
-{
-	if (st == -1)
-		snprintf(buf, size, "no child");
-	else if (WIFSIGNALED(st))
-		snprintf(buf, size, "killed by signal %d", WTERMSIG(st));
-	else
-		snprintf(buf, size, "exit %d", WEXITSTATUS(st));
-	return buf;
+	return sandbox_no_core(err, errsize) == -1 ? -1 :
+	    sandbox_deliver(t_spool, t_state, err, errsize);
 }
 
 static int
 t_setup(void)
 {
-	struct sockaddr_in	 sa;
-	struct addrinfo		 hints, *res = NULL;
-	socklen_t		 len = sizeof(sa);
-	char			 p[T_PATH];
-	int			 fd;
+	char	 p[T_PATH];
+	int	 fd;
 
 	snprintf(t_dir, sizeof(t_dir), "/tmp/f2m-test-sbxd-XXXXXX");
 	if (mkdtemp(t_dir) == NULL)
@@ -582,27 +498,7 @@ t_setup(void)
 	    mkdir(t_out, 0700) == -1 || (fd = open(p, O_WRONLY | O_CREAT,
 	    0600)) == -1 || write(fd, "keep", 4) != 4 || close(fd) == -1)
 		return -1;
-	memset(&sa, 0, sizeof(sa));
-	sa.sin_family = AF_INET;
-	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	if ((fd = socket(AF_INET, SOCK_STREAM, 0)) == -1 ||
-	    bind(fd, (struct sockaddr *)&sa, sizeof(sa)) == -1 ||
-	    listen(fd, 64) == -1 ||
-	    getsockname(fd, (struct sockaddr *)&sa, &len) == -1)
-		return -1;
-	t_port = ntohs(sa.sin_port);
-	/* As test_sandbox: a name other than "localhost", so that libcurl
-	 * starts its resolver thread. */
-	memset(&hints, 0, sizeof(hints));
-	hints.ai_family = AF_INET;
-	if (gethostname(t_host, sizeof(t_host)) == -1 ||
-	    getaddrinfo(t_host, NULL, &hints, &res) != 0 ||
-	    ((struct sockaddr_in *)(void *)res->ai_addr)->sin_addr.s_addr !=
-	    htonl(INADDR_LOOPBACK))
-		snprintf(t_host, sizeof(t_host), "localhost.");
-	if (res != NULL)
-		freeaddrinfo(res);
-	return curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK ? 0 : -1;
+	return t_loopback();
 }
 
 /* The file the Landlock cases must leave as it was. */
@@ -659,7 +555,7 @@ main(int argc, char **argv)
 			T_SKIP(cases[i].name, "%s", why);
 			continue;
 		}
-		st = t_run(cases[i].fn);
+		st = t_child(t_load, cases[i].fn);
 		if (cases[i].expect == T_KILLED)
 			T_OK(st != -1 && WIFSIGNALED(st) && WTERMSIG(st) ==
 			    SIGSYS, "%s: expected killed by signal %d, got %s",

@@ -1,0 +1,158 @@
+/*
+ * sandbox_t.h: what test_sandbox.c and test_sandbox_deliver.c share: a
+ * child run under a confinement, its status in words, a loopback peer
+ * with a host name for libcurl's resolver, and the allowed paths both
+ * lists must keep (libcurl, getaddrinfo, syslog).
+ */
+#ifndef F2M_SANDBOX_T_H
+#define F2M_SANDBOX_T_H
+
+#include <sys/types.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+
+#include <netinet/in.h>
+
+#include <errno.h>
+#include <netdb.h>
+#include <stdio.h>
+#include <string.h>
+#include <syslog.h>
+#include <unistd.h>
+
+#include <curl/curl.h>
+
+/* Made before any child loads a filter (bind and listen are forbidden). */
+static int	 t_port;		/* a loopback listener's port */
+static char	 t_host[256];		/* a name /etc/hosts maps to loopback */
+
+static const char *
+t_status(int st, char *buf, size_t size)
+{
+	if (st == -1)
+		snprintf(buf, size, "no child");
+	else if (WIFSIGNALED(st))
+		snprintf(buf, size, "killed by signal %d", WTERMSIG(st));
+	else
+		snprintf(buf, size, "exit %d", WEXITSTATUS(st));
+	return buf;
+}
+
+/*
+ * Runs fn in a child once load (a confinement: err set on -1) is in
+ * place; returns the child's wait status, or -1.  Exit 3: load failed,
+ * 2: fn failed.
+ */
+static int
+t_child(int (*load)(char *, size_t), int (*fn)(void))
+{
+	char	 err[256];
+	pid_t	 pid;
+	int	 status;
+
+	if ((pid = fork()) == -1)
+		return -1;
+	if (pid == 0) {
+		if (load(err, sizeof(err)) == -1) {
+			fprintf(stderr, "%s\n", err);
+			_exit(3);
+		}
+		_exit(fn() == 0 ? 0 : 2);
+	}
+	while (waitpid(pid, &status, 0) == -1)
+		if (errno != EINTR)
+			return -1;
+	return status;
+}
+
+/* Sets t_port and t_host, and starts libcurl.  Returns 0 or -1. */
+static int
+t_loopback(void)
+{
+	struct sockaddr_in	 sa;
+	struct addrinfo		 hints, *res = NULL;
+	socklen_t		 len = sizeof(sa);
+	int			 fd;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sin_family = AF_INET;
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if ((fd = socket(AF_INET, SOCK_STREAM, 0)) == -1 ||
+	    bind(fd, (struct sockaddr *)&sa, sizeof(sa)) == -1 ||
+	    listen(fd, 64) == -1 ||
+	    getsockname(fd, (struct sockaddr *)&sa, &len) == -1)
+		return -1;
+	t_port = ntohs(sa.sin_port);
+	/*
+	 * A name other than "localhost" (libcurl answers that one itself)
+	 * that the files backend maps to 127.0.0.1: this host's name when
+	 * /etc/hosts has it, else "localhost." with the trailing dot.
+	 */
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_family = AF_INET;
+	if (gethostname(t_host, sizeof(t_host)) == -1 ||
+	    getaddrinfo(t_host, NULL, &hints, &res) != 0 ||
+	    ((struct sockaddr_in *)(void *)res->ai_addr)->sin_addr.s_addr !=
+	    htonl(INADDR_LOOPBACK))
+		snprintf(t_host, sizeof(t_host), "localhost.");
+	if (res != NULL)
+		freeaddrinfo(res);
+	return curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK ? 0 : -1;
+}
+
+static int
+a_getaddrinfo(void)
+{
+	struct addrinfo	 hints, *res = NULL;
+	int		 rc;
+
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_family = AF_UNSPEC;
+	/* AI_ADDRCONFIG asks rtnetlink first: EAFNOSUPPORT, then files. */
+	hints.ai_flags = AI_ADDRCONFIG;
+	if ((rc = getaddrinfo(t_host, "80", &hints, &res)) != 0) {
+		fprintf(stderr, "getaddrinfo %s: %s\n", t_host,
+		    gai_strerror(rc));
+		return 1;
+	}
+	freeaddrinfo(res);
+	return 0;
+}
+
+/* libcurl resolving a name with its threaded resolver, then connecting. */
+static int
+a_curl(void)
+{
+	CURL	*c;
+	char	 url[512];
+	CURLcode rc;
+
+	if ((c = curl_easy_init()) == NULL)
+		return 1;
+	snprintf(url, sizeof(url), "http://%s:%d/", t_host, t_port);
+	if (curl_easy_setopt(c, CURLOPT_URL, url) != CURLE_OK ||
+	    curl_easy_setopt(c, CURLOPT_CONNECT_ONLY, 1L) != CURLE_OK ||
+	    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L) != CURLE_OK ||
+	    curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, 5000L) != CURLE_OK) {
+		curl_easy_cleanup(c);
+		return 1;
+	}
+	rc = curl_easy_perform(c);
+	if (rc != CURLE_OK)
+		fprintf(stderr, "curl %s: %s\n", url, curl_easy_strerror(rc));
+	curl_easy_cleanup(c);
+	return rc == CURLE_OK ? 0 : 1;
+}
+
+/* glibc's syslog (re)connects to /dev/log on each failed send. */
+static int
+a_syslog(void)
+{
+	openlog("test_sandbox", LOG_NDELAY, LOG_USER);
+	syslog(LOG_DEBUG, "sandbox test");
+	closelog();
+	syslog(LOG_DEBUG, "sandbox test, reconnecting");
+	return 0;
+}
+
+#endif
