@@ -1,20 +1,25 @@
 /*
  * sandbox_t.h: what test_sandbox.c and test_sandbox_deliver.c share: a
  * child run under a confinement, its status in words, a loopback peer
- * with a host name for libcurl's resolver, and the allowed paths both
- * lists must keep (libcurl, getaddrinfo, syslog).
+ * with a host name for libcurl's resolver, the calls every list forbids
+ * and the paths every list must keep (libcurl, getaddrinfo, syslog).
  */
 #ifndef F2M_SANDBOX_T_H
 #define F2M_SANDBOX_T_H
 
 #include <sys/types.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/uio.h>
 #include <sys/wait.h>
 
 #include <netinet/in.h>
 
 #include <errno.h>
 #include <netdb.h>
+#include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <syslog.h>
@@ -99,6 +104,91 @@ t_loopback(void)
 		freeaddrinfo(res);
 	return curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK ? 0 : -1;
 }
+
+/* ---- forbidden in every profile -------------------------------- */
+
+static int
+f_execve(void)
+{
+	char *const argv[] = { (char *)(uintptr_t)"/bin/true", NULL };
+
+	execve("/bin/true", argv, NULL);
+	return 0;
+}
+
+static int
+f_clone_process(void)
+{
+	return syscall(SYS_clone, (long)SIGCHLD, 0L, 0L, 0L, 0L) > 0 ? 0 : 0;
+}
+
+static int
+f_vfork(void)
+{
+	return (int)syscall(SYS_vfork);
+}
+
+static int
+f_process_vm_readv(void)
+{
+	char		 a[8], b[8];
+	struct iovec	 l = { a, sizeof(a) }, r = { b, sizeof(b) };
+
+	return (int)process_vm_readv(getppid(), &l, 1, &r, 1, 0);
+}
+
+static int
+f_setuid(void)
+{
+	return (int)syscall(SYS_setuid, 0L);
+}
+
+static int
+f_packet_socket(void)
+{
+	return socket(AF_PACKET, SOCK_RAW, 0);
+}
+
+static int
+f_bind(void)
+{
+	struct sockaddr_in	 sa;
+	int			 fd = socket(AF_INET, SOCK_STREAM, 0);
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sin_family = AF_INET;
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	return bind(fd, (struct sockaddr *)&sa, sizeof(sa));
+}
+
+static int
+f_listen(void)
+{
+	return listen(socket(AF_INET6, SOCK_STREAM, 0), 1);
+}
+
+static int
+f_kill_parent(void)
+{
+	return kill(getppid(), 0);
+}
+
+static int
+f_mprotect_exec(void)
+{
+	void	*p = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE |
+	    MAP_ANONYMOUS, -1, 0);
+
+	return mprotect(p, 4096, PROT_READ | PROT_EXEC);
+}
+
+static int
+f_memfd(void)
+{
+	return (int)syscall(SYS_memfd_create, "x", 0L);
+}
+
+/* ---- allowed in every profile ---------------------------------- */
 
 static int
 a_getaddrinfo(void)

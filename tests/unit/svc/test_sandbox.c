@@ -55,27 +55,6 @@ enum t_needs { T_ANY, T_IA32, T_INET6, T_NEEDS_MAX };	/* of the kernel */
 /* ---- forbidden ---------------------------------------------------- */
 
 static int
-f_execve(void)
-{
-	char *const argv[] = { (char *)(uintptr_t)"/bin/true", NULL };
-
-	execve("/bin/true", argv, NULL);
-	return 0;
-}
-
-static int
-f_clone_process(void)
-{
-	return syscall(SYS_clone, (long)SIGCHLD, 0L, 0L, 0L, 0L) > 0 ? 0 : 0;
-}
-
-static int
-f_vfork(void)
-{
-	return (int)syscall(SYS_vfork);
-}
-
-static int
 f_thread_in_new_netns(void)
 {
 	return (int)syscall(SYS_clone, (long)(CLONE_VM | CLONE_SIGHAND |
@@ -89,69 +68,15 @@ f_ptrace(void)
 }
 
 static int
-f_process_vm_readv(void)
-{
-	char		 a[8], b[8];
-	struct iovec	 l = { a, sizeof(a) }, r = { b, sizeof(b) };
-
-	return (int)process_vm_readv(getppid(), &l, 1, &r, 1, 0);
-}
-
-static int
-f_setuid(void)
-{
-	return (int)syscall(SYS_setuid, 0L);
-}
-
-static int
-f_packet_socket(void)
-{
-	return socket(AF_PACKET, SOCK_RAW, 0);
-}
-
-static int
 f_raw_socket(void)
 {
 	return socket(AF_INET, SOCK_RAW, IPPROTO_ICMP);
 }
 
 static int
-f_bind(void)
-{
-	struct sockaddr_in	 sa;
-	int			 fd = socket(AF_INET, SOCK_STREAM, 0);
-
-	memset(&sa, 0, sizeof(sa));
-	sa.sin_family = AF_INET;
-	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	return bind(fd, (struct sockaddr *)&sa, sizeof(sa));
-}
-
-static int
-f_listen(void)
-{
-	return listen(socket(AF_INET6, SOCK_STREAM, 0), 1);
-}
-
-static int
-f_kill_parent(void)
-{
-	return kill(getppid(), 0);
-}
-
-static int
 f_kill_group(void)
 {
 	return kill(0, 0);
-}
-
-static int
-f_mprotect_exec(void)
-{
-	void	*p = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE |
-	    MAP_ANONYMOUS, -1, 0);
-
-	return mprotect(p, 4096, PROT_READ | PROT_EXEC);
 }
 
 static int
@@ -171,12 +96,6 @@ static int
 f_unshare(void)
 {
 	return unshare(CLONE_NEWUSER);
-}
-
-static int
-f_memfd(void)
-{
-	return (int)syscall(SYS_memfd_create, "x", 0L);
 }
 
 static int

@@ -63,31 +63,11 @@ t_path(char *buf, const char *dir, const char *name)
 /* ---- forbidden by seccomp ----------------------------------------- */
 
 static int
-f_execve(void)
-{
-	char *const argv[] = { (char *)(uintptr_t)"/bin/sh", NULL };
-
-	return execve("/bin/sh", argv, NULL);
-}
-
-static int
 f_execveat(void)
 {
 	char *const argv[] = { (char *)(uintptr_t)"/bin/sh", NULL };
 
 	return (int)syscall(SYS_execveat, AT_FDCWD, "/bin/sh", argv, NULL, 0);
-}
-
-static int
-f_fork(void)
-{
-	return (int)syscall(SYS_clone, (long)SIGCHLD, 0L, 0L, 0L, 0L);
-}
-
-static int
-f_vfork(void)
-{
-	return (int)syscall(SYS_vfork);
 }
 
 #if !defined(__SANITIZE_ADDRESS__)
@@ -99,15 +79,6 @@ f_ptrace(void)
 #endif
 
 static int
-f_process_vm_readv(void)
-{
-	char		 a[8], b[8];
-	struct iovec	 l = { a, sizeof(a) }, r = { b, sizeof(b) };
-
-	return (int)process_vm_readv(getppid(), &l, 1, &r, 1, 0);
-}
-
-static int
 f_process_vm_writev(void)
 {
 	char		 a[8] = "x", b[8];
@@ -117,45 +88,9 @@ f_process_vm_writev(void)
 }
 
 static int
-f_bind(void)
-{
-	struct sockaddr_in	 sa;
-	int			 fd = socket(AF_INET, SOCK_STREAM, 0);
-
-	memset(&sa, 0, sizeof(sa));
-	sa.sin_family = AF_INET;
-	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	return bind(fd, (struct sockaddr *)&sa, sizeof(sa));
-}
-
-static int
-f_listen(void)
-{
-	return listen(socket(AF_INET, SOCK_STREAM, 0), 1);
-}
-
-static int
 f_accept(void)
 {
 	return accept(socket(AF_INET, SOCK_STREAM, 0), NULL, NULL);
-}
-
-static int
-f_packet_socket(void)
-{
-	return socket(AF_PACKET, SOCK_RAW, 0);
-}
-
-static int
-f_kill_parent(void)
-{
-	return kill(getppid(), 0);
-}
-
-static int
-f_setuid(void)
-{
-	return (int)syscall(SYS_setuid, 0L);
 }
 
 static int
@@ -191,15 +126,6 @@ f_mknod(void)
 	return mkfifo(p, 0600);
 }
 
-static int
-f_mprotect_exec(void)
-{
-	void	*p = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE |
-	    MAP_ANONYMOUS, -1, 0);
-
-	return mprotect(p, 4096, PROT_READ | PROT_EXEC);
-}
-
 #if !defined(__SANITIZE_ADDRESS__)
 static int
 f_prctl(void)
@@ -207,12 +133,6 @@ f_prctl(void)
 	return prctl(PR_SET_DUMPABLE, 1, 0, 0, 0);
 }
 #endif
-
-static int
-f_memfd(void)
-{
-	return (int)syscall(SYS_memfd_create, "x", 0L);
-}
 
 static int
 f_landlock_again(void)
@@ -425,7 +345,7 @@ static const struct {
 } cases[] = {
 	{ "execve", f_execve, T_KILLED, T_ANY },
 	{ "execveat", f_execveat, T_KILLED, T_ANY },
-	{ "clone of a process", f_fork, T_KILLED, T_ANY },
+	{ "clone of a process", f_clone_process, T_KILLED, T_ANY },
 	{ "vfork", f_vfork, T_KILLED, T_ANY },
 #if !defined(__SANITIZE_ADDRESS__)
 	/* The ASan build lets LeakSanitizer's check at the end of `queue
