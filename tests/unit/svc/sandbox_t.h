@@ -245,4 +245,16 @@ a_syslog(void)
 	return 0;
 }
 
+#if defined(__SANITIZE_ADDRESS__)
+#include <sanitizer/lsan_interface.h>
+
+/* LeakSanitizer's stop-the-world check, as at the end of CGI and
+ * `queue run` (the ASan rows of the CGI and deliverer lists). */
+static int
+a_lsan(void)
+{
+	return __lsan_do_recoverable_leak_check() == 0 ? 0 : 1;
+}
+#endif
+
 #endif

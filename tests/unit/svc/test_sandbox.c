@@ -398,12 +398,6 @@ s_shift(void)
 	return one << n;
 }
 
-/* LeakSanitizer's stop-the-world check under the CGI profile. */
-static int
-a_lsan(void)
-{
-	return __lsan_do_recoverable_leak_check() == 0 ? 0 : 1;
-}
 #endif
 
 /* ---- the table ---------------------------------------------------- */

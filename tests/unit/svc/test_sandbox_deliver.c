@@ -324,17 +324,6 @@ l_rename_out(void)
 	return unlink(src);
 }
 
-#if defined(__SANITIZE_ADDRESS__)
-#include <sanitizer/lsan_interface.h>
-
-/* LeakSanitizer's check at the end of `queue run`. */
-static int
-a_lsan(void)
-{
-	return __lsan_do_recoverable_leak_check() == 0 ? 0 : 1;
-}
-#endif
-
 /* ---- the table ---------------------------------------------------- */
 
 static const struct {
