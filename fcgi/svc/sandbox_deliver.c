@@ -232,7 +232,7 @@ sandbox_landlock(const char *spool, const char *state, char *err,
     size_t errsize)
 {
 	struct landlock_ruleset_attr	 ra;
-	__u64				 dirs;
+	__u64				 dirs, aside;
 	int				 abi, rs, ret = -1;
 
 	if ((abi = sandbox_landlock_abi()) < 1) {
@@ -252,7 +252,18 @@ sandbox_landlock(const char *spool, const char *state, char *err,
 		    strerror(errno));
 		return -1;
 	}
-	if (sandbox_ll_dir(rs, spool, dirs, err, errsize) == -1 ||
+	/*
+	 * spool_aside() renames what is not a regular file (a FIFO, link,
+	 * socket, device, directory) into bad/: Landlock asks for the right
+	 * to make and remove that kind.  seccomp still refuses mknod,
+	 * symlink, mkdir and rmdir, so only a rename or link within the
+	 * spool uses these rights.
+	 */
+	aside = ra.handled_access_fs & (LANDLOCK_ACCESS_FS_MAKE_FIFO |
+	    LANDLOCK_ACCESS_FS_MAKE_SYM | LANDLOCK_ACCESS_FS_MAKE_SOCK |
+	    LANDLOCK_ACCESS_FS_MAKE_CHAR | LANDLOCK_ACCESS_FS_MAKE_BLOCK |
+	    LANDLOCK_ACCESS_FS_MAKE_DIR | LANDLOCK_ACCESS_FS_REMOVE_DIR);
+	if (sandbox_ll_dir(rs, spool, dirs | aside, err, errsize) == -1 ||
 	    sandbox_ll_dir(rs, state, dirs, err, errsize) == -1)
 		goto out;
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == -1 ||

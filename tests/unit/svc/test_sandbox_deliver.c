@@ -324,6 +324,29 @@ l_rename_out(void)
 	return unlink(src);
 }
 
+/* spool_aside(): a FIFO and a symlink in queue/ moved into bad/. */
+static int
+l_aside_in_spool(void)
+{
+	char	 q[T_PATH], bad[T_PATH], src[T_PATH], dst[T_PATH];
+
+	t_path(q, t_spool, "queue");
+	t_path(bad, t_spool, "bad");
+	t_path(src, q, "fifo");
+	t_path(dst, bad, "queue.fifo");
+	if (rename(src, dst) == -1) {
+		fprintf(stderr, "rename %s: %s\n", src, strerror(errno));
+		return 1;
+	}
+	t_path(src, q, "link");
+	t_path(dst, bad, "queue.link");
+	if (rename(src, dst) == -1) {
+		fprintf(stderr, "rename %s: %s\n", src, strerror(errno));
+		return 1;
+	}
+	return 0;
+}
+
 /* ---- the table ---------------------------------------------------- */
 
 static const struct {
@@ -380,6 +403,8 @@ static const struct {
 	    T_LANDLOCK },
 	{ "landlock: no rename or link out of the spool", l_rename_out,
 	    T_RUNS, T_LANDLOCK },
+	{ "landlock: a FIFO and a symlink moved into bad/", l_aside_in_spool,
+	    T_RUNS, T_LANDLOCK },
 };
 
 /* As server_deliverer(): not dumpable, then the confinement. */
@@ -393,7 +418,7 @@ t_load(char *err, size_t errsize)
 static int
 t_setup(void)
 {
-	char	 p[T_PATH];
+	char	 p[T_PATH], q[T_PATH];
 	int	 fd;
 
 	snprintf(t_dir, sizeof(t_dir), "/tmp/f2m-test-sbxd-XXXXXX");
@@ -406,6 +431,17 @@ t_setup(void)
 	if (mkdir(t_spool, 0700) == -1 || mkdir(t_state, 0700) == -1 ||
 	    mkdir(t_out, 0700) == -1 || (fd = open(p, O_WRONLY | O_CREAT,
 	    0600)) == -1 || write(fd, "keep", 4) != 4 || close(fd) == -1)
+		return -1;
+	/* What a process of the service user could leave in queue/. */
+	t_path(q, t_spool, "queue");
+	t_path(p, t_spool, "bad");
+	if (mkdir(q, 0700) == -1 || mkdir(p, 0700) == -1)
+		return -1;
+	t_path(p, q, "fifo");
+	if (mkfifo(p, 0600) == -1)
+		return -1;
+	t_path(p, q, "link");
+	if (symlink("/etc/passwd", p) == -1)
 		return -1;
 	return t_loopback();
 }
