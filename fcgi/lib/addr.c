@@ -1,5 +1,6 @@
 /* addr: address and host name syntax; see addr.h. */
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
@@ -100,6 +101,44 @@ addr_spec_ok(const char *s, size_t len)
 	/* A second '@' is not atext or LDH: the checks below refuse it. */
 	return addr_local_ok(s, (size_t)(at - s)) &&
 	    addr_domain_ok(at + 1, len - (size_t)(at - s) - 1);
+}
+
+/* Domains known to be another name of one mailbox domain. */
+static const struct {
+	const char	*alias, *domain;
+} addr_domain_alias[] = {
+	{ "googlemail.com", "gmail.com" },
+};
+
+int
+addr_canonical(const char *s, size_t len, char *out, size_t outsize)
+{
+	const char	*at, *dom;
+	size_t		 i, o = 0, dlen;
+
+	if (outsize > 0)
+		out[0] = '\0';
+	if (!addr_spec_ok(s, len) || outsize <= len)
+		return -1;
+	at = memchr(s, '@', len);
+	for (i = 0; s + i < at && strchr("+-=", s[i]) == NULL; i++)
+		if (s[i] != '.')
+			out[o++] = (char)tolower((unsigned char)s[i]);
+	out[o++] = '@';
+	dom = at + 1;
+	dlen = len - (size_t)(dom - s);
+	for (i = 0; i < sizeof(addr_domain_alias) /
+	    sizeof(addr_domain_alias[0]); i++)
+		if (strlen(addr_domain_alias[i].alias) == dlen &&
+		    strncasecmp(dom, addr_domain_alias[i].alias, dlen) == 0) {
+			dom = addr_domain_alias[i].domain;
+			dlen = strlen(dom);
+			break;
+		}
+	for (i = 0; i < dlen; i++)
+		out[o++] = (char)tolower((unsigned char)dom[i]);
+	out[o] = '\0';
+	return (int)o;
 }
 
 /*

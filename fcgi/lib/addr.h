@@ -34,6 +34,23 @@
 int	 addr_spec_ok(const char *s, size_t len);
 
 /*
+ * The mailbox an address reaches, as one key for a per-address budget:
+ * s[0..len) must pass addr_spec_ok().  The whole is lower-cased (ASCII);
+ * in the local part every '.' is dropped and the text from the first
+ * '+', '-' or '=' on (a sub-address tag) is cut, whatever the domain;
+ * googlemail.com becomes gmail.com.  So v.ictim@, vi.ctim@, victim-1@,
+ * victim=1@ and Victim+x@ give one key.  Folding for every domain
+ * over-folds where a provider keeps dots or tags apart: two mailboxes
+ * then share a budget, which only makes it stricter; the key is never
+ * an address to send to.  A local part left empty ("+a@d") is kept
+ * empty ("@d").  Writes the NUL-terminated key to out (outsize >
+ * ADDR_MAX is always enough) and returns its length, or -1 (out set to
+ * "" when outsize > 0) for an address addr_spec_ok() refuses or a
+ * short buffer.
+ */
+int	 addr_canonical(const char *s, size_t len, char *out, size_t outsize);
+
+/*
  * Splits a mailbox written by the admin, "Display Name <local@domain>" or
  * a bare addr-spec (spaces around the whole are ignored).  The display
  * name may be a plain phrase without RFC 5322 specials other than '.', or

@@ -11,7 +11,11 @@
  *    empty display name and the address unchanged;
  *  - whatever addr_mailbox_parse accepts has an address that passes
  *    addr_spec_ok and a display name that passes
- *    text_header_ok; on refusal both outputs are NULL.
+ *    text_header_ok; on refusal both outputs are NULL;
+ *  - addr_canonical (the per-address budget's key) accepts exactly what
+ *    addr_spec_ok accepts; its key is no longer than the input, holds one
+ *    '@', no upper case, and no '.', '+', '-' or '=' before the '@'; the
+ *    key of a key that is itself an addr-spec is the same key.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -102,6 +106,37 @@ fz_mailbox(const char *s, char **d, char **a)
 	return 0;
 }
 
+static void
+fz_canonical(const uint8_t *data, size_t size, int ok)
+{
+	char	 k[ADDR_MAX + 1], k2[ADDR_MAX + 1];
+	int	 n, m;
+	size_t	 i, ats = 0;
+
+	n = addr_canonical((const char *)data, size, k, sizeof(k));
+	if ((n >= 0) != ok || (n == -1 && k[0] != '\0'))
+		abort();
+	if (n < 0)
+		return;
+	if ((size_t)n > size || strlen(k) != (size_t)n)
+		abort();
+	for (i = 0; i < (size_t)n; i++) {
+		if (k[i] == '@')
+			ats++;
+		else if (k[i] >= 'A' && k[i] <= 'Z')
+			abort();
+		else if (ats == 0 && strchr(".+-=", k[i]) != NULL)
+			abort();
+	}
+	if (ats != 1)
+		abort();
+	if (addr_spec_ok(k, (size_t)n)) {
+		m = addr_canonical(k, (size_t)n, k2, sizeof(k2));
+		if (m != n || strcmp(k, k2) != 0)
+			abort();
+	}
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -113,6 +148,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		abort();
 	if (ok)
 		fz_check_addr(data, size);
+	fz_canonical(data, size, ok);
 
 	if (memchr(data, '\0', size) != NULL || size > 4096)
 		return 0;

@@ -399,6 +399,96 @@ test_domain(void)
 	T_INT(addr_domain_below("example.com", NULL), 0, "NULL parent");
 }
 
+/* ---- addr_canonical: one budget per mailbox (hostile spellings) --- */
+
+static const struct {
+	const char	*s;
+	size_t		 len;
+	const char	*want;		/* NULL: refused */
+} canon_cases[] = {
+	/* the review's spellings of one mailbox (issue 16, F2) */
+	{ B("victim@example.org"), "victim@example.org" },
+	{ B("v.ictim@example.org"), "victim@example.org" },
+	{ B("vi.ctim@example.org"), "victim@example.org" },
+	{ B("v.i.c.t.i.m@example.org"), "victim@example.org" },
+	{ B("victim-1@example.org"), "victim@example.org" },
+	{ B("victim=1@example.org"), "victim@example.org" },
+	{ B("Victim+x@example.org"), "victim@example.org" },
+	{ B("VICTIM@EXAMPLE.ORG"), "victim@example.org" },
+	{ B("Vi.Ctim+a-b=c@Example.Org"), "victim@example.org" },
+	{ B("victim+@example.org"), "victim@example.org" },
+	{ B("victim-@example.org"), "victim@example.org" },
+	{ B("victim=x+y-z@example.org"), "victim@example.org" },
+	{ B("v.ictim@googlemail.com"), "victim@gmail.com" },
+	{ B("Victim+x@GoogleMail.COM"), "victim@gmail.com" },
+	{ B("victim@gmail.com"), "victim@gmail.com" },
+	/* only the domain's exact name is an alias */
+	{ B("victim@mail.googlemail.com"), "victim@mail.googlemail.com" },
+	{ B("victim@googlemail.com.evil.example"),
+	    "victim@googlemail.com.evil.example" },
+	{ B("victim@xgooglemail.com"), "victim@xgooglemail.com" },
+	/* the tag character first: an empty local part, kept as one key */
+	{ B("+x@example.org"), "@example.org" },
+	{ B("-x@example.org"), "@example.org" },
+	{ B("=x@example.org"), "@example.org" },
+	/* dots and tags in the domain are the domain's */
+	{ B("a@my-host.example.org"), "a@my-host.example.org" },
+	/* other atext stays */
+	{ B("o'brien@example.ie"), "o'brien@example.ie" },
+	{ B("a!b%c@example.com"), "a!b%c@example.com" },
+	/* what addr_spec_ok refuses is refused, never folded into a key */
+	{ B(""), NULL },
+	{ B("victim"), NULL },
+	{ B("@example.org"), NULL },
+	{ B("victim@"), NULL },
+	{ B(".victim@example.org"), NULL },
+	{ B("vic..tim@example.org"), NULL },
+	{ B("victim@example.org\r\nBcc: x@y.z"), NULL },
+	{ B("victim@example.org\0"), NULL },
+	{ B("vic\0tim@example.org"), NULL },
+	{ B("\"victim\"@example.org"), NULL },
+	{ B("victim@[192.0.2.1]"), NULL },
+	{ B("victim@example.org@evil.example"), NULL },
+	{ B("v\xc3\xa9" "ctim@example.org"), NULL },
+	{ B("victim@exa mple.org"), NULL },
+	{ B("<victim@example.org>"), NULL },
+};
+
+static void
+test_canonical(void)
+{
+	char	 out[ADDR_MAX + 1], small[8], big[300];
+	size_t	 i;
+	int	 n;
+
+	for (i = 0; i < sizeof(canon_cases) / sizeof(canon_cases[0]); i++) {
+		memset(out, 'x', sizeof(out));
+		n = addr_canonical(canon_cases[i].s, canon_cases[i].len, out,
+		    sizeof(out));
+		if (canon_cases[i].want == NULL) {
+			T_OK(n == -1 && out[0] == '\0', "refused: %s (got %d)",
+			    t_show(canon_cases[i].s, canon_cases[i].len), n);
+			continue;
+		}
+		T_STR(out, canon_cases[i].want, t_show(canon_cases[i].s,
+		    canon_cases[i].len));
+		T_INT(n, strlen(canon_cases[i].want), "its length");
+	}
+	T_INT(addr_canonical(B("victim@example.org"), small, sizeof(small)),
+	    -1, "short buffer");
+	T_STR(small, "", "short buffer: empty");
+	T_INT(addr_canonical(B("a@b.c"), small, 5), -1, "buffer of len");
+	T_INT(addr_canonical(B("a@b.c"), small, 6), 5, "buffer of len + 1");
+	T_INT(addr_canonical(NULL, 0, small, sizeof(small)), -1, "NULL");
+	/* the longest address: the key never outgrows ADDR_MAX */
+	memset(big, 'a', 64);
+	big[64] = '@';
+	for (i = 65; i < 254; i++)
+		big[i] = (i - 65) % 60 == 59 ? '.' : 'b';
+	big[253] = 'c';
+	T_INT(addr_canonical(big, 254, out, sizeof(out)), 254, "254 octets");
+}
+
 int
 main(void)
 {
@@ -408,5 +498,6 @@ main(void)
 	test_ldh();
 	test_ip();
 	test_domain();
+	test_canonical();
 	T_DONE();
 }
