@@ -101,6 +101,18 @@ enum text_check text_body_ok(const char *s, size_t len);
  */
 int	 text_field_name_ok(const char *s, size_t len);
 
+/*
+ * The name rule (text_name.c): what visitor text may reach a stranger's
+ * inbox in an autoreply.  Returns 1 when s[0..len) is 1..max code points
+ * of well-formed UTF-8, each a Unicode letter or mark (L*, Mn, Mc: Latin,
+ * Greek, Cyrillic, Arabic, CJK, ...), a space, an apostrophe (' or
+ * U+2019) or a hyphen (- or U+2010), with at least one letter and no
+ * space first, last or twice in a row; 0 otherwise (NULL included).  So
+ * no digit of any script, no '@', '.', ':' or '/' (no address, no URL),
+ * no symbol, punctuation, control or format character.
+ */
+int	 text_name_ok(const char *s, size_t len, size_t max);
+
 /* Writes 2 * n lower-case hex digits of in[0..n) and a NUL to out. */
 void	 text_hex(const void *in, size_t n, char *out);
 

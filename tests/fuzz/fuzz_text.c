@@ -8,7 +8,10 @@
  *  - text_base64_decode accepts only canonical base64: what it decodes
  *    encodes back to the input; text_base64 of the input (flat and in
  *    lines) is as long as promised and decodes back to the input;
- *  - text_hex writes two digits per octet that text_hexval reads back.
+ *  - text_hex writes two digits per octet that text_hexval reads back;
+ *  - text_name_ok (the autoresponder's name rule) accepts only header
+ *    text of at most max code points holding no ASCII digit, '@', '.',
+ *    ':', '/', '$', '<' or '&', no space first or last, no two in a row.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -124,6 +127,23 @@ fz_hex(const uint8_t *s, size_t len)
 			abort();
 }
 
+static void
+fz_name(const uint8_t *data, size_t size)
+{
+	const char	*s = (const char *)data;
+	size_t		 i, max = size > 0 ? data[0] % 64 : 60;
+
+	if (!text_name_ok(s, size, max))
+		return;
+	if (size == 0 || text_header_ok(s, size) != TEXT_OK ||
+	    text_utf8_len(s, size) > max || s[0] == ' ' || s[size - 1] == ' ')
+		abort();
+	for (i = 0; i < size; i++)
+		if ((s[i] >= '0' && s[i] <= '9') || strchr("@.:/$<&\t", s[i]) !=
+		    NULL || (s[i] == ' ' && i + 1 < size && s[i + 1] == ' '))
+			abort();
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -132,5 +152,6 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	fz_utf8(data, size);
 	fz_base64(data, size);
 	fz_hex(data, size);
+	fz_name(data, size);
 	return 0;
 }

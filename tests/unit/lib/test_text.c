@@ -399,6 +399,86 @@ test_classes_ascii(void)
 	T_INT(text_alnum(0xe9), 0, "no Latin-1 letter");
 }
 
+/* ---- text_name_ok: the autoresponder's name rule ---------------- */
+
+static const struct {
+	const char	*s;
+	int		 want;
+} name_rule_cases[] = {
+	{ "Ada", 1 },
+	{ "Ada Lovelace", 1 },
+	{ "Zo\xc3\xa9 O'Brien-Ha", 1 },		/* é */
+	{ "Jean-Luc d\xe2\x80\x99" "Arc", 1 },		/* U+2019 */
+	{ "Ren\xc3\xa9" "e\xe2\x80\x90" "Marie", 1 },	/* U+2010 hyphen */
+	{ "\xd0\x98\xd0\xb2\xd0\xb0\xd0\xbd", 1 },	/* Cyrillic */
+	{ "\xce\x9d\xce\xaf\xce\xba\xce\xbf\xcf\x82", 1 },	/* Greek */
+	{ "\xe5\xb1\xb1\xe7\x94\xb0 \xe5\xa4\xaa\xe9\x83\x8e", 1 },
+	{ "\xd9\x85\xd8\xad\xd9\x85\xd8\xaf", 1 },	/* Arabic */
+	{ "\xe0\xa4\xb0\xe0\xa4\xbe\xe0\xa4\xae", 1 },	/* Devanagari + mark */
+	{ "e\xcc\x81", 1 },				/* e + combining acute */
+	/* the review's spam, and its parts */
+	{ "Hello WIN $5000 at http://spam.example/x,", 0 },
+	{ "WIN 5000", 0 },
+	{ "http://spam.example", 0 },
+	{ "spam.example", 0 },
+	{ "www example com", 1 },	/* letters and spaces: a name by form */
+	{ "victim@example.org", 0 },
+	{ "a:b", 0 }, { "a/b", 0 }, { "a.b", 0 }, { "a,b", 0 }, { "a$", 0 },
+	{ "a!", 0 }, { "a?", 0 }, { "a_b", 0 }, { "a<b", 0 }, { "a&amp;", 0 },
+	{ "a\"b", 0 }, { "(a)", 0 }, { "a#", 0 }, { "a%", 0 }, { "a+b", 0 },
+	/* digits of any script */
+	{ "Ada1", 0 }, { "\xd9\xa5\xd9\xa0\xd9\xa0", 0 },	/* Arabic-Indic */
+	{ "a\xe0\xa5\xa6", 0 },			/* Devanagari zero */
+	{ "a\xef\xbc\x95", 0 },			/* fullwidth 5 */
+	{ "a\xe2\x85\xa0", 0 },			/* Roman numeral I */
+	{ "a\xe2\x91\xa0", 0 },			/* circled 1 */
+	{ "a\xc2\xb2", 0 },				/* superscript 2 */
+	/* look-alikes of URL punctuation */
+	{ "spam\xef\xbc\x8e" "example", 0 },		/* fullwidth full stop */
+	{ "spam\xe3\x80\x82" "example", 0 },		/* ideographic full stop */
+	{ "a\xef\xbc\x9a//b", 0 },			/* fullwidth colon */
+	{ "a\xe2\x88\x95" "b", 0 },			/* division slash */
+	{ "a\xef\xbc\xa0" "b", 0 },			/* fullwidth @ */
+	{ "a\xc2\xb7" "b", 0 },			/* middle dot */
+	/* controls, format characters, bidi, spaces */
+	{ "a\tb", 0 }, { "a\nb", 0 }, { "a\r\nBcc: x", 0 }, { "a\x7f", 0 },
+	{ "a\xc2\x85", 0 },				/* NEL */
+	{ "a\xe2\x80\xae" "b", 0 },			/* RLO */
+	{ "a\xe2\x80\x8b" "b", 0 },			/* zero width space */
+	{ "a\xc2\xa0" "b", 0 },			/* no-break space */
+	{ "a\xe2\x80\xa8" "b", 0 },			/* line separator */
+	{ " Ada", 0 }, { "Ada ", 0 }, { "Ada  L", 0 }, { " ", 0 }, { "", 0 },
+	{ "'-'", 0 },					/* no letter */
+	{ "\xe2\x83\x9d", 0 },			/* enclosing mark only */
+	/* not UTF-8 */
+	{ "a\xff", 0 }, { "\xc3", 0 }, { "\xc0\xa1", 0 },
+	{ "\xed\xa0\x80", 0 },				/* surrogate */
+	{ "\xf0\x9f\x98\x80", 0 },			/* emoji: a symbol */
+};
+
+static void
+test_name(void)
+{
+	char	 big[200];
+	size_t	 i;
+
+	for (i = 0; i < sizeof(name_rule_cases) /
+	    sizeof(name_rule_cases[0]); i++)
+		T_INT(text_name_ok(name_rule_cases[i].s,
+		    strlen(name_rule_cases[i].s), 60), name_rule_cases[i].want,
+		    t_show(name_rule_cases[i].s, strlen(name_rule_cases[i].s)));
+	T_INT(text_name_ok("a\0b", 3, 60), 0, "NUL inside");
+	T_INT(text_name_ok(NULL, 0, 60), 0, "NULL");
+	memset(big, 'a', sizeof(big));
+	T_INT(text_name_ok(big, 60, 60), 1, "60 letters of 60");
+	T_INT(text_name_ok(big, 61, 60), 0, "61 letters of 60");
+	/* the bound counts code points, not octets */
+	for (i = 0; i + 1 < sizeof(big); i += 2)
+		memcpy(big + i, "\xc3\xa9", 2);
+	T_INT(text_name_ok(big, 120, 60), 1, "60 two-octet letters");
+	T_INT(text_name_ok(big, 122, 60), 0, "61 two-octet letters");
+}
+
 int
 main(void)
 {
@@ -409,5 +489,6 @@ main(void)
 	test_hex();
 	test_base64();
 	test_classes_ascii();
+	test_name();
 	T_DONE();
 }
