@@ -141,6 +141,16 @@ struct conf_form {
 	char			*auto_field;
 	long			 auto_per_address;
 	long			 auto_max_per_day;
+	/* Double opt-in (autoresponder.confirm): a new mailbox first gets
+	 * only the signed link auto_confirm_url?t=TOKEN (mail/confirm.h),
+	 * rendered from <confirm_template>.txt (.html) with metadata only;
+	 * the page of the link is confirm.<lang>.html. */
+	int			 auto_confirm;
+	char			*auto_confirm_url;	/* https://.../<id>/confirm */
+	struct tmpl		*auto_confirm_subject;
+	struct tmpl		*auto_confirm_text;
+	struct tmpl		*auto_confirm_html;
+	struct tmpl		*auto_confirm_page[LANG_COUNT];
 };
 
 enum conf_smtp_tls {

@@ -41,6 +41,13 @@
 
 #define REQ_MAX_HEADER		8192	/* Origin, Referer, Accept... */
 
+/* What a path names below a form: .../<form>, /challenge, /confirm. */
+enum req_sub {
+	REQ_SUB_FORM,
+	REQ_SUB_CHALLENGE,	/* GET: a fresh ALTCHA challenge */
+	REQ_SUB_CONFIRM		/* the autoresponder's confirmation link */
+};
+
 struct req {
 	const struct request_ctx *ctx;
 	const struct conf	*cf;
@@ -77,9 +84,11 @@ const char	*req_param(const struct req *q, const char *name);
 int	 req_read(struct req *q, char *p, size_t n);
 void	 req_write(struct req *q, const char *p, size_t n);
 int	 req_form_id(struct req *q, const char **id, size_t *len,
-	    int *challenge);
+	    enum req_sub *sub);
 int	 req_is_https(const struct req *q);
 int	 req_wants_json(const struct req *q);
+/* confirm_page.c */
+void	 req_confirm(struct req *q, const char *method);
 /* page.c */
 int	 req_clean_url(const char *s, size_t n);
 const char	*req_label(const struct req *q, enum lang l, const char *name);

@@ -52,17 +52,24 @@ req_write(struct req *q, const char *p, size_t n)
 
 /*
  * The last path segment of DOCUMENT_URI, else of REQUEST_URI; for
- * ".../<form>/challenge" the segment before, with *challenge set.
+ * ".../<form>/challenge" and ".../<form>/confirm" the segment before,
+ * with *sub saying which.
  */
 int
-req_form_id(struct req *q, const char **id, size_t *len, int *challenge)
+req_form_id(struct req *q, const char **id, size_t *len, enum req_sub *sub)
 {
-	static const char	 suffix[] = "/challenge";
+	static const struct {
+		const char	*suffix;
+		enum req_sub	 sub;
+	} subs[] = {
+		{ "/challenge", REQ_SUB_CHALLENGE },
+		{ "/confirm", REQ_SUB_CONFIRM },
+	};
 	const char		*uri = req_param(q, "DOCUMENT_URI");
-	size_t			 end, sl = sizeof(suffix) - 1;
+	size_t			 end, sl, i;
 	const char		*slash;
 
-	*challenge = 0;
+	*sub = REQ_SUB_FORM;
 	if (uri == NULL || *uri == '\0')
 		uri = req_param(q, "REQUEST_URI");
 	if (uri == NULL)
@@ -70,9 +77,14 @@ req_form_id(struct req *q, const char **id, size_t *len, int *challenge)
 	end = strcspn(uri, "?#");
 	if (end > REQUEST_MAX_URI)
 		return -1;
-	if (end > sl && memcmp(uri + end - sl, suffix, sl) == 0) {
-		*challenge = 1;
-		end -= sl;
+	for (i = 0; i < sizeof(subs) / sizeof(subs[0]); i++) {
+		sl = strlen(subs[i].suffix);
+		if (end > sl && memcmp(uri + end - sl, subs[i].suffix,
+		    sl) == 0) {
+			*sub = subs[i].sub;
+			end -= sl;
+			break;
+		}
 	}
 	slash = memrchr(uri, '/', end);
 	*id = slash ? slash + 1 : uri;

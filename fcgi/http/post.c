@@ -138,7 +138,8 @@ submit(struct req *q, const struct form *f, struct gate_in *in)
 	q->outcome = "accepted";
 	req_accepted(q, req_redirect(q, f));
 	if (q->form->auto_text != NULL)
-		autoreply_send(q->cf, q->form, f, q->ctx->throttle, q->id);
+		autoreply_send(q->cf, q->form, f, q->ctx->throttle,
+		    q->ctx->confirm_key, q->id);
 }
 
 /* A POST to a known form, step by step. */

@@ -130,7 +130,7 @@ request_handle(const struct request_ctx *ctx, FCGX_Request *r)
 	struct timespec	 t1;
 	const char	*method, *id, *addr;
 	size_t		 idlen;
-	int		 challenge;
+	enum req_sub	 sub;
 
 	memset(&q, 0, sizeof(q));
 	q.ctx = ctx;
@@ -147,14 +147,16 @@ request_handle(const struct request_ctx *ctx, FCGX_Request *r)
 	if (method == NULL)
 		method = "";
 
-	if (req_form_id(&q, &id, &idlen, &challenge) == -1)
+	if (req_form_id(&q, &id, &idlen, &sub) == -1)
 		req_fail(&q, 414, NULL, "uri_too_long", LANG_BAD_REQUEST);
-	else if (!challenge && strcmp(method, "GET") == 0 &&
+	else if (sub == REQ_SUB_FORM && strcmp(method, "GET") == 0 &&
 	    req_metrics(&q, id, idlen))
 		;
 	else if ((q.form = conf_form_find(q.cf, id, idlen)) == NULL)
 		req_fail(&q, 404, NULL, "unknown_form", LANG_NO_FORM);
-	else if (challenge) {
+	else if (sub == REQ_SUB_CONFIRM)
+		req_confirm(&q, method);
+	else if (sub == REQ_SUB_CHALLENGE) {
 		if (strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0)
 			req_challenge(&q);
 		else

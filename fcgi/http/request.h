@@ -31,6 +31,9 @@ struct request_ctx {
 	const struct conf	*cf;
 	struct throttle		*throttle;	/* NULL: no limits, no dedupe */
 	const unsigned char	*altcha_key;	/* NULL: no form has one */
+	const unsigned char	*confirm_key;	/* autoresponder.confirm's
+						   (mail/confirm.h); NULL:
+						   no form has one */
 	struct captcha		**captcha;	/* per form, in cf->forms order */
 	struct spam		*spam;		/* NULL: no rspamd check */
 	struct stats		*stats;		/* NULL: no counters */

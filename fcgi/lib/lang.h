@@ -56,6 +56,7 @@ enum lang_msg {
 	LANG_LABEL_CHALLENGE,	/* the label of the anti-spam check */
 	LANG_LABEL_CAPTCHA,
 	LANG_LABEL_FIELD,	/* a field whose name cannot be shown */
+	LANG_LINK_INVALID,	/* a confirmation link refused */
 	LANG_MSG_COUNT
 };
 

@@ -53,6 +53,8 @@ const char *const lang_text_msgs[LANG_COUNT][LANG_MSG_COUNT] = {
 		[LANG_LABEL_CHALLENGE] = "The anti-spam",
 		[LANG_LABEL_CAPTCHA] = "The captcha",
 		[LANG_LABEL_FIELD] = "A field",
+		[LANG_LINK_INVALID] = "This link is not valid or has "
+		    "expired.",
 	},
 	[LANG_FR] = {
 		[LANG_SEP] = "\xc2\xa0: ",	/* no-break space before ':' */
@@ -95,6 +97,7 @@ const char *const lang_text_msgs[LANG_COUNT][LANG_MSG_COUNT] = {
 		[LANG_LABEL_CHALLENGE] = "Anti-spam",
 		[LANG_LABEL_CAPTCHA] = "Captcha",
 		[LANG_LABEL_FIELD] = "Un champ",
+		[LANG_LINK_INVALID] = "Ce lien n'est pas valide ou a expiré.",
 	},
 	[LANG_DE] = {
 		[LANG_SEP] = ": ",
@@ -138,6 +141,8 @@ const char *const lang_text_msgs[LANG_COUNT][LANG_MSG_COUNT] = {
 		[LANG_LABEL_CHALLENGE] = "Spam-Schutz",
 		[LANG_LABEL_CAPTCHA] = "Captcha",
 		[LANG_LABEL_FIELD] = "Ein Feld",
+		[LANG_LINK_INVALID] = "Dieser Link ist ungültig oder "
+		    "abgelaufen.",
 	},
 	[LANG_ES] = {
 		[LANG_SEP] = ": ",
@@ -180,6 +185,8 @@ const char *const lang_text_msgs[LANG_COUNT][LANG_MSG_COUNT] = {
 		[LANG_LABEL_CHALLENGE] = "Antispam",
 		[LANG_LABEL_CAPTCHA] = "Captcha",
 		[LANG_LABEL_FIELD] = "Un campo",
+		[LANG_LINK_INVALID] = "Este enlace no es válido o ha "
+		    "caducado.",
 	},
 	[LANG_IT] = {
 		[LANG_SEP] = ": ",
@@ -223,6 +230,7 @@ const char *const lang_text_msgs[LANG_COUNT][LANG_MSG_COUNT] = {
 		[LANG_LABEL_CHALLENGE] = "Antispam",
 		[LANG_LABEL_CAPTCHA] = "Captcha",
 		[LANG_LABEL_FIELD] = "Un campo",
+		[LANG_LINK_INVALID] = "Questo link non è valido o è scaduto.",
 	},
 	[LANG_NL] = {
 		[LANG_SEP] = ": ",
@@ -266,6 +274,7 @@ const char *const lang_text_msgs[LANG_COUNT][LANG_MSG_COUNT] = {
 		[LANG_LABEL_CHALLENGE] = "Spamcontrole",
 		[LANG_LABEL_CAPTCHA] = "Captcha",
 		[LANG_LABEL_FIELD] = "Een veld",
+		[LANG_LINK_INVALID] = "Deze link is ongeldig of verlopen.",
 	},
 	[LANG_PT] = {
 		[LANG_SEP] = ": ",
@@ -309,6 +318,7 @@ const char *const lang_text_msgs[LANG_COUNT][LANG_MSG_COUNT] = {
 		[LANG_LABEL_CHALLENGE] = "Antispam",
 		[LANG_LABEL_CAPTCHA] = "Captcha",
 		[LANG_LABEL_FIELD] = "Um dos campos",
+		[LANG_LINK_INVALID] = "Esta ligação não é válida ou expirou.",
 	},
 };
 

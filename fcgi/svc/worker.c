@@ -59,6 +59,25 @@ worker_throttle(const struct conf *cf, struct throttle **t, char *err,
 	return throttle_open(path, cf->throttle.entries, t, err, errsize);
 }
 
+/* The same kind of key file as ALTCHA's: made 0600 on first start. */
+_Static_assert(CONFIRM_KEY_LEN == CHALLENGE_KEY_LEN, "one key loader");
+
+static int
+worker_confirm_key(const struct conf *cf, unsigned char *key, char *err,
+    size_t errsize)
+{
+	char	 path[4096];
+	size_t	 i;
+
+	for (i = 0; i < cf->nforms; i++)
+		if (cf->forms[i].auto_confirm)
+			break;
+	if (i == cf->nforms)
+		return 1;
+	snprintf(path, sizeof(path), "%s/confirm.key", cf->state_dir);
+	return challenge_key_load(path, key, err, errsize);
+}
+
 static int
 worker_key(const struct conf *cf, unsigned char *key, char *err,
     size_t errsize)
@@ -88,6 +107,8 @@ worker_shared_open(struct worker_shared *sh, const struct conf *cf,
 		}
 		sh->have_key = worker_key(cf, sh->altcha_key, err,
 		    sizeof(err)) == 0;
+		sh->have_confirm_key = worker_confirm_key(cf, sh->confirm_key,
+		    err, sizeof(err)) == 0;
 		return 0;
 	}
 	need_table = worker_needs(cf, &need_key);
@@ -97,6 +118,14 @@ worker_shared_open(struct worker_shared *sh, const struct conf *cf,
 		goto fail;
 	}
 	sh->have_key = need_key;
+	switch (worker_confirm_key(cf, sh->confirm_key, err, sizeof(err))) {
+	case -1:
+		log_err("confirmation key: %s", err);
+		goto fail;
+	case 0:
+		sh->have_confirm_key = 1;
+		break;
+	}
 	if (!need_table)
 		return 0;
 	if (worker_throttle(cf, &sh->thr, err, sizeof(err)) == -1) {
@@ -121,6 +150,8 @@ worker_shared_close(struct worker_shared *sh)
 	sh->thr = NULL;
 	explicit_bzero(sh->altcha_key, sizeof(sh->altcha_key));
 	sh->have_key = 0;
+	explicit_bzero(sh->confirm_key, sizeof(sh->confirm_key));
+	sh->have_confirm_key = 0;
 }
 
 /*
@@ -169,6 +200,8 @@ worker_env_open(struct request_ctx *ctx, const struct conf *cf,
 	if (sh != NULL) {
 		ctx->throttle = sh->thr;
 		ctx->altcha_key = sh->have_key ? sh->altcha_key : NULL;
+		ctx->confirm_key = sh->have_confirm_key ? sh->confirm_key :
+		    NULL;
 		ctx->stats = sh->stats;
 	}
 	if ((ctx->captcha = calloc(cf->nforms + 1, sizeof(*ctx->captcha))) ==

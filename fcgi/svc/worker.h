@@ -16,6 +16,7 @@
 #include <stddef.h>
 
 #include "gate/challenge.h"
+#include "mail/confirm.h"
 
 struct conf;
 struct request_ctx;
@@ -28,12 +29,17 @@ struct worker_shared {
 	unsigned char	 altcha_key[CHALLENGE_KEY_LEN];
 	int		 have_key;
 	int		 cgi;		/* opened for WORKER_CGI */
+	/* state_dir/confirm.key: the autoresponder's confirmation links */
+	unsigned char	 confirm_key[CONFIRM_KEY_LEN];
+	int		 have_confirm_key;
 };
 
 enum worker_mode {
 	/*
 	 * serve: the table only when a rate, the duplicate window, ALTCHA or
-	 * an autoresponder needs it, the key only when a form uses ALTCHA;
+	 * an autoresponder needs it, the ALTCHA key only when a form uses
+	 * ALTCHA, the confirmation key only when a form's autoresponder has
+	 * "confirm";
 	 * any failure is an error (the master does not start, or keeps the
 	 * running config on reload).
 	 */

@@ -83,8 +83,7 @@ def phase_cannon(ngx, cfg):
                                       "message": "hi"})
         check(s == 200, "post as %s accepted" % a, 200, (s, b[:200]))
     replies = to_visitor(new_mail(cfg, before), cfg)
-    spammy = [raw for e, m, raw in replies
-              if any(x.encode() in raw for x in SPAM_BITS)]
+    spammy = [raw for e, m, raw in replies if carries(m, raw, SPAM_BITS)]
     print("cannon: %d autoreplies to %d spellings of one mailbox, %d of "
           "them carry the visitor's text" % (len(replies), len(VARIANTS),
                                              len(spammy)))
@@ -103,10 +102,15 @@ def phase_cannon(ngx, cfg):
           "still greets the visitor", "Zoé O'Brien-Ha", body[:200])
 
 
-def confirm_link(raw, port, form):
-    m = re.search(r"https://localhost:%d/f2m/%s/confirm\?t=([0-9a-z.]+)" %
-                  (port, form), raw.decode("utf-8", "replace"))
-    return m.group(1) if m else None
+def confirm_link(m, port, form):
+    t = re.search(r"https://localhost:%d/f2m/%s/confirm\?t=([0-9a-z.]+)" %
+                  (port, form), text_of(m))
+    return t.group(1) if t else None
+
+
+def carries(m, raw, bits):
+    """Whether the mail (raw, and its decoded text) holds any of bits."""
+    return any(x.encode() in raw or x in text_of(m) for x in bits)
 
 
 def forged(cfg, token, exp=None, form="conf"):
@@ -141,10 +145,10 @@ def phase_confirm(ngx, cfg):
     if not mails:
         return
     env, m, raw = mails[0]
-    token = confirm_link(raw, port, "conf")
+    token = confirm_link(m, port, "conf")
     check(token is not None, "it carries the signed link", None, raw[-600:])
-    check(not any(x.encode() in raw for x in SPAM_BITS) and b"Thank you for "
-          b"writing" not in raw, "it is only the confirmation: no visitor "
+    check(not carries(m, raw, SPAM_BITS + ("Thank you for writing",)),
+          "it is only the confirmation: no visitor "
           "text, not the reply", None, text_of(m)[:400])
     if token is None:
         return
@@ -188,7 +192,7 @@ def phase_confirm(ngx, cfg):
     new = to_visitor(new_mail(cfg, before), cfg)
     body = text_of(new[0][1]) if new else ""
     check(len(new) == 1 and "Thank you for writing" in body and
-          "Carol" in body and confirm_link(new[0][2], port, "conf") is None,
+          "Carol" in body and confirm_link(new[0][1], port, "conf") is None,
           "a confirmed mailbox gets the reply directly", 1, (len(new), body))
     before = set(spool(cfg))
     s, hd, b = post(ngx, "conf", {"name": "Carol", "email": "carol@example.org",

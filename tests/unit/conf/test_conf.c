@@ -454,6 +454,74 @@ static const struct {
 	  "    \"autoresponder\": {},\n"
 	  "    \"fields\": { \"name\": {}, \"email\": { \"type\": \"email\" } "
 	  "} } }\n}\n", 1, "may show only single-line fields" },
+	{ "autoresponder showing an email field", GOOD_HEAD
+	  "  \"forms\": { \"contact\": {\n"
+	  "    \"recipients\": [\"a@example.test\"],\n"
+	  "    \"challenge\": { \"type\": \"altcha\" },\n"
+	  "    \"autoresponder\": {},\n"
+	  "    \"fields\": { \"name\": { \"type\": \"email\", \"max_length\": "
+	  "60 }, \"email\": { \"type\": \"email\" } } } }\n}\n", 1,
+	  "not of type email (a name), not \"name\"" },
+	{ "autoresponder confirm ok", GOOD_HEAD
+	  "  \"forms\": { \"contact\": {\n"
+	  "    \"recipients\": [\"a@example.test\"],\n"
+	  "    \"challenge\": { \"type\": \"altcha\" },\n"
+	  "    \"autoresponder\": { \"confirm\": true, \"confirm_url\": "
+	  "\"https://www.example.test/f2m/contact/confirm\" },\n"
+	  "    \"fields\": { \"name\": { \"max_length\": 60 }, \"email\": { "
+	  "\"type\": \"email\" } } } }\n}\n", 0, NULL },
+	{ "autoresponder confirm without confirm_url", GOOD_HEAD
+	  "  \"forms\": { \"contact\": {\n"
+	  "    \"recipients\": [\"a@example.test\"],\n"
+	  "    \"challenge\": { \"type\": \"altcha\" },\n"
+	  "    \"autoresponder\": { \"confirm\": true },\n"
+	  "    \"fields\": { \"name\": { \"max_length\": 60 }, \"email\": { "
+	  "\"type\": \"email\" } } } }\n}\n", 1, "confirm_url" },
+	{ "autoresponder confirm_url of another form", GOOD_HEAD
+	  "  \"forms\": { \"contact\": {\n"
+	  "    \"recipients\": [\"a@example.test\"],\n"
+	  "    \"challenge\": { \"type\": \"altcha\" },\n"
+	  "    \"autoresponder\": { \"confirm\": true, \"confirm_url\": "
+	  "\"https://www.example.test/f2m/other/confirm\" },\n"
+	  "    \"fields\": { \"name\": { \"max_length\": 60 }, \"email\": { "
+	  "\"type\": \"email\" } } } }\n}\n", 1,
+	  "followed by \"/contact/confirm\"" },
+	{ "autoresponder confirm_url over plain http", GOOD_HEAD
+	  "  \"forms\": { \"contact\": {\n"
+	  "    \"recipients\": [\"a@example.test\"],\n"
+	  "    \"challenge\": { \"type\": \"altcha\" },\n"
+	  "    \"autoresponder\": { \"confirm\": true, \"confirm_url\": "
+	  "\"http://www.example.test/f2m/contact/confirm\" },\n"
+	  "    \"fields\": { \"name\": { \"max_length\": 60 }, \"email\": { "
+	  "\"type\": \"email\" } } } }\n}\n", 1, "must be the https URL" },
+	{ "autoresponder confirm_url with a query", GOOD_HEAD
+	  "  \"forms\": { \"contact\": {\n"
+	  "    \"recipients\": [\"a@example.test\"],\n"
+	  "    \"challenge\": { \"type\": \"altcha\" },\n"
+	  "    \"autoresponder\": { \"confirm\": true, \"confirm_url\": "
+	  "\"https://www.example.test/f2m/contact/confirm?x=/contact/confirm\""
+	  " },\n"
+	  "    \"fields\": { \"name\": { \"max_length\": 60 }, \"email\": { "
+	  "\"type\": \"email\" } } } }\n}\n", 1, "must be the https URL" },
+	{ "autoresponder confirm_subject with visitor text", GOOD_HEAD
+	  "  \"forms\": { \"contact\": {\n"
+	  "    \"recipients\": [\"a@example.test\"],\n"
+	  "    \"challenge\": { \"type\": \"altcha\" },\n"
+	  "    \"autoresponder\": { \"confirm\": true, \"confirm_url\": "
+	  "\"https://www.example.test/f2m/contact/confirm\", "
+	  "\"confirm_subject\": \"Hi {{name}}\" },\n"
+	  "    \"fields\": { \"name\": { \"max_length\": 60 }, \"email\": { "
+	  "\"type\": \"email\" } } } }\n}\n", 1,
+	  "subject may not use \"name\"" },
+	{ "autoresponder confirm_url without confirm", GOOD_HEAD
+	  "  \"forms\": { \"contact\": {\n"
+	  "    \"recipients\": [\"a@example.test\"],\n"
+	  "    \"challenge\": { \"type\": \"altcha\" },\n"
+	  "    \"autoresponder\": { \"confirm_url\": "
+	  "\"https://www.example.test/f2m/contact/confirm\" },\n"
+	  "    \"fields\": { \"name\": { \"max_length\": 60 }, \"email\": { "
+	  "\"type\": \"email\" } } } }\n}\n", 1,
+	  "\"confirm_url\" is for \"confirm\": true" },
 	{ "bad duration", "{ \"max_age\": \"5 days\",\n" GOOD_BODY
 	  GOOD_FORMS, 1, "form2mail.json:1:14: \"max_age\" must be a "
 	  "duration" },
