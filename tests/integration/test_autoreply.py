@@ -152,6 +152,15 @@ def phase_confirm(ngx, cfg):
           "text, not the reply", None, text_of(m)[:400])
     if token is None:
         return
+    st = os.stat(os.path.join(cfg["state_dir"], "confirm.key"))
+    check(st.st_mode & 0o777 == 0o600 and st.st_size == 32, "the key: 32 "
+          "octets under state_dir, 0600", "0o600", oct(st.st_mode & 0o777))
+    before = set(spool(cfg))
+    s, hd, b = post(ngx, "conf", {"name": "Carol", "email":
+                                  "ca.rol=2@example.org", "message": "x"})
+    check(s == 200 and not to_visitor(new_mail(cfg, before), cfg),
+          "the confirmation obeys the per-address budget: no second one",
+          0, len(to_visitor(new_mail(cfg, before), cfg)))
     link = "/f2m/conf/confirm?t=" + token
     before = set(spool(cfg))
     s, hd, b = ngx.get(link)
@@ -170,6 +179,10 @@ def phase_confirm(ngx, cfg):
               "(GET, POST)" % what, "4xx", (s1, s2))
     s = ngx.post("/f2m/conf2/confirm?t=" + token, {})[0]
     check(400 <= s < 500, "a token of another form refused", "4xx", s)
+    s = ngx.post("/f2m/auto/confirm?t=" + token, {})[0]
+    check(s == 404, "a form without confirm has no link", 404, s)
+    s = ngx.request("PUT", link)[0]
+    check(s == 405, "PUT on the link: 405", 405, s)
     check(not new_mail(cfg, before), "the refused tokens sent nothing", 0,
           len(new_mail(cfg, before)))
     s, hd, b = ngx.post(link, {})
