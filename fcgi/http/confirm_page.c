@@ -64,11 +64,14 @@ static void
 req_confirm_get(struct req *q, const char *tok, size_t len)
 {
 	struct confirm_claim	 c;
-	enum confirm_err	 e = CONFIRM_EINVAL;
+	enum confirm_err	 e;
 
-	if (q->ctx->confirm_key != NULL)
-		e = confirm_check(q->ctx->confirm_key, q->form->id, tok, len,
-		    time(NULL), &c);
+	if (q->ctx->confirm_key == NULL) {
+		req_fail(q, 503, NULL, "confirm_error", LANG_TRY_LATER);
+		return;
+	}
+	e = confirm_check(q->ctx->confirm_key, q->form->id, tok, len,
+	    time(NULL), &c);
 	if (e == CONFIRM_OK)
 		req_confirm_page(q, tok, len, 0);
 	else if (e == CONFIRM_EEXPIRED)

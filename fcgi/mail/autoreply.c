@@ -309,8 +309,10 @@ autoreply_confirm(const struct conf *cf, const struct conf_form *cfm,
 	int64_t			 now = throttle_now_us();
 	int			 rc;
 
-	if (!cfm->auto_confirm || confirm_key == NULL || t == NULL)
+	if (!cfm->auto_confirm)
 		return AUTOREPLY_INVALID;
+	if (confirm_key == NULL || t == NULL)
+		return AUTOREPLY_ERROR;		/* ours to fix, not the link */
 	switch (confirm_check(confirm_key, cfm->id, tok, len, time(NULL),
 	    &c)) {
 	case CONFIRM_OK:

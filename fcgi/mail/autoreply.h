@@ -55,7 +55,7 @@ enum autoreply_result {
 	AUTOREPLY_LIMITED,	/* a budget said no: nothing sent */
 	AUTOREPLY_INVALID,	/* not a token of this form (confirm_check) */
 	AUTOREPLY_EXPIRED,
-	AUTOREPLY_ERROR		/* table, render or spool: logged */
+	AUTOREPLY_ERROR		/* no key or table; render or spool: logged */
 };
 
 /*
