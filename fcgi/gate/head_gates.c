@@ -73,8 +73,11 @@ gate_origin_len(const char *url)
 }
 
 /* docs/DESIGN.md "Details that tests rely on", Origin: with
- * allowed_origins, Origin must match; without Origin (or "null"),
- * Referer's origin must; with neither, allow_missing_origin decides. */
+ * allowed_origins, Origin must match; without Origin, Referer's origin
+ * must; with neither, allow_missing_origin decides.  "Origin: null" (a
+ * sandboxed iframe, a data: or file: page, a redirect across origins) is
+ * an origin, an opaque one, and never an allowed one: 403, whatever the
+ * Referer says (a page that hides its origin cannot lend itself one). */
 static void
 origin(struct gate_in *in, struct gate_out *o)
 {
@@ -84,7 +87,7 @@ origin(struct gate_in *in, struct gate_out *o)
 
 	if (f->norigins == 0)
 		return;
-	if (u == NULL || *u == '\0' || strcmp(u, "null") == 0) {
+	if (u == NULL || *u == '\0') {
 		u = in->referer;
 		if (u == NULL || *u == '\0') {
 			if (!f->allow_missing_origin)

@@ -391,9 +391,22 @@ main(void)
 	expect("no Origin, no Referer, allow_missing_origin", &in, "-", 0,
 	    NULL, 0);
 	f.allow_missing_origin = 0;
+	in.origin = "";
+	in.referer = "https://site.test/contact.html?x=1";
+	expect("empty Origin: Referer's origin decides", &in, "-", 0, NULL, 0);
+	/* Issue 16 F9: "null" is an opaque origin, a foreign one. */
+	in.origin = "null";
+	expect("Origin null with an allowed Referer", &in, "origin", 403,
+	    "bad_origin", 0);
+	in.referer = NULL;
+	f.allow_missing_origin = 1;
+	expect("Origin null, allow_missing_origin", &in, "origin", 403,
+	    "bad_origin", 0);
+	in.origin = "NULL";
+	expect("Origin NULL", &in, "origin", 403, "bad_origin", 0);
+	f.allow_missing_origin = 0;
 	in.origin = "null";
 	in.referer = "https://site.test/contact.html?x=1";
-	expect("Origin null: Referer's origin decides", &in, "-", 0, NULL, 0);
 	in.referer = "https://evil.test/https://site.test/";
 	expect("Referer elsewhere", &in, "origin", 403, "bad_origin", 0);
 	in.referer = "site.test/contact";
