@@ -14,18 +14,19 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "lib/addr.h"
 #include "throttle/throttle_backend.h"
 
 /* Client keys. */
 
-int
-throttle_client_key(const char *addr, char *out, size_t outsize)
+/* The checks of a key's buffer (out set to "" when outsize > 0), then
+ * addr as an address: 4 (a4 set; IPv4-mapped IPv6 included), 6 (a6 set)
+ * or -1 (a short buffer; NULL, empty, too long, not a plain address). */
+static int
+client_parse(const char *addr, char *out, size_t outsize,
+    struct in_addr *a4, struct in6_addr *a6)
 {
-	struct in_addr	 a4;
-	struct in6_addr	 a6;
-	char		 txt[INET6_ADDRSTRLEN];
-	size_t		 len;
-	int		 n;
+	size_t	 len;
 
 	if (out != NULL && outsize > 0)
 		out[0] = '\0';
@@ -34,31 +35,106 @@ throttle_client_key(const char *addr, char *out, size_t outsize)
 	len = strnlen(addr, INET6_ADDRSTRLEN);
 	if (len == 0 || len >= INET6_ADDRSTRLEN)
 		return -1;
-	if (inet_pton(AF_INET, addr, &a4) == 1) {
-		if (inet_ntop(AF_INET, &a4, txt, sizeof(txt)) == NULL)
-			return -1;
-		n = snprintf(out, outsize, "ip:%s", txt);
-	} else if (inet_pton(AF_INET6, addr, &a6) == 1) {
-		if (IN6_IS_ADDR_V4MAPPED(&a6)) {
-			memcpy(&a4, &a6.s6_addr[12], sizeof(a4));
-			if (inet_ntop(AF_INET, &a4, txt, sizeof(txt)) == NULL)
-				return -1;
-			n = snprintf(out, outsize, "ip:%s", txt);
-		} else {
-			/* One subscriber gets a /64 (RFC 6177): count the
-			 * prefix, not the address a client picks in it. */
-			memset(&a6.s6_addr[8], 0, 8);
-			if (inet_ntop(AF_INET6, &a6, txt, sizeof(txt)) == NULL)
-				return -1;
-			n = snprintf(out, outsize, "ip6:%s/64", txt);
-		}
-	} else
+	if (inet_pton(AF_INET, addr, a4) == 1)
+		return 4;
+	if (inet_pton(AF_INET6, addr, a6) != 1)
 		return -1;
+	if (!IN6_IS_ADDR_V4MAPPED(a6))
+		return 6;
+	memcpy(a4, &a6->s6_addr[12], sizeof(*a4));
+	return 4;
+}
+
+/* "<prefix><address text><suffix>" into out; 0 or -1 (out ""). */
+static int
+client_write(int fam, const void *a, const char *prefix, const char *suffix,
+    char *out, size_t outsize)
+{
+	char	 txt[INET6_ADDRSTRLEN];
+	int	 n;
+
+	if (inet_ntop(fam == 4 ? AF_INET : AF_INET6, a, txt,
+	    sizeof(txt)) == NULL)
+		return -1;
+	n = snprintf(out, outsize, "%s%s%s", prefix, txt, suffix);
 	if (n < 0 || (size_t)n >= outsize) {
 		out[0] = '\0';
 		return -1;
 	}
 	return 0;
+}
+
+int
+throttle_client_key(const char *addr, char *out, size_t outsize)
+{
+	struct in_addr	 a4;
+	struct in6_addr	 a6;
+	int		 fam;
+
+	if ((fam = client_parse(addr, out, outsize, &a4, &a6)) == -1)
+		return -1;
+	if (fam == 4)
+		return client_write(4, &a4, "ip:", "", out, outsize);
+	/* One subscriber gets a /64 (RFC 6177): count the prefix, not the
+	 * address a client picks in it. */
+	memset(&a6.s6_addr[8], 0, 8);
+	return client_write(6, &a6, "ip6:", "/64", out, outsize);
+}
+
+int
+throttle_net_key(const char *addr, char *out, size_t outsize)
+{
+	struct in_addr	 a4;
+	struct in6_addr	 a6;
+	int		 fam;
+
+	if ((fam = client_parse(addr, out, outsize, &a4, &a6)) == -1)
+		return -1;
+	if (fam == 4) {
+		a4.s_addr &= htonl(0xffffff00u);
+		return client_write(4, &a4, "net4:", "/24", out, outsize) ==
+		    -1 ? -1 : 4;
+	}
+	/* A site's prefix (RFC 6177: /48 to /56): all its /64s. */
+	memset(&a6.s6_addr[6], 0, 10);
+	return client_write(6, &a6, "net6:", "/48", out, outsize) == -1 ? -1 :
+	    6;
+}
+
+int
+throttle_client_addr(const char *remote_addr, const char *header, int last,
+    char *out, size_t outsize)
+{
+	const char	*p, *e;
+	size_t		 len;
+
+	if (out == NULL || outsize < INET6_ADDRSTRLEN)
+		return -1;
+	out[0] = '\0';
+	if (addr_ip_ok(remote_addr)) {
+		snprintf(out, outsize, "%s", remote_addr);
+		return 0;
+	}
+	if (header == NULL)
+		return -1;
+	p = header;
+	if (last && (e = strrchr(header, ',')) != NULL)
+		p = e + 1;
+	while (*p == ' ' || *p == '\t')
+		p++;
+	len = strcspn(p, " \t");
+	for (e = p + len; *e == ' ' || *e == '\t'; e++)
+		;
+	/* One token, nothing after it, short enough to be an address. */
+	if (*e != '\0' || len == 0 || len >= INET6_ADDRSTRLEN)
+		return -1;
+	memcpy(out, p, len);
+	out[len] = '\0';
+	if (!addr_ip_ok(out)) {
+		out[0] = '\0';
+		return -1;
+	}
+	return 1;
 }
 static int
 throttle_rate_ok(const struct rate *r)
@@ -105,9 +181,9 @@ throttle_wrap(const struct throttle_ops *ops, void *be, struct throttle **out,
 	return 0;
 }
 
-int
-throttle_open(const char *path, size_t entries, struct throttle **out,
-    char *err, size_t errsize)
+static int
+throttle_open_shm(const char *path, size_t entries, int keep,
+    struct throttle **out, char *err, size_t errsize)
 {
 	void	*be = NULL;
 
@@ -125,13 +201,27 @@ throttle_open(const char *path, size_t entries, struct throttle **out,
 		    (unsigned long)THROTTLE_MAX_ENTRIES);
 		return -1;
 	}
-	if (throttle_shm_open(path, entries, &be, err, errsize) == -1)
+	if (throttle_shm_open(path, entries, keep, &be, err, errsize) == -1)
 		return -1;
 	return throttle_wrap(&throttle_shm_ops, be, out, path, err, errsize);
 inval:
 	errno = EINVAL;
 	throttle_err(err, errsize, "throttle_open: invalid arguments");
 	return -1;
+}
+
+int
+throttle_open(const char *path, size_t entries, struct throttle **out,
+    char *err, size_t errsize)
+{
+	return throttle_open_shm(path, entries, 0, out, err, errsize);
+}
+
+int
+throttle_open_store(const char *path, size_t entries, struct throttle **out,
+    char *err, size_t errsize)
+{
+	return throttle_open_shm(path, entries, 1, out, err, errsize);
 }
 
 int

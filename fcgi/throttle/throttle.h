@@ -142,6 +142,19 @@ int	throttle_open(const char *path, size_t entries, struct throttle **out,
 	    char *err, size_t errsize) F2M_WUR;
 
 /*
+ * The same for a table that never forgets (the ALTCHA replay store,
+ * docs/DESIGN.md "Challenge"): no live entry is ever evicted, so a
+ * throttle_once() key stays until its expiry, whatever else is stored.
+ * When the key's probe window (THROTTLE_PROBE slots) holds only live
+ * entries, throttle_once() and throttle_check() fail with ENOSPC and
+ * store nothing: full, the store refuses instead of forgetting.  Keep it
+ * apart from the rate table, whose keys visitors make at will, and give
+ * it its own path; every process that opens the file must open it so.
+ */
+int	throttle_open_store(const char *path, size_t entries,
+	    struct throttle **out, char *err, size_t errsize) F2M_WUR;
+
+/*
  * Opens a handle on the Redis backend.  url (at most
  * THROTTLE_REDIS_URL_MAX octets) is one of
  *
@@ -231,6 +244,36 @@ int	throttle_client_key(const char *addr, char *out, size_t outsize)
 	    F2M_WUR;
 
 /*
+ * The wider key of the client's network (docs/DESIGN.md "Throttle"):
+ * IPv6 masked to its /48, written "net6:" + RFC 5952 text + "/48" (e.g.
+ * "net6:2001:db8:1::/48"); IPv4 (and IPv4-mapped IPv6) masked to its
+ * /24, written "net4:a.b.c.0/24".  The name spaces differ from
+ * throttle_client_key()'s, so no key of one is a key of the other.  out
+ * needs outsize >= THROTTLE_CLIENT_KEY_SIZE.  Returns 6 or 4, the family
+ * of the key written, or -1 (out set to "" when outsize > 0) for what
+ * throttle_client_key() refuses.
+ */
+int	throttle_net_key(const char *addr, char *out, size_t outsize)
+	    F2M_WUR;
+
+/*
+ * The client address of a request (docs/DESIGN.md "Throttle"):
+ * remote_addr (REMOTE_ADDR) when it is an IP address (lib/addr.h's
+ * addr_ip_ok: no brackets, zone or port); otherwise, when header is not
+ * NULL (the value of the configured throttle.client_ip_header), the
+ * address in it: with last set its rightmost comma-separated element
+ * (X-Forwarded-For: the entry the proxy next to us appended), else the
+ * whole value (X-Real-IP), spaces and tabs around it dropped; it must be
+ * an IP address too.  A header is never read when remote_addr is an
+ * address: a visitor cannot choose its own.  Copies the address into out
+ * (outsize >= INET6_ADDRSTRLEN) and returns 0 (from remote_addr) or 1
+ * (from the header); -1 (out "" when outsize > 0) when neither holds one,
+ * remote_addr and header NULL included.
+ */
+int	throttle_client_addr(const char *remote_addr, const char *header,
+	    int last, char *out, size_t outsize) F2M_WUR;
+
+/*
  * A shared "seen once" set (replay protection, duplicate suppression):
  * stores key -> value until expires_us.  value is NUL-terminated, at most
  * THROTTLE_VALUE_MAX octets (NULL is ""); expires_us must be after now_us
@@ -244,8 +287,11 @@ int	throttle_client_key(const char *addr, char *out, size_t outsize)
  * terminated, into value_out when it is not NULL (value_outsize must then
  * be > THROTTLE_VALUE_MAX); -1 with errno set on error (nothing stored;
  * EPROTO too for a stored Redis value that is not one of ours).
- * When the shared-memory table is flooded an entry may be evicted before
- * it expires (earliest expiry first); size the table for the traffic.
+ * When a throttle_open() table is flooded an entry may be evicted
+ * before it expires (earliest expiry first); a throttle_open_store()
+ * table refuses instead (ENOSPC).  Redis never evicts a key before its
+ * expiry unless the server runs with a maxmemory eviction policy (its
+ * default, noeviction, fails the write: -1, EPROTO).
  */
 int	throttle_once(struct throttle *, const char *key, const char *value,
 	    int64_t expires_us, int64_t now_us, char *value_out,

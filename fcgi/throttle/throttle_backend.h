@@ -59,10 +59,11 @@ struct throttle {
 };
 
 /* The shared-memory backend: opens the table (arguments as
- * throttle_open(), checked), sets *be.  0, or -1 with errno and err. */
+ * throttle_open(), checked; keep: throttle_open_store()'s table), sets
+ * *be.  0, or -1 with errno and err. */
 extern const struct throttle_ops throttle_shm_ops;
-int	throttle_shm_open(const char *path, size_t entries, void **be,
-	    char *err, size_t errsize) F2M_WUR;
+int	throttle_shm_open(const char *path, size_t entries, int keep,
+	    void **be, char *err, size_t errsize) F2M_WUR;
 
 /* The Redis backend: parses url, resolves, connects nothing yet.  0, or
  * -1 with errno and err (see throttle_open_redis()). */
@@ -174,6 +175,7 @@ struct throttle_shm {
 	int			 fd;
 	size_t			 size;
 	size_t			 nslots;
+	int			 keep;		/* no live entry is evicted */
 	struct throttle_hdr	*hdr;
 	struct throttle_slot	*slots;
 	uint8_t			 sipkey[16];

@@ -421,8 +421,8 @@ out:
 }
 
 int
-throttle_shm_open(const char *path, size_t entries, void **be, char *err,
-    size_t errsize)
+throttle_shm_open(const char *path, size_t entries, int keep, void **be,
+    char *err, size_t errsize)
 {
 	struct throttle_shm	*t;
 	int			 i, rc = -1;
@@ -432,6 +432,7 @@ throttle_shm_open(const char *path, size_t entries, void **be, char *err,
 		return -1;
 	}
 	t->fd = -1;
+	t->keep = keep;
 	for (i = 0; i < THROTTLE_OPEN_TRIES; i++)
 		if ((rc = throttle_open_try(t, path, entries, err,
 		    errsize)) != 1)

@@ -160,8 +160,10 @@ taken_by(size_t i, const size_t *taken, size_t ntaken)
  * 1 and the live entry's index, or 0 and the index of the slot to take:
  * the first one not live, else the live rate or once entry expiring
  * first, else SIZE_MAX (every candidate is a live window entry, which is
- * never evicted: evicting it would forget admissions and break the cap);
- * slots in `taken` (used by this call already) are never chosen.
+ * never evicted: evicting it would forget admissions and break the cap;
+ * or the table keeps what it holds, throttle_open_store(), and no
+ * candidate is free); slots in `taken` (used by this call already) are
+ * never chosen.
  */
 int
 throttle_shm_find(const struct throttle_shm *t, const struct throttle_pkey *pk,
@@ -185,7 +187,7 @@ throttle_shm_find(const struct throttle_shm *t, const struct throttle_pkey *pk,
 		if (!throttle_shm_live(s, now)) {
 			if (freei == SIZE_MAX)
 				freei = i;
-		} else if (s->kind != KIND_WINDOW &&
+		} else if (s->kind != KIND_WINDOW && !t->keep &&
 		    (s->expires < oldest || oldi == SIZE_MAX)) {
 			oldest = s->expires;
 			oldi = i;

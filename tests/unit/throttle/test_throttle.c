@@ -7,6 +7,8 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 
+#include <arpa/inet.h>
+
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -198,6 +200,125 @@ test_client_key(void)
 	T_INT(throttle_client_key("192.0.2.7", out, 10), -1, "short buffer");
 	T_STR(out, "", "short buffer emptied");
 	T_INT(throttle_client_key("192.0.2.7", NULL, 0), -1, "NULL buffer");
+}
+
+/* throttle_net_key: the /48 and /24 (issue 16, F10), the same hostile
+ * inputs as the client key. */
+static void
+test_net_key(void)
+{
+	static const struct {
+		const char	*in;
+		int		 rc;
+		const char	*out;
+	} c[] = {
+		{ "192.0.2.7", 4, "net4:192.0.2.0/24" },
+		{ "192.0.2.255", 4, "net4:192.0.2.0/24" },
+		{ "0.0.0.0", 4, "net4:0.0.0.0/24" },
+		{ "255.255.255.255", 4, "net4:255.255.255.0/24" },
+		{ "::ffff:198.51.100.9", 4, "net4:198.51.100.0/24" },
+		{ "2001:db8:1:2:3:4:5:6", 6, "net6:2001:db8:1::/48" },
+		{ "2001:db8:1:ffff:ffff:ffff:ffff:ffff", 6,
+		    "net6:2001:db8:1::/48" },
+		{ "2001:DB8:0001:0002::7", 6, "net6:2001:db8:1::/48" },
+		{ "2001:db8::7", 6, "net6:2001:db8::/48" },
+		{ "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff", 6,
+		    "net6:ffff:ffff:ffff::/48" },
+		{ "::1", 6, "net6:::/48" },
+		{ "fe80::1%eth0", -1, "" },
+		{ "[2001:db8::1]", -1, "" },
+		{ "192.0.2.7:8080", -1, "" },
+		{ " 192.0.2.7", -1, "" },
+		{ "192.0.2.7\n", -1, "" },
+		{ "192.0.2", -1, "" },
+		{ "unix:", -1, "" },
+		{ "", -1, "" },
+	};
+	char	 out[THROTTLE_CLIENT_KEY_SIZE], ip[THROTTLE_CLIENT_KEY_SIZE];
+	char	 what[128];
+	size_t	 i;
+
+	for (i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
+		memset(out, 'Z', sizeof(out));
+		snprintf(what, sizeof(what), "net key \"%s\"", c[i].in);
+		T_INT(throttle_net_key(c[i].in, out, sizeof(out)), c[i].rc,
+		    what);
+		T_STR(out, c[i].out, what);
+		/* Never the same text as a client key. */
+		if (throttle_client_key(c[i].in, ip, sizeof(ip)) == 0)
+			T_OK(strcmp(ip, out) != 0, "%s: apart", what);
+	}
+	T_INT(throttle_net_key(NULL, out, sizeof(out)), -1, "net key of NULL");
+	T_INT(throttle_net_key("192.0.2.7", out, 10), -1, "short buffer");
+	T_STR(out, "", "short buffer emptied");
+}
+
+/* throttle_client_addr: REMOTE_ADDR first, the header only when it is
+ * not an address (issue 16, F4); hostile header values. */
+static void
+test_client_addr(void)
+{
+	static const struct {
+		const char	*ra, *hdr;
+		int		 last, rc;
+		const char	*out;
+	} c[] = {
+		{ "192.0.2.7", NULL, 0, 0, "192.0.2.7" },
+		{ "2001:db8::1", NULL, 0, 0, "2001:db8::1" },
+		{ "192.0.2.7", "203.0.113.1", 1, 0, "192.0.2.7" },
+		{ "unix:", NULL, 0, -1, "" },
+		{ "", NULL, 0, -1, "" },
+		{ NULL, NULL, 0, -1, "" },
+		{ "192.0.2.7:80", NULL, 0, -1, "" },
+		{ "unix:", "203.0.113.1", 0, 1, "203.0.113.1" },
+		{ NULL, "203.0.113.1", 0, 1, "203.0.113.1" },
+		{ "unix:", " \t203.0.113.1 \t", 0, 1, "203.0.113.1" },
+		{ "unix:", "2001:db8::5", 0, 1, "2001:db8::5" },
+		{ "unix:", "203.0.113.1, 198.51.100.2", 1, 1, "198.51.100.2" },
+		{ "unix:", "203.0.113.1,198.51.100.2", 1, 1, "198.51.100.2" },
+		{ "unix:", "unix:, 198.51.100.2", 1, 1, "198.51.100.2" },
+		{ "unix:", "198.51.100.2", 1, 1, "198.51.100.2" },
+		{ "unix:", "203.0.113.1, 198.51.100.2", 0, -1, "" },
+		{ "unix:", "198.51.100.2, unix:", 1, -1, "" },
+		{ "unix:", "198.51.100.2,", 1, -1, "" },
+		{ "unix:", "198.51.100.2, ", 1, -1, "" },
+		{ "unix:", ",", 1, -1, "" },
+		{ "unix:", "", 1, -1, "" },
+		{ "unix:", "   ", 0, -1, "" },
+		{ "unix:", "198.51.100.2 x", 1, -1, "" },
+		{ "unix:", "198.51.100.2 198.51.100.3", 0, -1, "" },
+		{ "unix:", "[2001:db8::1]", 0, -1, "" },
+		{ "unix:", "[2001:db8::1]:443", 1, -1, "" },
+		{ "unix:", "198.51.100.2:80", 1, -1, "" },
+		{ "unix:", "fe80::1%eth0", 1, -1, "" },
+		{ "unix:", "198.51.100.2\r", 1, -1, "" },
+		{ "unix:", "198.51.100.2\n", 1, -1, "" },
+		{ "unix:", "for=198.51.100.2", 1, -1, "" },
+		{ "unix:", "localhost", 1, -1, "" },
+		{ "unix:", "unknown", 1, -1, "" },
+		{ "unix:", "0x7f.0.0.1", 1, -1, "" },
+		{ "unix:", "1111:2222:3333:4444:5555:6666:7777:8888:9999", 1,
+		    -1, "" },
+		{ "unix:", "ffff:ffff:ffff:ffff:ffff:ffff:255.255.255.255", 1,
+		    1, "ffff:ffff:ffff:ffff:ffff:ffff:255.255.255.255" },
+		{ "unix:", "ffff:ffff:ffff:ffff:ffff:ffff:255.255.255.2555", 1,
+		    -1, "" },
+	};
+	char	 out[INET6_ADDRSTRLEN], what[160];
+	size_t	 i;
+
+	for (i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
+		memset(out, 'Z', sizeof(out));
+		snprintf(what, sizeof(what), "client addr %zu (\"%s\", \"%s\")",
+		    i, c[i].ra ? c[i].ra : "NULL", c[i].hdr ? c[i].hdr : "NULL");
+		T_INT(throttle_client_addr(c[i].ra, c[i].hdr, c[i].last, out,
+		    sizeof(out)), c[i].rc, what);
+		T_STR(out, c[i].out, what);
+	}
+	T_INT(throttle_client_addr("192.0.2.7", NULL, 0, out, 8), -1,
+	    "short buffer");
+	T_INT(throttle_client_addr("192.0.2.7", NULL, 0, NULL, 64), -1,
+	    "NULL buffer");
 }
 
 static void
@@ -581,6 +702,71 @@ test_eviction(void)
 	    "into expired slots");
 	T_INT(st.used, THROTTLE_MIN_ENTRIES / 4, "a quarter used");
 	throttle_close(t);
+}
+
+/*
+ * The replay store (issue 16, F8): a flood of fresh keys fills a
+ * throttle_open() table by evicting the earliest expiry, a used payload
+ * included; a throttle_open_store() table keeps every entry to its
+ * expiry and refuses (ENOSPC) what no longer fits, and takes new ones
+ * again once old ones expire.
+ */
+static void
+test_store(void)
+{
+	struct throttle		*t = topen("evicts.shm", THROTTLE_MIN_ENTRIES);
+	struct throttle		*s = NULL;
+	struct throttle_stats	 st;
+	char			 key[32], err[256];
+	int64_t			 now = BASE;
+	int			 i, n, stored, first = -1, lost;
+
+	T_INT(throttle_once(t, "payload", "", now + 60 * SEC, now, NULL, 0),
+	    1, "payload stored (rate table)");
+	for (i = 0; i < 4 * THROTTLE_MIN_ENTRIES; i++) {
+		snprintf(key, sizeof(key), "ip6:2001:db8:%x::/64", i);
+		T_INT(chk1(t, key, 1, 3600, now, NULL), THROTTLE_OK, key);
+	}
+	T_INT(throttle_once(t, "payload", "", now + 60 * SEC, now, NULL, 0),
+	    1, "the rate table forgot the payload (why the store is apart)");
+	throttle_close(t);
+
+	T_INT(throttle_open_store(tpath("store.shm"), THROTTLE_MIN_ENTRIES,
+	    &s, err, sizeof(err)), 0, err);
+	if (s == NULL)
+		return;
+	for (i = stored = 0; i < 4 * THROTTLE_MIN_ENTRIES; i++) {
+		snprintf(key, sizeof(key), "altcha:%d", i);
+		errno = 0;
+		n = throttle_once(s, key, "", now + 600 * SEC, now, NULL, 0);
+		T_OK(n == 1 || (n == -1 && errno == ENOSPC), "%s: %d %s", key,
+		    n, strerror(errno));
+		if (n == 1)
+			stored++;
+		else if (first == -1)
+			first = i;
+	}
+	printf("store: %d of %d slots before the first refusal, %d stored "
+	    "of %d tries\n", first, THROTTLE_MIN_ENTRIES, stored,
+	    4 * THROTTLE_MIN_ENTRIES);
+	T_OK(first >= THROTTLE_PROBE, "the first refusal after %d", first);
+	T_INT(throttle_stats(s, now, &st), 0, "stats");
+	T_INT(st.evictions, 0, "the store never evicts");
+	T_INT(st.used, stored, "every stored payload is there");
+	for (i = lost = 0; i < 4 * THROTTLE_MIN_ENTRIES; i++) {
+		snprintf(key, sizeof(key), "altcha:%d", i);
+		n = throttle_once(s, key, "", now + 600 * SEC, now, NULL, 0);
+		if (n == 1)
+			lost++;
+	}
+	T_INT(lost, 0, "no key refused before was stored later, none lost");
+	/* A rate check on a full window fails too, charging nothing. */
+	T_OK(stored < THROTTLE_MIN_ENTRIES || chk1(s, "ip:192.0.2.1", 1, 3600,
+	    now, NULL) == THROTTLE_ERROR, "rate key in a full store");
+	now += 601 * SEC;
+	T_INT(throttle_once(s, "altcha:late", "", now + 600 * SEC, now, NULL,
+	    0), 1, "room again once the payloads expired");
+	throttle_close(s);
 }
 
 static void
@@ -1218,7 +1404,7 @@ cleanup(void)
 	    "once.shm", "full.shm", "p.shm", "short.shm", "hdr.shm",
 	    "slots.shm", "l.shm", "new.shm", "crash.shm", "mp.shm",
 	    "robust.shm", "win.shm", "winflood.shm", "rss.shm",
-	    "winhalf.shm" };
+	    "winhalf.shm", "evicts.shm", "store.shm" };
 	size_t	 i;
 
 	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
@@ -1235,11 +1421,14 @@ main(void)
 		return 1;
 	test_parse();
 	test_client_key();
+	test_net_key();
+	test_client_addr();
 	test_open_args();
 	test_gcra();
 	test_all_keys();
 	test_once();
 	test_eviction();
+	test_store();
 	test_persist();
 	test_rss();
 	test_damage();

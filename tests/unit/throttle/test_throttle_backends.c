@@ -209,6 +209,42 @@ redis_handle(const char *sock, pid_t pid)
 	exit(1);
 }
 
+/*
+ * The rate gate's keys of one client (issue 16, F10): its /64 at 2/1h and
+ * its /48 at 3/1h, checked together as gate/head_gates.c does.  Four /64s
+ * of one /48: three admitted, the fourth refused by the /48 and charged
+ * nowhere (its /64 still admits alone); another /48 admits.  The same on
+ * both backends (throttle_client_key and throttle_net_key make the keys).
+ */
+static void
+net_budget(struct throttle *t, const char *name, int64_t now)
+{
+	static const char *const ips[] = { "2001:db8:7:1::1",
+	    "2001:db8:7:2::1", "2001:db8:7:3::1", "2001:db8:7:4::1",
+	    "2001:db8:8:1::1" };
+	static const enum throttle_result want[] = { THROTTLE_OK, THROTTLE_OK,
+	    THROTTLE_OK, THROTTLE_LIMITED, THROTTLE_OK };
+	char			 ip[THROTTLE_CLIENT_KEY_SIZE];
+	char			 net[THROTTLE_CLIENT_KEY_SIZE], what[96];
+	struct throttle_key	 k[2] = { { ip, { 2, 3600 } },
+	    { net, { 3, 3600 } } };
+	long			 ra = 0;
+	size_t			 i;
+
+	for (i = 0; i < sizeof(ips) / sizeof(ips[0]); i++) {
+		snprintf(what, sizeof(what), "%s: %s with its /48", name,
+		    ips[i]);
+		T_INT(throttle_client_key(ips[i], ip, sizeof(ip)), 0, what);
+		T_INT(throttle_net_key(ips[i], net, sizeof(net)), 6, what);
+		T_INT(throttle_check(t, k, 2, now, &ra), want[i], what);
+		if (want[i] == THROTTLE_LIMITED)
+			T_INT(ra, 1200, what);
+	}
+	T_INT(throttle_client_key(ips[3], ip, sizeof(ip)), 0, "key");
+	T_INT(throttle_check(t, k, 1, now, &ra), THROTTLE_OK, "the refused "
+	    "/64 was not charged");
+}
+
 int
 main(void)
 {
@@ -240,12 +276,14 @@ main(void)
 		return 1;
 	}
 	run_script(t, 0, t0, gs);
+	net_budget(t, "shm", t0);
 	throttle_close(t);
 	check_script("shm", gs, 1);
 
 	pid = redis_start(dir, sock);
 	t = redis_handle(sock, pid);
 	run_script(t, 1, 0, gr);
+	net_budget(t, "redis", 0);
 	throttle_close(t);
 	kill(pid, SIGTERM);
 	waitpid(pid, NULL, 0);
