@@ -707,7 +707,9 @@ origin_len(const char *u)
 	return (size_t)(p + 3 - u) + strcspn(p + 3, "/?#");
 }
 
-/* docs/DESIGN.md "Origin", with Origin "null" taken as absent. */
+/* docs/DESIGN.md "Origin": an absent or empty Origin falls back to the
+ * Referer; "null" is an opaque origin, never an allowed one (issue 16,
+ * F9: it was taken as absent). */
 static int
 origin_ok(const struct model_form *f, const char *o, const char *ref)
 {
@@ -715,7 +717,7 @@ origin_ok(const struct model_form *f, const char *o, const char *ref)
 
 	if (f->norigins == 0)
 		return 1;
-	if (o == NULL || *o == '\0' || strcmp(o, "null") == 0) {
+	if (o == NULL || *o == '\0') {
 		if (ref == NULL || *ref == '\0')
 			return f->allow_missing_origin;
 		o = ref;
