@@ -191,11 +191,16 @@ struct conf_dkim {
 struct conf_throttle {
 	int			 redis;		/* backend: 0 shm, 1 redis */
 	struct rate		 per_ip;
+	struct rate		 per_net;	/* IPv6 /48; default 8 per_ip */
+	struct rate		 per_net_v4;	/* IPv4 /24; default off */
 	struct rate		 per_form;
 	struct rate		 global;
 	char			*redis_url;
 	int			 fail_open;	/* backend down: admit */
 	size_t			 entries;	/* shm table slots */
+	char			*client_ip_header; /* NULL: REMOTE_ADDR only */
+	char			*client_ip_param; /* its FastCGI param, HTTP_* */
+	int			 client_ip_last; /* X-Forwarded-For: rightmost */
 };
 
 struct conf_spam {

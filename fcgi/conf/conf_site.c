@@ -2,11 +2,13 @@
  * conf_site: the top-level keys (listen, directories, user, log, ages),
  * "limits", "throttle", "spam" and "metrics" of the config.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <grp.h>
 #include <pwd.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/un.h>
 
 #include <jansson.h>
@@ -15,6 +17,7 @@
 #include "conf/conf_json.h"
 #include "lib/addr.h"
 #include "lib/log.h"
+#include "lib/text.h"
 #include "lib/url.h"
 
 static const char *const conf_top_keys[] = {
@@ -25,8 +28,8 @@ static const char *const conf_top_keys[] = {
 };
 
 static const char *const conf_throttle_keys[] = {
-	"backend", "per_ip", "per_form", "global", "redis", "fail_open",
-	"entries", NULL
+	"backend", "per_ip", "per_net", "per_net_v4", "per_form", "global",
+	"redis", "fail_open", "entries", "client_ip_header", NULL
 };
 
 static const char *const conf_spam_keys[] = {
@@ -119,6 +122,74 @@ conf_metrics(struct conf_ctx *c, json_t *root)
 		    "addresses that may read them");
 }
 
+/* "per_net" (IPv6 /48) and "per_net_v4" (IPv4 /24): a rate or "off";
+ * absent, per_net is per_ip's count 8 times over per_ip's period
+ * (docs/DESIGN.md "Throttle"), per_net_v4 off. */
+static void
+conf_net_rates(struct conf_ctx *c, json_t *o, struct conf_throttle *t)
+{
+	json_t	*v;
+
+	if (t->per_ip.count > 0) {
+		t->per_net.count = t->per_ip.count > RATE_COUNT_MAX / 8 ?
+		    RATE_COUNT_MAX : t->per_ip.count * 8;
+		t->per_net.period = t->per_ip.period;
+	}
+	v = json_object_get(o, "per_net");
+	if (json_is_string(v) && strcmp(json_string_value(v), "off") == 0)
+		t->per_net.count = t->per_net.period = 0;
+	else if (v != NULL)
+		conf_rate(c, "/throttle", o, "per_net", &t->per_net);
+	v = json_object_get(o, "per_net_v4");
+	if (!json_is_string(v) || strcmp(json_string_value(v), "off") != 0)
+		conf_rate(c, "/throttle", o, "per_net_v4", &t->per_net_v4);
+}
+
+/* "client_ip_header": the proxy header that names the client when
+ * REMOTE_ADDR is not an IP address (a unix-socket listener in front),
+ * "X-Forwarded-For" (its rightmost entry) or one whose whole value is
+ * the address ("X-Real-IP"); its FastCGI param is HTTP_ + the name upper
+ * case, '-' as '_'. */
+static void
+conf_client_ip(struct conf_ctx *c, json_t *o, struct conf_throttle *t)
+{
+	const char	*path = "/throttle/client_ip_header";
+	char		*h, *p;
+	size_t		 i, len;
+
+	h = t->client_ip_header = conf_str(c, "/throttle", o,
+	    "client_ip_header", NULL, 0);
+	if (h == NULL)
+		return;
+	len = strlen(h);
+	for (i = 0; i < len; i++)
+		if (!text_alnum((unsigned char)h[i]) && h[i] != '-')
+			break;
+	if (len == 0 || len > 64 || i < len || h[0] == '-') {
+		conf_err(c, path, 0, "\"client_ip_header\" must be a header "
+		    "name such as \"X-Forwarded-For\" or \"X-Real-IP\"");
+		return;
+	}
+	if (strcasecmp(h, "Forwarded") == 0) {
+		conf_err(c, path, 0, "\"Forwarded\" (RFC 7239) is not read: "
+		    "name \"X-Forwarded-For\" or \"X-Real-IP\"");
+		return;
+	}
+	if ((t->client_ip_param = p = malloc(len + 6)) == NULL) {
+		conf_err(c, path, 0, "out of memory");
+		return;
+	}
+	memcpy(p, "HTTP_", 5);
+	for (i = 0; i <= len; i++)
+		p[5 + i] = h[i] == '-' ? '_' : (char)toupper((unsigned char)h[i]);
+	t->client_ip_last = strcasecmp(h, "X-Forwarded-For") == 0;
+	conf_warn(c, path, "\"client_ip_header\" %s is read only when "
+	    "REMOTE_ADDR is not an IP address; the proxy in front must set "
+	    "it on every request (%s), or visitors pick the address they are "
+	    "throttled as", h, t->client_ip_last ? "append the client's "
+	    "address" : "replace what the visitor sent");
+}
+
 void
 conf_throttle(struct conf_ctx *c, json_t *root)
 {
@@ -138,6 +209,7 @@ conf_throttle(struct conf_ctx *c, json_t *root)
 		    "\"shm\" or \"redis\"");
 	free(s);
 	conf_rate(c, "/throttle", o, "per_ip", &t->per_ip);
+	conf_net_rates(c, o, t);
 	conf_rate(c, "/throttle", o, "per_form", &t->per_form);
 	conf_rate(c, "/throttle", o, "global", &t->global);
 	t->redis_url = conf_str(c, "/throttle", o, "redis", NULL, 0);
@@ -150,6 +222,7 @@ conf_throttle(struct conf_ctx *c, json_t *root)
 	t->fail_open = conf_bool(c, "/throttle", o, "fail_open", 0);
 	t->entries = (size_t)conf_int(c, "/throttle", o, "entries", 65536,
 	    1024, 16 * 1024 * 1024);
+	conf_client_ip(c, o, t);
 }
 
 void
@@ -259,6 +332,8 @@ conf_site_free(struct conf *cf)
 	free(cf->user);
 	free(cf->altcha_key_file);
 	free(cf->throttle.redis_url);
+	free(cf->throttle.client_ip_header);
+	free(cf->throttle.client_ip_param);
 	free(cf->spam.rspamd_url);
 	conf_strings_free(cf->metrics_allow, cf->nmetrics_allow);
 }

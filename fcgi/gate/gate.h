@@ -44,6 +44,7 @@ struct gate_in {
 	const struct conf_form	*form;		/* the form posted to */
 	struct throttle		*throttle;	/* NULL: no rate limits */
 	const char		*ip;		/* client address, "" unknown */
+	const char		*ip_why;	/* ip "": why, for the log */
 	int			 https;		/* came over HTTPS */
 	const char		*origin;	/* Origin, NULL: absent */
 	const char		*referer;	/* Referer, NULL: absent */
@@ -85,7 +86,9 @@ struct gate {
 };
 
 /* The head gates, in docs/DESIGN.md's order: rate (every POST to a known
- * form is charged, valid or not), https, origin, type, length. */
+ * form is charged, valid or not; with a per-client rate, a post without
+ * a client IP address is refused 503 "no_client_ip"), https, origin,
+ * type, length. */
 extern const struct gate	 gate_head[];
 extern const size_t		 gate_nhead;
 

@@ -13,16 +13,47 @@
 #include "lib/log.h"
 
 /*
- * Charges the client, the form and the global budget (docs/DESIGN.md
- * "Throttle": every POST to a known form, valid or not).  429 with the
- * wait, or 503 when the table fails and throttle.fail_open is off.
+ * The client's keys into k[*n]: its address (/32, /64) with per_ip, its
+ * network with per_net (IPv6 /48) or per_net_v4 (IPv4 /24).  -1 when a
+ * per-client rate is set and the post has no IP address to charge
+ * (docs/DESIGN.md "Throttle": refused, never left unthrottled).
+ */
+static int
+client_keys(const struct gate_in *in, const struct conf_throttle *t,
+    struct throttle_key *k, size_t *n, char *ipkey, char *netkey)
+{
+	int	 fam;
+
+	if (t->per_ip.count == 0 && t->per_net.count == 0 &&
+	    t->per_net_v4.count == 0)
+		return 0;
+	if (throttle_client_key(in->ip, ipkey, THROTTLE_CLIENT_KEY_SIZE) ==
+	    -1 || (fam = throttle_net_key(in->ip, netkey,
+	    THROTTLE_CLIENT_KEY_SIZE)) == -1)
+		return -1;
+	if (t->per_ip.count > 0)
+		k[(*n)++] = (struct throttle_key){ ipkey, t->per_ip };
+	if (fam == 6 && t->per_net.count > 0)
+		k[(*n)++] = (struct throttle_key){ netkey, t->per_net };
+	if (fam == 4 && t->per_net_v4.count > 0)
+		k[(*n)++] = (struct throttle_key){ netkey, t->per_net_v4 };
+	return 0;
+}
+
+/*
+ * Charges the client (address and network), the form and the global
+ * budget (docs/DESIGN.md "Throttle": every POST to a known form, valid or
+ * not; all keys checked before any is charged).  429 with the wait; 503
+ * when the post has no client address to charge, or when the table fails
+ * and throttle.fail_open is off.
  */
 static void
 rate(struct gate_in *in, struct gate_out *o)
 {
 	const struct conf_throttle	*t = &in->cf->throttle;
-	struct throttle_key		 k[3];
+	struct throttle_key		 k[4];
 	char				 ipkey[THROTTLE_CLIENT_KEY_SIZE];
+	char				 netkey[THROTTLE_CLIENT_KEY_SIZE];
 	char				 formkey[80];
 	enum throttle_result		 r;
 	size_t				 n = 0;
@@ -30,9 +61,13 @@ rate(struct gate_in *in, struct gate_out *o)
 
 	if (in->throttle == NULL)
 		return;
-	if (t->per_ip.count > 0 &&
-	    throttle_client_key(in->ip, ipkey, sizeof(ipkey)) == 0)
-		k[n++] = (struct throttle_key){ ipkey, t->per_ip };
+	if (client_keys(in, t, k, &n, ipkey, netkey) == -1) {
+		log_warn("throttle: refusing a post to \"%s\": no client IP "
+		    "address to charge: %s", in->form->id, in->ip_why != NULL &&
+		    in->ip_why[0] != '\0' ? in->ip_why : "none");
+		gate_refuse(o, 503, "no_client_ip", LANG_TRY_LATER, 60);
+		return;
+	}
 	snprintf(formkey, sizeof(formkey), "form:%s", in->form->id);
 	if (t->per_form.count > 0)
 		k[n++] = (struct throttle_key){ formkey, t->per_form };

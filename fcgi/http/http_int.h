@@ -57,6 +57,8 @@ struct req {
 	int			 json;
 	char			 id[SPOOL_ID_LEN + 1];
 	char			 ip[INET6_ADDRSTRLEN];
+	int			 ip_forwarded;	/* ip from client_ip_header */
+	char			 ip_why[256];	/* ip "": why, for the log */
 	char			 formname[80];	/* escaped, for the log */
 	const char		*outcome;
 	int			 status;

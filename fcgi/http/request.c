@@ -4,7 +4,6 @@
  * the long-lived clients of a worker (request_ctx).
  */
 #include "http/http_int.h"
-#include "lib/addr.h"
 
 
 /* GET .../<form>/challenge: a fresh ALTCHA challenge for the widget. */
@@ -41,6 +40,41 @@ req_challenge(struct req *q)
 
 
 
+
+/*
+ * The client address (docs/DESIGN.md "Throttle"): REMOTE_ADDR, or when it
+ * is not an IP address (a unix-socket listener in front) the address in
+ * throttle.client_ip_header; none: q->ip "" and q->ip_why the cause.
+ */
+static void
+req_client_ip(struct req *q)
+{
+	const struct conf_throttle	*t = &q->cf->throttle;
+	const char			*ra, *hv = NULL;
+	char				 e1[80], e2[80];
+	int				 rc;
+
+	ra = req_param(q, "REMOTE_ADDR");
+	if (t->client_ip_param != NULL && (hv = req_param(q,
+	    t->client_ip_param)) == NULL)
+		hv = "";
+	rc = throttle_client_addr(ra, hv, t->client_ip_last, q->ip,
+	    sizeof(q->ip));
+	q->ip_forwarded = rc == 1;
+	if (rc != -1)
+		return;
+	log_escape(e1, sizeof(e1), ra != NULL ? ra : "", ra != NULL ?
+	    strlen(ra) : 0);
+	if (hv == NULL)
+		snprintf(q->ip_why, sizeof(q->ip_why), "REMOTE_ADDR \"%s\" is "
+		    "not an IP address (behind a unix-socket listener, set "
+		    "throttle.client_ip_header)", e1);
+	else
+		snprintf(q->ip_why, sizeof(q->ip_why), "REMOTE_ADDR \"%s\" is "
+		    "not an IP address, nor is client_ip_header %s \"%s\"", e1,
+		    t->client_ip_header, log_escape(e2, sizeof(e2), hv,
+		    strlen(hv)));
+}
 
 /* The counter of each outcome word that has its own; the others count
  * by their status (req_status_counters). */
@@ -108,7 +142,9 @@ req_metrics(struct req *q, const char *id, size_t idlen)
 	for (i = 0; i < q->cf->nmetrics_allow; i++)
 		if (strcmp(q->cf->metrics_allow[i], q->ip) == 0)
 			break;
-	if (i == q->cf->nmetrics_allow || q->ctx->stats == NULL) {
+	/* REMOTE_ADDR's address only, never one a header claims. */
+	if (i == q->cf->nmetrics_allow || q->ip_forwarded ||
+	    q->ctx->stats == NULL) {
 		req_fail(q, 404, NULL, "unknown_form", LANG_NO_FORM);
 		return 1;
 	}
@@ -128,7 +164,7 @@ request_handle(const struct request_ctx *ctx, FCGX_Request *r)
 {
 	struct req	 q;
 	struct timespec	 t1;
-	const char	*method, *id, *addr;
+	const char	*method, *id;
 	size_t		 idlen;
 	enum req_sub	 sub;
 
@@ -140,9 +176,7 @@ request_handle(const struct request_ctx *ctx, FCGX_Request *r)
 	clock_gettime(CLOCK_MONOTONIC, &q.t0);
 	q.json = req_wants_json(&q);
 	q.lang = req_lang(&q, LANG_ALL);
-	addr = req_param(&q, "REMOTE_ADDR");
-	if (addr_ip_ok(addr))
-		snprintf(q.ip, sizeof(q.ip), "%s", addr);
+	req_client_ip(&q);
 	method = req_param(&q, "REQUEST_METHOD");
 	if (method == NULL)
 		method = "";

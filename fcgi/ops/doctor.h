@@ -57,7 +57,8 @@ int	 doctor_main(const char *path, int argc, char **argv);
  * naming an rspamd trap, ends with " — fix: " and what to do, the record
  * to publish when a record is wrong.  After the site's own records come
  * the traps (SPOOF_REPLYTO, MID_RHS_WWW, FORGED_SENDER, an unaligned
- * envelope) and, per recipient domain, its next hop: MTA-STS, DANE,
+ * envelope, a throttle.client_ip_header the per-client limits would
+ * trust) and, per recipient domain, its next hop: MTA-STS, DANE,
  * TLS-RPT and a summary; whatever DNS or HTTPS cannot answer is reported
  * "unknown" (warn), never as secure.
  * resolver is "IP[:PORT]" or "[IPv6]:PORT", or NULL for the nameservers of

@@ -2,7 +2,8 @@
  * doctor_traps: config choices that make rspamd score every notification
  * up (rules/misc.lua SPOOF_REPLYTO, regexp/compromised_hosts.lua
  * MID_RHS_WWW, plugins/forged_recipients.lua FORGED_SENDER), the part of
- * `form2mail doctor` of issue 14 part 2; see doctor.h.
+ * `form2mail doctor` of issue 14 part 2, and a client_ip_header the
+ * per-client limits would trust (issue 16, F4); see doctor.h.
  */
 #include <sys/types.h>
 
@@ -162,6 +163,32 @@ doctor_traps_envelope(struct doctor *d, struct buf *fix)
 		    d->fromdom);
 }
 
+/*
+ * The client address of the per-client limits (docs/DESIGN.md
+ * "Throttle"): a configured client_ip_header is trusted whenever
+ * REMOTE_ADDR is not an IP address, so the proxy in front must set it.
+ * Said only when the header is configured and a per-client rate is set.
+ */
+static void
+doctor_traps_client(struct doctor *d)
+{
+	const struct conf_throttle	*t = &d->cf->throttle;
+
+	if (t->client_ip_header == NULL || (t->per_ip.count == 0 &&
+	    t->per_net.count == 0 && t->per_net_v4.count == 0))
+		return;
+	doctor_say(d, D_WARN, "have nginx restore REMOTE_ADDR "
+	    "(set_real_ip_from unix:; real_ip_header X-Forwarded-For;) and "
+	    "remove throttle.client_ip_header, or make sure the proxy sets "
+	    "the header", "Client address: when "
+	    "REMOTE_ADDR is not an IP address (a unix-socket listener in "
+	    "front) the per-client limits take it from %s%s; the proxy there "
+	    "must set that header on every request, or visitors choose the "
+	    "address they are throttled as (with REMOTE_ADDR an address the "
+	    "header is ignored)", t->client_ip_header, t->client_ip_last ?
+	    " (its rightmost entry)" : "");
+}
+
 void
 doctor_traps(struct doctor *d)
 {
@@ -170,5 +197,6 @@ doctor_traps(struct doctor *d)
 	doctor_traps_spoof(d, &fix);
 	doctor_traps_mid(d, &fix);
 	doctor_traps_envelope(d, &fix);
+	doctor_traps_client(d);
 	buf_free(&fix);
 }

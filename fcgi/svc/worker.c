@@ -38,7 +38,8 @@ worker_needs(const struct conf *cf, int *need_key)
 		if (cf->forms[i].auto_text != NULL)
 			need_table = 1;
 	}
-	if (cf->throttle.per_ip.count || cf->throttle.per_form.count ||
+	if (cf->throttle.per_ip.count || cf->throttle.per_net.count ||
+	    cf->throttle.per_net_v4.count || cf->throttle.per_form.count ||
 	    cf->throttle.global.count)
 		need_table = 1;
 	return need_table;

@@ -374,6 +374,37 @@ static const struct {
 	  "rate COUNT/PERIOD" },
 	{ "zero rate", "{ \"throttle\": { \"global\": \"0/1h\" },\n"
 	  GOOD_BODY GOOD_FORMS, 1, "\"global\" must be a rate" },
+	/* Issue 16 F10: the network budgets; F4: client_ip_header. */
+	{ "network rates", "{ \"throttle\": { \"per_ip\": \"5/10m\", "
+	  "\"per_net\": \"100/1h\", \"per_net_v4\": \"20/1h\" },\n" GOOD_BODY
+	  GOOD_FORMS, 0, NULL },
+	{ "network rates off", "{ \"throttle\": { \"per_ip\": \"5/10m\", "
+	  "\"per_net\": \"off\", \"per_net_v4\": \"off\" },\n" GOOD_BODY
+	  GOOD_FORMS, 0, NULL },
+	{ "bad per_net", "{ \"throttle\": { \"per_net\": \"lots\" },\n"
+	  GOOD_BODY GOOD_FORMS, 1, "form2mail.json:1:28: \"per_net\" must be a "
+	  "rate COUNT/PERIOD" },
+	{ "per_net_v4 a number", "{ \"throttle\": { \"per_net_v4\": 5 },\n"
+	  GOOD_BODY GOOD_FORMS, 1, "form2mail.json:1:31: \"per_net_v4\" must "
+	  "be a rate" },
+	{ "per_net Off", "{ \"throttle\": { \"per_net\": \"Off\" },\n"
+	  GOOD_BODY GOOD_FORMS, 1, "\"per_net\" must be a rate" },
+	{ "client_ip_header", "{ \"throttle\": { \"client_ip_header\": "
+	  "\"X-Forwarded-For\" },\n" GOOD_BODY GOOD_FORMS, 0,
+	  "form2mail.json:1:37: warning: \"client_ip_header\" X-Forwarded-For "
+	  "is read only when REMOTE_ADDR is not an IP address" },
+	{ "client_ip_header with a space", "{ \"throttle\": { "
+	  "\"client_ip_header\": \"X Real IP\" },\n" GOOD_BODY GOOD_FORMS, 1,
+	  "form2mail.json:1:37: \"client_ip_header\" must be a header name" },
+	{ "client_ip_header empty", "{ \"throttle\": { "
+	  "\"client_ip_header\": \"\" },\n" GOOD_BODY GOOD_FORMS, 1,
+	  "\"client_ip_header\" must be a header name" },
+	{ "client_ip_header with a colon", "{ \"throttle\": { "
+	  "\"client_ip_header\": \"X-Real-IP:\" },\n" GOOD_BODY GOOD_FORMS, 1,
+	  "\"client_ip_header\" must be a header name" },
+	{ "client_ip_header Forwarded", "{ \"throttle\": { "
+	  "\"client_ip_header\": \"forwarded\" },\n" GOOD_BODY GOOD_FORMS, 1,
+	  "\"Forwarded\" (RFC 7239) is not read" },
 	{ "unknown backend", "{ \"throttle\": { \"backend\": \"memcached\" },\n"
 	  GOOD_BODY GOOD_FORMS, 1, "\"backend\" must be \"shm\" or \"redis\"" },
 	{ "rspamd over plain http to a remote host", "{ \"spam\": { "
@@ -555,6 +586,44 @@ main(void)
 			T_OK(strstr(errs, cases[i].want) != NULL,
 			    "%s: expected a message with\n  [%s]\ngot:\n%s",
 			    cases[i].name, cases[i].want, errs);
+	}
+
+	/* The network budgets' defaults (docs/DESIGN.md "Throttle"). */
+	rc = load("{ \"throttle\": { \"per_ip\": \"5/10m\", "
+	    "\"client_ip_header\": \"X-Real-IP\" },\n" GOOD_BODY GOOD_FORMS,
+	    errs, sizeof(errs));
+	snprintf(path, sizeof(path), "%s/form2mail.json", dir);
+	T_INT(conf_load(path, &cf), 0, "per_ip only loads");
+	if (cf != NULL) {
+		T_INT(cf->throttle.per_net.count, 40, "per_net: 8 per_ip");
+		T_INT(cf->throttle.per_net.period, 600, "per_net: its period");
+		T_INT(cf->throttle.per_net_v4.count, 0, "per_net_v4: off");
+		T_STR(cf->throttle.client_ip_param, "HTTP_X_REAL_IP",
+		    "the header's param");
+		T_INT(cf->throttle.client_ip_last, 0, "X-Real-IP: whole");
+		conf_free(cf);
+	}
+	rc = load("{ \"throttle\": { \"per_ip\": \"200000/1d\", "
+	    "\"client_ip_header\": \"x-forwarded-for\" },\n" GOOD_BODY
+	    GOOD_FORMS, errs, sizeof(errs));
+	T_INT(conf_load(path, &cf), 0, "a high per_ip loads");
+	if (cf != NULL) {
+		T_INT(cf->throttle.per_net.count, RATE_COUNT_MAX, "per_net: "
+		    "capped");
+		T_INT(cf->throttle.client_ip_last, 1, "X-Forwarded-For: the "
+		    "rightmost entry");
+		T_STR(cf->throttle.client_ip_param, "HTTP_X_FORWARDED_FOR",
+		    "any case");
+		conf_free(cf);
+	}
+	rc = load("{ \"throttle\": { \"per_net_v4\": \"10/1h\" },\n"
+	    GOOD_BODY GOOD_FORMS, errs, sizeof(errs));
+	T_INT(conf_load(path, &cf), 0, "per_net_v4 alone loads");
+	if (cf != NULL) {
+		T_INT(cf->throttle.per_net.count, 0, "no per_ip: no per_net");
+		T_INT(cf->throttle.per_net_v4.count, 10, "per_net_v4 count");
+		T_INT(cf->throttle.per_net_v4.period, 3600, "per_net_v4 period");
+		conf_free(cf);
 	}
 
 	T_INT(conf_load("/nonexistent/form2mail.json", &cf), 2, "missing file");

@@ -475,6 +475,59 @@ main(void)
 	in.ip = "2001:db8::2";
 	expect("same /64 shares the budget", &in, "-", 0, NULL, 0);
 	T_STR(run(&in, &o), "rate", "the /64's third post");
+	/* Issue 16 F10: the /64s of a /48 share per_net; IPv4 /24s
+	 * per_net_v4.  Every key checked before any is charged. */
+	cf.throttle.per_net = (struct rate){ 3, 3600 };
+	in.ip = "2001:db8:7:1::1";
+	expect("/48: first /64", &in, "-", 0, NULL, 0);
+	in.ip = "2001:db8:7:2::1";
+	expect("/48: second /64", &in, "-", 0, NULL, 0);
+	in.ip = "2001:db8:7:3::1";
+	expect("/48: third /64", &in, "-", 0, NULL, 0);
+	in.ip = "2001:db8:7:4::1";
+	T_STR(run(&in, &o), "rate", "/48: a fourth /64 is throttled");
+	T_INT(o.status, 429, "429");
+	T_INT(o.retry_after, 1200, "Retry-After: the /48's");
+	in.ip = "2001:db8:8:4::1";
+	expect("the next /48", &in, "-", 0, NULL, 0);
+	expect("its /64's second post", &in, "-", 0, NULL, 0);
+	T_STR(run(&in, &o), "rate", "its /64's third post: per_ip");
+	in.ip = "192.0.2.20";
+	expect("IPv4 without per_net_v4", &in, "-", 0, NULL, 0);
+	in.ip = "192.0.2.21";
+	expect("another /24 neighbour", &in, "-", 0, NULL, 0);
+	cf.throttle.per_net_v4 = (struct rate){ 3, 3600 };
+	in.ip = "192.0.2.22";
+	expect("per_net_v4: the /24's first", &in, "-", 0, NULL, 0);
+	in.ip = "192.0.2.23";
+	expect("per_net_v4: second", &in, "-", 0, NULL, 0);
+	in.ip = "::ffff:192.0.2.24";
+	expect("per_net_v4: third (IPv4-mapped)", &in, "-", 0, NULL, 0);
+	in.ip = "192.0.2.25";
+	T_STR(run(&in, &o), "rate", "per_net_v4: the /24's fourth");
+	in.ip = "192.0.3.25";
+	expect("per_net_v4: the next /24", &in, "-", 0, NULL, 0);
+	/* Issue 16 F4: no client address, a per-client rate: 503. */
+	{
+		static const char *const bad[] = { "", "unix:", "garbage",
+		    "192.0.2.7:80", "[2001:db8::1]" };
+
+		for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+			in.ip = bad[i];
+			in.ip_why = "REMOTE_ADDR is not an IP address";
+			expect(bad[i], &in, "rate", 503, "no_client_ip", 60);
+		}
+		in.ip_why = NULL;
+		expect("no reason given", &in, "rate", 503, "no_client_ip", 60);
+		cf.throttle.per_ip.count = cf.throttle.per_net.count =
+		    cf.throttle.per_net_v4.count = 0;
+		expect("no per-client rate: no address needed", &in, "-", 0,
+		    NULL, 0);
+		cf.throttle.per_net_v4 = (struct rate){ 3, 3600 };
+		expect("per_net_v4 alone needs one", &in, "rate", 503,
+		    "no_client_ip", 60);
+		cf.throttle.per_net_v4.count = 0;
+	}
 	body_cases(t);
 	message_cases();
 	if (t != NULL)

@@ -141,9 +141,11 @@ static const struct row {
 	  PART("name", "Ada") FILEPART("cv", "", "application/octet-stream",
 	  "") END, NULL, "accepted", 200, SPOOLED },
 	/* docs/DESIGN.md "Throttle": a client address that is not an IP address
-	 * is refused (503).  Today it is admitted, unthrottled per client. */
+	 * is refused (503), never admitted unthrottled (issue 16, F4). */
 	{ "no_remote_addr", "POST", "/f/contact", JSON "REMOTE_ADDR=\n", URLENC,
-	  GOOD, NULL, "accepted", 200, SPOOLED },
+	  GOOD, NULL, "no_client_ip", 503, 0 },
+	{ "remote_addr_unix", "POST", "/f/contact", JSON "REMOTE_ADDR=unix:\n",
+	  URLENC, GOOD, NULL, "no_client_ip", 503, 0 },
 
 	/* honeypot and spam: as accepted, nothing sent */
 	{ "honeypot_json", "POST", "/f/contact", JSON, URLENC,
