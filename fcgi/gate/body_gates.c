@@ -2,6 +2,7 @@
  * body_gates: the gates that judge a post by its parsed body (gate.h):
  * challenge, captcha, fields, honeypot, content, duplicate.
  */
+#include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
@@ -29,9 +30,12 @@ invalid(struct gate_out *o, const char *field, const char *code,
 }
 
 /* The ALTCHA payload (docs/DESIGN.md "Challenge"): valid, not expired,
- * solved, and never seen before (a replay store entry per payload). */
+ * solved, and never seen before (an entry per payload in the replay
+ * store, which never forgets one before its expiry).  NULL: it passes;
+ * else why not, with *down the errno when the store could not answer
+ * (ENOSPC: full; -1: no store). */
 static const char *
-challenge_why(struct gate_in *in)
+challenge_why(struct gate_in *in, int *down)
 {
 	const struct form_field	*p = form_get(in->post, CHALLENGE_FIELD);
 	enum challenge_result	 r;
@@ -46,24 +50,36 @@ challenge_why(struct gate_in *in)
 	    time(NULL), rkey, sizeof(rkey), &expires);
 	if (r != CHALLENGE_OK)
 		return challenge_result_name(r);
-	if (in->throttle == NULL)
+	*down = -1;
+	if (in->replay == NULL)
 		return "no replay store";
-	once = throttle_once(in->throttle, rkey, "", (int64_t)(expires + 1) *
+	once = throttle_once(in->replay, rkey, "", (int64_t)(expires + 1) *
 	    1000000, throttle_now_us(), NULL, 0);
-	if (once == 0)
-		return "replayed";
-	if (once == -1)
-		return "replay store error";
-	return NULL;
+	if (once == -1) {
+		*down = errno;
+		return errno == ENOSPC ? "replay store full" : strerror(errno);
+	}
+	*down = 0;
+	return once == 0 ? "replayed" : NULL;
 }
 
+/* A payload the store cannot record is refused, never let through
+ * twice: 503, try later (full: until payloads expire, at most the
+ * form's challenge "expires"). */
 static void
 challenge(struct gate_in *in, struct gate_out *o)
 {
 	const char	*why;
+	int		 down = 0;
 
-	if (!in->form->altcha || (why = challenge_why(in)) == NULL)
+	if (!in->form->altcha || (why = challenge_why(in, &down)) == NULL)
 		return;
+	if (down != 0) {
+		log_err("request id=%s challenge refused: %s%s", in->id,
+		    down == ENOSPC || down == -1 ? "" : "replay store: ", why);
+		gate_refuse(o, 503, "replay_unavailable", LANG_TRY_LATER, 60);
+		return;
+	}
 	log_info("request id=%s challenge refused: %s", in->id, why);
 	invalid(o, CHALLENGE_FIELD, "challenge", "challenge_failed");
 }

@@ -56,6 +56,8 @@ struct gate_in {
 	/* The body gates. */
 	const struct form	*post;		/* the parsed body */
 	const unsigned char	*altcha_key;	/* NULL: no ALTCHA key */
+	struct throttle		*replay;	/* ALTCHA payloads used; NULL:
+						   none (ALTCHA refused) */
 	struct captcha		*captcha;	/* the form's client, or NULL */
 	char			*id;		/* the submission id; REPEAT:
 						   set to the first post's */

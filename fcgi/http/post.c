@@ -11,7 +11,8 @@ static void
 gate_facts(struct req *q, struct gate_in *in)
 {
 	*in = (struct gate_in){ .cf = q->cf, .form = q->form,
-	    .throttle = q->ctx->throttle, .ip = q->ip, .ip_why = q->ip_why,
+	    .throttle = q->ctx->throttle, .replay = q->ctx->replay,
+	    .ip = q->ip, .ip_why = q->ip_why,
 	    .https = req_is_https(q),
 	    .origin = req_param(q, "HTTP_ORIGIN"),
 	    .referer = req_param(q, "HTTP_REFERER"),

@@ -22,7 +22,8 @@ struct throttle;
 
 /*
  * What a worker holds while it serves: the config, the shared throttle
- * table (opened by the master before the fork), the ALTCHA HMAC key, and
+ * table and the ALTCHA replay store (opened by the master before the
+ * fork; with Redis one handle), the ALTCHA HMAC key, and
  * per-process clients (one libcurl handle each) for captcha providers and
  * rspamd.  Nothing here is a DKIM key or the SMTP password.  Filled by
  * svc/worker.h's worker_env_open().
@@ -30,6 +31,7 @@ struct throttle;
 struct request_ctx {
 	const struct conf	*cf;
 	struct throttle		*throttle;	/* NULL: no limits, no dedupe */
+	struct throttle		*replay;	/* ALTCHA replays; NULL: none */
 	const unsigned char	*altcha_key;	/* NULL: no form has one */
 	const unsigned char	*confirm_key;	/* autoresponder.confirm's
 						   (mail/confirm.h); NULL:

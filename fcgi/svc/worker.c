@@ -79,6 +79,25 @@ worker_confirm_key(const struct conf *cf, unsigned char *key, char *err,
 	return challenge_key_load(path, key, err, errsize);
 }
 
+/* The ALTCHA replay store (docs/DESIGN.md "Challenge"): Redis keeps
+ * every key to its expiry, so the throttle's own handle; shared memory,
+ * a table of its own that never evicts (throttle_open_store()), so that
+ * a flood of rate keys cannot make it forget a payload.  0 or -1. */
+static int
+worker_replay(const struct conf *cf, struct worker_shared *sh, char *err,
+    size_t errsize)
+{
+	char	 path[4096];
+
+	if (cf->throttle.redis) {
+		sh->replay = sh->thr;
+		return 0;
+	}
+	snprintf(path, sizeof(path), "%s/replay.shm", cf->state_dir);
+	return throttle_open_store(path, cf->throttle.entries, &sh->replay,
+	    err, errsize);
+}
+
 static int
 worker_key(const struct conf *cf, unsigned char *key, char *err,
     size_t errsize)
@@ -105,6 +124,9 @@ worker_shared_open(struct worker_shared *sh, const struct conf *cf,
 		if (worker_throttle(cf, &sh->thr, err, sizeof(err)) == -1) {
 			log_err("throttle: %s", err);
 			sh->thr = NULL;
+		} else if (worker_replay(cf, sh, err, sizeof(err)) == -1) {
+			log_err("replay store: %s", err);
+			sh->replay = NULL;
 		}
 		sh->have_key = worker_key(cf, sh->altcha_key, err,
 		    sizeof(err)) == 0;
@@ -133,6 +155,10 @@ worker_shared_open(struct worker_shared *sh, const struct conf *cf,
 		log_err("throttle: %s", err);
 		goto fail;
 	}
+	if (need_key && worker_replay(cf, sh, err, sizeof(err)) == -1) {
+		log_err("replay store: %s", err);
+		goto fail;
+	}
 	/* A Redis that is down fails requests (or admits them, fail_open),
 	 * not the start. */
 	if (cf->throttle.redis && throttle_ping(sh->thr, err,
@@ -147,6 +173,9 @@ fail:
 void
 worker_shared_close(struct worker_shared *sh)
 {
+	if (sh->replay != sh->thr)
+		throttle_close(sh->replay);
+	sh->replay = NULL;
 	throttle_close(sh->thr);
 	sh->thr = NULL;
 	explicit_bzero(sh->altcha_key, sizeof(sh->altcha_key));
@@ -200,6 +229,7 @@ worker_env_open(struct request_ctx *ctx, const struct conf *cf,
 	ctx->cf = cf;
 	if (sh != NULL) {
 		ctx->throttle = sh->thr;
+		ctx->replay = sh->replay;
 		ctx->altcha_key = sh->have_key ? sh->altcha_key : NULL;
 		ctx->confirm_key = sh->have_confirm_key ? sh->confirm_key :
 		    NULL;

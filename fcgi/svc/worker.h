@@ -25,6 +25,8 @@ struct throttle;
 
 struct worker_shared {
 	struct throttle	*thr;		/* NULL: no limits, no dedupe */
+	struct throttle	*replay;	/* ALTCHA replays: shm, its own
+					   table; Redis, thr; NULL: none */
 	struct stats	*stats;		/* NULL: no counters (set by the owner) */
 	unsigned char	 altcha_key[CHALLENGE_KEY_LEN];
 	int		 have_key;
