@@ -33,6 +33,7 @@
 #define FGUARD_BUF_FIRST	(16 * 1024)
 #define FGUARD_READ_CHUNK	(64 * 1024)
 #define FGUARD_DRAIN_MAX	(64 * 1024)
+#define FGUARD_ACCEPT_BATCH	32
 /* Log lines about refused connections: a burst, then one per second. */
 #define FGUARD_LOG_BURST	10
 
@@ -235,8 +236,12 @@ fguard_deadline(const struct fguard_conn *c)
 	return r < q ? r : q;
 }
 
-/* Accepts one connection into a free slot (the oldest goes when none). */
-static void
+/*
+ * Accepts one connection into a free slot (the oldest goes when none).
+ * Returns -1 when there was none to accept, 1 when it is ready at once,
+ * else 0.
+ */
+static int
 fguard_accept(const char *addrs, int64_t now)
 {
 	struct sockaddr_storage	 ss;
@@ -250,7 +255,7 @@ fguard_accept(const char *addrs, int64_t now)
 		if (errno == EMFILE || errno == ENFILE || errno == ENOMEM ||
 		    errno == ENOBUFS)
 			log_err("fastcgi: accept: %s", strerror(errno));
-		return;
+		return -1;
 	}
 	for (i = 0; i < FGUARD_PENDING && c == NULL; i++) {
 		if (fg.pend[i].fd == -1)
@@ -268,9 +273,9 @@ fguard_accept(const char *addrs, int64_t now)
 	fguard_peer(c, &ss);
 	if (!fguard_addr_ok(&ss, addrs)) {
 		fguard_drop(c, "not in FCGI_WEB_SERVER_ADDRS");
-		return;
+		return 0;
 	}
-	(void)fguard_fill(c, now);
+	return fguard_fill(c, now) == 0 && fguard_is_ready(c);
 }
 
 /* The oldest ready connection becomes libfcgi's; its fd, or -1. */
@@ -339,8 +344,12 @@ fguard_wait(const char *addrs)
 			    now ? "request not complete in time" :
 			    "record not complete in time");
 	}
+	/* A batch: the backlog drains faster than a flood of connections
+	 * fills it, and a ready connection ends the batch. */
 	if (pfd[0].revents & POLLIN)
-		fguard_accept(addrs, now);
+		for (i = 0; i < FGUARD_ACCEPT_BATCH; i++)
+			if (fguard_accept(addrs, now) != 0)
+				break;
 	return 0;
 }
 
