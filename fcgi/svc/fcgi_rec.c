@@ -119,8 +119,6 @@ frec_header(struct frec *st)
 		return FREC_ETYPE;
 	if (id == 0)
 		return FREC_EMGMT;
-	if (st->phase == FREC_PH_DONE)
-		return FREC_ETRAIL;
 	if (st->padding > 0 && (st->content == 0 || st->type == FREC_T_BEGIN))
 		return FREC_EPAD;
 	if (st->type == FREC_T_BEGIN) {
@@ -192,6 +190,8 @@ frec_feed(struct frec *st, const unsigned char *p, size_t n)
 			k = n - i < st->padding ? n - i : st->padding;
 			st->padding -= (uint32_t)k;
 			i += k;
+		} else if (st->phase == FREC_PH_DONE) {
+			st->err = FREC_ETRAIL;
 		} else {
 			st->hdr[st->hlen++] = p[i++];
 			if (st->hlen == sizeof(st->hdr)) {
