@@ -27,6 +27,7 @@
 #include <fcgios.h>
 
 #include "lib/log.h"
+#include "lib/rate.h"
 #include "svc/fcgi_guard.h"
 #include "svc/fcgi_rec.h"
 
@@ -59,20 +60,11 @@ static struct {
 	unsigned		 log_n, log_lost;
 } fg = { .lfd = -1, .cur = { .fd = -1 } };
 
-static int64_t
-fguard_now(void)
-{
-	struct timespec	 ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* A refused connection: logged, but an attacker does not fill the log. */
 static void
 fguard_log(const struct fguard_conn *c, const char *what)
 {
-	int64_t	 sec = fguard_now() / 1000;
+	int64_t	 sec = rate_clock_ms() / 1000;
 
 	if (sec != fg.log_sec) {
 		if (fg.log_lost > 0)
@@ -313,7 +305,7 @@ fguard_wait(const char *addrs)
 	struct pollfd		 pfd[FGUARD_PENDING + 1];
 	struct fguard_conn	*map[FGUARD_PENDING + 1];
 	struct timespec		 ts, *tsp = NULL;
-	int64_t			 now = fguard_now(), first = INT64_MAX, d;
+	int64_t			 now = rate_clock_ms(), first = INT64_MAX, d;
 	nfds_t			 n = 1, i;
 
 	pfd[0].fd = fg.lfd;
@@ -335,7 +327,7 @@ fguard_wait(const char *addrs)
 	}
 	if (ppoll(pfd, n, tsp, &fg.mask) == -1)
 		return -1;
-	now = fguard_now();
+	now = rate_clock_ms();
 	for (i = 1; i < n; i++) {
 		if (pfd[i].revents != 0 && fguard_fill(map[i], now) == -1)
 			continue;
@@ -398,7 +390,7 @@ fguard_read_more(struct fguard_conn *c, char *buf, size_t len)
 	int		 rc;
 
 	for (;;) {
-		now = fguard_now();
+		now = rate_clock_ms();
 		total = c->accepted + FGUARD_REQUEST_MS - now;
 		left = total < FGUARD_RECORD_MS ? total : FGUARD_RECORD_MS;
 		if (left <= 0 || (rc = poll(&pfd, 1, (int)left)) == 0) {
