@@ -198,6 +198,12 @@ fguard_fill(struct fguard_conn *c, int64_t now)
 			fguard_drop(c, strerror(errno));
 			return -1;
 		}
+		if (n == 0 && c->len == 0) {
+			/* connected and closed: a probe, not worth a line */
+			close(c->fd);
+			fguard_free(c);
+			return -1;
+		}
 		if (n == 0) {
 			fguard_drop(c, "closed before the request was complete");
 			return -1;
@@ -307,6 +313,7 @@ fguard_wait(const char *addrs)
 	struct timespec		 ts, *tsp = NULL;
 	int64_t			 now = rate_clock_ms(), first = INT64_MAX, d;
 	nfds_t			 n = 1, i;
+	int			 ready = 0;
 
 	pfd[0].fd = fg.lfd;
 	pfd[0].events = POLLIN;
@@ -331,14 +338,17 @@ fguard_wait(const char *addrs)
 	for (i = 1; i < n; i++) {
 		if (pfd[i].revents != 0 && fguard_fill(map[i], now) == -1)
 			continue;
-		if (!fguard_is_ready(map[i]) && fguard_deadline(map[i]) <= now)
+		if (fguard_is_ready(map[i]))
+			ready = 1;
+		else if (fguard_deadline(map[i]) <= now)
 			fguard_drop(map[i], map[i]->accepted + FGUARD_REQUEST_MS <=
 			    now ? "request not complete in time" :
 			    "record not complete in time");
 	}
 	/* A batch: the backlog drains faster than a flood of connections
-	 * fills it, and a ready connection ends the batch. */
-	if (pfd[0].revents & POLLIN)
+	 * fills it, and a ready connection ends the batch (none is accepted
+	 * while one is ready: it could be the oldest, evicted). */
+	if ((pfd[0].revents & POLLIN) && !ready)
 		for (i = 0; i < FGUARD_ACCEPT_BATCH; i++)
 			if (fguard_accept(addrs, now) != 0)
 				break;
