@@ -1438,6 +1438,23 @@ def default_config(directory, socket_path=None, mta=None, pki=None, dkim=None,
     return cfg
 
 
+def mailless_config(wd, **overrides):
+    """For tests of the worker side: a config under Workdir `wd` (f2m/)
+    with a test PKI and DKIM keys, SMTP to a free port nobody listens on
+    and an unused password, then `overrides` merged in. -> (cfg, pki,
+    path of the config, written)."""
+    pki = make_pki(wd.sub("pki"))
+    keys = make_dkim_keys(wd.sub("dkim"), "example.test")
+    d = wd.sub("f2m")
+    cfg = default_config(d, pki=pki, dkim=keys)
+    write_secret(cfg["smtp"]["password_file"], "unused\n")
+    cfg["smtp"]["url"] = "smtps://localhost:%d" % free_port()
+    cfg = merge(cfg, overrides)
+    path = os.path.join(d, "form2mail.json")
+    write_config(path, cfg)
+    return cfg, pki, path
+
+
 def contact_form(**overrides):
     """The standard test form `contact` (recipients sales@ and info@)."""
     f = {

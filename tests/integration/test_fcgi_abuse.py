@@ -235,16 +235,8 @@ def pct(xs, p):
 
 def main():
     with h.Workdir() as wd:
-        pki = h.make_pki(wd.sub("pki"))
-        keys = h.make_dkim_keys(wd.sub("dkim"), "example.test")
-        d = wd.sub("f2m")
-        cfg = h.default_config(d, pki=pki, dkim=keys)
-        h.write_secret(cfg["smtp"]["password_file"], "unused\n")
-        cfg["smtp"]["url"] = "smtps://localhost:%d" % h.free_port()
-        cfg["workers"] = WORKERS
-        cfg["duplicate_window"] = 0
-        path = os.path.join(d, "form2mail.json")
-        h.write_config(path, cfg)
+        cfg, pki, path = h.mailless_config(wd, workers=WORKERS,
+                                           duplicate_window=0)
         f2m = h.Form2mail(path)
         f2m.start()
         nginx = h.Nginx(wd.sub("nginx"), pki, f2m.socket)
