@@ -433,6 +433,7 @@ doctor_config(void)
 	write_file("pw", "pw\n", 0600);
 	snprintf(text, sizeof(text),
 	    "{ \"listen\": \"unix:%s/sock\", \"spool_dir\": \"%s/spool\",\n"
+	    "  \"user\": \"nobody\",\n"
 	    "  \"state_dir\": \"%s/state\", \"templates_dir\": \"%s/templates\",\n"
 	    "  \"sender\": { \"from\": \"Forms <forms@example.test>\",\n"
 	    "              \"hostname\": \"mail.example.test\" },\n"
