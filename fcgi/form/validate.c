@@ -254,6 +254,10 @@ validate_content(const struct conf_form *cfm, const struct form *f,
 		if (validate_reaches(cfm, r, ff) && (why = validate_judge(cfm,
 		    ff->value, ff->value_len, &links)) != NULL)
 			return why;
+		/* An extra field's name is its label in the mail. */
+		if (validate_extra_shown(cfm, ff) && (why = validate_judge(cfm,
+		    ff->name, ff->name_len, &links)) != NULL)
+			return why;
 	}
 	for (i = 0; i < f->nfiles; i++)
 		if (f->files[i].filename != NULL && (why = validate_judge(cfm,

@@ -67,10 +67,11 @@ int	 validate_extra_shown(const struct conf_form *,
 /*
  * The content rules of issues 3 and 16 (F7) over every visitor-typed
  * value that reaches the notification, each counted once: the configured
- * fields, the extras it shows (validate_extra_shown), the visitor's
- * subject, Reply-To address and name that form_resolve() picked into r
- * (_subject, subject, _replyto, replyto, realname, from_name; whatever
- * their names), and the file names of the uploads.  Values that reach
+ * fields, the extras it shows (validate_extra_shown) and their names
+ * (each one's label in the mail), the visitor's subject, Reply-To
+ * address and name that form_resolve() picked into r (_subject,
+ * subject, _replyto, replyto, realname, from_name; whatever their
+ * names), and the file names of the uploads.  Values that reach
  * no message (_next, redirect, ignored extras, captcha tokens) are not
  * judged.  More links than max_links in all ("http://", "https://" and
  * "www." counted, ASCII case-insensitive) -> "links"; a blocked phrase

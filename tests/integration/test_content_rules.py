@@ -2,8 +2,9 @@
 value that reaches the mail, through nginx (issue 16, F7).
 
 A post whose subject (Formspree/FormSubmit `_subject`, NMS/Web3Forms
-`subject`), Reply-To (`_replyto`, `replyto`) or Reply-To name
-(`realname`, `from_name`) carries more links than max_links or a blocked
+`subject`), Reply-To (`_replyto`, `replyto`), Reply-To name
+(`realname`, `from_name`) or the name of an extra field shown in the
+mail (extra_fields "include") carries more links than max_links or a blocked
 phrase is spam: answered exactly like an accepted post (200 with an id),
 nothing spooled.  Values that reach no message (`_next`, `redirect`) are
 not judged: a post with them is accepted and spooled.
@@ -45,6 +46,9 @@ def main():
         cfg["forms"]["subj"] = h.contact_form(**rules)
         # no reply_to field: _replyto / replyto and the name are read;
         # extras are ignored, so only the route carries them to the mail
+        # extras included: an extra field's name is shown in the mail
+        cfg["forms"]["extra"] = h.contact_form(extra_fields="include",
+                                               **rules)
         cfg["forms"]["reply"] = h.contact_form(
             fields={"email": {"required": False, "reply_to": False}},
             extra_fields="ignore", redirect_allowlist=["https://site.test/"],
@@ -123,6 +127,13 @@ def cases(ngx, cfg):
          dict(GOOD, _replyto="x@example.org", realname="cheap pills shop"))
     spam(ngx, cfg, "reply", "from_name with a blocked phrase",
          dict(GOOD, replyto="x@example.org", from_name="cheap pills shop"))
+    # an extra field's name reaches the mail as its label
+    ham(ngx, cfg, "extra", "extra field with one link in its name",
+        dict(GOOD, **{"see www.a.example": "x"}))
+    spam(ngx, cfg, "extra", "extra field named with two links",
+         dict(GOOD, **{LINKS: "x"}))
+    spam(ngx, cfg, "extra", "extra field named with a blocked phrase",
+         dict(GOOD, **{PHRASE: "x"}))
     # what reaches no message is not judged: max_links 1 and two URLs
     ham(ngx, cfg, "reply", "_next and redirect hold URLs",
         dict(GOOD, message="www.a.example", _next="https://site.test/x",

@@ -303,6 +303,12 @@ static const struct {
 	{ "email=a@b.test&realname=SEO+services", -1, C_IGNORE, "phrase" },
 	{ "email=a@b.test&from_name=SEO+services", -1, C_IGNORE, "phrase" },
 	{ "realname=SEO+services", -1, C_IGNORE, NULL },
+	/* an extra's name is its label in the mail: judged when shown */
+	{ "Buy+cheap+pills=x", -1, 0, "phrase" },
+	{ "Buy+cheap+pills=x", -1, C_IGNORE, NULL },
+	{ "www.a.test+www.b.test=x", 1, 0, "links" },
+	{ "www.a.test=x", 1, 0, NULL },
+	{ "www.a.test=www.b.test", 1, 0, "links" },
 	/* what reaches no message is not judged */
 	{ "redirect=https://site.test/thanks", 0, 0, NULL },
 	{ "_next=https://site.test/thanks", 0, 0, NULL },
