@@ -34,8 +34,8 @@ struct autoreply_mail {
 
 /*
  * A key of the "seen once" set: prefix and 16 octets of SHA-256 over the
- * form (NULL: none) and the mailbox's canonical key, in hex; so the
- * table holds no address.
+ * form (NULL: none) and the mailbox's canonical key (or, for autook:, the
+ * exact address), in hex; so the table holds no address.
  */
 static void
 autoreply_key(const char *prefix, const char *form, const char *canon,
@@ -96,29 +96,33 @@ autoreply_forget(struct throttle *t, const char *key, const char *id)
 }
 
 /*
- * Whether the mailbox confirmed for this form: a probe of its once key
+ * Whether the address confirmed for this form: a probe of its once key
  * with an entry that expires at once (present: 0, confirmed).  A table
  * error counts as not confirmed: one more confirmation, not a reply.
+ * The key is the exact address the link went to, not its mailbox key:
+ * addr_canonical() folds dots and tags for every domain, which is
+ * stricter for a budget but would let a confirmed bob@ stand for a
+ * stranger's b.ob@ or bob-smith@ where those are other people.
  */
 static int
-autoreply_is_confirmed(const struct conf_form *cfm, const char *canon,
+autoreply_is_confirmed(const struct conf_form *cfm, const char *addr,
     struct throttle *t)
 {
 	char	 key[AUTOREPLY_KEY_SIZE];
 	int64_t	 now = throttle_now_us();
 
-	autoreply_key("autook:", cfm->id, canon, key);
+	autoreply_key("autook:", cfm->id, addr, key);
 	return throttle_once(t, key, "", now + 1, now, NULL, 0) == 0;
 }
 
 static void
-autoreply_remember(const struct conf_form *cfm, const char *canon,
+autoreply_remember(const struct conf_form *cfm, const char *addr,
     struct throttle *t, const char *id)
 {
 	char	 key[AUTOREPLY_KEY_SIZE];
 	int64_t	 now = throttle_now_us();
 
-	autoreply_key("autook:", cfm->id, canon, key);
+	autoreply_key("autook:", cfm->id, addr, key);
 	autoreply_forget(t, key, id);	/* a probe's entry, if any */
 	if (throttle_once(t, key, "1", now + (int64_t)AUTOREPLY_CONFIRMED_KEEP *
 	    1000000, now, NULL, 0) == -1)
@@ -289,7 +293,7 @@ autoreply_send(const struct conf *cf, const struct conf_form *cfm,
 	}
 	if (!autoreply_budget(cfm, canon, "auto:", t, id))
 		return;
-	if (cfm->auto_confirm && !autoreply_is_confirmed(cfm, canon, t)) {
+	if (cfm->auto_confirm && !autoreply_is_confirmed(cfm, to->value, t)) {
 		autoreply_ask(cf, cfm, to->value, confirm_key, id);
 		return;
 	}
@@ -339,6 +343,6 @@ autoreply_confirm(const struct conf *cf, const struct conf_form *cfm,
 		autoreply_forget(t, key, c.id);
 		return AUTOREPLY_ERROR;
 	}
-	autoreply_remember(cfm, c.canon, t, c.id);
+	autoreply_remember(cfm, c.addr, t, c.id);
 	return AUTOREPLY_SENT;
 }

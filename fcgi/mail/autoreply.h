@@ -16,12 +16,13 @@
  * counts them again).  Keys in the throttle's "seen once" set hold a
  * digest, never an address.
  *
- * Double opt-in (auto_confirm): a mailbox not yet confirmed for the form
+ * Double opt-in (auto_confirm): an address not yet confirmed for the form
  * first gets only the signed link (mail/confirm.h; _form, _date, _link);
  * the reply goes once its page is POSTed (autoreply_confirm()), which
- * remembers the mailbox as confirmed for AUTOREPLY_CONFIRMED_KEEP in the
- * same bounded set (an entry the table evicts only means one more
- * confirmation, within the same budgets); a confirmed mailbox's later
+ * remembers that exact address (not its mailbox key: another spelling
+ * may be another person) as confirmed for AUTOREPLY_CONFIRMED_KEEP in
+ * the same bounded set (an entry the table evicts only means one more
+ * confirmation, within the same budgets); a confirmed address's later
  * posts get the reply directly.  Both mails obey both budgets.
  */
 #ifndef F2M_AUTOREPLY_H
