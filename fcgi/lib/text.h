@@ -107,9 +107,11 @@ int	 text_field_name_ok(const char *s, size_t len);
  * of well-formed UTF-8, each a Unicode letter or mark (L*, Mn, Mc: Latin,
  * Greek, Cyrillic, Arabic, CJK, ...), a space, an apostrophe (' or
  * U+2019) or a hyphen (- or U+2010), with at least one letter and no
- * space first, last or twice in a row; 0 otherwise (NULL included).  So
- * no digit of any script, no '@', '.', ':' or '/' (no address, no URL),
- * no symbol, punctuation, control or format character.
+ * space first, last or twice in a row, each mark on a letter and at most
+ * 4 in a row; 0 otherwise (NULL included).  So no digit of any script,
+ * no '@', '.', ':' or '/' (no address, no URL), no symbol, punctuation,
+ * control or format character; nor the few letters and marks that are
+ * invisible or drawn like URL punctuation (text_name.c lists them).
  */
 int	 text_name_ok(const char *s, size_t len, size_t max);
 

@@ -102,6 +102,16 @@ def phase_cannon(ngx, cfg):
     body = text_of(replies[0][1]) if replies else ""
     check(len(replies) == 1 and "Zoé O'Brien-Ha" in body, "a real name "
           "still greets the visitor", "Zoé O'Brien-Ha", body[:200])
+    # a URL spelled in letters: Lisu tone letters drawn like "." and ":"
+    # (U+A4F8, U+A4FD), a Hangul filler (U+3164) as an invisible space
+    for name, to in (("WIN CASH AT spam\ua4f8example", "lisu@example.org"),
+                     ("VISIT\u3164spam\ua4fdexample", "fill@example.org")):
+        before = set(spool(cfg))
+        post(ngx, "auto", {"name": name, "email": to, "message": "hi"})
+        replies = to_visitor(new_mail(cfg, before), cfg)
+        body = text_of(replies[0][1]) if replies else ""
+        check(len(replies) == 1 and "spam" not in body, "a look-alike URL "
+              "in letters is left out (%s)" % to, "no spam", body[:200])
 
 
 def confirm_link(m, port, form):

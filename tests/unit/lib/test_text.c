@@ -440,6 +440,27 @@ static const struct {
 	{ "a\xe2\x88\x95" "b", 0 },			/* division slash */
 	{ "a\xef\xbc\xa0" "b", 0 },			/* fullwidth @ */
 	{ "a\xc2\xb7" "b", 0 },			/* middle dot */
+	/* letters that look like URL punctuation, invisible letters */
+	{ "spam\xea\x93\xb8" "example", 0 },		/* Lisu tone: . */
+	{ "a\xea\x93\xbd" "b", 0 },			/* Lisu tone: : */
+	{ "spam\xea\x9e\x8f" "example", 0 },		/* sinological dot */
+	{ "http\xcb\x90", 0 },			/* triangular colon */
+	{ "a\xc7\x83", 0 },				/* retroflex click: ! */
+	{ "WIN\xe3\x85\xa4" "FREE", 0 },		/* Hangul filler */
+	{ "\xe3\x85\xa4", 0 },
+	{ "a\xef\xbe\xa0" "b", 0 },			/* halfwidth filler */
+	{ "a\xcd\x8f" "b", 0 },			/* grapheme joiner */
+	{ "a\xef\xb8\x8f", 0 },			/* variation selector */
+	/* marks: on a letter, a few at a time */
+	{ "\xcc\x81", 0 },				/* a mark alone */
+	{ "\xcc\x81" "a", 0 },			/* before any letter */
+	{ "a \xcc\x81" "b", 0 },			/* after a space */
+	{ "a-\xcc\x81" "b", 0 },			/* after a hyphen */
+	{ "e\xcc\xa3\xcc\x82", 1 },			/* Vietnamese: 2 */
+	{ "a\xcc\x81\xcc\x82\xcc\x83\xcc\x84", 1 },	/* 4 */
+	{ "a\xcc\x81\xcc\x82\xcc\x83\xcc\x84\xcc\x85", 0 },	/* 5 */
+	{ "\xe0\xa4\x95\xe0\xa5\x8d\xe0\xa4\xb7\xe0\xa4\xbf", 1 },
+							/* Devanagari kssi */
 	/* controls, format characters, bidi, spaces */
 	{ "a\tb", 0 }, { "a\nb", 0 }, { "a\r\nBcc: x", 0 }, { "a\x7f", 0 },
 	{ "a\xc2\x85", 0 },				/* NEL */
