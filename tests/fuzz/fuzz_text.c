@@ -11,7 +11,9 @@
  *  - text_hex writes two digits per octet that text_hexval reads back;
  *  - text_name_ok (the autoresponder's name rule) accepts only header
  *    text of at most max code points holding no ASCII digit, '@', '.',
- *    ':', '/', '$', '<' or '&', no space first or last, no two in a row.
+ *    ':', '/', '$', '<' or '&', no space first or last, no two in a row,
+ *    no combining mark first, no Hangul filler, grapheme joiner or Lisu
+ *    tone letter.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -132,6 +134,7 @@ fz_name(const uint8_t *data, size_t size)
 {
 	const char	*s = (const char *)data;
 	size_t		 i, max = size > 0 ? data[0] % 64 : 60;
+	uint32_t	 cp;
 
 	if (!text_name_ok(s, size, max))
 		return;
@@ -141,6 +144,17 @@ fz_name(const uint8_t *data, size_t size)
 	for (i = 0; i < size; i++)
 		if ((s[i] >= '0' && s[i] <= '9') || strchr("@.:/$<&\t", s[i]) !=
 		    NULL || (s[i] == ' ' && i + 1 < size && s[i + 1] == ' '))
+			abort();
+	/* No combining mark first; no Hangul filler (U+3164), grapheme
+	 * joiner (U+034F) or Lisu tone letter (U+A4F8..U+A4FF) at all. */
+	if (text_utf8_next(data, size, &cp) == 0 || (cp >= 0x300 &&
+	    cp <= 0x36f))
+		abort();
+	for (i = 0; i + 1 < size; i++)
+		if ((data[i] == 0xcd && data[i + 1] == 0x8f) ||
+		    (i + 2 < size && ((data[i] == 0xe3 && data[i + 1] == 0x85 &&
+		    data[i + 2] == 0xa4) || (data[i] == 0xea &&
+		    data[i + 1] == 0x93 && data[i + 2] >= 0xb8))))
 			abort();
 }
 
