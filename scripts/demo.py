@@ -16,6 +16,7 @@ DKIM results, and exits (0 when the mail arrived signed and verified).
 """
 
 import argparse
+import grp
 import json
 import os
 import secrets
@@ -63,6 +64,9 @@ def load_password(path):
 def demo_config(fdir, mta, dkim, port):
     cfg = h.default_config(fdir, mta=mta, dkim=dkim,
                            password_file=os.path.join(fdir, "smtp-password"))
+    # the FastCGI socket for nginx only (issue 16 F1): its group, 0660
+    cfg["listen_mode"] = "0660"
+    cfg["listen_group"] = h.web_group()
     cfg["forms"]["contact"]["allowed_origins"] = [
         "https://127.0.0.1:%d" % port, "https://localhost:%d" % port]
     return cfg
@@ -186,6 +190,9 @@ def main():
         say("  Maildir:       %s/new   (every recipient lands here, X-Original-To tells which)"
             % mta.maildir)
         say("  form2mail:     pid %d, config %s, log %s" % (f2m.pid, conf_path, f2m.log_file))
+        st = os.stat(f2m.socket)
+        say("  FastCGI:       %s, mode %04o, group %s (the web server's; never 0666)"
+            % (f2m.socket, st.st_mode & 0o7777, grp.getgrgid(st.st_gid).gr_name))
         say("  SMTP:          %s as %s (Postfix log %s)"
             % (cfg["smtp"]["url"], mta.username, mta.maillog))
         say("\n  DKIM records to publish for %s:" % DOMAIN)

@@ -4,6 +4,7 @@
  * limit before they could overflow.
  */
 #include <stddef.h>
+#include <time.h>
 
 #include "lib/rate.h"
 
@@ -80,4 +81,13 @@ rate_parse(const char *s, struct rate *out)
 	out->count = count;
 	out->period = period;
 	return 0;
+}
+
+int64_t
+rate_clock_ms(void)
+{
+	struct timespec	 ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }

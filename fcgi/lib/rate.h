@@ -1,10 +1,13 @@
 /*
  * rate: durations ("90", "90s", "10m", "1h", "5d") and rates
  * ("COUNT/PERIOD": "5/10m"), as the config and the throttle take them
- * (docs/DESIGN.md "Config").  One struct rate for both.
+ * (docs/DESIGN.md "Config").  One struct rate for both.  And the
+ * monotonic clock in milliseconds, for deadlines.
  */
 #ifndef F2M_RATE_H
 #define F2M_RATE_H
+
+#include <stdint.h>
 
 #include "lib/buf.h"		/* F2M_WUR */
 
@@ -36,5 +39,8 @@ long	rate_duration(const char *s);
  * malformed or out of range.
  */
 int	rate_parse(const char *s, struct rate *out) F2M_WUR;
+
+/* CLOCK_MONOTONIC in milliseconds: what deadlines are measured on. */
+int64_t	rate_clock_ms(void);
 
 #endif

@@ -20,6 +20,7 @@
 #include <unbound.h>
 
 #include "lib/buf.h"
+#include "lib/rate.h"
 #include "ops/doctor.h"
 #include "ops/doctor_int.h"
 #include "lib/file.h"
@@ -115,15 +116,6 @@ doctor_cb(void *arg, int err, struct ub_result *res)
 	q->res = res;
 }
 
-static long
-doctor_ms(void)
-{
-	struct timespec	 ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 enum doctor_dns
 doctor_query_ub(struct doctor *d, struct ub_ctx *ub, const char *name,
     int type, struct ub_result **res, int *secure, char *why, size_t whysize)
@@ -147,9 +139,9 @@ doctor_query_ub(struct doctor *d, struct ub_ctx *ub, const char *name,
 		snprintf(why, whysize, "resolver: %s", ub_strerror(r));
 		return DNS_FAIL;
 	}
-	deadline = doctor_ms() + DOCTOR_DNS_TIMEOUT * 1000L;
+	deadline = rate_clock_ms() + DOCTOR_DNS_TIMEOUT * 1000L;
 	while (!q.done) {
-		if ((left = deadline - doctor_ms()) <= 0) {
+		if ((left = deadline - rate_clock_ms()) <= 0) {
 			(void)ub_cancel(ub, id);
 			snprintf(why, whysize, "no answer within %d s",
 			    DOCTOR_DNS_TIMEOUT);

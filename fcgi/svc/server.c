@@ -32,7 +32,7 @@
 #include "lib/stats.h"
 #include "throttle/throttle.h"
 
-#define SERVER_BACKLOG		128
+#define SERVER_BACKLOG		1024
 #define SERVER_STOP_GRACE	10	/* seconds before SIGKILL */
 
 enum child_kind { CHILD_WORKER, CHILD_DELIVERER };

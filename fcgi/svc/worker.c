@@ -2,7 +2,6 @@
  * worker: the worker's state and loop, for serve and CGI; see worker.h.
  */
 #include <errno.h>
-#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,6 +17,7 @@
 #include "gate/spam.h"
 #include "http/request.h"
 #include "lib/log.h"
+#include "svc/fcgi_guard.h"
 #include "svc/privsep.h"
 #include "svc/sandbox.h"
 #include "svc/worker.h"
@@ -278,20 +278,17 @@ worker_env_close(struct request_ctx *ctx)
 }
 
 /*
- * SIGTERM and SIGINT are held back everywhere but in ppoll(), the wait
- * for a connection: a reload or stop lets the request in hand finish.
- * Inside FCGX_Accept_r() a signal must not arrive either: after accept()
- * libfcgi waits in select() for the first record of a unix socket
- * connection and closes it when interrupted (nginx: 502).  The listening
- * socket is non-blocking (server_run), so a worker that lost the race for
- * a connection gets EAGAIN instead of sleeping in accept() with the
- * signals held back.
+ * SIGTERM and SIGINT are held back everywhere but in the guard's wait
+ * for a complete request (svc/fcgi_guard.h, OS_Accept): a reload or stop
+ * lets the request in hand finish, and a worker that waits wakes and
+ * ends (FCGX_Accept_r returns -EINTR).  The listening socket is
+ * non-blocking (server_run): a worker that lost the race for a
+ * connection gets EAGAIN and waits again.
  */
 static void
 worker_loop(const struct request_ctx *ctx, FCGX_Request *req, int lfd,
     volatile sig_atomic_t *stop)
 {
-	struct pollfd	 pfd;
 	sigset_t	 term, waitmask;
 	int		 rc;
 
@@ -301,16 +298,8 @@ worker_loop(const struct request_ctx *ctx, FCGX_Request *req, int lfd,
 	sigprocmask(SIG_BLOCK, &term, &waitmask);
 	sigdelset(&waitmask, SIGTERM);
 	sigdelset(&waitmask, SIGINT);
-	pfd.fd = lfd;
-	pfd.events = POLLIN;
+	fguard_init(lfd, ctx->cf->max_body, &waitmask);
 	while (!*stop) {
-		if (ppoll(&pfd, 1, NULL, &waitmask) == -1) {
-			if (errno != EINTR) {
-				log_err("poll: %s", strerror(errno));
-				sleep(1);
-			}
-			continue;
-		}
 		if ((rc = FCGX_Accept_r(req)) < 0) {
 			if (rc == -EAGAIN || rc == -EWOULDBLOCK || rc == -EINTR)
 				continue;

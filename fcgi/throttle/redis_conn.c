@@ -29,6 +29,7 @@
 #include <hiredis/hiredis.h>
 
 #include "lib/log.h"
+#include "lib/rate.h"
 #include "throttle/throttle_backend.h"
 
 #define THROTTLE_REDIS_PORT	6379
@@ -50,15 +51,6 @@ conn_seterr(struct redis_conn *r, const char *fmt, ...)
 	vsnprintf(r->errstr, sizeof(r->errstr), fmt, ap);
 	va_end(ap);
 	errno = saved;
-}
-
-static int64_t
-conn_mono_ms(void)
-{
-	struct timespec	 ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 /* URLs (throttle.h, throttle_open_redis). */
@@ -451,9 +443,9 @@ conn_connect(struct redis_conn *r)
 	size_t		 i, n = r->is_unix ? 1 : r->naddr;
 	int		 e = EIO;
 
-	deadline = conn_mono_ms() + r->timeout_ms;
+	deadline = rate_clock_ms() + r->timeout_ms;
 	for (i = 0; i < n; i++) {
-		left = deadline - conn_mono_ms();
+		left = deadline - rate_clock_ms();
 		if (i > 0 && left <= 0)
 			break;
 		if (left < 1)
@@ -489,7 +481,7 @@ conn_connect(struct redis_conn *r)
 		goto fail;
 	}
 	if (getrandom(&rnd, sizeof(rnd), GRND_NONBLOCK) != (ssize_t)sizeof(rnd))
-		rnd = (uint64_t)conn_mono_ms() ^ ((uint64_t)(uintptr_t)c
+		rnd = (uint64_t)rate_clock_ms() ^ ((uint64_t)(uintptr_t)c
 		    << 16);
 	r->pid = getpid();
 	snprintf(r->tag, sizeof(r->tag), "%lx.%016llx", (unsigned long)r->pid,
@@ -539,7 +531,7 @@ redis_conn_ready(struct redis_conn *r)
 	}
 	if (r->c != NULL)
 		return 0;
-	if (r->retry_at_ms != 0 && conn_mono_ms() < r->retry_at_ms) {
+	if (r->retry_at_ms != 0 && rate_clock_ms() < r->retry_at_ms) {
 		errno = r->last_errno;
 		return -1;
 	}
@@ -556,7 +548,7 @@ redis_conn_ready(struct redis_conn *r)
 	    r->backoff_ms * 2;
 	if (r->backoff_ms > THROTTLE_BACKOFF_MAX_MS)
 		r->backoff_ms = THROTTLE_BACKOFF_MAX_MS;
-	r->retry_at_ms = conn_mono_ms() + r->backoff_ms;
+	r->retry_at_ms = rate_clock_ms() + r->backoff_ms;
 	if (!r->down)
 		log_err("%s: %s; throttle operations fail until it answers",
 		    r->name, r->errstr);

@@ -793,8 +793,11 @@ userdb {{
   args = uid=65534 gid=65534 home=/nonexistent
 }}
 service auth {{
+  # Postfix's smtpd (mail_owner) only, not every local user
   unix_listener {self.auth_socket} {{
-    mode = 0666
+    mode = 0660
+    user = postfix
+    group = postfix
   }}
 }}
 # Dovecot delays repeated failures from one IP (anvil "auth penalty": 2 s,
@@ -1138,7 +1141,7 @@ class Nginx:
         self._started_once = False
         self.port = port or free_port()
         self.http_port = http_port or free_port()
-        self.user = user or ("www-data" if _user_exists("www-data") else "nobody")
+        self.user = user or web_user()
         self.snippet = snippet
         self.extra_http = extra_http
         self.extra_server = extra_server
@@ -1320,6 +1323,19 @@ http {{
             return ""
 
 
+def web_user():
+    """The user the harness's nginx runs as: www-data, else nobody."""
+    return "www-data" if _user_exists("www-data") else "nobody"
+
+
+def web_group():
+    """The primary group of web_user(): the FastCGI socket's group, so
+    the socket can be 0660 (issue 16 F1: not 0666)."""
+    import grp
+    import pwd
+    return grp.getgrgid(pwd.getpwnam(web_user()).pw_gid).gr_name
+
+
 def _user_exists(name):
     import pwd
     try:
@@ -1386,7 +1402,9 @@ def default_config(directory, socket_path=None, mta=None, pki=None, dkim=None,
     sock = socket_path or os.path.join(d, "f2m.sock")
     cfg = {
         "listen": "unix:" + sock,
-        "listen_mode": "0666",
+        # the web server's group only (issue 16 F1), never 0666
+        "listen_mode": "0660",
+        "listen_group": web_group(),
         "workers": 2,
         "spool_dir": os.path.join(d, "spool"),
         "state_dir": os.path.join(d, "state"),
@@ -1418,6 +1436,23 @@ def default_config(directory, socket_path=None, mta=None, pki=None, dkim=None,
     if dkim is not None:
         cfg["dkim"] = dkim.config()
     return cfg
+
+
+def mailless_config(wd, **overrides):
+    """For tests of the worker side: a config under Workdir `wd` (f2m/)
+    with a test PKI and DKIM keys, SMTP to a free port nobody listens on
+    and an unused password, then `overrides` merged in. -> (cfg, pki,
+    path of the config, written)."""
+    pki = make_pki(wd.sub("pki"))
+    keys = make_dkim_keys(wd.sub("dkim"), "example.test")
+    d = wd.sub("f2m")
+    cfg = default_config(d, pki=pki, dkim=keys)
+    write_secret(cfg["smtp"]["password_file"], "unused\n")
+    cfg["smtp"]["url"] = "smtps://localhost:%d" % free_port()
+    cfg = merge(cfg, overrides)
+    path = os.path.join(d, "form2mail.json")
+    write_config(path, cfg)
+    return cfg, pki, path
 
 
 def contact_form(**overrides):
