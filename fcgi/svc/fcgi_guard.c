@@ -51,6 +51,7 @@ struct fguard_conn {
 
 static struct {
 	int			 on;
+	int			 stopping;	/* fguard_stop: no more accepts */
 	int			 lfd;
 	size_t			 max;		/* buffer limit per connection */
 	sigset_t		 mask;
@@ -315,7 +316,7 @@ fguard_wait(const char *addrs)
 	nfds_t			 n = 1, i;
 	int			 ready = 0;
 
-	pfd[0].fd = fg.lfd;
+	pfd[0].fd = fg.stopping ? -1 : fg.lfd;	/* poll skips -1 */
 	pfd[0].events = POLLIN;
 	for (i = 0; i < FGUARD_PENDING; i++) {
 		if (fg.pend[i].fd == -1)
@@ -356,6 +357,22 @@ fguard_wait(const char *addrs)
 }
 
 void
+fguard_stop(void)
+{
+	fg.stopping = 1;
+}
+
+size_t
+fguard_pending(void)
+{
+	size_t	 i, n = 0;
+
+	for (i = 0; i < FGUARD_PENDING; i++)
+		n += fg.pend[i].fd != -1;
+	return n;
+}
+
+void
 fguard_init(int lfd, size_t max_body, const sigset_t *waitmask)
 {
 	size_t	 i;
@@ -385,6 +402,10 @@ OS_Accept(int listen_sock, int fail_on_intr, const char *webServerAddrs)
 	for (;;) {
 		if ((fd = fguard_take()) != -1)
 			return fd;
+		if (fg.stopping && fguard_pending() == 0) {
+			errno = EINTR;
+			return -1;
+		}
 		if (fguard_wait(webServerAddrs) == -1)
 			return -1;
 	}

@@ -35,7 +35,8 @@
  * Signals: OS_Accept waits in ppoll() with the mask given to
  * fguard_init, the only place SIGTERM/SIGINT get through
  * (svc/worker.c, worker_loop); it then fails with EINTR and libfcgi's
- * FCGX_Accept_r returns -EINTR.
+ * FCGX_Accept_r returns -EINTR.  The worker then calls fguard_stop()
+ * and goes on accepting until fguard_pending() is 0.
  *
  * One worker process, one thread: the state is static.
  */
@@ -58,5 +59,15 @@
  * tests) OS_Accept fails with EINVAL and the others pass through.
  */
 void	 fguard_init(int lfd, size_t max_body, const sigset_t *waitmask);
+
+/*
+ * A stopping worker (a reload, a stop) accepts nothing more but still
+ * serves the connections it holds: each becomes ready or meets its
+ * deadline (at most FGUARD_REQUEST_MS), so a connection nginx handed
+ * over is answered, not reset.  fguard_pending() counts them; OS_Accept
+ * fails with EINTR once stopping with none left.
+ */
+void	 fguard_stop(void);
+size_t	 fguard_pending(void);
 
 #endif

@@ -280,10 +280,11 @@ worker_env_close(struct request_ctx *ctx)
 /*
  * SIGTERM and SIGINT are held back everywhere but in the guard's wait
  * for a complete request (svc/fcgi_guard.h, OS_Accept): a reload or stop
- * lets the request in hand finish, and a worker that waits wakes and
- * ends (FCGX_Accept_r returns -EINTR).  The listening socket is
- * non-blocking (server_run): a worker that lost the race for a
- * connection gets EAGAIN and waits again.
+ * lets the request in hand finish, and a worker that waits wakes, stops
+ * accepting, and ends once the connections it holds are served or past
+ * their deadlines (FCGX_Accept_r returns -EINTR; fguard_stop).  The
+ * listening socket is non-blocking (server_run): a worker that lost the
+ * race for a connection gets EAGAIN and waits again.
  */
 static void
 worker_loop(const struct request_ctx *ctx, FCGX_Request *req, int lfd,
@@ -299,7 +300,12 @@ worker_loop(const struct request_ctx *ctx, FCGX_Request *req, int lfd,
 	sigdelset(&waitmask, SIGTERM);
 	sigdelset(&waitmask, SIGINT);
 	fguard_init(lfd, ctx->cf->max_body, &waitmask);
-	while (!*stop) {
+	for (;;) {
+		if (*stop) {
+			fguard_stop();
+			if (fguard_pending() == 0)
+				break;
+		}
 		if ((rc = FCGX_Accept_r(req)) < 0) {
 			if (rc == -EAGAIN || rc == -EWOULDBLOCK || rc == -EINTR)
 				continue;

@@ -41,10 +41,16 @@ filled up, remounted read-only, and made unwritable to the service user
 (posts get 503, the deliverer does not send again a message it cannot
 remove).
 
+A worker holds several connections while their requests arrive
+(svc/fcgi_guard.h), so the one holding a half-sent body serves the load
+meanwhile: its kill -9 loses the load connections it held at that moment
+(unanswered, nginx says 502; nothing that was answered 200 is lost), at
+most the load's 4 per kill and only within a second of a kill.
+
 A reload must not drop a connection a worker of the old config has
-accepted but not yet read (libfcgi waits for the first FastCGI record in
-select(); a SIGTERM there closed it and nginx answered 502): workers hold
-SIGTERM back everywhere but in their poll for a connection (server.c).
+accepted but not yet served: a stopping worker accepts nothing more but
+serves what it holds, each connection until ready or its deadline
+(svc/fcgi_guard.h, fguard_stop; svc/worker.c, worker_loop).
 
 Runs as root (mount, chown); exit 77 (skipped) otherwise.
 """
@@ -150,6 +156,7 @@ class Load:
     def __init__(self, sock, tag, threads=4):
         self.sock, self.tag, self.n = sock, tag, threads
         self.results = []
+        self.failed_at = []     # time.monotonic() when a post got no answer
         self._stop = threading.Event()
         self._lock = threading.Lock()
         self._threads = []
@@ -161,6 +168,8 @@ class Load:
             r = post(self.sock, "%s-%d-%d" % (self.tag, k, i))
             with self._lock:
                 self.results.append(r)
+                if r[0] == -1:
+                    self.failed_at.append(time.monotonic())
 
     def start(self):
         for k in range(self.n):
@@ -634,7 +643,7 @@ def read_answer(s):
 def worker_kills(svc, mta):
     name = "kill -9 workers mid-request (body half sent) under load"
     load = Load(svc.sock, "wk").start()
-    killed, answers = [], []
+    killed, answers, kill_at = [], [], []
     try:
         time.sleep(0.3)
         for i in range(3):
@@ -642,6 +651,7 @@ def worker_kills(svc, mta):
             check(pid is not None, "%s: a worker holds the half request" %
                   name)
             if pid:
+                kill_at.append(time.monotonic())
                 os.kill(pid, signal.SIGKILL)
                 killed.append(pid)
             answers.append(read_answer(s))
@@ -661,10 +671,22 @@ def worker_kills(svc, mta):
         check(re.search(r"worker %d killed by signal 9; restarting" % p,
                         svc.log()), "%s: master restarted %d" % (name, p))
     ok = [sid for s, sid, _ in res if s == 200]
-    other = [(s, d) for s, sid, d in res if s != 200]
+    errors = [(s, d) for s, sid, d in res if s not in (200, -1)]
     check(len(ok) >= 30, "%s: load was real" % name, ">= 30", len(ok))
-    check(not other, "%s: load requests on other workers unaffected" % name,
-          [], other[:3])
+    check(not errors, "%s: no load request answered with an error" % name,
+          [], errors[:3])
+    # The worker that holds the half request serves the load meanwhile
+    # (svc/fcgi_guard.h: a slow connection does not hold a worker), so
+    # its kill takes with it the load connections it held at that
+    # moment: each unanswered (nginx says 502), within a second of a
+    # kill, and never more than the load's 4 connections per kill.
+    lost = load.failed_at
+    stray = [round(t - kill_at[0], 2) for t in lost
+             if not any(0 <= t - k <= 1.0 for k in kill_at)]
+    check(not stray, "%s: load posts lost only at a kill (s after the "
+          "first kill)" % name, [], stray)
+    check(len(lost) <= 4 * len(kill_at), "%s: at most the killed worker's "
+          "connections lost" % name, "<= %d" % (4 * len(kill_at)), len(lost))
     mids = [mid_of(s) for s in ok]
     got = wait_delivered(mta, mids)
     bad = {k: v for k, v in got.items() if v != 1}
@@ -672,8 +694,8 @@ def worker_kills(svc, mta):
     half = [m for m in mta.messages() if b"midreq-" in m[1]]
     check(not half, "%s: nothing of a half-sent request delivered" % name,
           [], len(half))
-    row(name, "load: 200 x%d, others 0 failed; killed ones: %s" %
-        (len(ok), answers[0] if answers else "-"), "-",
+    row(name, "load: 200 x%d, %d lost with the killed worker; killed ones: "
+        "%s" % (len(ok), len(lost), answers[0] if answers else "-"), "-",
         "%d of %d once; half-sent: 0" % (len(ok) - len(bad), len(ok)),
         describe(None))
 
