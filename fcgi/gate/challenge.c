@@ -115,6 +115,14 @@ ch_key_read(const char *path, unsigned char key[CHALLENGE_KEY_LEN],
 
 	if ((fd = file_open_private(path, 1, &st, err, errsize)) == -1)
 		return errno == ENOENT ? 1 : -1;
+	/* Whoever owns the key knows it: another user's file (0600 is
+	 * theirs to read) would let them mint challenges and links. */
+	if (st.st_uid != geteuid() && st.st_uid != 0) {
+		snprintf(err, errsize, "%s: owned by uid %lu, not by this "
+		    "process's user (uid %lu) or root; chown it or remove it",
+		    path, (unsigned long)st.st_uid, (unsigned long)geteuid());
+		goto out;
+	}
 	if (st.st_size != CHALLENGE_KEY_LEN) {
 		snprintf(err, errsize, "%s: holds %lld octets, not %d", path,
 		    (long long)st.st_size, CHALLENGE_KEY_LEN);

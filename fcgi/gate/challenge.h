@@ -54,7 +54,7 @@
 /*
  * Loads the HMAC key from path (a regular file of exactly
  * CHALLENGE_KEY_LEN octets, not a symlink, no permission bits for group
- * or others).  When path does not exist, draws CHALLENGE_KEY_LEN octets
+ * or others, owned by the effective user or root).  When path does not exist, draws CHALLENGE_KEY_LEN octets
  * from getrandom(), writes them to a temporary file beside path (0600,
  * O_EXCL, fsync) and link()s it to path, then fsyncs the directory; when
  * another process won that race, its key is loaded instead.  So all

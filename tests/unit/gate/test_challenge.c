@@ -1172,6 +1172,25 @@ test_key_file(void)
 		    "%s: file changed", bad_keys[i].name);
 	}
 
+	/* Another user's key: they know it, so it is refused (as root the
+	 * test can make one; otherwise the check is reported skipped). */
+	snprintf(p, sizeof(p), "%s/theirs.key", dir);
+	write_file(p, KEY, sizeof(KEY), 0600);
+	if (geteuid() == 0) {
+		T_OK(chown(p, 65534, 65534) == 0, "chown: %s", strerror(errno));
+		memset(k2, 0xff, sizeof(k2));
+		err[0] = '\0';
+		T_INT(challenge_key_load(p, k2, err, sizeof(err)), -1,
+		    "key owned by uid 65534");
+		T_OK(strstr(err, "owned by uid 65534") != NULL, "err [%s]", err);
+		T_OK(is_zero(k2), "another user's key: not wiped");
+		T_OK(chown(p, 0, 0) == 0, "chown: %s", strerror(errno));
+		T_INT(challenge_key_load(p, k2, err, sizeof(err)), 0,
+		    "chowned back to root: loaded");
+	} else {
+		T_SKIP("another user's key", "needs root to chown");
+	}
+
 	snprintf(p, sizeof(p), "%s/link.key", dir);
 	T_OK(symlink(p1, p) == 0, "symlink: %s", strerror(errno));
 	err[0] = '\0';
@@ -1221,7 +1240,7 @@ test_key_file(void)
 		same += memcmp(k1, k2, sizeof(k1)) == 0;
 	close(fds[0]);
 	T_INT(same, 8, "racing processes with the file's key");
-	T_INT(entries(), 16, "files in dir after the race (no temporary left)");
+	T_INT(entries(), 17, "files in dir after the race (no temporary left)");
 }
 
 static void
