@@ -63,7 +63,8 @@ int	 sandbox_landlock_abi(void);
 
 /*
  * Clears the environment of the calling process but for the systemd
- * socket variables (LISTEN_PID, LISTEN_FDS, LISTEN_FDNAMES), and
+ * socket variables (LISTEN_PID, LISTEN_FDS, LISTEN_FDNAMES) when
+ * LISTEN_PID names this process (else they go too), and
  * overwrites the values it drops with zeros where they lie, so that
  * /proc/PID/environ of the process and of every child forked afterwards
  * shows none of them.  For `serve` (before anything that may start a

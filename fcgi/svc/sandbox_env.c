@@ -15,23 +15,43 @@
  * providers and engines named there: code), RES_OPTIONS, LOCALDOMAIN and
  * HOSTALIASES (glibc's resolver), and whatever secrets a shell exports.
  */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "svc/sandbox.h"
 
 extern char	**environ;
 
-/* Read by the master itself and removed by it before any fork. */
+/* Read by the master itself and removed by it before any fork; kept
+ * only when LISTEN_PID names this process (sd_listen_fds(3)), since
+ * otherwise they were meant for another and nothing here removes them. */
 static const char *const sandbox_env_keep[] = {
 	"LISTEN_PID", "LISTEN_FDS", "LISTEN_FDNAMES",
 };
 
 static int
-sandbox_env_kept(const char *entry)
+sandbox_env_ours(void)
+{
+	const char	*pid = getenv("LISTEN_PID");
+	char		*end;
+	long		 v;
+
+	if (pid == NULL || *pid < '0' || *pid > '9')
+		return 0;
+	errno = 0;
+	v = strtol(pid, &end, 10);
+	return errno == 0 && *end == '\0' && v == (long)getpid();
+}
+
+static int
+sandbox_env_kept(const char *entry, int ours)
 {
 	size_t	 i, n;
 
+	if (!ours)
+		return 0;
 	for (i = 0; i < sizeof(sandbox_env_keep) / sizeof(sandbox_env_keep[0]);
 	    i++) {
 		n = strlen(sandbox_env_keep[i]);
@@ -53,11 +73,13 @@ void
 sandbox_env_clear(void)
 {
 	char	**in, **out;
+	int	  ours;
 
 	if (environ == NULL)
 		return;
+	ours = sandbox_env_ours();
 	for (in = out = environ; *in != NULL; in++) {
-		if (sandbox_env_kept(*in))
+		if (sandbox_env_kept(*in, ours))
 			*out++ = *in;
 		else
 			explicit_bzero(*in, strlen(*in));

@@ -74,7 +74,41 @@ def main():
             text = f.read().decode(errors="replace")
         check("listening on fd 3 (systemd socket activation)" in text,
               "the log says so", None, text[-600:])
+        foreign_listen(wd, path, cfg)
     return h.result()
+
+
+def environ_of(pid):
+    try:
+        with open("/proc/%d/environ" % pid, "rb") as f:
+            return f.read()
+    except OSError:
+        return b""
+
+
+def foreign_listen(wd, path, cfg):
+    """LISTEN_* meant for another process (an admin's shell that was
+    itself socket-activated): serve listens on its own path, and neither
+    it nor its children keep the variables (sandbox_env_clear)."""
+    log = open(os.path.join(str(wd), "f2m-foreign.log"), "wb")
+    env = dict(os.environ, LISTEN_PID="1", LISTEN_FDS="1",
+               LISTEN_FDNAMES="someone-else")
+    p = subprocess.Popen([h.f2m_bin(), "serve", "-c", path], env=env,
+                         stdout=log, stderr=log, start_new_session=True)
+    try:
+        sock = cfg["listen"][5:]
+        h.wait_until(lambda: h.unix_accepts(sock), 10, what="own socket")
+        h.wait_until(lambda: len(h.children_of(p.pid)) >= 2, 10,
+                     what="workers")
+        procs = [p.pid] + list(h.children_of(p.pid))
+        kept = {q: [v for v in environ_of(q).split(b"\0")
+                    if v.startswith(b"LISTEN_")] for q in procs}
+        kept = {q: v for q, v in kept.items() if v}
+        check(not kept, "LISTEN_* of another process dropped by master "
+              "and children (%d processes)" % len(procs), {}, kept)
+    finally:
+        h.stop_pid(p.pid, popen=p)
+        log.close()
 
 
 if __name__ == "__main__":
