@@ -399,28 +399,9 @@ static int	 reported;
 		if (reported++ < 20)					\
 			fprintf(stderr, "%s:%d: FAIL: %s [%s]: old %d, "	\
 			    "addr %d\n", __FILE__, __LINE__, (what),	\
-			    show((s), (len)), t_wv, t_gv);		\
+			    t_show((s), (len)), t_wv, t_gv);		\
 	}								\
 } while (0)
-
-static const char *
-show(const char *s, size_t len)
-{
-	static char	 out[1100];
-	size_t		 i, o = 0;
-
-	for (i = 0; i < len && o + 5 < sizeof(out); i++) {
-		unsigned char c = (unsigned char)s[i];
-
-		if (c >= 0x20 && c < 0x7f && c != '\\')
-			out[o++] = (char)c;
-		else
-			o += (size_t)snprintf(out + o, sizeof(out) - o,
-			    "\\x%02x", c);
-	}
-	out[o] = '\0';
-	return out;
-}
 
 /* The message.c re-check and addr_spec_ok differ on purpose: addr_ok
  * takes any host name (one label, all-digit last label).  What it takes
