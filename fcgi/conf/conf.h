@@ -77,6 +77,15 @@ struct conf_choice {
 	size_t			 nto;
 };
 
+/* Encrypted notifications (docs/DESIGN.md "Encrypted notifications"). */
+enum conf_enc_method {
+	CONF_ENC_NONE = 0,	/* plain notifications */
+	CONF_ENC_SMIME,		/* X.509 certificates (PEM) */
+	CONF_ENC_OPENPGP	/* ASCII-armoured OpenPGP public keys */
+};
+
+#define CONF_DEFAULT_ENC_SUBJECT	"Form submission"
+
 /* The shape of JSON answers (docs/DESIGN.md "HTTP answers"). */
 enum conf_json_style {
 	CONF_JSON_FORM2MAIL = 0,	/* {"ok":...,"errors":{"field":"code"}} */
@@ -151,6 +160,16 @@ struct conf_form {
 	struct tmpl		*auto_confirm_text;
 	struct tmpl		*auto_confirm_html;
 	struct tmpl		*auto_confirm_page[LANG_COUNT];
+	/* "encrypt": the notification is encrypted to every key file
+	 * (loaded and checked by mail/enc_key.h, not here: conf only
+	 * checks the paths are absolute); enc_keys_at[i] is
+	 * "FILE:LINE:COLUMN" of enc_keys[i] in the config, for messages.
+	 * enc_subject: "encrypted_subject", the outer Subject. */
+	enum conf_enc_method	 enc_method;
+	char			**enc_keys;
+	char			**enc_keys_at;
+	size_t			 nenc_keys;
+	char			*enc_subject;	/* NULL unless encrypted */
 };
 
 enum conf_smtp_tls {

@@ -27,7 +27,7 @@ static const char *const conf_form_keys[] = {
 	"success_url", "error_url", "allowed_origins", "allow_missing_origin",
 	"honeypot", "extra_fields", "redirect_allowlist", "max_links",
 	"blocked_phrases", "challenge", "captcha", "json_style", "site_url",
-	NULL
+	"encrypt", "encrypted_subject", NULL
 };
 
 static const char *const conf_field_keys[] = {
@@ -507,6 +507,7 @@ conf_form(struct conf_ctx *c, const char *id, json_t *fo,
 	conf_form_mail(c, p, fo, f);
 	conf_pages(c, p, fo, f);
 	conf_autoresponder(c, p, fo, f);
+	conf_encrypt(c, p, fo, f);
 }
 
 void
@@ -573,4 +574,5 @@ conf_form_free(struct conf_form *f)
 		tmpl_free(f->error[j]);
 	}
 	conf_abuse_free(f);
+	conf_encrypt_free(f);
 }

@@ -137,6 +137,10 @@ void	 conf_challenge(struct conf_ctx *c, const char *fp, json_t *fo,
 	    struct conf_form *f);
 void	 conf_captcha(struct conf_ctx *c, const char *fp, json_t *fo,
 	    struct conf_captcha *cc);
+/* conf_encrypt.c: "encrypt" and "encrypted_subject" of one form. */
+void	 conf_encrypt(struct conf_ctx *c, const char *fp, json_t *fo,
+	    struct conf_form *f);
+void	 conf_encrypt_free(struct conf_form *f);
 /* After the fields, challenge and captcha: it checks against them. */
 void	 conf_autoresponder(struct conf_ctx *c, const char *fp, json_t *fo,
 	    struct conf_form *f);

@@ -13,6 +13,7 @@
 
 struct captcha;
 struct conf;
+struct enc_set;
 struct spam;
 struct stats;
 struct throttle;
@@ -39,6 +40,9 @@ struct request_ctx {
 	struct captcha		**captcha;	/* per form, in cf->forms order */
 	struct spam		*spam;		/* NULL: no rspamd check */
 	struct stats		*stats;		/* NULL: no counters */
+	const struct enc_set	*enc;		/* keys of encrypted forms
+						   (mail/enc_key.h); NULL:
+						   none loaded */
 };
 
 /*

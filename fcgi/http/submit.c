@@ -34,6 +34,12 @@ req_submit(struct req *q, const struct form *f, struct gate_out *go)
 		rc = 1;
 		goto out;
 	}
+	/* Encryption is not built yet: never plaintext for such a form. */
+	if (q->form->enc_method != CONF_ENC_NONE) {
+		log_err("request %s: form %s wants encryption, not built yet: "
+		    "nothing kept", q->id, q->form->id);
+		goto out;
+	}
 	if ((go->verdict == GATE_HOLD ? spool_commit_held(q->cf->spool_dir,
 	    &meta, msg.data, msg.len) : spool_commit(q->cf->spool_dir, &meta,
 	    msg.data, msg.len)) == -1) {

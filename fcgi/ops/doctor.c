@@ -22,6 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <curl/curl.h>
 #include <spf2/spf.h>
@@ -35,6 +36,7 @@
 #include "lib/file.h"
 #include "ops/keys.h"
 #include "lib/log.h"
+#include "mail/enc_key.h"
 #include "svc/privsep.h"
 
 const char *
@@ -120,6 +122,47 @@ doctor_run(const struct conf *cf, const char *resolver, FILE *out)
 	memset(&o, 0, sizeof(o));
 	o.resolver = resolver;
 	return doctor_run_opts(cf, &o, out);
+}
+
+/*
+ * The recipients' keys of encrypted forms, read as the master reads them
+ * (before the privilege drop): refused, or expiring within
+ * ENC_WARN_DAYS days.
+ */
+static void
+doctor_encrypt(struct doctor *d)
+{
+	const struct conf_form	*f;
+	struct enc_key		*k;
+	char			 err[512];
+	time_t			 now = time(NULL), exp;
+	size_t			 i, j;
+
+	for (i = 0; i < d->cf->nforms; i++) {
+		f = &d->cf->forms[i];
+		for (j = 0; j < f->nenc_keys; j++) {
+			if (enc_key_load(f->enc_keys[j], f->enc_method, now, &k,
+			    &exp, err, sizeof(err)) == -1) {
+				doctor_say(d, D_FAIL, "give a valid public key "
+				    "or certificate of the recipient",
+				    "encrypt: form %s: key %s refused: %s",
+				    f->id, f->enc_keys[j], err);
+				continue;
+			}
+			if (exp != (time_t)-1 && exp - now < ENC_WARN_DAYS *
+			    86400L)
+				doctor_say(d, D_WARN, "ask the recipient for "
+				    "a renewed key", "encrypt: form %s: key %s "
+				    "(%s) expires in %ld days", f->id,
+				    f->enc_keys[j], enc_key_name(k),
+				    (long)((exp - now) / 86400));
+			else
+				doctor_say(d, D_OK, NULL, "encrypt: form %s: "
+				    "key %s (%s)", f->id, f->enc_keys[j],
+				    enc_key_name(k));
+			enc_key_free(k);
+		}
+	}
 }
 
 /* The checks, in the order they report (doctor.h). */
@@ -209,6 +252,7 @@ doctor_run_opts(const struct conf *cf, const struct doctor_opts *opts,
 		    "domain\n");
 		return 2;
 	}
+	doctor_encrypt(&d);
 	if (doctor_open(&d) == 0) {
 		for (i = 0; i < sizeof(doctor_checks) /
 		    sizeof(doctor_checks[0]); i++)

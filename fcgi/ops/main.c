@@ -18,6 +18,7 @@
 #include "deliver/deliver.h"
 #include "ops/doctor.h"
 #include "lib/file.h"
+#include "mail/enc_key.h"
 #include "ops/keys.h"
 #include "http/request.h"
 #include "lib/log.h"
@@ -75,16 +76,20 @@ main_check(const char *path)
 {
 	struct conf	*cf;
 	struct sign	*s;
+	struct enc_set	*es;
 	char		 err[512], *pw;
-	int		 rc;
+	int		 rc, bad_enc;
 
 	if ((rc = conf_load(path, &cf)) != 0)
 		return rc;
+	/* Encryption keys: each problem said at its place in the file. */
+	bad_enc = enc_set_load(cf, time(NULL), 0, &es) == -1;
+	enc_set_free(es);
 	/* The service user whoever runs check (serve asks only as root). */
 	if ((rc = privsep_user_check(cf, err, sizeof(err))) != 0)
 		fprintf(stderr, "%s: %s%s\n", path, rc == 1 ? "warning: " : "",
 		    err);
-	rc = rc == -1 ? 1 : 0;
+	rc = rc == -1 || bad_enc ? 1 : 0;
 	/* Keys and password are read here only to check them. */
 	if (sign_open(cf, &s, err, sizeof(err)) == -1) {
 		fprintf(stderr, "%s: dkim: %s\n", path, err);
@@ -119,6 +124,7 @@ main_send_test(const char *path, const char *form)
 {
 	struct request_ctx	 ctx;
 	struct conf		*cf;
+	struct enc_set		*es = NULL;
 	char			 err[512], id[SPOOL_ID_LEN + 1];
 	int			 rc;
 
@@ -132,19 +138,22 @@ main_send_test(const char *path, const char *form)
 		return 2;
 	}
 	rc = 1;
-	if (privsep_prepare_dirs(cf) == -1 || privsep_drop(cf) == -1)
+	if (enc_set_load(cf, time(NULL), 0, &es) == -1 ||
+	    privsep_prepare_dirs(cf) == -1 || privsep_drop(cf) == -1)
 		goto out;
 	privsep_sync_open(cf);
 	if (worker_env_open(&ctx, cf, NULL, err, sizeof(err)) == -1) {
 		log_err("%s", err);
 		goto out;
 	}
+	ctx.enc = es;
 	if (request_send_test(&ctx, form, id, sizeof(id)) == 0) {
 		printf("queued %s (form %s)\n", id, form);
 		rc = 0;
 	}
 	worker_env_close(&ctx);
 out:
+	enc_set_free(es);
 	conf_free(cf);
 	return rc;
 }

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <fcgiapp.h>
@@ -16,6 +17,7 @@
 #include "gate/gate.h"
 #include "gate/spam.h"
 #include "http/request.h"
+#include "mail/enc_key.h"
 #include "lib/log.h"
 #include "svc/fcgi_guard.h"
 #include "svc/privsep.h"
@@ -132,7 +134,14 @@ worker_shared_open(struct worker_shared *sh, const struct conf *cf,
 		    sizeof(err)) == 0;
 		sh->have_confirm_key = worker_confirm_key(cf, sh->confirm_key,
 		    err, sizeof(err)) == 0;
+		if (enc_set_load(cf, time(NULL), 1, &sh->enc) == -1)
+			log_err("encryption keys refused: encrypted forms "
+			    "refuse posts");
 		return 0;
+	}
+	if (enc_set_load(cf, time(NULL), 1, &sh->enc) == -1) {
+		log_err("encryption keys refused (above)");
+		goto fail;
 	}
 	need_table = worker_needs(cf, &need_key);
 	if (need_key && worker_key(cf, sh->altcha_key, err,
@@ -182,6 +191,8 @@ worker_shared_close(struct worker_shared *sh)
 	sh->have_key = 0;
 	explicit_bzero(sh->confirm_key, sizeof(sh->confirm_key));
 	sh->have_confirm_key = 0;
+	enc_set_free(sh->enc);
+	sh->enc = NULL;
 }
 
 /*
@@ -234,6 +245,7 @@ worker_env_open(struct request_ctx *ctx, const struct conf *cf,
 		ctx->confirm_key = sh->have_confirm_key ? sh->confirm_key :
 		    NULL;
 		ctx->stats = sh->stats;
+		ctx->enc = sh->enc;
 	}
 	if ((ctx->captcha = calloc(cf->nforms + 1, sizeof(*ctx->captcha))) ==
 	    NULL) {

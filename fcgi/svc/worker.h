@@ -19,6 +19,7 @@
 #include "mail/confirm.h"
 
 struct conf;
+struct enc_set;
 struct request_ctx;
 struct stats;
 struct throttle;
@@ -34,6 +35,9 @@ struct worker_shared {
 	/* state_dir/confirm.key: the autoresponder's confirmation links */
 	unsigned char	 confirm_key[CONFIRM_KEY_LEN];
 	int		 have_confirm_key;
+	/* The recipients' public keys of encrypted forms (mail/enc_key.h),
+	 * loaded here so that no worker opens a key file. */
+	struct enc_set	*enc;
 };
 
 enum worker_mode {
@@ -41,14 +45,15 @@ enum worker_mode {
 	 * serve: the table only when a rate, the duplicate window, ALTCHA or
 	 * an autoresponder needs it, the ALTCHA key only when a form uses
 	 * ALTCHA, the confirmation key only when a form's autoresponder has
-	 * "confirm";
+	 * "confirm", the keys of every encrypted form;
 	 * any failure is an error (the master does not start, or keeps the
 	 * running config on reload).
 	 */
 	WORKER_SERVE,
 	/*
 	 * CGI: the table always (shm or Redis) and the key when it can be
-	 * read; what fails is left out (logged for the table), the request
+	 * read; encryption keys that fail leave the encrypted forms
+	 * refusing posts (500), never sending plaintext; what else fails is left out (logged for the table), the request
 	 * is still served.
 	 */
 	WORKER_CGI

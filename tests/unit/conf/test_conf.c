@@ -123,6 +123,15 @@ load(const char *text, char *errs, size_t errsize)
 	"                \"email\": { \"type\": \"email\", \"reply_to\": true } }\n" \
 	"  } }\n}\n"
 
+/* A form with line 16 given (the forms start on line 13). */
+#define ENC_FORM(line16) \
+	"  \"forms\": { \"contact\": {\n" \
+	"    \"recipients\": [\"a@example.test\"],\n" \
+	"    \"fields\": { \"email\": { \"type\": \"email\" } },\n" \
+	line16 "\n" \
+	"  } }\n}\n"
+#define ENC_SMIME	"    \"encrypt\": { \"method\": \"smime\", "
+
 static const struct {
 	const char	*name;
 	const char	*text;
@@ -553,6 +562,36 @@ static const struct {
 	  "    \"fields\": { \"name\": { \"max_length\": 60 }, \"email\": { "
 	  "\"type\": \"email\" } } } }\n}\n", 1,
 	  "\"confirm_url\" is for \"confirm\": true" },
+	/* "encrypt" (docs/DESIGN.md "Encrypted notifications"): conf
+	 * checks the shape; mail/enc_key.h reads the files. */
+	{ "encrypt smime", GOOD_HEAD ENC_FORM(ENC_SMIME
+	  "\"keys\": [\"/nonexistent/x.pem\"] }"), 0, NULL },
+	{ "encrypt openpgp + subject", GOOD_HEAD ENC_FORM(
+	  "    \"encrypt\": { \"method\": \"openpgp\", \"keys\": "
+	  "[\"/k.asc\"] }, \"encrypted_subject\": \"Neue Anfrage\""), 0,
+	  NULL },
+	{ "encrypt bad method", GOOD_HEAD ENC_FORM(
+	  "    \"encrypt\": { \"method\": \"gpg\", \"keys\": [\"/k\"] }"), 1,
+	  "form2mail.json:16:28: \"method\" must be \"smime\" or "
+	  "\"openpgp\"" },
+	{ "encrypt no method", GOOD_HEAD ENC_FORM(
+	  "    \"encrypt\": { \"keys\": [\"/k\"] }"), 1, "method" },
+	{ "encrypt relative key", GOOD_HEAD ENC_FORM(ENC_SMIME
+	  "\"keys\": [\"x.pem\"] }"), 1,
+	  "form2mail.json:16:46: a key file must be an absolute path" },
+	{ "encrypt key not a string", GOOD_HEAD ENC_FORM(ENC_SMIME
+	  "\"keys\": [\"/a\", 7] }"), 1,
+	  "form2mail.json:16:52: a key file must be an absolute path" },
+	{ "encrypt no keys", GOOD_HEAD ENC_FORM(ENC_SMIME "\"keys\": [] }"),
+	  1, "form2mail.json:16:45: \"keys\" must be an array of 1 to 32" },
+	{ "encrypt keys missing", GOOD_HEAD ENC_FORM(ENC_SMIME
+	  "\"kyes\": [\"/k\"] }"), 1, "did you mean \"keys\"" },
+	{ "encrypted_subject alone", GOOD_HEAD ENC_FORM(
+	  "    \"encrypted_subject\": \"x\""), 1,
+	  "form2mail.json:16:5: \"encrypted_subject\" needs \"encrypt\"" },
+	{ "encrypted_subject control", GOOD_HEAD ENC_FORM(ENC_SMIME
+	  "\"keys\": [\"/k\"] }, \"encrypted_subject\": \"a\\u0007b\""), 1,
+	  "form2mail.json:16:76: \"encrypted_subject\" holds a control character" },
 	{ "bad duration", "{ \"max_age\": \"5 days\",\n" GOOD_BODY
 	  GOOD_FORMS, 1, "form2mail.json:1:14: \"max_age\" must be a "
 	  "duration" },
@@ -586,6 +625,24 @@ main(void)
 			T_OK(strstr(errs, cases[i].want) != NULL,
 			    "%s: expected a message with\n  [%s]\ngot:\n%s",
 			    cases[i].name, cases[i].want, errs);
+	}
+
+	/* The key files and their places, for mail/enc_key.h's messages. */
+	rc = load(GOOD_HEAD ENC_FORM(ENC_SMIME "\"keys\": [\"/a.pem\", "
+	    "\"/b.pem\"] }"), errs, sizeof(errs));
+	snprintf(path, sizeof(path), "%s/form2mail.json", dir);
+	T_INT(conf_load(path, &cf), 0, "encrypt loads");
+	if (cf != NULL) {
+		T_INT(cf->forms[0].enc_method, CONF_ENC_SMIME, "method");
+		T_INT(cf->forms[0].nenc_keys, 2, "two keys");
+		T_STR(cf->forms[0].enc_keys[1], "/b.pem", "the second");
+		T_OK(strlen(cf->forms[0].enc_keys_at[1]) > 6 && strcmp(
+		    cf->forms[0].enc_keys_at[1] + strlen(
+		    cf->forms[0].enc_keys_at[1]) - 6, ":16:56") == 0,
+		    "its place: %s", cf->forms[0].enc_keys_at[1]);
+		T_STR(cf->forms[0].enc_subject, "Form submission",
+		    "encrypted_subject's default");
+		conf_free(cf);
 	}
 
 	/* The network budgets' defaults (docs/DESIGN.md "Throttle"). */
