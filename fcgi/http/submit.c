@@ -5,10 +5,13 @@
  */
 #include "http/http_int.h"
 #include "mail/compose.h"
+#include "mail/encrypt.h"
 
 /*
  * Renders and builds the message, runs the message gate (gate.h's
- * gate_message: rspamd when configured) into *go, then commits it to the
+ * gate_message: rspamd when configured) into *go, encrypts it when the
+ * form says "encrypt" (mail/encrypt.h: after rspamd saw the plaintext,
+ * before anything is written), then commits it to the
  * spool: queue/ on GATE_PASS, held/ on GATE_HOLD.  Returns 0 when
  * committed, 1 when the gate kept it out (GATE_SILENT: spam, nothing
  * kept; GATE_REFUSE: rspamd could not be asked), -1 on an internal error
@@ -34,10 +37,11 @@ req_submit(struct req *q, const struct form *f, struct gate_out *go)
 		rc = 1;
 		goto out;
 	}
-	/* Encryption is not built yet: never plaintext for such a form. */
-	if (q->form->enc_method != CONF_ENC_NONE) {
-		log_err("request %s: form %s wants encryption, not built yet: "
-		    "nothing kept", q->id, q->form->id);
+	if (q->form->enc_method != CONF_ENC_NONE &&
+	    encrypt_message(enc_set_find(q->ctx->enc, q->form->id),
+	    q->form->enc_subject, q->id, &msg) == -1) {
+		log_err("request %s: the notification could not be encrypted: "
+		    "nothing kept", q->id);
 		goto out;
 	}
 	if ((go->verdict == GATE_HOLD ? spool_commit_held(q->cf->spool_dir,
@@ -49,6 +53,8 @@ req_submit(struct req *q, const struct form *f, struct gate_out *go)
 	}
 	rc = 0;
 out:
+	if (msg.data != NULL)
+		explicit_bzero(msg.data, msg.len);
 	buf_free(&msg);
 	return rc;
 }

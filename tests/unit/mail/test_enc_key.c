@@ -1,14 +1,19 @@
 /* test_enc_key: the recipients' key files of encrypted notifications
  * (mail/enc_key.h), made here by openssl and gpg
  * (make_enc_keys.sh): a table of hostile and good files for both
- * methods, the expiry warning, the set of a config. */
+ * methods, the expiry warning, the set of a config, and one
+ * notification of each method encrypted and decrypted again by openssl
+ * and gpg (mail/encrypt.h). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "lib/buf.h"
 #include "mail/enc_key.h"
+#include "mail/encrypt.h"
+#include "mail/message.h"
 #include "t.h"
 
 static char	 dir[] = "/tmp/f2m-enckey-XXXXXX";
@@ -159,6 +164,84 @@ test_set(void)
 	T_OK(s == NULL, "no set");
 }
 
+#define NONCE	"n0nce7q3x"
+
+/* One notification with a Reply-To, a subject and an attachment. */
+static void
+build(struct buf *b)
+{
+	struct message_mailbox	 to = { "Sales", "sales@example.org" };
+	struct message_mailbox	 rt = { "Visitor " NONCE, "v@example.net" };
+	struct message_attachment a = { "f.txt", "text/plain", "att " NONCE,
+	    4 + sizeof(NONCE) - 1 };
+	struct message		 m;
+
+	memset(&m, 0, sizeof(m));
+	m.from = (struct message_mailbox){ "Forms", "forms@example.org" };
+	m.reply_to = &rt;
+	m.to = &to;
+	m.nto = 1;
+	m.subject = "Hello " NONCE;
+	m.id = "abc123";
+	m.hostname = "example.org";
+	m.date = 1800000000;
+	m.client_ip = "192.0.2.7";
+	m.text = "Body " NONCE "\n";
+	m.text_len = strlen(m.text);
+	m.attachments = &a;
+	m.nattachments = 1;
+	T_INT(message_build(&m, b), 0, "build");
+}
+
+/* Encrypts to the key file, then runs cmd ($MSG: the file of the outer
+ * message, $DIR: the keys' dir) and checks what it decrypts. */
+static void
+round_trip(const char *what, const char *file, enum conf_enc_method m,
+    const char *cmd)
+{
+	struct enc_form	 ef;
+	struct enc_key	*k;
+	struct buf	 b = BUF_INIT;
+	char		 p[512], out[512], err[512], line[1024];
+	char		 fid[] = "f";
+	time_t		 exp;
+	FILE		*f;
+	int		 seen = 0, prot = 0;
+
+	path_of(p, sizeof(p), file);
+	if (enc_key_load(p, m, time(NULL), &k, &exp, err, sizeof(err)) == -1) {
+		T_OK(0, "%s: %s", what, err);
+		return;
+	}
+	ef = (struct enc_form){ fid, m, &k, 1 };
+	build(&b);
+	T_INT(encrypt_message(&ef, "Form submission", "abc123", &b), 0, what);
+	T_OK(b.data != NULL && strstr(b.data, NONCE) == NULL,
+	    "%s: the nonce outside", what);
+	T_OK(b.data != NULL && strstr(b.data, "Reply-To") == NULL &&
+	    strstr(b.data, "\r\nSubject: Form submission\r\n") != NULL,
+	    "%s: outer header", what);
+	snprintf(out, sizeof(out), "%s/%s.eml", dir, what);
+	if ((f = fopen(out, "w")) != NULL) {
+		fwrite(b.data, 1, b.len, f);
+		fclose(f);
+	}
+	setenv("MSG", out, 1);
+	setenv("DIR", dir, 1);
+	if ((f = popen(cmd, "r")) != NULL) {
+		while (fgets(line, sizeof(line), f) != NULL) {
+			seen += strstr(line, "Subject: Hello " NONCE) != NULL;
+			prot += strstr(line, "protected-headers=\"v1\"") !=
+			    NULL;
+		}
+		T_INT(pclose(f), 0, cmd);
+	}
+	T_INT(seen, 1, "decrypted: the inner Subject");
+	T_INT(prot, 1, "decrypted: protected-headers=\"v1\"");
+	buf_free(&b);
+	enc_key_free(k);
+}
+
 int
 main(void)
 {
@@ -176,6 +259,14 @@ main(void)
 	T_INT(system(cmd), 0, cmd);
 	test_table();
 	test_set();
+	round_trip("smime", "good.pem", CONF_ENC_SMIME,
+	    "openssl cms -decrypt -in \"$MSG\" -recip \"$DIR/good.pem\" "
+	    "-inkey \"$DIR/good.key\"");
+	round_trip("pgp", "pgpgood.asc", CONF_ENC_OPENPGP,
+	    "sed -n '/BEGIN PGP MESSAGE/,/END PGP MESSAGE/p' \"$MSG\" | "
+	    "gpg --batch --quiet --homedir \"$DIR/gpg\" --decrypt "
+	    "2>/dev/null; rc=$?; gpgconf --homedir \"$DIR/gpg\" --kill "
+	    "gpg-agent; exit $rc");
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
 	if (system(cmd) != 0)
 		fprintf(stderr, "cannot remove %s\n", dir);
