@@ -16,6 +16,7 @@ openssl certificates, gpg keys with a cv25519 encryption subkey):
    their own secret key;
 4. the outer message holds none of the visitor's words (Subject is
    encrypted_subject, no Reply-To) and both DKIM signatures verify;
+   the autoresponder's reply to the visitor is not encrypted;
 5. a key file replaced by garbage: `check` refuses it at its
    file:line:column, a SIGHUP reload is refused, and posts are still
    encrypted with the old key."""
@@ -309,6 +310,29 @@ def phase_warn(f2m, kd, cfg, d):
           "2 warn lines", lines)
 
 
+def phase_autoreply(ngx, mta, keys):
+    """The autoresponder is never encrypted: the visitor's reply is plain
+    text, the notification of the same post is enveloped data."""
+    mta.clear()
+    ch = json.loads(ngx.get("/f2m/auto/challenge")[2])
+    s, hd, b = ngx.post("/f2m/auto", {
+        "name": "Ada", "email": VISITOR, "message": "auto " + NONCE,
+        "altcha": h.altcha_solve(ch)}, JSON)
+    check(s == 200, "auto: post accepted", 200, (s, b[:300]))
+    mta.wait_messages(3, timeout=20)   # sales@, info@ and the visitor
+    msgs = [h.parse_message(r) for _, r in mta.messages()]
+    reply = [m for m in msgs if m["Auto-Submitted"] == "auto-replied"]
+    note = [m for m in msgs if m["Auto-Submitted"] == "auto-generated"]
+    check(len(reply) == 1 and reply[0].get_content_type() == "text/plain"
+          and str(reply[0]["To"]) == VISITOR, "the autoreply goes to the "
+          "visitor in plain text", "text/plain", [
+              (m.get_content_type(), str(m["To"])) for m in msgs])
+    check(len(note) == 2 and all(m.get_content_type() ==
+          "application/pkcs7-mime" for m in note), "the notification of "
+          "the same post is encrypted (both copies)", "application/pkcs7-mime",
+          [m.get_content_type() for m in note])
+
+
 def phase_reload(ngx, mta, f2m, kd, cfg, wd):
     good = os.path.join(kd, "good.pem")
     with open(good, "rb") as f:
@@ -370,6 +394,12 @@ def main():
                         encrypted_subject="Neue Anfrage \u2709"),
             "pgp2": form(k("pgpgood.asc", "pgpgood2.asc"), "openpgp",
                          encrypted_subject="Neue Anfrage \u2709"),
+            "auto": h.contact_form(
+                encrypt={"method": "smime", "keys": k("good.pem")},
+                challenge={"type": "altcha", "max_number": 1000},
+                fields={"name": {"max_length": 60}},
+                autoresponder={"field": "email", "subject": "Thanks",
+                               "per_address": "1d"}),
         }
         url = cfg["smtp"]["url"]
         cfg["smtp"]["url"] = "smtps://localhost:%d" % h.free_port()
@@ -392,6 +422,7 @@ def main():
             mta.wait_messages(4, timeout=30)
             phase_smime(wd, mta, keys, kd, ids)
             phase_pgp(wd, mta, keys, kd, ids)
+            phase_autoreply(ngx, mta, keys)
             phase_reload(ngx, mta, f2m, kd, cfg, wd)
         finally:
             ngx.stop()
